@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "rbld",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rbld", targets: ["rbld"]),
+        .library(name: "DNSBL", targets: ["DNSBL"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries from Debian (-dev packages), see scripts/bootstrap.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // recvmmsg/sendmmsg are not visible from Glibc: a tiny C shim exposes them.
+        .target(name: "CNetShim"),
+
+        // DNS wire format, prefix table, zone semantics (Foundation- and NIO-free),
+        // and UDP/TCP serving (Server/ only).
+        .target(
+            name: "DNSBL",
+            dependencies: [
+                "CNetShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // Message parsing, classification, attribution, scoring and the SQLite store.
+        .target(
+            name: "Ingest",
+            dependencies: ["CSQLite"],
+            swiftSettings: upcoming
+        ),
+        // The executable: CLI commands and the wiring of DNSBL to the store.
+        .executableTarget(
+            name: "rbld",
+            dependencies: [
+                "DNSBL", "Ingest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Ingest"], swiftSettings: upcoming),
+    ]
+)
