@@ -1,0 +1,146 @@
+// Schema.swift -- the store's tables, one migration per schema version.
+
+/// The store's schema, as migrations; `PRAGMA user_version` counts the applied ones.
+///
+/// Prefixes are stored as three columns: `family` (4 or 6), `addr` (big-endian blob, 4 or
+/// 16 bytes, so blob order is address order and a range scan finds every prefix inside a
+/// network) and `plen`. Times are unix seconds.
+enum Schema {
+    /// `PRAGMA application_id`: "rbld". A file with another id is not ours.
+    static let applicationID: Int32 = 0x7262_6C64
+
+    /// Migration n (1-based) brings user_version from n-1 to n. Never edit a shipped one.
+    static let migrations: [StaticString] = [
+        // 1: the full store of issue 3.
+        """
+        CREATE TABLE zones(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            settings TEXT NOT NULL,             -- ZoneSettings as JSON
+            policy TEXT NOT NULL,               -- ListingPolicy as JSON
+            created INTEGER NOT NULL
+        );
+        -- Manual listings: imported from list files (origin 'import') or added by `rbld list`
+        -- (origin 'admin'). An import with replace removes only earlier 'import' rows.
+        CREATE TABLE manual_listings(
+            id INTEGER PRIMARY KEY,
+            zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+            family INTEGER NOT NULL CHECK (family IN (4, 6)),
+            addr BLOB NOT NULL,
+            plen INTEGER NOT NULL,
+            code INTEGER,                       -- X of 127.0.0.X; NULL = the zone default
+            txt TEXT,                           -- own TXT template; NULL = the zone's
+            origin TEXT NOT NULL CHECK (origin IN ('import', 'admin')),
+            created INTEGER NOT NULL,
+            expires INTEGER,                    -- NULL = never
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            audit_id INTEGER REFERENCES audit(id),
+            UNIQUE (zone_id, family, addr, plen)
+        );
+        -- Exclusions (allowlist): win over everything, punch holes in wider listings.
+        CREATE TABLE exclusions(
+            id INTEGER PRIMARY KEY,
+            zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+            family INTEGER NOT NULL CHECK (family IN (4, 6)),
+            addr BLOB NOT NULL,
+            plen INTEGER NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('import', 'admin')),
+            created INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            audit_id INTEGER REFERENCES audit(id),
+            UNIQUE (zone_id, family, addr, plen)
+        );
+        -- Delistings: suppress scored listings inside the prefix whose last hit is not
+        -- newer than `created`.
+        CREATE TABLE delistings(
+            id INTEGER PRIMARY KEY,
+            zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+            family INTEGER NOT NULL CHECK (family IN (4, 6)),
+            addr BLOB NOT NULL,
+            plen INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            audit_id INTEGER REFERENCES audit(id),
+            UNIQUE (zone_id, family, addr, plen)
+        );
+        -- Hits: one distinct message (by digest) at a trap, attributed to one source.
+        CREATE TABLE hits(
+            id INTEGER PRIMARY KEY,
+            zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+            time INTEGER NOT NULL,              -- when the message arrived at the trap
+            recorded INTEGER NOT NULL,          -- when ingest stored it
+            family INTEGER NOT NULL CHECK (family IN (4, 6)),
+            addr BLOB NOT NULL,
+            kind TEXT NOT NULL,
+            trap TEXT NOT NULL,                 -- trap address, local part redacted
+            reporter TEXT,                      -- the trap MTA that received it
+            digest BLOB NOT NULL,
+            excerpt TEXT,                       -- header excerpt, trap local part redacted
+            UNIQUE (zone_id, digest)
+        );
+        CREATE INDEX hits_by_source ON hits(zone_id, family, addr, time);
+        -- Per-source aggregates, maintained on every hit. `until` is when the current
+        -- listing ends (NULL = not listed), so expiry needs no job.
+        CREATE TABLE sources(
+            zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+            family INTEGER NOT NULL CHECK (family IN (4, 6)),
+            addr BLOB NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            hit_count INTEGER NOT NULL,
+            score REAL NOT NULL,                -- decayed score as of last_seen
+            kinds INTEGER NOT NULL,             -- kinds of the hits of the current listing
+            all_kinds INTEGER NOT NULL,         -- kinds ever seen
+            listed_since INTEGER,
+            until INTEGER,
+            last_hit_id INTEGER,
+            PRIMARY KEY (zone_id, family, addr)
+        ) WITHOUT ROWID;
+        CREATE INDEX sources_by_until ON sources(zone_id, until) WHERE until IS NOT NULL;
+        -- Every admin action and import: who, when, what, why, before and after (JSON).
+        CREATE TABLE audit(
+            id INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            zone_id INTEGER REFERENCES zones(id) ON DELETE SET NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            family INTEGER,
+            addr BLOB,
+            plen INTEGER,
+            prefix TEXT,                        -- readable copy of the prefix
+            reason TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX audit_by_prefix ON audit(zone_id, family, addr) WHERE family IS NOT NULL;
+        -- Change log: prefixes whose served state may have changed, in commit order.
+        -- family 0 = "everything may have changed" (bulk import, settings): rebuild.
+        CREATE TABLE change_log(
+            serial INTEGER PRIMARY KEY AUTOINCREMENT,
+            zone_id INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            family INTEGER NOT NULL,
+            addr BLOB,
+            plen INTEGER
+        );
+        CREATE INDEX change_log_by_zone ON change_log(zone_id, serial);
+        -- Store-wide values (`change_log_pruned_through`: the log no longer reaches back
+        -- to serials at or below this).
+        CREATE TABLE meta(
+            key TEXT PRIMARY KEY,
+            value
+        );
+        -- The DNS side's opaque start-up cache.
+        CREATE TABLE snapshot_cache(
+            zone_id INTEGER PRIMARY KEY REFERENCES zones(id) ON DELETE CASCADE,
+            serial INTEGER NOT NULL,
+            bytes BLOB NOT NULL
+        );
+        """,
+    ]
+
+    static var currentVersion: Int { migrations.count }
+}
