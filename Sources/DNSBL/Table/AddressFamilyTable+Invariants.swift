@@ -1,0 +1,85 @@
+// AddressFamilyTable+Invariants.swift -- checks that loading and tests rely on.
+
+extension AddressFamilyTable {
+    /// Whether source arrays (as read from a serialized table) may be frozen as they are.
+    ///
+    /// Checks everything the lookup's bounds and the flattening sweep depend on: hosts
+    /// strictly increasing, parallel arrays of matching length, prefix lengths shorter
+    /// than a host, host bits clear, prefixes strictly increasing by (start, length).
+    /// O(n), no allocation.
+    static func sourceArraysAreValid(
+        hostKeys: [Key], hostListings: [UInt16], hostExpiries: [UInt32],
+        prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]
+    ) -> Bool {
+        guard hostKeys.count <= Int(UInt32.max), prefixStarts.count <= Int(UInt32.max),
+              hostListings.isEmpty || hostListings.count == hostKeys.count,
+              hostExpiries.isEmpty || hostExpiries.count == hostKeys.count,
+              prefixLengths.count == prefixStarts.count, prefixValues.count == prefixStarts.count
+        else { return false }
+        for index in hostKeys.indices.dropFirst() where hostKeys[index - 1] >= hostKeys[index] {
+            return false
+        }
+        var previous: TablePrefix<Key>?
+        for index in prefixStarts.indices {
+            guard Int(prefixLengths[index]) < Key.bitWidth else { return false }
+            let prefix = TablePrefix(address: prefixStarts[index], prefixLength: Int(prefixLengths[index]))
+            guard prefix.start == prefixStarts[index] else { return false }
+            if let previous, !(previous < prefix) { return false }
+            previous = prefix
+        }
+        return true
+    }
+
+    /// Every broken invariant, described; empty when the family is consistent.
+    ///
+    /// Checks the source arrays, the directory against the hosts, the intervals for
+    /// order, disjointness and the absence of exclusions, and that the intervals are
+    /// exactly the flattening of the prefixes. For tests; O(n) plus one re-flattening.
+    func invariantViolations() -> [String] {
+        var problems: [String] = []
+        if !Self.sourceArraysAreValid(
+            hostKeys: hostKeys, hostListings: hostListings, hostExpiries: hostExpiries,
+            prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues) {
+            problems.append("source arrays unsorted, unmasked or of mismatched lengths")
+        }
+        if !hostListings.isEmpty, hostListings.allSatisfy({ $0 == hostListings[0] }) {
+            problems.append("per-host listings stored although all are equal")
+        }
+        if !hostExpiries.isEmpty, hostExpiries.allSatisfy({ $0 == 0 }) {
+            problems.append("per-host expiries stored although all are zero")
+        }
+        if hostKeys.isEmpty {
+            if !directory.isEmpty { problems.append("directory without hosts") }
+        } else if directory.count != Self.bucketCount + 1 {
+            problems.append("directory has \(directory.count) entries")
+        } else {
+            if directory.first != 0 || directory.last.map(Int.init) != hostKeys.count {
+                problems.append("directory does not span the hosts")
+            }
+            if zip(directory, directory.dropFirst()).contains(where: { $0 > $1 }) {
+                problems.append("directory offsets decrease")
+            } else if let wrong = hostKeys.indices.first(where: { index in
+                let bucket = hostKeys[index].directoryBucket
+                return !(Int(directory[bucket])..<Int(directory[bucket + 1])).contains(index)
+            }) {
+                problems.append("host \(hostKeys[wrong]) lies outside its directory bucket")
+            }
+        }
+        guard rangeStarts.count == rangeEnds.count, rangeStarts.count == rangeValues.count else {
+            problems.append("interval arrays of mismatched lengths")
+            return problems
+        }
+        for index in rangeStarts.indices {
+            if rangeStarts[index] > rangeEnds[index] { problems.append("interval \(index) is inverted") }
+            if index > 0, rangeEnds[index - 1] >= rangeStarts[index] {
+                problems.append("intervals \(index - 1) and \(index) overlap or are unsorted")
+            }
+            if rangeValues[index].isExclusion { problems.append("interval \(index) is an exclusion") }
+        }
+        let expected = Self.flatten(starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        if expected.starts != rangeStarts || expected.ends != rangeEnds || expected.values != rangeValues {
+            problems.append("intervals are not the flattening of the prefixes")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,239 @@
+// AddressFamilyTable.swift -- the frozen arrays of one address family and their lookup.
+
+/// The frozen entries of one address family (IPv4 or IPv6), laid out for lookup.
+///
+/// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
+///
+/// - **Hosts** (/32 or /128): a sorted key array, found through a directory of 65,537
+///   offsets indexed by the top 16 bits of the key, so a lookup is one directory read plus
+///   a binary search in a small bucket. Per-host listings and expiries are parallel arrays
+///   that stay empty when all hosts share one listing or never expire; the common case
+///   (one listing class, expiry handled elsewhere) costs only the key, like rbldnsd's
+///   ip4set but without its 18 bytes per entry.
+/// - **Ranges** (every shorter prefix): the nested prefixes flattened into sorted disjoint
+///   intervals, each carrying the value of the longest covering prefix. Excluded stretches
+///   are left out, so they read as gaps. The prefixes as inserted are kept too, for
+///   enumeration and serialization; the intervals are derived from them.
+///
+/// A host is always the longest match, so lookup tries the hosts first and falls back to
+/// the intervals.
+struct AddressFamilyTable<Key: TableKey>: Sendable {
+    /// Number of directory buckets: one per value of the top 16 address bits.
+    static var bucketCount: Int { 1 << 16 }
+
+    /// Host addresses, strictly increasing.
+    let hostKeys: [Key]
+    /// The listing of each host, parallel to `hostKeys`; empty when all hosts share one.
+    let hostListings: [UInt16]
+    /// The listing shared by all hosts when `hostListings` is empty (0 when there are no hosts).
+    let uniformHostListing: UInt16
+    /// The expiry of each host, parallel to `hostKeys`; empty when none expires.
+    let hostExpiries: [UInt32]
+    /// `directory[b] ..< directory[b + 1]` are the hosts whose top 16 bits are `b`;
+    /// 65,537 entries, or none when there are no hosts.
+    let directory: [UInt32]
+
+    /// First addresses of the non-host prefixes as inserted, sorted by (start, length).
+    let prefixStarts: [Key]
+    /// Lengths of the non-host prefixes, parallel to `prefixStarts`.
+    let prefixLengths: [UInt8]
+    /// Values of the non-host prefixes, parallel to `prefixStarts`.
+    let prefixValues: [TableValue]
+
+    /// First addresses of the flattened intervals, strictly increasing.
+    let rangeStarts: [Key]
+    /// Last addresses of the flattened intervals; `rangeEnds[i] < rangeStarts[i + 1]`.
+    let rangeEnds: [Key]
+    /// The value of each interval, never an exclusion.
+    let rangeValues: [TableValue]
+
+    /// A family with no entries.
+    static var empty: Self {
+        Self(hostKeys: [], hostListings: [], uniformHostListing: 0, hostExpiries: [],
+             prefixStarts: [], prefixLengths: [], prefixValues: [])
+    }
+
+    /// Builds the derived parts (directory, intervals) from validated source arrays.
+    ///
+    /// - Important: The caller guarantees the invariants that ``sourceArraysAreValid``
+    ///   checks: hosts strictly increasing, prefixes masked, in range and strictly
+    ///   increasing by (start, length), parallel arrays of matching length.
+    init(hostKeys: [Key], hostListings: [UInt16], uniformHostListing: UInt16, hostExpiries: [UInt32],
+         prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
+        self.hostKeys = hostKeys
+        self.hostListings = hostListings
+        self.uniformHostListing = hostKeys.isEmpty ? 0 : uniformHostListing
+        self.hostExpiries = hostExpiries
+        self.directory = Self.makeDirectory(hostKeys)
+        self.prefixStarts = prefixStarts
+        self.prefixLengths = prefixLengths
+        self.prefixValues = prefixValues
+        (rangeStarts, rangeEnds, rangeValues) = Self.flatten(
+            starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+    }
+
+    /// Freezes builder contents: sorts, and stores uniform listings and zero expiries compactly.
+    init(hosts: [Key: TableValue], prefixes: [TablePrefix<Key>: TableValue]) {
+        // Directory offsets and serialized counts are UInt32; more would need tens of GiB anyway.
+        precondition(hosts.count <= Int(UInt32.max) && prefixes.count <= Int(UInt32.max),
+                     "too many entries for one table")
+        var hostPairs = Array(hosts)
+        hostPairs.sort { $0.key < $1.key }
+        let keys = hostPairs.map(\.key)
+        let firstListing = hostPairs.first?.value.listing ?? 0
+        let listings = hostPairs.allSatisfy({ $0.value.listing == firstListing })
+            ? [] : hostPairs.map(\.value.listing)
+        let expiries = hostPairs.allSatisfy({ $0.value.expires == 0 })
+            ? [] : hostPairs.map(\.value.expires)
+
+        var prefixPairs = Array(prefixes)
+        prefixPairs.sort { $0.key < $1.key }
+        self.init(hostKeys: keys, hostListings: listings, uniformHostListing: firstListing,
+                  hostExpiries: expiries,
+                  prefixStarts: prefixPairs.map(\.key.start), prefixLengths: prefixPairs.map(\.key.length),
+                  prefixValues: prefixPairs.map(\.value))
+    }
+
+    /// The number of entries, hosts and shorter prefixes, exclusions included.
+    var count: Int { hostKeys.count + prefixStarts.count }
+
+    /// Bytes held by the arrays (element strides times counts).
+    var memoryBytes: Int {
+        hostKeys.count * MemoryLayout<Key>.stride
+            + hostListings.count * MemoryLayout<UInt16>.stride
+            + hostExpiries.count * MemoryLayout<UInt32>.stride
+            + directory.count * MemoryLayout<UInt32>.stride
+            + prefixStarts.count * MemoryLayout<Key>.stride
+            + prefixLengths.count * MemoryLayout<UInt8>.stride
+            + prefixValues.count * MemoryLayout<TableValue>.stride
+            + rangeStarts.count * MemoryLayout<Key>.stride * 2
+            + rangeValues.count * MemoryLayout<TableValue>.stride
+    }
+
+    /// The value of the longest prefix covering `address`, or nil when none does or when
+    /// that prefix is an exclusion. Never allocates.
+    func lookup(_ address: Key) -> TableValue? {
+        if let index = hostIndex(of: address) {
+            let listing = hostListings.isEmpty ? uniformHostListing : hostListings[index]
+            guard listing != 0 else { return nil }
+            return TableValue(listing: listing, expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
+        }
+        // Find the last interval starting at or before the address.
+        var low = 0
+        var high = rangeStarts.count
+        while low < high {
+            let middle = (low + high) >> 1
+            if rangeStarts[middle] <= address { low = middle + 1 } else { high = middle }
+        }
+        guard low > 0, address <= rangeEnds[low - 1] else { return nil }
+        return rangeValues[low - 1]
+    }
+
+    /// The index of `address` in `hostKeys`, if it is a host.
+    func hostIndex(of address: Key) -> Int? {
+        guard !directory.isEmpty else { return nil }
+        let bucket = address.directoryBucket
+        var low = Int(directory[bucket])
+        var high = Int(directory[bucket + 1])
+        while low < high {
+            let middle = (low + high) >> 1
+            let key = hostKeys[middle]
+            if key == address { return middle }
+            if key < address { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    /// The value stored for host `index`.
+    func hostValue(at index: Int) -> TableValue {
+        TableValue(listing: hostListings.isEmpty ? uniformHostListing : hostListings[index],
+                   expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
+    }
+
+    /// Calls `body` with every entry, sorted by (start, length): the prefixes and the
+    /// hosts merged, so an export comes out in address order.
+    func forEachEntry(_ body: (TablePrefix<Key>, TableValue) -> Void) {
+        var hostIndex = 0
+        var prefixIndex = 0
+        while hostIndex < hostKeys.count || prefixIndex < prefixStarts.count {
+            // At equal starts the shorter prefix comes first, and a host is the longest.
+            let takePrefix = hostIndex == hostKeys.count
+                || (prefixIndex < prefixStarts.count && prefixStarts[prefixIndex] <= hostKeys[hostIndex])
+            if takePrefix {
+                body(TablePrefix(address: prefixStarts[prefixIndex], prefixLength: Int(prefixLengths[prefixIndex])),
+                     prefixValues[prefixIndex])
+                prefixIndex += 1
+            } else {
+                body(TablePrefix(address: hostKeys[hostIndex], prefixLength: Key.bitWidth), hostValue(at: hostIndex))
+                hostIndex += 1
+            }
+        }
+    }
+
+    /// Counts hosts per top-16-bit bucket and turns the counts into start offsets.
+    static func makeDirectory(_ keys: [Key]) -> [UInt32] {
+        guard !keys.isEmpty else { return [] }
+        var directory = [UInt32](repeating: 0, count: bucketCount + 1)
+        for key in keys {
+            // No overflow: at most UInt32.max hosts (checked when freezing or loading).
+            directory[key.directoryBucket + 1] &+= 1
+        }
+        for bucket in 0..<bucketCount {
+            // No overflow: the running sum ends at keys.count <= UInt32.max.
+            directory[bucket + 1] &+= directory[bucket]
+        }
+        return directory
+    }
+
+    /// Flattens nested prefixes into disjoint intervals valued by the longest cover.
+    ///
+    /// Prefixes form a laminar family (any two are nested or disjoint), and sorted by
+    /// (start, length) each comes after all prefixes containing it. A sweep with a stack
+    /// of open prefixes therefore emits every stretch of addresses once, with the value
+    /// of the innermost open prefix. Exclusion stretches are dropped; adjacent stretches
+    /// with equal values are merged.
+    static func flatten(starts: [Key], lengths: [UInt8], values: [TableValue])
+        -> (starts: [Key], ends: [Key], values: [TableValue]) {
+        var outStarts: [Key] = []
+        var outEnds: [Key] = []
+        var outValues: [TableValue] = []
+
+        func emit(_ first: Key, _ last: Key, _ value: TableValue) {
+            guard !value.isExclusion else { return }
+            if let previousEnd = outEnds.last, let previousValue = outValues.last,
+               previousValue == value, previousEnd != Key.max, previousEnd + 1 == first {
+                outEnds[outEnds.count - 1] = last
+                return
+            }
+            outStarts.append(first)
+            outEnds.append(last)
+            outValues.append(value)
+        }
+
+        var open: [(end: Key, value: TableValue)] = []
+        // The first address not yet emitted; only meaningful while `open` is not empty.
+        var cursor: Key = 0
+        for index in starts.indices {
+            let prefix = TablePrefix(address: starts[index], prefixLength: Int(lengths[index]))
+            // Close the open prefixes that end before this one starts.
+            while let top = open.last, top.end < prefix.start {
+                if cursor <= top.end { emit(cursor, top.end, top.value) }
+                cursor = top.end + 1   // cannot overflow: top.end < prefix.start <= Key.max
+                open.removeLast()
+            }
+            // The innermost open prefix (if any) contains this one: emit up to its start.
+            if let top = open.last, cursor < prefix.start {
+                emit(cursor, prefix.start - 1, top.value)
+            }
+            cursor = prefix.start
+            open.append((prefix.end, values[index]))
+        }
+        // Close the rest, innermost first; an end of Key.max means everything is emitted.
+        var finished = false
+        while let top = open.popLast() {
+            if !finished, cursor <= top.end { emit(cursor, top.end, top.value) }
+            if top.end == Key.max { finished = true } else { cursor = top.end + 1 }
+        }
+        return (outStarts, outEnds, outValues)
+    }
+}

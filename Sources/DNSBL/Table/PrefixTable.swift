@@ -1,0 +1,69 @@
+// PrefixTable.swift -- the frozen, shareable longest-prefix-match table.
+
+/// An immutable longest-prefix-match table of IPv4 and IPv6 prefixes, shared by all
+/// serving threads of a zone snapshot.
+///
+/// Build one with ``PrefixTableBuilder``, or load one with ``init(serialized:)``. Lookups
+/// never allocate, lock or trap. The longest prefix covering an address decides: when it
+/// is an exclusion (``TableValue/excluded``) the address is not listed, even if a wider
+/// prefix lists it; a listed host inside an excluded range is listed again.
+///
+/// Memory: a host costs its key (4 or 16 bytes) plus 2 bytes when hosts have different
+/// listings and 4 when any host expires; each family with hosts adds a 256 KiB directory.
+public final class PrefixTable: Sendable {
+    let v4: AddressFamilyTable<UInt32>
+    let v6: AddressFamilyTable<UInt128>
+
+    init(v4: AddressFamilyTable<UInt32>, v6: AddressFamilyTable<UInt128>) {
+        self.v4 = v4
+        self.v6 = v6
+    }
+
+    /// A table with no entries: every lookup is nil.
+    public static let empty = PrefixTable(v4: .empty, v6: .empty)
+
+    /// The value of the longest prefix covering an IPv4 address.
+    ///
+    /// - Parameter address: The address as a host-order integer (`127.0.0.2` is `0x7F00_0002`).
+    /// - Returns: The value, or nil when no prefix covers the address or the longest one
+    ///   is an exclusion.
+    public func lookup(v4 address: UInt32) -> TableValue? {
+        v4.lookup(address)
+    }
+
+    /// The value of the longest prefix covering an IPv6 address; nil when none covers it
+    /// or the longest one is an exclusion.
+    public func lookup(v6 address: UInt128) -> TableValue? {
+        v6.lookup(address)
+    }
+
+    /// IPv4 entries, hosts and shorter prefixes, exclusions included.
+    public var v4Count: Int { v4.count }
+
+    /// IPv6 entries, hosts and shorter prefixes, exclusions included.
+    public var v6Count: Int { v6.count }
+
+    /// Bytes held by the table's arrays (not counting the object and array headers).
+    public var memoryBytes: Int { v4.memoryBytes + v6.memoryBytes }
+
+    /// Calls `body` with every entry: IPv4 first, then IPv6, each in address order
+    /// (a shorter prefix before the longer ones starting at the same address).
+    public func forEachEntry(_ body: (TableEntry) -> Void) {
+        v4.forEachEntry { prefix, value in
+            body(TableEntry(address: .v4(prefix.start), prefixLength: Int(prefix.length), value: value))
+        }
+        v6.forEachEntry { prefix, value in
+            body(TableEntry(address: .v6(prefix.start), prefixLength: Int(prefix.length), value: value))
+        }
+    }
+
+    /// A builder holding the same entries, for applying a delta and freezing again.
+    public func builder() -> PrefixTableBuilder {
+        PrefixTableBuilder(v4: AddressFamilyBuilder(v4), v6: AddressFamilyBuilder(v6))
+    }
+
+    /// Every broken internal invariant, described; empty for a consistent table. For tests.
+    func invariantViolations() -> [String] {
+        v4.invariantViolations().map { "v4: " + $0 } + v6.invariantViolations().map { "v6: " + $0 }
+    }
+}
