@@ -1,0 +1,180 @@
+// TCPServer.swift -- DNS over TCP with SwiftNIO (RFC 7766).
+
+import Glibc
+public import Logging
+public import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Serves DNS over TCP (RFC 1035 §4.2.2, RFC 7766) on SwiftNIO event loops.
+///
+/// Each connection gets its own pipeline:
+///
+/// ```
+/// BackPressureHandler ▶ IdleStateHandler ▶ TCPFrameDecoder ▶ TCPQueryHandler
+/// (stop reading while    (close after        (2-byte length     (one Session, one
+///  replies back up)       idleTimeout)        framing)           65,535-byte buffer)
+/// ```
+///
+/// Several queries per connection are answered in order (RFC 7766 §6.2.1.1); at most
+/// ``TCPServerConfiguration/maxConnections`` are open at once, newer ones are closed on
+/// accept (RFC 7766 §6.2.2 asks servers to bound their resources).
+public final class TCPServer<R: QueryResponder>: Sendable {
+    private enum State: Sendable {
+        case idle
+        case starting
+        case running([any Channel])
+        case stopped
+    }
+
+    private let responder: R
+    private let addresses: [ListenAddress]
+    private let configuration: TCPServerConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let counterStorage = TCPCounterStorage()
+    private let state = Mutex<State>(.idle)
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    /// Makes a server; nothing is opened until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - responder: answers each message; one `Session` per connection.
+    ///   - addresses: IPv4 and IPv6 addresses; port 0 binds a free port (see ``boundAddresses``).
+    ///   - configuration: idle timeout and connection cap.
+    ///   - group: the event loops; nil for NIO's shared `MultiThreadedEventLoopGroup.singleton`.
+    ///   - logger: start, stop and bind errors only; never per query.
+    public init(
+        responder: R,
+        addresses: [ListenAddress],
+        configuration: TCPServerConfiguration = TCPServerConfiguration(),
+        group: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "rbld.tcp")
+    ) {
+        self.responder = responder
+        self.addresses = addresses
+        self.configuration = configuration
+        self.group = group ?? MultiThreadedEventLoopGroup.singleton
+        self.logger = logger
+    }
+
+    /// Binds every address and starts accepting connections.
+    ///
+    /// - Throws: `ServerError` naming the address: `.bindFailed` (port in use, address not
+    ///   local); `.alreadyStarted` on a second call. On failure no listener stays open.
+    public func start() async throws(ServerError) {
+        let proceed = state.withLock { state in
+            guard case .idle = state else { return false }
+            state = .starting
+            return true
+        }
+        guard proceed else { throw ServerError(.alreadyStarted, "TCP server already started") }
+
+        var listeners: [any Channel] = []
+        for address in addresses {
+            do {
+                listeners.append(try await bind(address))
+            } catch {
+                for listener in listeners { try? await listener.close() }
+                state.withLock { $0 = .idle }
+                throw ServerError(.bindFailed, "TCP \(address): bind: \(error)")
+            }
+        }
+        state.withLock { $0 = .running(listeners) }
+        logger.info("TCP server started", metadata: [
+            "addresses": "\(boundAddresses.map(\.description).joined(separator: " "))",
+            "max_connections": "\(configuration.maxConnections)",
+            "idle_timeout_ms": "\(configuration.idleTimeAmount.nanoseconds / 1_000_000)",
+        ])
+    }
+
+    /// The addresses as bound, with the kernel-chosen ports; empty unless running.
+    public var boundAddresses: [ListenAddress] {
+        let listeners = state.withLock { state -> [any Channel] in
+            if case .running(let listeners) = state { return listeners }
+            return []
+        }
+        return zip(addresses, listeners).map { address, listener in
+            address.with(port: UInt16(clamping: listener.localAddress?.port ?? Int(address.port)))
+        }
+    }
+
+    /// The connection and query counters.
+    public func counters() -> TCPCounters {
+        counterStorage.snapshot
+    }
+
+    /// Connections open right now.
+    public var openConnections: Int {
+        connections.withLock { $0.count }
+    }
+
+    /// Closes the listeners, then every open connection. Safe to call more than once.
+    public func stop() async {
+        let listeners = state.withLock { state -> [any Channel] in
+            defer { state = .stopped }
+            if case .running(let listeners) = state { return listeners }
+            return []
+        }
+        guard !listeners.isEmpty else { return }
+        for listener in listeners { try? await listener.close() }
+        let open = connections.withLock { Array($0.values) }
+        for connection in open { try? await connection.close() }
+        let totals = counters()
+        logger.info("TCP server stopped", metadata: [
+            "connections": "\(totals.connectionsAccepted)", "rejected": "\(totals.connectionsRejected)",
+            "answered": "\(totals.answered)", "dropped": "\(totals.dropped)",
+        ])
+    }
+
+    private func bind(_ address: ListenAddress) async throws -> any Channel {
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { [self] channel in admit(channel) }
+        if address.family == .ipv6 {
+            // So that `::` and `0.0.0.0` can both be bound (RFC 3493 §5.3).
+            bootstrap = bootstrap.serverChannelOption(
+                .socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY)), value: 1)
+        }
+        return try await bootstrap.bind(to: SocketAddress(ipAddress: address.host, port: Int(address.port))).get()
+    }
+
+    /// Sets up one accepted connection, or closes it when the cap is reached.
+    private func admit(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let open = counterStorage.open.wrappingAdd(1, ordering: .relaxed).newValue
+        guard open <= configuration.maxConnections else {
+            counterStorage.open.wrappingSubtract(1, ordering: .relaxed)
+            counterStorage.connectionsRejected.increment()
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
+            }
+        }
+        counterStorage.connectionsAccepted.increment()
+        let id = ObjectIdentifier(channel)
+        connections.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in
+            connections.withLock { _ = $0.removeValue(forKey: id) }
+            counterStorage.open.wrappingSubtract(1, ordering: .relaxed)
+        }
+        return channel.eventLoop.makeCompletedFuture { [responder, configuration, counterStorage] in
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(BackPressureHandler())
+            try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeAmount))
+            try pipeline.addHandler(ByteToMessageHandler(
+                TCPFrameDecoder(), maximumBufferSize: 2 + TCPFrameDecoder.maximumMessageLength))
+            try pipeline.addHandler(TCPQueryHandler(responder: responder, counters: counterStorage))
+        }
+    }
+}
+
+/// Closes a connection as soon as it is active: the connection cap was reached.
+private final class CloseOnActiveHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,82 @@
+// UDPLoop.swift -- one thread's receive/respond/send cycle over a batch of datagrams.
+
+import CNetShim
+import Glibc
+import Synchronization
+
+/// The body of one UDP serving thread: `recvmmsg` up to `batchSize` datagrams, answer
+/// each into its own reply slot, `sendmmsg` the replies (NSD `NUM_RECV_PER_SELECT`).
+///
+/// All memory (query and reply slots, iovecs, mmsghdrs, the responder session) is
+/// allocated once when the thread starts; the per-datagram path allocates nothing and
+/// takes no lock. Replies go to the query's source, from the query's destination address
+/// when the socket has pktinfo enabled (wildcard binds).
+struct UDPLoop<R: QueryResponder>: Sendable {
+    let socket: UDPSocket
+    let responder: R
+    let state: UDPWorkerState
+    let batchSize: Int
+    let queryCapacity: Int
+    let replyCapacity: Int
+
+    /// Runs until `state.stopRequested` is set; it is checked at least every
+    /// ``UDPSocket/receiveTimeoutMilliseconds``.
+    func run() {
+        let slots = UnsafeMutablePointer<cnet_slot>.allocate(capacity: batchSize)
+        slots.initialize(repeating: cnet_slot(), count: batchSize)
+        let queries = UnsafeMutableRawPointer.allocate(byteCount: batchSize * queryCapacity, alignment: 16)
+        let replies = UnsafeMutableRawPointer.allocate(byteCount: batchSize * replyCapacity, alignment: 16)
+        defer {
+            slots.deinitialize(count: batchSize)
+            slots.deallocate()
+            queries.deallocate()
+            replies.deallocate()
+        }
+        for index in 0..<batchSize {
+            slots[index].buffer = queries + index * queryCapacity    // in bounds: index < batchSize
+            slots[index].capacity = queryCapacity
+            slots[index].reply = replies + index * replyCapacity
+        }
+        guard let batch = cnet_batch_create(slots, UInt32(batchSize)) else { return }
+        defer { cnet_batch_destroy(batch) }
+
+        var session = responder.makeSession()
+        var counters = UDPCounters()
+        while !state.stopRequested.load(ordering: .relaxed) {
+            let received = Int(cnet_recv_batch(socket.descriptor, batch, UInt32(batchSize)))
+            guard received > 0 else {
+                if received < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+                    counters.receiveErrors &+= 1        // wrapping: a 64-bit counter
+                    state.publish(counters)
+                    if errno == EBADF || errno == ENOTSOCK { return }
+                }
+                continue
+            }
+            responder.beginBatch(&session)
+            for index in 0..<received {                  // received <= batchSize (recvmmsg vlen)
+                let slot = slots + index
+                let length = slot.pointee.length
+                guard length <= queryCapacity else {     // the shim flags truncation as capacity + 1
+                    counters.truncated &+= 1
+                    continue                             // replyLength stays 0: nothing is sent
+                }
+                let written = responder.respond(
+                    to: UnsafeRawBufferPointer(start: slot.pointee.buffer, count: length),
+                    into: UnsafeMutableRawBufferPointer(start: slot.pointee.reply, count: replyCapacity),
+                    transport: .udp,
+                    session: &session)
+                if written > 0 && written <= replyCapacity {
+                    slot.pointee.replyLength = written
+                    counters.answered &+= 1
+                } else {
+                    counters.dropped &+= 1
+                }
+            }
+            counters.received &+= UInt64(received)
+            var sendErrors: UInt32 = 0
+            _ = cnet_send_batch(socket.descriptor, batch, UInt32(received), &sendErrors)
+            counters.sendErrors &+= UInt64(sendErrors)
+            state.publish(counters)
+        }
+    }
+}

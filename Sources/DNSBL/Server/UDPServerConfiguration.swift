@@ -1,0 +1,22 @@
+// UDPServerConfiguration.swift -- tunables of the UDP serving threads.
+
+import NIOCore
+
+/// Tunables of a ``UDPServer``; the defaults suit a public DNSBL.
+public struct UDPServerConfiguration: Sendable {
+    /// Sockets (each with its own thread) per address, sharing the port via SO_REUSEPORT.
+    public var socketsPerAddress: Int = System.coreCount
+    /// Datagrams per `recvmmsg`/`sendmmsg` call (NSD's `NUM_RECV_PER_SELECT` is 100).
+    public var batchSize: Int = 64
+    /// Bytes per query slot. Longer datagrams are truncated by the kernel, counted and
+    /// dropped; a DNSBL query is a header, one name (≤ 255 bytes) and an OPT record.
+    public var queryCapacity: Int = 4096
+    /// Bytes per reply slot; the `QueryResponder` contract promises at least 4,096.
+    public var replyCapacity: Int = 4096
+    /// Requested SO_RCVBUF (best effort; the kernel caps it at net.core.rmem_max).
+    public var receiveBufferSize: Int = 4 << 20
+    /// Requested SO_SNDBUF (best effort; capped at net.core.wmem_max).
+    public var sendBufferSize: Int = 4 << 20
+
+    public init() {}
+}

@@ -1,0 +1,148 @@
+// ServerUDPTests.swift -- live UDPServer tests on 127.0.0.1 and ::1 (port 0).
+
+import DNSBL
+import Glibc
+import Synchronization
+import Testing
+
+@Suite("UDPServer")
+struct ServerUDPTests {
+    private func makeServer(
+        _ addresses: [ListenAddress] = [loopback4, loopback6],
+        sockets: Int = 2,
+        configure: (inout UDPServerConfiguration) -> Void = { _ in }
+    ) throws -> (UDPServer<EchoResponder>, EchoResponder) {
+        let responder = EchoResponder()
+        var configuration = UDPServerConfiguration()
+        configuration.socketsPerAddress = sockets
+        configure(&configuration)
+        let server = UDPServer(responder: responder, addresses: addresses, configuration: configuration)
+        try server.start()
+        return (server, responder)
+    }
+
+    @Test func roundTripOverIPv4AndIPv6() throws {
+        let (server, _) = try makeServer()
+        defer { server.stop() }
+        let bound = server.boundAddresses
+        try #require(bound.count == 2)
+        #expect(bound.allSatisfy { $0.port != 0 })
+        for address in bound {
+            let client = UDPTestClient(for: address)
+            for id in UInt16(1)...5 { client.send(testQuery(id: id, extra: 20), to: address) }
+            var seen: Set<UInt16> = []
+            for _ in 1...5 {
+                let reply = try #require(client.receive(), "no reply from \(address)")
+                #expect(reply.bytes.count == 32)
+                #expect(reply.bytes[2] & 0x80 != 0, "QR set by the responder")
+                #expect(reply.from == address.host)
+                seen.insert(queryID(reply.bytes))
+            }
+            #expect(seen == Set(1...5))
+        }
+        #expect(server.counters().answered == 10)
+    }
+
+    @Test func droppedDatagramGetsNoReply() async throws {
+        let (server, _) = try makeServer([loopback4], sockets: 1)
+        defer { server.stop() }
+        let address = server.boundAddresses[0]
+        let client = UDPTestClient(for: address)
+        client.send([0xFF] + testQuery(id: 7), to: address)      // the responder drops it
+        client.send(testQuery(id: 8), to: address)
+        let reply = try #require(client.receive())
+        #expect(queryID(reply.bytes) == 8)
+        #expect(await eventually { server.counters().dropped == 1 })
+        #expect(server.counters().received == 2)
+    }
+
+    @Test func burstOfDatagramsIsAllAnswered() async throws {
+        let (server, responder) = try makeServer([loopback4], sockets: 2)
+        defer { server.stop() }
+        let address = server.boundAddresses[0]
+        let client = UDPTestClient(for: address)
+        let total = 200
+        for id in 0..<UInt16(total) { client.send(testQuery(id: id, extra: 30), to: address) }
+        var seen: Set<UInt16> = []
+        while seen.count < total, let reply = client.receive() {
+            seen.insert(queryID(reply.bytes))
+        }
+        #expect(seen.count == total)
+        #expect(await eventually { server.counters().answered == UInt64(total) })
+        // One beginBatch per recvmmsg batch, never more than one per datagram.
+        #expect(responder.batches.load(ordering: .relaxed) <= total)
+    }
+
+    @Test func truncatedDatagramIsCountedAndDropped() async throws {
+        let (server, _) = try makeServer([loopback4], sockets: 1) { $0.queryCapacity = 512 }
+        defer { server.stop() }
+        let address = server.boundAddresses[0]
+        let client = UDPTestClient(for: address)
+        client.send(testQuery(id: 1, extra: 600), to: address)   // 612 bytes > 512
+        client.send(testQuery(id: 2, extra: 500), to: address)   // 512 bytes: fits exactly
+        let reply = try #require(client.receive())
+        #expect(queryID(reply.bytes) == 2)
+        #expect(reply.bytes.count == 512)
+        #expect(await eventually { server.counters().truncated == 1 })
+        #expect(server.counters().answered == 1)
+    }
+
+    @Test(arguments: [("0.0.0.0", "127.0.0.2"), ("::", "::1")])
+    func wildcardRepliesFromTheQueriedAddress(wildcard: String, target: String) throws {
+        let (server, _) = try makeServer([try ListenAddress(host: wildcard, port: 0)], sockets: 1)
+        defer { server.stop() }
+        let destination = try ListenAddress(host: target, port: server.boundAddresses[0].port)
+        let client = UDPTestClient(for: destination)
+        client.send(testQuery(id: 3), to: destination)
+        let reply = try #require(client.receive())
+        #expect(queryID(reply.bytes) == 3)
+        #expect(reply.from == target, "pktinfo: the reply leaves from the address the query arrived on")
+    }
+
+    @Test func bindFailureNamesTheAddress() throws {
+        // A plain socket (no SO_REUSEPORT) holds the port.
+        let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(holder) }
+        let any = try ListenAddress(host: "127.0.0.1", port: 0)
+        _ = withSocketAddress(any) { bind(holder, $0, $1) }
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) }
+        }
+        let taken = any.with(port: UInt16(bigEndian: bound.sin_port))
+
+        let server = UDPServer(responder: EchoResponder(), addresses: [taken])
+        do {
+            try server.start()
+            Issue.record("start() succeeded on a port in use")
+        } catch {
+            #expect(error.code == .bindFailed)
+            #expect(error.reason.contains(taken.description))
+        }
+        #expect(server.boundAddresses.isEmpty)
+    }
+
+    @Test func stopEndsAllThreadsAndReleasesThePort() throws {
+        let (server, responder) = try makeServer([loopback4, loopback6], sockets: 3)
+        let bound = server.boundAddresses
+        #expect(responder.sessions.load(ordering: .relaxed) <= 6)
+        let started = ContinuousClock.now
+        server.stop()                          // returns after joining all six threads
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(server.boundAddresses.isEmpty)
+        server.stop()                          // idempotent
+        // Every socket is closed: a socket without SO_REUSEPORT can bind the port again.
+        for address in bound {
+            let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(fd) }
+            #expect(withSocketAddress(address) { bind(fd, $0, $1) } == 0, "\(address) still bound")
+        }
+    }
+
+    @Test func secondStartIsRefused() throws {
+        let (server, _) = try makeServer([loopback4], sockets: 1)
+        defer { server.stop() }
+        #expect(throws: ServerError(.alreadyStarted, "")) { try server.start() }
+    }
+}
