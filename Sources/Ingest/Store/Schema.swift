@@ -20,42 +20,40 @@ enum Schema {
             policy TEXT NOT NULL,               -- ListingPolicy as JSON
             created INTEGER NOT NULL
         );
-        -- Manual listings: imported from list files (origin 'import') or added by `rbld list`
-        -- (origin 'admin'). An import with replace removes only earlier 'import' rows.
+        -- Manual listings: imported from list files (origin 0) or added by `rbld list`
+        -- (origin 1). An import with replace removes only earlier imported rows.
+        -- Prefix-keyed tables are WITHOUT ROWID: one B-tree, so a sorted bulk import appends.
         CREATE TABLE manual_listings(
-            id INTEGER PRIMARY KEY,
             zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
             family INTEGER NOT NULL CHECK (family IN (4, 6)),
             addr BLOB NOT NULL,
             plen INTEGER NOT NULL,
             code INTEGER,                       -- X of 127.0.0.X; NULL = the zone default
             txt TEXT,                           -- own TXT template; NULL = the zone's
-            origin TEXT NOT NULL CHECK (origin IN ('import', 'admin')),
+            origin INTEGER NOT NULL,            -- 0 = import, 1 = admin
             created INTEGER NOT NULL,
             expires INTEGER,                    -- NULL = never
-            actor TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            audit_id INTEGER REFERENCES audit(id),
-            UNIQUE (zone_id, family, addr, plen)
-        );
+            actor TEXT,                         -- admin rows; imports name theirs in audit_id's row
+            reason TEXT,
+            audit_id INTEGER,                   -- the audit row that wrote this row
+            PRIMARY KEY (zone_id, family, addr, plen)
+        ) WITHOUT ROWID;
         -- Exclusions (allowlist): win over everything, punch holes in wider listings.
         CREATE TABLE exclusions(
-            id INTEGER PRIMARY KEY,
             zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
             family INTEGER NOT NULL CHECK (family IN (4, 6)),
             addr BLOB NOT NULL,
             plen INTEGER NOT NULL,
-            origin TEXT NOT NULL CHECK (origin IN ('import', 'admin')),
+            origin INTEGER NOT NULL,            -- 0 = import, 1 = admin
             created INTEGER NOT NULL,
-            actor TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            audit_id INTEGER REFERENCES audit(id),
-            UNIQUE (zone_id, family, addr, plen)
-        );
+            actor TEXT,
+            reason TEXT,
+            audit_id INTEGER,
+            PRIMARY KEY (zone_id, family, addr, plen)
+        ) WITHOUT ROWID;
         -- Delistings: suppress scored listings inside the prefix whose last hit is not
         -- newer than `created`.
         CREATE TABLE delistings(
-            id INTEGER PRIMARY KEY,
             zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
             family INTEGER NOT NULL CHECK (family IN (4, 6)),
             addr BLOB NOT NULL,
@@ -63,9 +61,9 @@ enum Schema {
             created INTEGER NOT NULL,
             actor TEXT NOT NULL,
             reason TEXT NOT NULL,
-            audit_id INTEGER REFERENCES audit(id),
-            UNIQUE (zone_id, family, addr, plen)
-        );
+            audit_id INTEGER,
+            PRIMARY KEY (zone_id, family, addr, plen)
+        ) WITHOUT ROWID;
         -- Hits: one distinct message (by digest) at a trap, attributed to one source.
         CREATE TABLE hits(
             id INTEGER PRIMARY KEY,

@@ -104,23 +104,23 @@ extension Store {
 
             // Listings: merge-join the sorted input with the zone's rows (index order).
             let existingListings = try loadManualRows(zoneID: zoneID)
-            var inserts: [Int] = [], updates: [(id: Int64, index: Int)] = [], deletes: [ManualRow] = []
+            var inserts: [Int] = [], updates: [(row: ManualRow, index: Int)] = [], deletes: [ManualRow] = []
             mergeJoin(listings, existingListings) { entryIndex, row in
                 switch (entryIndex, row) {
                 case let (index?, row?):
-                    if row.origin != "import" { summary.keptAdmin += 1 }
+                    if row.origin != .import { summary.keptAdmin += 1 }
                     else if row.code == listings[index].code && row.text == listings[index].text && row.expires == nil { summary.unchanged += 1 }
-                    else { updates.append((row.id, index)) }
+                    else { updates.append((row, index)) }
                 case let (index?, nil): inserts.append(index)
-                case let (nil, row?): if replace, row.origin == "import" { deletes.append(row) }
+                case let (nil, row?): if replace, row.origin == .import { deletes.append(row) }
                 case (nil, nil): break
                 }
             }
             let insertListing = try db.statement("""
-                INSERT INTO manual_listings(zone_id, family, addr, plen, code, txt, origin, created, expires, actor, reason, audit_id)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import', ?7, NULL, ?8, ?9, ?10)
+                INSERT INTO manual_listings(zone_id, family, addr, plen, code, txt, origin, created, expires, audit_id)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, NULL, ?8)
                 """)
-            insertListing.bind(1, zoneID).bind(7, now).bind(8, actor).bind(9, reason).bind(10, auditID)
+            insertListing.bind(1, zoneID).bind(7, now).bind(8, auditID)
             for index in inserts {
                 let entry = listings[index]
                 insertListing.resetKeepingBindings()
@@ -130,21 +130,23 @@ extension Store {
             }
             insertListing.reset()
             let updateListing = try db.statement("""
-                UPDATE manual_listings SET code = ?2, txt = ?3, expires = NULL, created = ?4, actor = ?5, reason = ?6, audit_id = ?7
-                WHERE id = ?1
+                UPDATE manual_listings SET code = ?5, txt = ?6, expires = NULL, created = ?7, audit_id = ?8
+                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
                 """)
-            for (id, index) in updates {
+            for (_, index) in updates {
                 let entry = listings[index]
                 updateListing.reset()
-                updateListing.bind(1, id).bind(2, entry.code.map(Int64.init)).bind(3, entry.text).bind(4, now)
-                    .bind(5, actor).bind(6, reason).bind(7, auditID)
+                updateListing.bind(1, zoneID).bindPrefix(2, entry.prefix).bind(5, entry.code.map(Int64.init))
+                    .bind(6, entry.text).bind(7, now).bind(8, auditID)
                 try updateListing.run()
                 changed.append(entry.prefix)
             }
-            let deleteListing = try db.statement("DELETE FROM manual_listings WHERE id = ?1")
+            let deleteListing = try db.statement("""
+                DELETE FROM manual_listings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                """)
             for row in deletes {
                 deleteListing.reset()
-                deleteListing.bind(1, row.id)
+                deleteListing.bind(1, zoneID).bindPrefix(2, row.prefix)
                 try deleteListing.run()
                 changed.append(row.prefix)
             }
@@ -153,9 +155,8 @@ extension Store {
             summary.removed += deletes.count
             if keepDetails(inserts.count + updates.count + deletes.count) {
                 for index in inserts { details.append(("import-list", listings[index].prefix, nil, EntryState(listings[index]))) }
-                let existingByID = Dictionary(uniqueKeysWithValues: existingListings.lazy.filter { row in updates.contains { $0.id == row.id } }.map { ($0.id, $0) })
-                for (id, index) in updates {
-                    details.append(("import-update", listings[index].prefix, existingByID[id].map(EntryState.init), EntryState(listings[index])))
+                for (row, index) in updates {
+                    details.append(("import-update", listings[index].prefix, EntryState(row), EntryState(listings[index])))
                 }
                 for row in deletes { details.append(("import-unlist", row.prefix, EntryState(row), nil)) }
             }
@@ -165,28 +166,29 @@ extension Store {
             var exclusionInserts: [Int] = [], exclusionDeletes: [ExclusionRow] = []
             mergeJoin(exclusions, existingExclusions) { entryIndex, row in
                 switch (entryIndex, row) {
-                case let (_?, row?): if row.origin != "import" { summary.keptAdmin += 1 } else { summary.unchanged += 1 }
+                case let (_?, row?): if row.origin != .import { summary.keptAdmin += 1 } else { summary.unchanged += 1 }
                 case let (index?, nil): exclusionInserts.append(index)
-                case let (nil, row?): if replace, row.origin == "import" { exclusionDeletes.append(row) }
+                case let (nil, row?): if replace, row.origin == .import { exclusionDeletes.append(row) }
                 case (nil, nil): break
                 }
             }
             let insertExclusion = try db.statement("""
-                INSERT INTO exclusions(zone_id, family, addr, plen, origin, created, actor, reason, audit_id)
-                VALUES (?1, ?2, ?3, ?4, 'import', ?5, ?6, ?7, ?8)
+                INSERT INTO exclusions(zone_id, family, addr, plen, origin, created, audit_id)
+                VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)
                 """)
             var exclusionChanges: [IPPrefix] = []
             for index in exclusionInserts {
                 insertExclusion.reset()
-                insertExclusion.bind(1, zoneID).bindPrefix(2, exclusions[index].prefix).bind(5, now).bind(6, actor)
-                    .bind(7, reason).bind(8, auditID)
+                insertExclusion.bind(1, zoneID).bindPrefix(2, exclusions[index].prefix).bind(5, now).bind(6, auditID)
                 try insertExclusion.run()
                 exclusionChanges.append(exclusions[index].prefix)
             }
-            let deleteExclusion = try db.statement("DELETE FROM exclusions WHERE id = ?1")
+            let deleteExclusion = try db.statement("""
+                DELETE FROM exclusions WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                """)
             for row in exclusionDeletes {
                 deleteExclusion.reset()
-                deleteExclusion.bind(1, row.id)
+                deleteExclusion.bind(1, zoneID).bindPrefix(2, row.prefix)
                 try deleteExclusion.run()
                 exclusionChanges.append(row.prefix)
             }
@@ -243,16 +245,16 @@ extension Store {
     /// The zone's manual listings, in prefix order.
     func loadManualRows(zoneID: Int64) throws(StoreError) -> [ManualRow] {
         let statement = try db.statement("""
-            SELECT id, family, addr, plen, code, txt, origin, expires FROM manual_listings WHERE zone_id = ?1
+            SELECT family, addr, plen, code, txt, origin, expires FROM manual_listings WHERE zone_id = ?1
             ORDER BY family, addr, plen
             """)
         statement.bind(1, zoneID)
         var rows: [ManualRow] = []
         while try statement.step() {
-            guard let prefix = statement.prefix(1) else { throw corruptRow("manual_listings") }
-            rows.append(ManualRow(id: statement.int64(0), prefix: prefix,
-                                  code: statement.isNull(4) ? nil : UInt8(clamping: statement.int(4)),
-                                  text: statement.text(5), origin: statement.text(6) ?? "", expires: statement.optionalInt64(7)))
+            guard let prefix = statement.prefix(0) else { throw corruptRow("manual_listings") }
+            rows.append(ManualRow(prefix: prefix, code: statement.isNull(3) ? nil : UInt8(clamping: statement.int(3)),
+                                  text: statement.text(4), origin: Origin(rawValue: statement.int64(5)) ?? .admin,
+                                  expires: statement.optionalInt64(6)))
         }
         // Blob order equals address order, so the rows come sorted; make sure anyway.
         if !Store.isSorted(rows) { rows.sort { $0.prefix < $1.prefix } }
@@ -262,13 +264,13 @@ extension Store {
     /// The zone's exclusions, in prefix order.
     func loadExclusionRows(zoneID: Int64) throws(StoreError) -> [ExclusionRow] {
         let statement = try db.statement("""
-            SELECT id, family, addr, plen, origin FROM exclusions WHERE zone_id = ?1 ORDER BY family, addr, plen
+            SELECT family, addr, plen, origin FROM exclusions WHERE zone_id = ?1 ORDER BY family, addr, plen
             """)
         statement.bind(1, zoneID)
         var rows: [ExclusionRow] = []
         while try statement.step() {
-            guard let prefix = statement.prefix(1) else { throw corruptRow("exclusions") }
-            rows.append(ExclusionRow(id: statement.int64(0), prefix: prefix, origin: statement.text(4) ?? ""))
+            guard let prefix = statement.prefix(0) else { throw corruptRow("exclusions") }
+            rows.append(ExclusionRow(prefix: prefix, origin: Origin(rawValue: statement.int64(3)) ?? .admin))
         }
         if !Store.isSorted(rows) { rows.sort { $0.prefix < $1.prefix } }
         return rows
@@ -308,19 +310,23 @@ extension Store {
     }
 }
 
+/// Who manages a manual row: imports replace only their own rows.
+enum Origin: Int64, Codable {
+    case `import` = 0
+    case admin = 1
+}
+
 struct ManualRow: PrefixRow {
-    var id: Int64
     var prefix: IPPrefix
     var code: UInt8?
     var text: String?
-    var origin: String
+    var origin: Origin
     var expires: Int64?
 }
 
 struct ExclusionRow: PrefixRow {
-    var id: Int64
     var prefix: IPPrefix
-    var origin: String
+    var origin: Origin
 }
 
 /// An entry's state as written to audit rows.
@@ -329,10 +335,10 @@ struct EntryState: Codable, Hashable {
     var code: UInt8?
     var text: String?
     var expires: Int64?
-    var origin: String?
+    var origin: Origin?
     var kinds: [HitKind]?
 
-    init(excluded: Bool? = nil, code: UInt8? = nil, text: String? = nil, expires: Int64? = nil, origin: String? = nil, kinds: [HitKind]? = nil) {
+    init(excluded: Bool? = nil, code: UInt8? = nil, text: String? = nil, expires: Int64? = nil, origin: Origin? = nil, kinds: [HitKind]? = nil) {
         self.excluded = excluded
         self.code = code
         self.text = text
@@ -342,7 +348,7 @@ struct EntryState: Codable, Hashable {
     }
 
     init(_ entry: ImportEntry) {
-        self.init(excluded: entry.excluded ? true : nil, code: entry.code, text: entry.text, origin: "import")
+        self.init(excluded: entry.excluded ? true : nil, code: entry.code, text: entry.text, origin: .import)
     }
 
     init(_ row: ManualRow) {
