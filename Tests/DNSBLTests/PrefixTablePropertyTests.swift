@@ -121,6 +121,8 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     let seed: UInt64
     var rng: PrefixTableTesting.RNG
     var bases: [Key] = []
+    /// At most this many low bits of a base are randomized; less keeps hosts in a narrow cluster.
+    var maxRandomBits = Key.bitWidth
     var builder = PrefixTableBuilder()
     var oracle = PrefixTableTesting.Oracle<Key>()
 
@@ -137,7 +139,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     /// An address near one of the bases: its top bits shared, a random number of low bits random.
     mutating func nearAddress() -> Key {
         let base = bases[rng.below(bases.count)]
-        let randomBits = rng.below(family.bits + 1)
+        let randomBits = rng.below(maxRandomBits + 1)
         let low = randomBits == 0 ? 0 : Key.max >> (family.bits - randomBits)
         return base ^ (rng.key(Key.self) & low)
     }
@@ -291,6 +293,16 @@ struct PrefixTablePropertyTests {
         var scenario = PrefixTableScenario(family: PrefixTableTesting.v4, seed: seed)
         scenario.bases = Array(scenario.bases.prefix(2))
         scenario.run(inserts: 30, removals: 10, randomQueries: 300)
+    }
+
+    @Test("small v6 tables clustered under one prefix", arguments: 200..<212 as Range<UInt64>)
+    func clusteredV6(seed: UInt64) {
+        // One base and few random bits: hosts share a long prefix, so the host directory
+        // indexes bits far below the top, and uniformly random queries fall outside it.
+        var scenario = PrefixTableScenario(family: PrefixTableTesting.v6, seed: seed)
+        scenario.bases = Array(scenario.bases.prefix(1))
+        scenario.maxRandomBits = 24 + Int(seed % 40)
+        scenario.run(inserts: 40, removals: 10, randomQueries: 300)
     }
 
     @Test("both families in one table stay apart", arguments: seeds)

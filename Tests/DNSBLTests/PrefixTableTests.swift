@@ -205,4 +205,29 @@ struct PrefixTableTests {
         let table = builder.freeze()
         #expect(table.v4.rangeStarts == [0x0A00_0000] && table.v4.rangeEnds == [0x0AFF_FFFF])
     }
+
+    @Test func clusteredHostsGetSmallBuckets() {
+        // 4,096 v6 hosts inside one /32: a directory on the top 16 bits would put them all
+        // in one bucket; below the shared prefix they spread out.
+        var rng = PrefixTableTesting.RNG(seed: 77)
+        let cluster: UInt128 = 0x2001_0DB8 << 96
+        var builder = PrefixTableBuilder()
+        var hosts: [UInt128] = []
+        for _ in 0..<4096 {
+            let host = cluster | UInt128(rng.next()) << 32 | UInt128(rng.next() & 0xFFFF_FFFE)   // even: odd neighbours stay free
+            hosts.append(host)
+            builder.insert(v6: host, prefixLength: 128, value: TableValue(listing: 1))
+        }
+        let table = builder.freeze()
+        #expect(table.invariantViolations() == [])
+        let offsets = table.v6.directory.offsets
+        let largestBucket = zip(offsets, offsets.dropFirst()).map { $1 - $0 }.max() ?? 0
+        #expect(largestBucket < 16, "largest bucket holds \(largestBucket) hosts")
+        for host in hosts {
+            #expect(table.lookup(v6: host)?.listing == 1)
+            #expect(table.lookup(v6: host | 1) == nil)
+            #expect(table.lookup(v6: host ^ (1 << 100)) == nil)   // outside the shared /32
+        }
+        #expect(table.lookup(v6: 0) == nil && table.lookup(v6: .max) == nil)
+    }
 }

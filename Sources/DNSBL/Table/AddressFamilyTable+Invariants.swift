@@ -48,23 +48,7 @@ extension AddressFamilyTable {
         if !hostExpiries.isEmpty, hostExpiries.allSatisfy({ $0 == 0 }) {
             problems.append("per-host expiries stored although all are zero")
         }
-        if hostKeys.isEmpty {
-            if !directory.isEmpty { problems.append("directory without hosts") }
-        } else if directory.count != Self.bucketCount + 1 {
-            problems.append("directory has \(directory.count) entries")
-        } else {
-            if directory.first != 0 || directory.last.map(Int.init) != hostKeys.count {
-                problems.append("directory does not span the hosts")
-            }
-            if zip(directory, directory.dropFirst()).contains(where: { $0 > $1 }) {
-                problems.append("directory offsets decrease")
-            } else if let wrong = hostKeys.indices.first(where: { index in
-                let bucket = hostKeys[index].directoryBucket
-                return !(Int(directory[bucket])..<Int(directory[bucket + 1])).contains(index)
-            }) {
-                problems.append("host \(hostKeys[wrong]) lies outside its directory bucket")
-            }
-        }
+        problems += directory.invariantViolations(keys: hostKeys)
         guard rangeStarts.count == rangeEnds.count, rangeStarts.count == rangeValues.count else {
             problems.append("interval arrays of mismatched lengths")
             return problems

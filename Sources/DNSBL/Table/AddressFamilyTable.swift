@@ -4,8 +4,8 @@
 ///
 /// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
 ///
-/// - **Hosts** (/32 or /128): a sorted key array, found through a directory of 65,537
-///   offsets indexed by the top 16 bits of the key, so a lookup is one directory read plus
+/// - **Hosts** (/32 or /128): a sorted key array, found through a ``HostDirectory`` of
+///   65,537 offsets indexed by 16 bits of the key, so a lookup is one directory read plus
 ///   a binary search in a small bucket. Per-host listings and expiries are parallel arrays
 ///   that stay empty when all hosts share one listing or never expire; the common case
 ///   (one listing class, expiry handled elsewhere) costs only the key, like rbldnsd's
@@ -18,9 +18,6 @@
 /// A host is always the longest match, so lookup tries the hosts first and falls back to
 /// the intervals.
 struct AddressFamilyTable<Key: TableKey>: Sendable {
-    /// Number of directory buckets: one per value of the top 16 address bits.
-    static var bucketCount: Int { 1 << 16 }
-
     /// Host addresses, strictly increasing.
     let hostKeys: [Key]
     /// The listing of each host, parallel to `hostKeys`; empty when all hosts share one.
@@ -29,9 +26,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     let uniformHostListing: UInt16
     /// The expiry of each host, parallel to `hostKeys`; empty when none expires.
     let hostExpiries: [UInt32]
-    /// `directory[b] ..< directory[b + 1]` are the hosts whose top 16 bits are `b`;
-    /// 65,537 entries, or none when there are no hosts.
-    let directory: [UInt32]
+    /// Narrows a host lookup to one bucket of `hostKeys`.
+    let directory: HostDirectory<Key>
 
     /// First addresses of the non-host prefixes as inserted, sorted by (start, length).
     let prefixStarts: [Key]
@@ -64,7 +60,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         self.hostListings = hostListings
         self.uniformHostListing = hostKeys.isEmpty ? 0 : uniformHostListing
         self.hostExpiries = hostExpiries
-        self.directory = Self.makeDirectory(hostKeys)
+        self.directory = HostDirectory(sortedKeys: hostKeys)
         self.prefixStarts = prefixStarts
         self.prefixLengths = prefixLengths
         self.prefixValues = prefixValues
@@ -102,7 +98,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         hostKeys.count * MemoryLayout<Key>.stride
             + hostListings.count * MemoryLayout<UInt16>.stride
             + hostExpiries.count * MemoryLayout<UInt32>.stride
-            + directory.count * MemoryLayout<UInt32>.stride
+            + directory.memoryBytes
             + prefixStarts.count * MemoryLayout<Key>.stride
             + prefixLengths.count * MemoryLayout<UInt8>.stride
             + prefixValues.count * MemoryLayout<TableValue>.stride
@@ -131,10 +127,9 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// The index of `address` in `hostKeys`, if it is a host.
     func hostIndex(of address: Key) -> Int? {
-        guard !directory.isEmpty else { return nil }
-        let bucket = address.directoryBucket
-        var low = Int(directory[bucket])
-        var high = Int(directory[bucket + 1])
+        let bucket = directory.candidates(for: address)
+        var low = bucket.lowerBound
+        var high = bucket.upperBound
         while low < high {
             let middle = (low + high) >> 1
             let key = hostKeys[middle]
@@ -168,21 +163,6 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                 hostIndex += 1
             }
         }
-    }
-
-    /// Counts hosts per top-16-bit bucket and turns the counts into start offsets.
-    static func makeDirectory(_ keys: [Key]) -> [UInt32] {
-        guard !keys.isEmpty else { return [] }
-        var directory = [UInt32](repeating: 0, count: bucketCount + 1)
-        for key in keys {
-            // No overflow: at most UInt32.max hosts (checked when freezing or loading).
-            directory[key.directoryBucket + 1] &+= 1
-        }
-        for bucket in 0..<bucketCount {
-            // No overflow: the running sum ends at keys.count <= UInt32.max.
-            directory[bucket + 1] &+= directory[bucket]
-        }
-        return directory
     }
 
     /// Flattens nested prefixes into disjoint intervals valued by the longest cover.

@@ -15,9 +15,6 @@ extension TableKey {
         // `<<` by the full bit width would be a smart shift to 0 anyway; spelled out for clarity.
         prefixLength == 0 ? 0 : Self.max << (Self.bitWidth - prefixLength)
     }
-
-    /// The host directory's bucket: the top 16 bits of the address.
-    var directoryBucket: Int { Int(truncatingIfNeeded: self >> (Self.bitWidth - 16)) }
 }
 
 /// A prefix of a table key: its first address and its length.
