@@ -10,10 +10,26 @@
 struct cnet_batch {
     cnet_slot *slots;
     unsigned count;
-    struct iovec *iov;
+    struct iovec *iov;       // receive: slot buffers
+    struct iovec *out_iov;   // send: reply buffers
     struct mmsghdr *msgs;
     struct mmsghdr *out;     // compacted send list (slots with replyLength > 0)
 };
+
+/// Points header `i` at slot `i`'s query buffer, peer and control storage.
+static void reset_receive_header(cnet_batch *b, unsigned i) {
+    cnet_slot *s = &b->slots[i];
+    struct msghdr *h = &b->msgs[i].msg_hdr;
+    b->iov[i].iov_base = s->buffer;
+    b->iov[i].iov_len = s->capacity;
+    memset(h, 0, sizeof *h);
+    h->msg_iov = &b->iov[i];
+    h->msg_iovlen = 1;
+    h->msg_name = &s->peer;
+    h->msg_namelen = sizeof s->peer;
+    h->msg_control = s->control;
+    h->msg_controllen = sizeof s->control;
+}
 
 cnet_batch *cnet_batch_create(cnet_slot *slots, unsigned count) {
     cnet_batch *b = calloc(1, sizeof *b);
@@ -21,31 +37,21 @@ cnet_batch *cnet_batch_create(cnet_slot *slots, unsigned count) {
     b->slots = slots;
     b->count = count;
     b->iov = calloc(count, sizeof *b->iov);
+    b->out_iov = calloc(count, sizeof *b->out_iov);
     b->msgs = calloc(count, sizeof *b->msgs);
     b->out = calloc(count, sizeof *b->out);
-    if (!b->iov || !b->msgs || !b->out) { cnet_batch_destroy(b); return NULL; }
+    if (!b->iov || !b->out_iov || !b->msgs || !b->out) { cnet_batch_destroy(b); return NULL; }
+    for (unsigned i = 0; i < count; i++) reset_receive_header(b, i);
     return b;
 }
 
 void cnet_batch_destroy(cnet_batch *b) {
     if (!b) return;
-    free(b->iov); free(b->msgs); free(b->out); free(b);
+    free(b->iov); free(b->out_iov); free(b->msgs); free(b->out); free(b);
 }
 
 int cnet_recv_batch(int fd, cnet_batch *b, unsigned count) {
     if (count > b->count) count = b->count;
-    for (unsigned i = 0; i < count; i++) {
-        cnet_slot *s = &b->slots[i];
-        b->iov[i].iov_base = s->buffer;
-        b->iov[i].iov_len = s->capacity;
-        memset(&b->msgs[i].msg_hdr, 0, sizeof b->msgs[i].msg_hdr);
-        b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
-        b->msgs[i].msg_hdr.msg_iovlen = 1;
-        b->msgs[i].msg_hdr.msg_name = &s->peer;
-        b->msgs[i].msg_hdr.msg_namelen = sizeof s->peer;
-        b->msgs[i].msg_hdr.msg_control = s->control;
-        b->msgs[i].msg_hdr.msg_controllen = sizeof s->control;
-    }
     int n;
     do { n = recvmmsg(fd, b->msgs, count, MSG_WAITFORONE, NULL); } while (n < 0 && errno == EINTR);
     for (int i = 0; i < n; i++) {
@@ -59,6 +65,9 @@ int cnet_recv_batch(int fd, cnet_batch *b, unsigned count) {
         if (b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) s->length = s->capacity + 1;
         // Truncated control data is useless for choosing a source address.
         if (b->msgs[i].msg_hdr.msg_flags & MSG_CTRUNC) s->controlLength = 0;
+        // The kernel rewrote this header's lengths: restore them for the next call, so a
+        // batch costs work for the datagrams received, not for every slot.
+        reset_receive_header(b, (unsigned)i);
     }
     return n;
 }
@@ -91,11 +100,11 @@ int cnet_send_batch(int fd, cnet_batch *b, unsigned count, unsigned *errors) {
     for (unsigned i = 0; i < count; i++) {
         cnet_slot *s = &b->slots[i];
         if (s->replyLength == 0) continue;
-        b->iov[i].iov_base = s->reply;
-        b->iov[i].iov_len = s->replyLength;
+        b->out_iov[m].iov_base = s->reply;
+        b->out_iov[m].iov_len = s->replyLength;
         struct msghdr *h = &b->out[m].msg_hdr;
         memset(h, 0, sizeof *h);
-        h->msg_iov = &b->iov[i];
+        h->msg_iov = &b->out_iov[m];
         h->msg_iovlen = 1;
         h->msg_name = &s->peer;
         h->msg_namelen = s->peerLength;

@@ -28,7 +28,8 @@ typedef struct cnet_slot {
     unsigned char control[CNET_CONTROL_CAPACITY]; // IP_PKTINFO / IPV6_PKTINFO, if enabled
 } cnet_slot;
 
-/// Opaque batch state (iovecs and mmsghdrs) for up to `count` slots.
+/// Opaque batch state (iovecs and mmsghdrs) for up to `count` slots. Each slot's
+/// `buffer` and `capacity` must be set before `cnet_batch_create`, and stay put.
 typedef struct cnet_batch cnet_batch;
 
 cnet_batch *cnet_batch_create(cnet_slot *slots, unsigned count);
