@@ -14,6 +14,7 @@ struct RBLD: AsyncParsableCommand {
         subcommands: [
             Serve.self,
             Import.self,
+            Classify.self,
         ]
     )
 }

@@ -1,0 +1,190 @@
+// Classify.swift -- `rbld classify`: classify and attribute trap messages, write nothing.
+
+import ArgumentParser
+import Foundation
+import Ingest
+
+/// `rbld classify --trusted-networks CIDR[,CIDR...] [--json] FILE...`
+///
+/// A dry run of ingest's decision: for each file, print the verdict, kind, source IP and
+/// reason (one JSON object per line with `--json`, the DESIGN.md contract). Files are read
+/// and classified one at a time in one process, so a corpus can be measured in one run.
+/// Exit status (sysexits): 0 ok; 64 usage; 65 a file was not a mail message (empty or no
+/// header; its JSON is still printed); 74 a file could not be read (named on stderr; the
+/// other files are still classified).
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classify and attribute trap messages without storing anything.",
+        discussion: """
+            Prints, for each FILE ('-' reads standard input), whether it is backscatter, \
+            its kind (dsn, autoreply, challenge, virus, unknown-bounce, none), the source IP \
+            (the first Received hop outside the trusted networks; 127.0.0.0/8 is always \
+            trusted) and the reason.
+            """
+    )
+
+    @Option(name: .customLong("trusted-networks"),
+            help: ArgumentHelp("Comma-separated CIDRs of the trap's own relays.", valueName: "CIDR[,CIDR...]"))
+    var trustedNetworks: [String] = []
+
+    @Flag(help: "Print one JSON object per file.")
+    var json = false
+
+    @Flag(help: "Print counts and throughput to standard error at the end.")
+    var summary = false
+
+    @Argument(help: ArgumentHelp("Message files (raw RFC 5322); '-' for standard input.", valueName: "FILE"))
+    var files: [String]
+
+    /// sysexits.h
+    static let exitDataError: Int32 = 65
+    static let exitIOError: Int32 = 74
+
+    func validate() throws {
+        _ = try parsedNetworks()
+    }
+
+    private func parsedNetworks() throws -> TrustedNetworks {
+        do {
+            return try TrustedNetworks(parsing: trustedNetworks.joined(separator: ","))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() throws {
+        let networks = try parsedNetworks()
+        var output = OutputBuffer()
+        var ioFailures = 0
+        var dataFailures = 0
+        var counts: [Classification.Verdict: Int] = [:]
+        let start = Date()
+        for file in files {
+            let bytes: [UInt8]
+            switch MessageFile.read(file) {
+            case .success(let read):
+                bytes = read
+            case .failure(let error):
+                output.flush()
+                ioFailures += 1
+                FileHandle.standardError.write(Data("rbld classify: \(file): \(error.message)\n".utf8))
+                continue
+            }
+            let result = Ingest.classify(message: bytes, trustedNetworks: networks)
+            counts[result.verdict, default: 0] += 1
+            if result.defects.contains(.noHeader) {
+                dataFailures += 1
+                output.flush()
+                let what = bytes.isEmpty ? "empty file" : "no RFC 5322 header found"
+                FileHandle.standardError.write(Data("rbld classify: \(file): not a mail message (\(what))\n".utf8))
+            }
+            if json {
+                output.append(Self.jsonLine(file: file, result))
+            } else {
+                output.append(Self.textLine(file: file, result))
+            }
+        }
+        output.flush()
+        if summary {
+            let seconds = Date().timeIntervalSince(start)
+            let total = counts.values.reduce(0, +)
+            let rate = seconds > 0 ? Double(total) / seconds : 0
+            let parts = Classification.Verdict.allCases.map { "\($0.rawValue)=\(counts[$0, default: 0])" }
+            FileHandle.standardError.write(Data(
+                "rbld classify: \(total) messages in \(String(format: "%.3f", seconds)) s (\(Int(rate)) msg/s); \(parts.joined(separator: " ")); unreadable=\(ioFailures)\n".utf8))
+        }
+        if ioFailures > 0 { throw ExitCode(Self.exitIOError) }
+        if dataFailures > 0 { throw ExitCode(Self.exitDataError) }
+    }
+
+    /// The DESIGN.md JSON object, one line.
+    static func jsonLine(file: String, _ result: Classification) -> String {
+        var line = "{\"file\":" + JSONText.quoted(file)
+        line += ",\"verdict\":\"" + result.verdict.rawValue + "\""
+        line += ",\"kind\":\"" + result.kind.rawValue + "\""
+        line += ",\"source_ip\":" + (result.sourceIP.map(JSONText.quoted) ?? "null")
+        line += ",\"reason\":" + JSONText.quoted(result.reason)
+        line += ",\"digest\":\"" + result.digest + "\""
+        if let mta = result.reportingMTA { line += ",\"reporting_mta\":" + JSONText.quoted(mta) }
+        line += "}\n"
+        return line
+    }
+
+    static func textLine(file: String, _ result: Classification) -> String {
+        let source = result.sourceIP ?? "-"
+        return "\(file): \(result.verdict.rawValue) kind=\(result.kind.rawValue) source=\(source): \(result.reason)\n"
+    }
+}
+
+/// Reading one message file with the size cap of `MessageLimits`.
+private enum MessageFile {
+    struct ReadError: Error {
+        let message: String
+    }
+
+    static func read(_ path: String) -> Result<[UInt8], ReadError> {
+        let handle: FileHandle
+        if path == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                return .failure(ReadError(message: "no such file"))
+            }
+            guard !isDirectory.boolValue else { return .failure(ReadError(message: "is a directory")) }
+            guard let opened = FileHandle(forReadingAtPath: path) else {
+                return .failure(ReadError(message: "cannot open for reading (permission denied?)"))
+            }
+            handle = opened
+        }
+        defer { if path != "-" { try? handle.close() } }
+        do {
+            // One byte past the cap tells the parser the message was truncated.
+            let data = try handle.read(upToCount: MessageLimits.maxMessageByteCount + 1) ?? Data()
+            return .success([UInt8](data))
+        } catch {
+            return .failure(ReadError(message: "read failed: \(error.localizedDescription)"))
+        }
+    }
+}
+
+/// JSON string escaping (RFC 8259 §7).
+private enum JSONText {
+    static func quoted(_ text: String) -> String {
+        var output = "\""
+        output.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+        return output
+    }
+}
+
+/// Buffered standard output (one write per ~64 KB, not per line).
+private struct OutputBuffer {
+    private var pending: [UInt8] = []
+
+    mutating func append(_ text: String) {
+        pending.append(contentsOf: text.utf8)
+        if pending.count >= 64 << 10 { flush() }
+    }
+
+    mutating func flush() {
+        guard !pending.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(pending))
+        pending.removeAll(keepingCapacity: true)
+    }
+}
