@@ -1,5 +1,6 @@
 // RBLD.swift -- the `rbld` command and its subcommands.
 import ArgumentParser
+import Glibc
 
 @main
 struct RBLD: AsyncParsableCommand {
@@ -9,7 +10,9 @@ struct RBLD: AsyncParsableCommand {
         discussion: """
             rbld ingests what spamtrap mailboxes receive, attributes each bounce, \
             auto-reply or challenge to the server that sent it, scores and ages those \
-            sources in SQLite, and serves them as an authoritative DNSBL zone.
+            sources in SQLite, and serves them as an authoritative DNSBL zone. \
+            Exit codes follow sysexits(3): 64 usage, 65 bad data, 66 no input, \
+            69 unavailable, 74 I/O error, 75 temporary failure.
             """,
         subcommands: [
             Serve.self,
@@ -17,4 +20,22 @@ struct RBLD: AsyncParsableCommand {
             Classify.self,
         ]
     )
+
+    /// Parses and runs a subcommand; a `Failure` prints its message and exits with its
+    /// sysexits code; everything else exits as swift-argument-parser decides.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as Failure {
+            printError("rbld: \(failure.message)")
+            Glibc.exit(failure.code.rawValue)
+        } catch {
+            exit(withError: error)  // usage errors exit with 64 (EX_USAGE) already
+        }
+    }
 }

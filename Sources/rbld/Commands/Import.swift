@@ -1,0 +1,121 @@
+// Import.swift -- `rbld import`: load a list file into the store.
+import ArgumentParser
+import DNSBL
+import Glibc
+import Ingest
+import Logging
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a list (plain or rbldnsd ip4set/ip6trie) into the store as manual entries.",
+        discussion: """
+            plain: one IP or CIDR a line, "!" in front for an exclusion, "#" or ";" comments. \
+            rbldnsd: the ip4set/ip6trie format ($SOA, $NS, $TTL, a ":A:TXT" default line, \
+            per-entry ":A:TXT" values, "!" exclusions, ranges a.b.c.d-e.f.g.h); $SOA, $NS \
+            and the default value become the zone's settings. \
+            The files of one command replace the entries of the previous import of the zone \
+            (--merge keeps them). Bad lines are reported as FILE:LINE and counted; an import \
+            with bad lines changes nothing unless --skip-bad is given. \
+            A running `rbld serve` picks the change up within a second.
+            """)
+
+    @Option(help: "plain or rbldnsd.")
+    var format = "plain"
+
+    @Option(help: "The SQLite store (created when missing).")
+    var db = "rbld.sqlite"
+
+    @Option(help: "The zone the entries belong to.")
+    var zone = "bl.example.org"
+
+    @Option(help: "Configuration file (not read by import yet).")
+    var config: String?
+
+    @Flag(help: "Import the good lines even when some are bad.")
+    var skipBad = false
+
+    @Flag(help: "Add to the zone's earlier imported entries instead of replacing them.")
+    var merge = false
+
+    @Option(help: "Why (written to the audit trail).")
+    var reason = "import"
+
+    @Argument(help: "List files; - for standard input.")
+    var files: [String] = ["-"]
+
+    func validate() throws {
+        guard ListFileParser.Format(rawValue: format) != nil else {
+            throw ValidationError("--format must be plain or rbldnsd, not '\(format)'")
+        }
+    }
+
+    func run() throws {
+        let format = ListFileParser.Format(rawValue: format) ?? .plain
+        let zoneName = ZoneSettings.normalizedName(zone)
+        var entries: [ImportEntry] = []
+        var partials: [PartialZoneSettings] = []
+        var badLines = 0
+        for file in files {
+            let bytes = try Self.read(file)
+            let result = ListFileParser.parse(bytes, format: format, fileName: file == "-" ? "<stdin>" : file)
+            for warning in result.warnings { printError("rbld: warning: \(warning)") }
+            for error in result.errors { printError("rbld: \(error)") }
+            badLines += result.errors.count
+            entries += result.entries
+            partials.append(result.settings)
+        }
+        if badLines > 0 && !skipBad {
+            throw Failure(.dataError, "\(badLines) bad line(s); nothing imported (use --skip-bad to import the rest)")
+        }
+
+        let store: Store
+        do { store = try Store(path: db) } catch { throw Failure(.ioError, "\(db): \(error)") }
+        do {
+            let base = try store.zoneSettings(zoneName) ?? ZoneSettings.defaults(zone: zoneName)
+            let settings = partials.reduce(base) { $1.applied(to: $0) }
+            let stored = try store.zoneSettings(zoneName)
+            if stored != settings { try store.saveZoneSettings(settings) }
+            let summary = try store.importEntries(
+                entries, zone: zoneName, replace: !merge, actor: Self.actor, reason: reason)
+
+            // Freeze the table now so that `rbld serve` starts from the cache in milliseconds.
+            let publisher = Publisher(store: store, zones: [zoneName], logger: .init(label: "rbld.import"),
+                                      clock: { Int64(time(nil)) })
+            let served = try publisher.loadAll()
+            let table = served.zones.first?.table
+            print("rbld: imported \(entries.count) entries into \(zoneName) from \(files.count) file(s)"
+                  + (badLines > 0 ? ", skipped \(badLines) bad line(s)" : "")
+                  + "; \(summary); serving \(table?.v4Count ?? 0) IPv4 + \(table?.v6Count ?? 0) IPv6 entries")
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(.ioError, "\(db): \(error)")
+        }
+    }
+
+    /// Bytes of a file, or of standard input for "-".
+    static func read(_ path: String) throws -> [UInt8] {
+        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+        defer { if fd != 0 { close(fd) } }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(.ioError, "\(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return bytes
+    }
+
+    /// Who acted, for the audit trail: $SUDO_USER, else $USER, else the uid.
+    static var actor: String {
+        if let user = getenv("SUDO_USER") ?? getenv("USER") { return String(cString: user) }
+        return "uid:\(getuid())"
+    }
+}
+

@@ -1,0 +1,140 @@
+// Serve.swift -- `rbld serve`: the authoritative DNSBL server over a store.
+import ArgumentParser
+import DNSBL
+@preconcurrency import Dispatch
+import Glibc
+import Ingest
+import Logging
+import Synchronization
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the store's listings as an authoritative DNSBL zone over UDP and TCP.",
+        discussion: """
+            Answers A, TXT, ANY, SOA and NS queries per RFC 5782 for every zone given with \
+            --zone (default: every zone in the store, else bl.example.org), on every --listen \
+            address (default 127.0.0.1:5300), UDP and TCP. Changes committed to the store \
+            (imports, listings, delistings, hits) are served within a second, without restart. \
+            SIGHUP reloads every zone from the store; SIGTERM and SIGINT stop cleanly.
+            """)
+
+    @Option(help: "The SQLite store to serve.")
+    var db = "rbld.sqlite"
+
+    @Option(name: .customLong("zone"), help: "A zone to serve (repeatable).")
+    var zones: [String] = []
+
+    @Option(help: "An address to serve on, HOST:PORT or [V6]:PORT (repeatable).")
+    var listen: [String] = []
+
+    @Option(help: "Configuration file (not read yet by serve; flags take precedence).")
+    var config: String?
+
+    @Option(help: "UDP sockets (one thread each) per address; default: one per core.")
+    var threads: Int?
+
+    @Option(help: "Seconds before an idle TCP connection is closed (RFC 7766 §6.2.3).")
+    var tcpIdleTimeout: Double = 10
+
+    @Option(help: "Concurrent TCP connections; more are closed at once.")
+    var tcpMaxConnections = 256
+
+    @Option(help: "Seconds between checks of the store for changes.")
+    var pollInterval: Double = 0.2
+
+    func validate() throws {
+        guard tcpIdleTimeout > 0, pollInterval > 0, tcpMaxConnections > 0, (threads ?? 1) > 0 else {
+            throw ValidationError("--tcp-idle-timeout, --poll-interval, --tcp-max-connections and --threads must be positive")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "rbld.serve")
+        logger.logLevel = .notice
+        let clock: @Sendable () -> Int64 = { Int64(time(nil)) }
+
+        let store: Store
+        let zoneNames: [String]
+        do {
+            store = try Store(path: db)
+            let known = try store.zoneNames()
+            zoneNames = zones.isEmpty ? (known.isEmpty ? ["bl.example.org"] : known) : zones.map(ZoneSettings.normalizedName)
+        } catch {
+            throw Failure(.ioError, "\(db): \(error)")
+        }
+        let publisher = Publisher(store: store, zones: zoneNames, logger: logger, clock: clock)
+        let served: ServedZones
+        do { served = try publisher.loadAll() } catch { throw Failure(.dataError, "\(db): \(error)") }
+
+        let snapshots = SnapshotStore(served)
+        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
+        let addresses: [ListenAddress]
+        do {
+            addresses = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { text throws(ServerError) in
+                try ListenAddress(parsing: text)
+            }
+        } catch {
+            throw Failure(.usage, "\(error)")
+        }
+        var udp = UDPServerConfiguration()
+        if let threads { udp.socketsPerAddress = threads }
+        var tcp = TCPServerConfiguration()
+        tcp.idleTimeout = .milliseconds(Int(tcpIdleTimeout * 1000))
+        tcp.maxConnections = tcpMaxConnections
+        let server = DNSServer(responder: responder, addresses: addresses, udp: udp, tcp: tcp, logger: logger)
+        do { try await server.start() } catch { throw Failure(.unavailable, "\(error)") }
+
+        for zone in served.zones {
+            print("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
+                  + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries)")
+        }
+        print("rbld: listening on \(server.boundAddresses.map(\.description).joined(separator: ", ")) (UDP and TCP)")
+        fflush(nil)
+
+        let reloadRequested = Atomic<Bool>(false)
+        let interval = Duration.milliseconds(Int(pollInterval * 1000))
+        let follower = Task.detached { [publisher, logger] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                do {
+                    if reloadRequested.exchange(false, ordering: .acquiringAndReleasing) {
+                        snapshots.publish(try publisher.loadAll())
+                        logger.notice("reloaded every zone from the store")
+                    }
+                    for zone in try publisher.update() { snapshots.publish(zone: zone) }
+                } catch {
+                    // A busy or briefly unavailable store is retried at the next tick.
+                    logger.warning("store not readable: \(error)")
+                }
+            }
+        }
+
+        for await signal in SignalStream.make([SIGTERM, SIGINT, SIGHUP]) {
+            if signal == SIGHUP {
+                reloadRequested.store(true, ordering: .releasing)
+                continue
+            }
+            logger.notice("stopping on signal \(signal)")
+            break
+        }
+        follower.cancel()
+        await server.stop()
+    }
+}
+
+/// Delivers Unix signals as an async sequence (Dispatch signal sources).
+enum SignalStream {
+    static func make(_ signals: [Int32]) -> AsyncStream<Int32> {
+        AsyncStream { continuation in
+            let queue = DispatchQueue(label: "rbld.signals")
+            for number in signals {
+                Glibc.signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                source.setEventHandler { continuation.yield(number) }
+                source.setCancelHandler { _ = source }  // keeps the source alive until cancelled
+                source.resume()
+                continuation.onTermination = { _ in source.cancel() }
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// StoreOptions.swift -- the --db/--zone/--config options of the admin commands, and store errors as exits.
+import ArgumentParser
+import Foundation
+import Ingest
+
+/// `--db`, `--zone`, `--config`, shared by the admin commands.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The SQLite store.")
+    var db = "rbld.sqlite"
+
+    @Option(help: "The zone (default: the store's only zone, else bl.example.org).")
+    var zone: String?
+
+    @Option(help: "Configuration file (accepted; not read yet).")
+    var config: String?
+
+    /// Opens the store; read-only commands never create or migrate it.
+    func openStore(readOnly: Bool) throws -> Store {
+        do {
+            return try Store(path: db, readOnly: readOnly)
+        } catch {
+            throw Failure(error)
+        }
+    }
+
+    /// The zone to act on: --zone, else the store's only zone, else bl.example.org.
+    func zoneName(in store: Store) throws -> String {
+        if let zone {
+            let name = ZoneSettings.normalizedName(zone)
+            guard Store.isValidZoneName(name) else { throw Failure(.usage, "'\(zone)' is not a valid zone name") }
+            return name
+        }
+        let names: [String]
+        do { names = try store.zoneNames() } catch { throw Failure(error) }
+        if names.count == 1 { return names[0] }
+        if names.count > 1, !names.contains("bl.example.org") {
+            throw Failure(.usage, "\(db) holds several zones (\(names.joined(separator: ", "))); choose one with --zone")
+        }
+        return "bl.example.org"
+    }
+}
+
+extension Failure {
+    /// A store error as a command failure with its sysexits code (75 busy, 74 I/O, 65 data).
+    init(_ error: StoreError) {
+        self.init(Sysexit(rawValue: error.exitCode) ?? .software, error.reason)
+    }
+}
+
+/// Runs a store operation, turning its error into a Failure.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws -> T {
+    do { return try body() } catch { throw Failure(error) }
+}
+
+/// Parses an address or CIDR argument strictly (host bits set is a usage error that names the network).
+func parsePrefixArgument(_ text: String) throws -> IPPrefix {
+    switch IPPrefix.parse(text) {
+    case .success(let prefix): return prefix
+    case .failure(.hostBitsSet(let masked)): throw Failure(.dataError, "\(text): host bits set; did you mean \(masked)?")
+    case .failure(let error): throw Failure(.dataError, "\(text): \(error)")
+    }
+}
+
+/// A duration: `3600`, `90m`, `12h`, `7d`, `2w`, `1w2d`.
+func parseDurationArgument(_ text: String, option: String) throws -> Int64 {
+    guard let seconds = ListFileParser.parseDuration(Substring(text)), seconds > 0 else {
+        throw Failure(.usage, "\(option) \(text): expected a duration like 3600, 12h, 7d or 2w")
+    }
+    return Int64(seconds)
+}
+
+/// Who acts, for the audit trail: $SUDO_USER, else $USER, else the uid.
+var auditActor: String {
+    let environment = ProcessInfo.processInfo.environment
+    return environment["SUDO_USER"] ?? environment["USER"] ?? "uid:\(getuid())"
+}
+
+/// Unix seconds now.
+func unixNow() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+/// Pretty JSON of a result, for --json.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    print(String(decoding: data, as: UTF8.self))
+}
