@@ -11,6 +11,7 @@ enum PrefixTableTesting {
         init(seed: UInt64) { state = seed }
 
         mutating func next() -> UInt64 {
+            // Wrapping arithmetic is the algorithm here, not an overflow to prove away.
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -198,6 +199,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
         for prefix in oracle.entries.keys {
             let first = prefix.start
             let last = prefix.start | ~Support.Oracle<Key>.mask(prefix.length)
+            // Wraps at the ends of the address space on purpose: 0 - 1 asks about the top.
             queries += [first, last, first &- 1, last &+ 1]
         }
         for _ in 0..<random { queries.append(nearAddress()) }

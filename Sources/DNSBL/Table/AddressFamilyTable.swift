@@ -58,7 +58,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
         self.hostKeys = hostKeys
         self.hostListings = hostListings
-        self.uniformHostListing = hostKeys.isEmpty ? 0 : uniformHostListing
+        // Canonical: the shared listing is only meaningful without per-host listings.
+        self.uniformHostListing = hostKeys.isEmpty || !hostListings.isEmpty ? 0 : uniformHostListing
         self.hostExpiries = hostExpiries
         self.directory = HostDirectory(sortedKeys: hostKeys)
         self.prefixStarts = prefixStarts
