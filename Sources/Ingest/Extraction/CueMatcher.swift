@@ -53,38 +53,40 @@ struct CueMatcher: Sendable {
         self.byteClass = byteClass
         classCount = nextClass
 
-        // Trie.
-        var children: [[Int: Int]] = [[:]]
+        // Trie, built straight into a dense table (-1 = no child yet).
+        var table = [Int32](repeating: -1, count: classCount)
         var mask: [UInt64] = [0]
         var phraseAt: [[Int32]] = [[]]
         for (index, phrase) in phraseBytes.enumerated() where !phrase.isEmpty {
             var state = 0
             for byte in phrase {
-                let symbol = Int(byteClass[Int(byte)])
-                if let next = children[state][symbol] {
-                    state = next
+                let slot = state * nextClass + Int(byteClass[Int(byte)])
+                if table[slot] >= 0 {
+                    state = Int(table[slot])
                 } else {
-                    children.append([:])
+                    let newState = mask.count
+                    table[slot] = Int32(newState)
+                    table.append(contentsOf: repeatElement(-1, count: nextClass))
                     mask.append(0)
                     phraseAt.append([])
-                    children[state][symbol] = children.count - 1
-                    state = children.count - 1
+                    state = newState
                 }
             }
             mask[state] |= 1 << UInt64(entries[index].category)
             phraseAt[state].append(Int32(index))
         }
-        precondition(children.count < Int(UInt16.max))
+        let stateCount = mask.count
+        precondition(stateCount < Int(UInt16.max))
 
-        // Breadth-first failure links, folded into a dense transition table.
-        let stateCount = children.count
-        var table = [UInt16](repeating: 0, count: stateCount * classCount)
+        // Breadth-first failure links, folded into the table (missing edges follow failure).
         var failure = [Int](repeating: 0, count: stateCount)
         var queue: [Int] = []
-        for symbol in 0..<classCount {
-            if let next = children[0][symbol] {
-                table[symbol] = UInt16(next)
-                queue.append(next)
+        queue.reserveCapacity(stateCount)
+        for symbol in 0..<nextClass {
+            if table[symbol] >= 0 {
+                queue.append(Int(table[symbol]))
+            } else {
+                table[symbol] = 0
             }
         }
         var head = 0
@@ -92,18 +94,20 @@ struct CueMatcher: Sendable {
             let state = queue[head]
             head += 1
             mask[state] |= mask[failure[state]]
-            phraseAt[state] += phraseAt[failure[state]]
-            for symbol in 0..<classCount {
-                if let next = children[state][symbol] {
-                    failure[next] = Int(table[failure[state] * classCount + symbol])
-                    table[state * classCount + symbol] = UInt16(next)
-                    queue.append(next)
+            if !phraseAt[failure[state]].isEmpty { phraseAt[state] += phraseAt[failure[state]] }
+            let row = state * nextClass
+            let failureRow = failure[state] * nextClass
+            for symbol in 0..<nextClass {
+                let child = table[row + symbol]
+                if child >= 0 {
+                    failure[Int(child)] = Int(table[failureRow + symbol])
+                    queue.append(Int(child))
                 } else {
-                    table[state * classCount + symbol] = table[failure[state] * classCount + symbol]
+                    table[row + symbol] = table[failureRow + symbol]
                 }
             }
         }
-        transitions = table
+        transitions = table.map { UInt16(truncatingIfNeeded: $0) }
         outputMask = mask
         outputPhrase = phraseAt
         self.entries = entries.map(\.category)

@@ -205,7 +205,8 @@ struct MessageEvidence {
         if local.hasPrefix("microsoftexchange") || local.hasPrefix("mailer-daemon") || local.hasPrefix("postmaster") {
             return true
         }
-        for name in mailSystemNames where header.contains(name) { return true }
+        let lower = Array(header.utf8)
+        for name in mailSystemNames where ASCII.firstRange(of: name, in: lower, from: 0, to: lower.count) != nil { return true }
         return false
     }
 
@@ -219,7 +220,7 @@ struct MessageEvidence {
         "mail delivery system", "mail delivery subsystem", "mail delivery service", "mailer-daemon", "mailer daemon",
         "mail administrator", "delivery status notification", "mail system error", "microsoft outlook",
         "(mail delivery", "ndr administrator",
-    ]
+    ].map { Array($0.utf8) }
 
     /// Leading `Fwd:`/`Re:`/`AUTO:` prefixes of a normalized subject.
     private static func subjectPrefixes(_ subject: [UInt8]) -> (forward: Bool, reply: Bool, notesAuto: Bool) {

@@ -20,24 +20,20 @@ enum LineEndings {
 
     /// Decides the mode from the first `sniffByteCount` bytes.
     static func mode(of bytes: [UInt8]) -> Mode {
-        let end = min(bytes.count, sniffByteCount)
-        var crCount = 0
+        // Most trap mail is LF-only: one memchr over the buffer settles it.
+        guard let firstCR = ASCII.firstIndex(of: ASCII.cr, in: bytes, from: 0, to: bytes.count) else { return .lfOnly }
+        let end = min(bytes.count, max(sniffByteCount, firstCR + 1))
         var loneCRCount = 0
         var lfCount = 0
         var index = 0
         while index < end {
             let byte = bytes[index]
             if byte == ASCII.cr {
-                crCount += 1
                 if index + 1 >= bytes.count || bytes[index + 1] != ASCII.lf { loneCRCount += 1 }
             } else if byte == ASCII.lf {
                 lfCount += 1
             }
             index += 1
-        }
-        if crCount == 0 {
-            // A CR may still appear past the sniffed prefix; treat it as CRLF-style then.
-            return end == bytes.count ? .lfOnly : (bytes[end...].contains(ASCII.cr) ? .crlf : .lfOnly)
         }
         return loneCRCount > lfCount ? .crOnly : .crlf
     }

@@ -20,7 +20,7 @@ struct Message {
             input = Array(input[..<MessageLimits.maxMessageByteCount])
             defects.insert(.messageTruncated)
         }
-        if input.contains(0) { defects.insert(.nulBytes) }
+        if ASCII.firstIndex(of: 0, in: input, from: 0, to: input.count) != nil { defects.insert(.nulBytes) }
         bytes = LineEndings.normalized(input)
         header = MessageHeader(bytes: bytes, start: 0, end: bytes.count, allowMboxSeparator: true)
         defects.formUnion(header.defects)
