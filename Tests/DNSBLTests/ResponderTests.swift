@@ -205,3 +205,26 @@ func behaviourTable(_ row: BehaviourCase) throws {
     let count = query.withUnsafeBytes { q in output.withUnsafeMutableBytes { responder.respond(to: q, into: $0, transport: .udp, session: &session) } }
     #expect(DecodedResponse(Array(output[0..<count]))?.answers.count == 1)
 }
+
+@Test func severalZonesInOneProcess() throws {
+    var first = PrefixTableBuilder()
+    first.insert(v4: TestZone.ip4("192.0.2.1"), prefixLength: 32, value: TableValue(listing: 1))
+    var second = PrefixTableBuilder()
+    second.insert(v4: TestZone.ip4("192.0.2.2"), prefixLength: 32, value: TableValue(listing: 1))
+    var other = TestZone.config
+    other.name = "dnsbl.bl.example.org"  // nested inside the first zone: the longer suffix wins
+    let store = SnapshotStore(ServedZones([
+        try ZoneSnapshot(config: TestZone.config, table: first.freeze()),
+        try ZoneSnapshot(config: other, table: second.freeze()),
+    ]))
+    let responder = Responder(store: store, clock: { 1 })
+    func rcode(_ name: String) throws -> Int {
+        try #require(DecodedResponse(respond(makeQuery(name), responder: responder)!)).rcode
+    }
+    #expect(try rcode("1.2.0.192.bl.example.org") == 0)
+    #expect(try rcode("2.2.0.192.bl.example.org") == 3)
+    #expect(try rcode("2.2.0.192.dnsbl.bl.example.org") == 0)
+    #expect(try rcode("1.2.0.192.dnsbl.bl.example.org") == 3)
+    let apex = try #require(DecodedResponse(respond(makeQuery("dnsbl.bl.example.org", type: 6), responder: responder)!))
+    #expect(apex.answers.first?.name == "dnsbl.bl.example.org")
+}
