@@ -56,6 +56,8 @@ struct MessageEvidence {
     /// Cues in the first few hundred bytes of the text (forward markers belong at the top).
     var leadHits: CueMatcher.Hits
     var hasEnhancedStatusCode = false
+    /// A URL anywhere in the notice's text or HTML (an `href` survives tag stripping only here).
+    var hasLink = false
     var bodyTextByteCount = 0
 
     /// Addresses the trap is known by (Delivered-To, X-Original-To, `for <...>`), for redaction.
@@ -152,6 +154,11 @@ struct MessageEvidence {
                 bodyText.append(text, dropQuoted: true, html: false)
             } else if type.is("text", "html") {
                 htmlParts.append(part)
+                if !hasLink {
+                    var (html, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
+                    ASCII.lowercaseInPlace(&html)
+                    hasLink = Names.linkMarkers.contains { ASCII.firstRange(of: $0, in: html, from: 0, to: html.count) != nil }
+                }
             } else if type.isType("message"), type.subtype.elementsEqual("delivery-status".utf8)
                         || type.subtype.elementsEqual("global-delivery-status".utf8) {
                 let (text, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
@@ -167,6 +174,7 @@ struct MessageEvidence {
         }
         bodyTextByteCount = bodyText.bytes.count
         bodyHits = matcher.scan(bodyText.bytes)
+        if bodyHits.contains(Cue.link) { hasLink = true }
         leadHits = matcher.scan(Array(bodyText.bytes.prefix(600)))
         hasEnhancedStatusCode = Self.containsEnhancedStatusCode(bodyText.bytes)
         trapAddresses = Self.trapAddresses(header: header, bytes: bytes)
@@ -342,6 +350,7 @@ struct MessageEvidence {
         static let contentDisposition = Array("content-disposition".utf8)
         static let received = Array("received".utf8)
         static let forClause = Array(" for ".utf8)
+        static let linkMarkers = ["http://", "https://"].map { Array($0.utf8) }
         static let listHeaders = ["list-id", "list-unsubscribe", "list-post"].map { Array($0.utf8) }
         static let deliveryHeaders = ["delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-rcpt-to"]
             .map { Array($0.utf8) }

@@ -56,7 +56,7 @@ struct ReceivedHeader: Equatable {
         var parenCandidate: SourceAddress?
         var bracketCandidate: SourceAddress?
         var firstWordCandidate: SourceAddress?
-        var skipNext = false
+        var skipGroup = -1      // the group whose next word is a HELO argument
         for (position, word) in words.enumerated() {
             let text = value[word.start..<word.end]
             if position == 0, word.depth == 0 {
@@ -64,13 +64,14 @@ struct ReceivedHeader: Equatable {
                 firstWordCandidate = Self.address(in: text)
                 continue
             }
-            if skipNext {
-                skipNext = false
-                if word.depth > 0 { continue }
+            if skipGroup >= 0 {
+                let isArgument = word.group == skipGroup && word.depth > 0
+                skipGroup = -1
+                if isArgument { continue }
             }
             if word.depth == 1 {
                 if Self.isHeloKeyword(text) {
-                    skipNext = true
+                    skipGroup = word.group
                     continue
                 }
                 if Self.isHeloAssignment(text) { continue }
@@ -88,6 +89,8 @@ struct ReceivedHeader: Equatable {
         var start: Int
         var end: Int
         var depth: Int
+        /// Which top-level parenthesised group the word is in (0 outside any).
+        var group: Int
     }
 
     /// Splits `value[start..<end]` into words at whitespace and parentheses, up to the first
@@ -95,6 +98,7 @@ struct ReceivedHeader: Equatable {
     private static func tokenize(_ value: [UInt8], from start: Int, to end: Int, wrapped: Bool, into words: inout [Word]) {
         var index = start
         var depth = 0
+        var group = 0
         while index < end {
             let byte = value[index]
             if ASCII.isWhitespace(byte) || byte == 0x2C {
@@ -102,6 +106,7 @@ struct ReceivedHeader: Equatable {
                 continue
             }
             if byte == ASCII.openParen {
+                if depth == 0 { group += 1 }
                 depth += 1
                 index += 1
                 continue
@@ -137,7 +142,7 @@ struct ReceivedHeader: Equatable {
             if wordEnd == index { wordEnd += 1 }
             // Every top-level clause keyword ends the from clause ("from by host" names nothing).
             if depth == 0, isClauseKeyword(value[index..<wordEnd]) { return }
-            words.append(Word(start: index, end: wordEnd, depth: min(depth, 2)))
+            words.append(Word(start: index, end: wordEnd, depth: min(depth, 2), group: depth == 0 ? 0 : group))
             index = wordEnd
         }
     }

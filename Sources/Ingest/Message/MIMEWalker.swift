@@ -58,6 +58,7 @@ enum MIMEWalker {
                 let budget = MessageLimits.maxMIMEPartCount - parts.count
                 let (ranges, closed) = split(bytes, from: part.bodyStart, to: entityEnd, boundary: boundary, maxCount: budget)
                 if !closed { defects.insert(.malformedMultipart) }
+                if ranges.count >= budget { defects.insert(.tooManyMIMEParts) }
                 let childDefault: MediaType = mediaType.subtype.elementsEqual("digest".utf8) ? .messageRFC822 : .textPlain
                 let isReport = mediaType.subtype.elementsEqual("report".utf8)
                 // Push in reverse so the stack pops them in document order.
