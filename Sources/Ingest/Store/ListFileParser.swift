@@ -11,8 +11,9 @@
 ///   `!1.2.3.4`, each optionally followed by a value `:127.0.0.3:text`, `:3:`, or `text`.
 ///   A value that starts with `#` or `;` is a comment.
 ///
-/// A CIDR with host bits set (`1.2.3.4/24`) is masked to its network with a warning,
-/// as rbldnsd does; everything else that does not parse is an error naming `file:line`.
+/// A CIDR with host bits set (`1.2.3.4/24`) is an error, as in rbldnsd without `-e`
+/// (a typo there would list another network); every line that does not parse is an
+/// error naming `file:line`. Unknown `$` directives are warnings.
 public struct ListFileParser {
     /// The list file format.
     public enum Format: String, Sendable, CaseIterable, Codable {
@@ -217,7 +218,7 @@ private struct LineParser {
             }
             let masked = IPPrefix(unchecked: .v4, UInt128(address) & IPPrefix.mask(family: .v4, length: length), length)
             if masked.address != UInt128(address) {
-                warning(line, "host bits set in '\(token)', using \(masked)")
+                return error(line, "host bits set in '\(token)' (the network is \(masked))")
             }
             result.entries.append(ImportEntry(prefix: masked, excluded: excluded, code: code, text: text, line: line))
             return
@@ -226,8 +227,7 @@ private struct LineParser {
         case .success(let prefix):
             result.entries.append(ImportEntry(prefix: prefix, excluded: excluded, code: code, text: text, line: line))
         case .failure(.hostBitsSet(let masked)):
-            warning(line, "host bits set in '\(token)', using \(masked)")
-            result.entries.append(ImportEntry(prefix: masked, excluded: excluded, code: code, text: text, line: line))
+            error(line, "host bits set in '\(token)' (the network is \(masked))")
         case .failure(.badLength):
             error(line, "bad CIDR '\(token)'")
         case .failure(.badAddress):

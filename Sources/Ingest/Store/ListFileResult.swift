@@ -45,8 +45,7 @@ public struct ListFileResult: Sendable {
     /// Lines that were skipped; an import with any of these changes nothing unless the
     /// caller asks to skip bad lines.
     public var errors: [ListFileError]
-    /// Lines that were accepted with a correction (a CIDR with host bits set is masked,
-    /// an unknown `$` directive is ignored).
+    /// Lines that were accepted but not fully understood (an unknown `$` directive).
     public var warnings: [ListFileError]
     /// Number of lines read.
     public var lineCount: Int

@@ -213,7 +213,8 @@ extension Store {
 
             for detail in details {
                 try audit(zoneID: zoneID, actor: actor, action: detail.action, prefix: detail.prefix, reason: reason,
-                          before: try detail.before.map(Store.json), after: try detail.after.map(Store.json))
+                          before: try detail.before.map { state throws(StoreError) in try Store.json(state) },
+                          after: try detail.after.map { state throws(StoreError) in try Store.json(state) })
             }
             var recorded = summary
             recorded.serial = try changeSerial()
@@ -361,4 +362,15 @@ struct ImportAuditRecord: Codable {
     var summary: ImportSummary
     var replace: Bool
     var entries: Int
+}
+
+extension ImportSummary: CustomStringConvertible {
+    /// `added 3, updated 1, removed 2, unchanged 10` (and what else applies).
+    public var description: String {
+        var parts = ["added \(added)", "updated \(updated)", "removed \(removed)", "unchanged \(unchanged)"]
+        if keptAdmin > 0 { parts.append("\(keptAdmin) admin-managed left alone") }
+        if duplicates > 0 { parts.append("\(duplicates) duplicate(s)") }
+        if settingsChanged { parts.append("zone settings updated") }
+        return parts.joined(separator: ", ")
+    }
 }

@@ -102,11 +102,11 @@ extension Store {
                 return listing
             }
             guard prefix.isHost, !policy.isNeverListed(prefix),
-                  let source = try sourceState(zoneID: zoneID, host: prefix),
+                  let source = try sourceState(zoneID: zoneID, host: prefix)?.score,
                   let until = source.until, until > now
             else { return nil }
             if try coveringDelisting(zoneID: zoneID, prefix: prefix, notOlderThan: source.lastSeen) != nil { return nil }
-            return Listing(prefix: prefix, code: Store.sourceCode(kindsMask: source.kinds), expires: until)
+            return Listing(prefix: prefix, code: source.code, expires: until)
         }
     }
 

@@ -128,6 +128,7 @@ public final class Store {
     /// The names of all zones in the store, sorted.
     public func zoneNames() throws(StoreError) -> [String] {
         let statement = try db.statement("SELECT name FROM zones ORDER BY name")
+        defer { statement.reset() }
         var names: [String] = []
         while try statement.step() { names.append(statement.text(0) ?? "") }
         return names
@@ -139,6 +140,7 @@ public final class Store {
         if let id = zoneIDs[name] { return id }
         let statement = try db.statement("SELECT id FROM zones WHERE name = ?1")
         statement.bind(1, name)
+        defer { statement.reset() }  // an unreset statement pins the connection's read snapshot
         guard try statement.step() else { return nil }
         let id = statement.int64(0)
         zoneIDs[name] = id
@@ -376,4 +378,33 @@ public struct ChangeBatch: Hashable, Sendable {
     public var serial: Int64
     /// Prefixes to re-resolve, oldest first (may repeat a prefix).
     public var changes: [ListingChange]
+}
+
+extension Store {
+    /// Checks the file and the store's invariants; returns the problems found (empty: fine).
+    ///
+    /// SQLite's `integrity_check` and `foreign_key_check`, then: every source's hit count
+    /// equals its stored hits, and the change serial is not behind the log.
+    public func integrityCheck() throws(StoreError) -> [String] {
+        try db.readTransaction { () throws(StoreError) -> [String] in
+            var problems: [String] = []
+            let integrity = try db.statement("PRAGMA integrity_check")
+            while try integrity.step() {
+                let line = integrity.text(0) ?? ""
+                if line != "ok" { problems.append("integrity: \(line)") }
+            }
+            let foreign = try db.statement("PRAGMA foreign_key_check")
+            while try foreign.step() { problems.append("foreign key: \(foreign.text(0) ?? "?") row \(foreign.int64(1))") }
+            let counts = try db.statement("""
+                SELECT count(*) FROM sources s
+                WHERE s.hit_count != (SELECT count(*) FROM hits h WHERE h.zone_id = s.zone_id AND h.family = s.family AND h.addr = s.addr)
+                """)
+            if try counts.step(), counts.int(0) > 0 { problems.append("\(counts.int(0)) source(s) whose hit count differs from their hits") }
+            counts.reset()
+            let serial = try db.statement("SELECT (SELECT coalesce(max(serial), 0) FROM change_log) <= (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'change_log')")
+            if try serial.step(), serial.int(0) != 1 { problems.append("change serial behind the change log") }
+            serial.reset()
+            return problems
+        }
+    }
 }

@@ -1,0 +1,248 @@
+// ListExporter.swift -- writes served listings as rbldnsd data, a DNS master file, CSV or JSON.
+
+/// Writes a zone's active listings for other tools.
+///
+/// - `rbldnsd`: ip4set/ip6trie data (`$SOA`, `$NS`, `$TTL`, the default `:A:TXT`, then
+///   entries, `!` exclusions). rbldnsd datasets hold one family each: give `family`.
+/// - `zone`: an RFC 1035 master file for BIND/NSD/Knot. CIDRs become wildcards at octet
+///   (IPv4) or nibble (IPv6) boundaries, expanded where the length is not aligned; holes
+///   (exclusions) become names that exist without an A record (an `HINFO` placeholder),
+///   so the wildcard above them does not apply (RFC 4592 §2.2); and where an entry inside
+///   a wildcard's range makes an empty non-terminal, a wildcard under it repeats the
+///   covering answer.
+/// - `csv`: `prefix,status,code,text,expires` with a header row.
+/// - `json`: one object: zone, serial, settings, listings.
+public struct ListExporter {
+    public enum Format: String, Sendable, CaseIterable, Codable {
+        case rbldnsd, zone, csv, json
+    }
+
+    public let settings: ZoneSettings
+    public let serial: Int64
+    public let now: Int64
+
+    public init(settings: ZoneSettings, serial: Int64, now: Int64) {
+        self.settings = settings
+        self.serial = serial
+        self.now = now
+    }
+
+    /// The SOA serial written: the fixed one, else the change serial.
+    var soaSerial: UInt32 { settings.serial ?? UInt32(truncatingIfNeeded: max(serial, 1)) }
+
+    /// Writes `listings` (any order) in `format`; `family` nil writes both.
+    ///
+    /// - Returns: the number of entries written.
+    @discardableResult
+    public func write(_ listings: [Listing], format: Format, family: IPPrefix.Family?, to output: inout some TextOutputStream) -> Int {
+        let selected = listings.filter { family == nil || $0.prefix.family == family }.sorted { $0.prefix < $1.prefix }
+        switch format {
+        case .rbldnsd: writeRbldnsd(selected, to: &output)
+        case .zone: return writeZone(selected, to: &output)
+        case .csv: writeCSV(selected, to: &output)
+        case .json: writeJSON(selected, to: &output)
+        }
+        return selected.count
+    }
+
+    // MARK: rbldnsd
+
+    func writeRbldnsd(_ listings: [Listing], to output: inout some TextOutputStream) {
+        output.write("# rbld export of \(settings.name), serial \(serial)\n")
+        output.write("$SOA \(settings.soaTTL) \(settings.mname) \(settings.rname) \(soaSerial) \(settings.refresh) \(settings.retry) \(settings.expire) \(settings.minimum)\n")
+        output.write("$NS \(settings.nsTTL) \(settings.servedNameservers.joined(separator: " "))\n")
+        output.write("$TTL \(settings.ttl)\n")
+        output.write(":127.0.0.\(settings.defaultCode):\(settings.txtTemplate)\n")
+        for listing in listings {
+            if listing.excluded {
+                output.write("!\(listing.prefix)\n")
+            } else if listing.code == settings.defaultCode, listing.text == nil || listing.text == settings.txtTemplate {
+                output.write("\(listing.prefix)\n")
+            } else {
+                output.write("\(listing.prefix) :127.0.0.\(listing.code):\(listing.text ?? settings.txtTemplate)\n")
+            }
+        }
+    }
+
+    // MARK: CSV and JSON
+
+    func writeCSV(_ listings: [Listing], to output: inout some TextOutputStream) {
+        output.write("prefix,status,code,text,expires\n")
+        for listing in listings {
+            let status = listing.excluded ? "excluded" : "listed"
+            let code = listing.excluded ? "" : "127.0.0.\(listing.code)"
+            let text = listing.excluded ? "" : ListExporter.csvField(listing.text ?? settings.txtTemplate)
+            let expires = listing.expires.map(Store.formatTime) ?? ""
+            output.write("\(listing.prefix),\(status),\(code),\(text),\(expires)\n")
+        }
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
+    func writeJSON(_ listings: [Listing], to output: inout some TextOutputStream) {
+        output.write("{\"zone\":\(json(settings.name)),\"serial\":\(serial),\"generated\":\(now),")
+        output.write("\"settings\":{\"ttl\":\(settings.ttl),\"default_code\":\(settings.defaultCode),\"txt\":\(json(settings.txtTemplate))},\n\"listings\":[")
+        var first = true
+        for listing in listings {
+            output.write(first ? "\n" : ",\n")
+            first = false
+            output.write("{\"prefix\":\"\(listing.prefix)\",\"excluded\":\(listing.excluded)")
+            if !listing.excluded {
+                output.write(",\"code\":\(listing.code),\"answer\":\"127.0.0.\(listing.code)\"")
+                if let text = listing.text { output.write(",\"text\":\(json(text))") }
+            }
+            if let expires = listing.expires { output.write(",\"expires\":\(expires)") }
+            output.write("}")
+        }
+        output.write("\n]}\n")
+    }
+
+    func json(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    // MARK: Master file
+
+    /// A block aligned to a label boundary (octet / nibble), with the answer of the
+    /// original entry that produced it.
+    struct Block {
+        var originalLength: Int
+        var listing: Listing
+    }
+
+    /// Label width in bits of the reverse tree: 8 for IPv4, 4 for IPv6.
+    static func labelBits(_ family: IPPrefix.Family) -> Int { family == .v4 ? 8 : 4 }
+
+    /// Reverse owner labels of an aligned prefix relative to the zone (`3.2.1` for 1.2.3.0/24).
+    static func ownerLabels(_ prefix: IPPrefix) -> String {
+        let bits = labelBits(prefix.family)
+        let count = prefix.length / bits
+        var labels: [String] = []
+        labels.reserveCapacity(count)
+        for index in 0..<count {
+            let shift = prefix.family.bitCount - bits * (index + 1)
+            let value = Int(truncatingIfNeeded: (prefix.address >> shift) & UInt128((1 << bits) - 1))
+            labels.append(String(value, radix: bits == 8 ? 10 : 16))
+        }
+        return labels.reversed().joined(separator: ".")
+    }
+
+    func writeZone(_ listings: [Listing], to output: inout some TextOutputStream) -> Int {
+        // 1. Expand every entry to aligned blocks; the more specific original wins a block.
+        var blocks: [IPPrefix: Block] = [:]
+        for listing in listings {
+            let bits = ListExporter.labelBits(listing.prefix.family)
+            let aligned = (listing.prefix.length + bits - 1) / bits * bits
+            let extra = aligned - listing.prefix.length
+            for index in 0..<(1 << extra) {
+                let address = listing.prefix.address | (UInt128(index) << (listing.prefix.family.bitCount - aligned))
+                let block = IPPrefix(unchecked: listing.prefix.family, address, aligned)
+                if let existing = blocks[block], existing.originalLength > listing.prefix.length { continue }
+                var copy = listing
+                copy.prefix = block
+                blocks[block] = Block(originalLength: listing.prefix.length, listing: copy)
+            }
+        }
+        // The answer for a block: its own, else the nearest aligned ancestor's.
+        func resolved(_ block: IPPrefix) -> Listing? {
+            let bits = ListExporter.labelBits(block.family)
+            var length = block.length
+            while length >= 0 {
+                if let found = blocks[block.truncated(to: length)] { return found.listing }
+                length -= bits
+            }
+            return nil
+        }
+        // 2. Owners: hosts and wildcards for listings, placeholders for holes under a listing.
+        var records: [String: Listing?] = [:]  // owner -> listing (nil = placeholder)
+        var owners: [IPPrefix] = []
+        for (prefix, block) in blocks {
+            let listing = block.listing
+            if listing.excluded {
+                let bits = ListExporter.labelBits(prefix.family)
+                guard prefix.length >= bits, let parent = resolved(prefix.truncated(to: prefix.length - bits)), !parent.excluded else { continue }
+                records[ListExporter.ownerLabels(prefix)] = .some(nil)
+                owners.append(prefix)
+            } else if prefix.isHost {
+                records[ListExporter.ownerLabels(prefix)] = listing
+                owners.append(prefix)
+            } else {
+                records[ListExporter.wildcard(prefix)] = listing
+                owners.append(prefix)
+            }
+        }
+        // 3. Every ancestor of an owner exists (an empty non-terminal at least): where a
+        //    listing covers it, repeat that answer with a wildcard under it.
+        for owner in owners {
+            let bits = ListExporter.labelBits(owner.family)
+            var length = owner.length - bits
+            while length > 0 {
+                let ancestor = owner.truncated(to: length)
+                let name = ListExporter.wildcard(ancestor)
+                if records[name] == nil, let listing = resolved(ancestor), !listing.excluded {
+                    var copy = listing
+                    copy.prefix = ancestor
+                    records[name] = copy
+                }
+                length -= bits
+            }
+        }
+        // Write.
+        output.write("; rbld export of \(settings.name), serial \(serial)\n")
+        output.write("$ORIGIN \(settings.name).\n$TTL \(settings.ttl)\n")
+        output.write("@ \(settings.soaTTL) IN SOA \(settings.mname). \(settings.rname). ( \(soaSerial) \(settings.refresh) \(settings.retry) \(settings.expire) \(settings.minimum) )\n")
+        for ns in settings.servedNameservers { output.write("@ \(settings.nsTTL) IN NS \(ns).\n") }
+        for owner in records.keys.sorted() {
+            guard let entry = records[owner] else { continue }
+            guard let listing = entry else {
+                output.write("\(owner) IN HINFO \"rbld\" \"excluded\"\n")
+                continue
+            }
+            var ttl = settings.ttl
+            if let expires = listing.expires { ttl = UInt32(clamping: max(1, min(Int64(ttl), expires - now))) }
+            output.write("\(owner) \(ttl) IN A 127.0.0.\(listing.code)\n")
+            let text = listing.text ?? settings.txtTemplate
+            // Wildcards cannot substitute the queried address: show the network instead.
+            let shown = text.replacingDollar(with: listing.prefix.isHost ? listing.prefix.addressText : listing.prefix.description)
+            output.write("\(owner) \(ttl) IN TXT \(ListExporter.masterFileString(shown))\n")
+        }
+        return records.count
+    }
+
+    static func wildcard(_ prefix: IPPrefix) -> String {
+        prefix.length == 0 ? "*" : "*." + ownerLabels(prefix)
+    }
+
+    /// A quoted character-string (RFC 1035 §5.1), split into 255-byte pieces.
+    static func masterFileString(_ text: String) -> String {
+        var pieces: [String] = []
+        var current = "", currentBytes = 0
+        for character in text {
+            var escaped = String(character)
+            if character == "\"" || character == "\\" { escaped = "\\" + escaped }
+            let bytes = String(character).utf8.count
+            if currentBytes + bytes > 255 { pieces.append(current); current = ""; currentBytes = 0 }
+            current += escaped
+            currentBytes += bytes
+        }
+        pieces.append(current)
+        return pieces.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+}

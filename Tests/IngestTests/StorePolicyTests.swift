@@ -1,0 +1,288 @@
+// StorePolicyTests.swift -- hits, scores, manual entries, exclusions and delistings in a real store, with a moving clock.
+
+import Foundation
+import Testing
+@testable import Ingest
+
+struct StorePolicyTests {
+    let directory = TemporaryDirectory()
+    let clock = TestClock()
+    let zone = "bl.example.org"
+    static let day: Int64 = 86400
+
+    func open() throws -> Store { try Store(path: directory.file("rbld.sqlite"), clock: clock.function) }
+
+    var digestCounter = Counter()
+    final class Counter: @unchecked Sendable {
+        private var value = 0
+        func next() -> Int { value += 1; return value }
+    }
+
+    func hit(_ address: String, _ kind: HitKind = .dsn, at time: Int64? = nil, digest: [UInt8]? = nil) -> Hit {
+        let n = digestCounter.next()
+        return Hit(source: prefix(address), kind: kind, time: time ?? clock.now, trap: "…@trap.example.org",
+                   reporter: "mx.trap.example.org", digest: digest ?? Array("digest-\(n)-\(address)".utf8),
+                   excerpt: "From: MAILER-DAEMON@\(address)\nSubject: Undelivered Mail Returned to Sender")
+    }
+
+    func served(_ store: Store, _ address: String) throws -> UInt8? {
+        // What a longest-match table built from activeListings answers for `address`.
+        let target = prefix(address)
+        let listings = try store.activeListings(zone: zone, now: clock.now)
+        let best = listings.filter { $0.prefix.contains(target) }.max { $0.prefix.length < $1.prefix.length }
+        guard let best, !best.excluded else { return nil }
+        // Exclusion anywhere above wins.
+        if listings.contains(where: { $0.excluded && $0.prefix.contains(target) }) { return nil }
+        return best.code
+    }
+
+    @Test func aHitListsUntilExpiryWithoutAJob() throws {
+        let store = try open()
+        #expect(try store.recordHit(hit("198.51.99.7", .autoreply), zone: zone) == .recorded(listed: true, code: 6))
+        #expect(try served(store, "198.51.99.7") == 6)
+        let listing = try #require(try store.listing(for: prefix("198.51.99.7"), zone: zone, now: clock.now))
+        #expect(listing.expires == clock.now + 28 * Self.day)
+        clock.advance(28 * Self.day - 1)
+        #expect(try served(store, "198.51.99.7") == 6)
+        clock.advance(1)
+        #expect(try served(store, "198.51.99.7") == nil, "expired by time alone")
+        #expect(try store.listing(for: prefix("198.51.99.7"), zone: zone, now: clock.now) == nil)
+    }
+
+    @Test func duplicatesAndSpecialPurposeAddresses() throws {
+        let store = try open()
+        let first = hit("8.8.4.4", digest: [1, 2, 3])
+        #expect(try store.recordHit(first, zone: zone) == .recorded(listed: true, code: 2))
+        #expect(try store.recordHit(hit("8.8.4.4", .virus, digest: [1, 2, 3]), zone: zone) == .duplicate)
+        #expect(try store.report(for: prefix("8.8.4.4"), zone: zone, now: clock.now).hitCount == 1)
+        guard case .ignored = try store.recordHit(hit("192.168.1.20"), zone: zone) else { Issue.record("private address recorded"); return }
+        guard case .ignored = try store.recordHit(hit("::1"), zone: zone) else { Issue.record("loopback recorded"); return }
+        #expect(try served(store, "192.168.1.20") == nil)
+        #expect(throws: StoreError(.invalidInput, "")) { try store.recordHit(Hit(source: prefix("8.8.0.0/16"), kind: .dsn, time: 0, trap: "t", digest: [9]), zone: zone) }
+    }
+
+    @Test func delistingHoldsUntilANewerHit() throws {
+        let store = try open()
+        _ = try store.recordHit(hit("203.0.114.9"), zone: zone)
+        clock.advance(3600)
+        let result = try store.delist(prefix("203.0.114.9"), zone: zone, actor: "alice", reason: "customer fixed their MTA")
+        #expect(result.message.contains("suppressed 1 scored source"))
+        #expect(try served(store, "203.0.114.9") == nil)
+        // A late-arriving hit from before the delisting does not relist.
+        _ = try store.recordHit(hit("203.0.114.9", at: clock.now - 1800), zone: zone)
+        #expect(try served(store, "203.0.114.9") == nil)
+        #expect(try store.report(for: prefix("203.0.114.9"), zone: zone, now: clock.now).status == .delisted)
+        clock.advance(60)
+        _ = try store.recordHit(hit("203.0.114.9", .challenge), zone: zone)
+        #expect(try served(store, "203.0.114.9") == 10, "newer hit relists, kinds of the running listing kept")
+    }
+
+    @Test func precedenceExcludeOverManualOverDelistingOverScore() throws {
+        let store = try open()
+        _ = try store.recordHit(hit("45.1.2.3"), zone: zone)
+        _ = try store.list(prefix("45.1.2.0/24"), zone: zone, kinds: [.virus], actor: "bob", reason: "spam run")
+        #expect(try served(store, "45.1.2.3") == 2, "the scored host entry is the longest match")
+        #expect(try served(store, "45.1.2.4") == 50, "2 + 16 virus + 32 manual")
+        _ = try store.delist(prefix("45.1.2.3"), zone: zone, actor: "bob", reason: "fixed")
+        #expect(try served(store, "45.1.2.3") == 50, "delisting the score leaves the manual network")
+        _ = try store.exclude(prefix("45.1.0.0/16"), zone: zone, actor: "carol", reason: "our own network")
+        #expect(try served(store, "45.1.2.3") == nil)
+        #expect(try served(store, "45.1.2.4") == nil)
+        #expect(throws: StoreError(.conflict, "")) { try store.list(prefix("45.1.2.9"), zone: zone, actor: "bob", reason: "x") }
+        _ = try store.unexclude(prefix("45.1.0.0/16"), zone: zone, actor: "carol", reason: "not ours after all")
+        #expect(try served(store, "45.1.2.4") == 50)
+        // Manual list wins over a delisting of the same address.
+        _ = try store.list(prefix("45.1.2.3"), zone: zone, actor: "bob", reason: "relist")
+        #expect(try served(store, "45.1.2.3") == 34)
+    }
+
+    @Test func manualListingExpires() throws {
+        let store = try open()
+        _ = try store.list(prefix("8.9.10.11"), zone: zone, expires: clock.now + 3600, actor: "bob", reason: "one hour")
+        #expect(try store.listing(for: prefix("8.9.10.11"), zone: zone, now: clock.now)?.expires == clock.now + 3600)
+        clock.advance(3600)
+        #expect(try served(store, "8.9.10.11") == nil)
+        let summary = try store.expire(zone: zone, actor: "cron")
+        #expect(summary.expiredListings == 1)
+    }
+
+    struct ConflictCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let code: StoreError.Code
+        let action: @Sendable (Store, String) throws(StoreError) -> Void
+        var testDescription: String { name }
+    }
+
+    static let conflicts: [ConflictCase] = [
+        .init(name: "exclude twice", code: .conflict) { store, zone throws(StoreError) in
+            _ = try store.exclude(prefix("9.9.9.0/24"), zone: zone, actor: "a", reason: "r")
+            _ = try store.exclude(prefix("9.9.9.0/24"), zone: zone, actor: "a", reason: "r")
+        },
+        .init(name: "unexclude what is not excluded", code: .notFound) { store, zone throws(StoreError) in
+            _ = try store.exclude(prefix("9.9.9.0/24"), zone: zone, actor: "a", reason: "r")
+            _ = try store.unexclude(prefix("9.9.9.9"), zone: zone, actor: "a", reason: "r")
+        },
+        .init(name: "delist what is not listed", code: .conflict) { store, zone throws(StoreError) in
+            _ = try store.list(prefix("9.9.9.0/24"), zone: zone, actor: "a", reason: "r")
+            _ = try store.delist(prefix("9.9.9.9"), zone: zone, actor: "a", reason: "r")
+        },
+        .init(name: "list a private range", code: .invalidInput) { store, zone throws(StoreError) in
+            _ = try store.list(prefix("10.0.0.0/8"), zone: zone, actor: "a", reason: "r")
+        },
+        .init(name: "list a range containing special space", code: .invalidInput) { store, zone throws(StoreError) in
+            _ = try store.list(prefix("0.0.0.0/0"), zone: zone, actor: "a", reason: "r")
+        },
+        .init(name: "list with code 1", code: .invalidInput) { store, zone throws(StoreError) in
+            _ = try store.list(prefix("9.9.9.9"), zone: zone, code: 1, actor: "a", reason: "r")
+        },
+    ]
+
+    @Test(arguments: conflicts)
+    func conflictingActionsWriteNothing(_ c: ConflictCase) throws {
+        let store = try open()
+        do {
+            try c.action(store, zone)
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == c.code, "\(error)")
+        }
+        // The failing action left no audit row of its own: every audit row has a successful twin.
+        let audit = try store.report(for: prefix("9.9.9.9"), zone: zone, now: clock.now).audit
+        #expect(audit.count <= 1)
+    }
+
+    @Test func listSpecialPurposeWithForce() throws {
+        let store = try open()
+        _ = try store.list(prefix("10.0.0.0/8"), zone: zone, allowSpecial: true, actor: "a", reason: "lab")
+        #expect(try served(store, "10.1.1.1") == 34)
+    }
+
+    @Test func showExplainsEverything() throws {
+        let store = try open()
+        _ = try store.importEntries([ImportEntry(prefix: prefix("77.1.0.0/16"))], zone: zone, replace: true, actor: "importer", reason: "feed.zone")
+        clock.advance(10)
+        _ = try store.recordHit(hit("77.1.2.3", .autoreply), zone: zone)
+        clock.advance(10)
+        _ = try store.recordHit(hit("77.1.2.3", .dsn), zone: zone)
+        clock.advance(10)
+        _ = try store.exclude(prefix("77.1.2.0/24"), zone: zone, actor: "carol", reason: "partner")
+        let report = try store.report(for: prefix("77.1.2.3"), zone: zone, now: clock.now)
+        #expect(report.status == .excluded)
+        #expect(report.hitCount == 2 && report.lastHits.count == 2 && report.lastHits[0].kind == "dsn")
+        #expect(report.allKinds == [.dsn, .autoreply])
+        #expect(report.manual.map(\.prefix) == ["77.1.0.0/16"] && report.manual[0].origin == "import")
+        #expect(report.exclusions.map(\.prefix) == ["77.1.2.0/24"])
+        #expect(report.audit.map(\.action) == ["exclude", "import-list", "import"], "the exclusion, and the import that listed the /16")
+        #expect(report.audit[0].actor == "carol" && report.audit[0].reason == "partner")
+
+        _ = try store.unexclude(prefix("77.1.2.0/24"), zone: zone, actor: "carol", reason: "ended")
+        let listed = try store.report(for: prefix("77.1.2.3"), zone: zone, now: clock.now)
+        #expect(listed.status == .listed && listed.code == 6 && listed.matchedPrefix == "77.1.2.3")
+        #expect(listed.text == ZoneSettings.defaults(zone: zone).txtTemplate.replacingDollar(with: "77.1.2.3"))
+        let viaNetwork = try store.report(for: prefix("77.1.200.1"), zone: zone, now: clock.now)
+        #expect(viaNetwork.status == .listed && viaNetwork.code == 2 && viaNetwork.matchedPrefix == "77.1.0.0/16")
+        #expect(try store.report(for: prefix("78.0.0.1"), zone: zone, now: clock.now).status == .notListed)
+    }
+
+    @Test func outOfOrderHitsReplay() throws {
+        let store = try open()
+        let now = clock.now
+        _ = try store.recordHit(hit("5.6.7.8", .dsn, at: now), zone: zone)
+        _ = try store.recordHit(hit("5.6.7.8", .virus, at: now - 40 * Self.day), zone: zone)
+        let report = try store.report(for: prefix("5.6.7.8"), zone: zone, now: now)
+        #expect(report.hitCount == 2 && report.firstSeen == now - 40 * Self.day && report.lastSeen == now)
+        #expect(report.code == 2, "the virus hit's listing ended long before")
+    }
+
+    @Test func statsCount() throws {
+        let store = try open()
+        _ = try store.recordHits([hit("1.0.0.1"), hit("1.0.0.2", .virus), hit("1.0.0.2", .autoreply)], zone: zone)
+        _ = try store.exclude(prefix("1.0.0.2"), zone: zone, actor: "a", reason: "r")
+        let stats = try store.statistics(zone: zone, now: clock.now)
+        #expect(stats.hits == 3 && stats.sources == 2 && stats.sourcesListed == 2 && stats.exclusions == 1)
+        #expect(stats.activeListings == 1 && stats.hitsByKind == ["dsn": 1, "virus": 1, "autoreply": 1])
+        #expect(try store.integrityCheck().isEmpty)
+    }
+
+    @Test func expireRemovesOldEvidenceAndPrunesTheLog() throws {
+        let store = try open()
+        _ = try store.recordHit(hit("2.0.0.1", at: clock.now - 500 * Self.day), zone: zone)
+        _ = try store.recordHit(hit("2.0.0.2", at: clock.now - 500 * Self.day), zone: zone)
+        _ = try store.recordHit(hit("2.0.0.2"), zone: zone)
+        let early = try store.changeSerial()
+        clock.advance(8 * Self.day)
+        _ = try store.recordHit(hit("2.0.0.3"), zone: zone)
+        let dry = try store.expire(zone: zone, hitsOlderThan: 400 * Self.day, dryRun: true, actor: "cron")
+        #expect(dry.deletedHits == 2 && dry.deletedSources == 1 && dry.prunedChanges > 0)
+        let summary = try store.expire(zone: zone, hitsOlderThan: 400 * Self.day, actor: "cron")
+        #expect(summary.deletedHits == 2 && summary.deletedSources == 1)
+        #expect(try store.changes(zone: zone, after: early - 1) == nil, "the log no longer reaches back")
+        #expect(try store.changes(zone: zone, after: try store.changeSerial())?.changes == [])
+        #expect(try store.integrityCheck().isEmpty)
+        #expect(try store.report(for: prefix("2.0.0.2"), zone: zone, now: clock.now).hitCount == 1)
+    }
+
+    /// The change-log contract: a table built at serial S and patched with `changes(after: S)`
+    /// (re-resolving each prefix) equals a fresh `activeListings`. Seeded random operations.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func changeLogReproducesActiveListings(seed: UInt64) throws {
+        let store = try open()
+        var generator = SplitMix64(seed: seed)
+        var served = try table(store)
+        var serial = try store.changeSerial()
+        for round in 0..<30 {
+            for _ in 0..<Int(generator.next() % 6) {
+                randomAction(store, &generator)
+                clock.advance(Int64(generator.next() % 600))
+            }
+            // Apply the log at the current time (expiry by time is the server's own job).
+            if let batch = try store.changes(zone: zone, after: serial, limit: 1_000_000) {
+                for change in batch.changes {
+                    served[change.prefix] = try store.listing(for: change.prefix, zone: zone, now: clock.now)
+                }
+                serial = batch.serial
+            } else {
+                served = try table(store)
+                serial = try store.changeSerial()
+            }
+            let fresh = try table(store)
+            // Drop entries whose own expiry passed (the server re-resolves those at `expires`).
+            let patched = served.filter { ($0.value.expires ?? .max) > clock.now }
+            #expect(patched == fresh, "round \(round): \(Set(patched.keys).symmetricDifference(fresh.keys))")
+            if patched != fresh { break }
+        }
+        #expect(try store.integrityCheck().isEmpty)
+    }
+
+    func table(_ store: Store) throws -> [IPPrefix: Listing] {
+        Dictionary(uniqueKeysWithValues: try store.activeListings(zone: zone, now: clock.now).map { ($0.prefix, $0) })
+    }
+
+    static func randomPrefix(_ generator: inout SplitMix64) -> IPPrefix {
+        let address = UInt32(0x2D00_0000) | UInt32(generator.next() % 64) << 8 | UInt32(generator.next() % 4)
+        let length = [32, 32, 32, 30, 24, 22][Int(generator.next() % 6)]
+        return IPPrefix(family: .v4, address: UInt128(address), length: length)!
+    }
+
+    /// One random admin action, hit or import; refused actions are part of the game.
+    func randomAction(_ store: Store, _ generator: inout SplitMix64) {
+        let target = Self.randomPrefix(&generator)
+        let choice = generator.next() % 7
+        let kind = HitKind.allCases[Int(generator.next() % 5)]
+        let entries = (0..<3).map { _ in ImportEntry(prefix: Self.randomPrefix(&generator), excluded: generator.next() % 4 == 0) }
+        let replace = generator.next() % 2 == 0
+        let host = IPPrefix.host(v4: UInt32(truncatingIfNeeded: target.address))
+        do {
+            switch choice {
+            case 0, 1: _ = try store.recordHit(hit(host.description, kind), zone: zone)
+            case 2: _ = try store.list(target, zone: zone, kinds: [.challenge], actor: "t", reason: "r")
+            case 3: _ = try store.delist(target, zone: zone, actor: "t", reason: "r")
+            case 4: _ = try store.exclude(target, zone: zone, actor: "t", reason: "r")
+            case 5: _ = try store.unexclude(target, zone: zone, actor: "t", reason: "r")
+            default: _ = try store.importEntries(entries, zone: zone, replace: replace, actor: "t", reason: "r")
+            }
+        } catch {
+            if error.code != .conflict && error.code != .notFound { Issue.record("\(error)") }
+        }
+    }
+}
