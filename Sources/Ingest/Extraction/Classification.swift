@@ -54,6 +54,8 @@ public struct Classification: Hashable, Sendable {
     public var headerExcerpt: String
     /// What was odd about the input (truncation, NULs, MIME limits...).
     public var defects: MessageDefects
+    /// Every structural fact and wording cue found, one short phrase each (for `--explain`).
+    public var evidence: [String]
 
     /// Whether this message counts as a hit for `sourceIP`.
     public var isHit: Bool { verdict == .backscatter && sourceIP != nil }
@@ -105,6 +107,7 @@ public func classify(message: [UInt8], trustedNetworks: TrustedNetworks) -> Clas
         subject: String(evidence.subject.prefix(200)),
         envelopeSender: envelopeSender,
         headerExcerpt: HeaderExcerpt.make(message: parsed, attribution: attribution, trapAddresses: evidence.trapAddresses),
-        defects: parsed.defects
+        defects: parsed.defects,
+        evidence: evidence.summary
     )
 }

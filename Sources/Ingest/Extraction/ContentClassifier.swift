@@ -51,9 +51,10 @@ enum ContentClassifier {
         let virusSubject = subject.contains(Cue.virusSubject)
         let virusBody = body.contains(Cue.virusBody)
         let listNotice = body.contains(Cue.listManager) || subject.contains(Cue.listManager)
-        let forwarded = evidence.subjectIsForward || evidence.leadHits.contains(Cue.forwardMarker)
-        let phishy = body.contains(Cue.phishing) && evidence.hasLink
-            && !returnsOriginal && !transcript && !recipientProblem
+        let forwarded = (evidence.subjectIsForward || evidence.leadHits.contains(Cue.forwardMarker)) && !mailSystem
+        // Spam and phishing dressed as mail-system notices ("mailbox full, click here") carry
+        // links and account wording, and neither a returned original nor an SMTP transcript.
+        let phishy = body.contains(Cue.phishing) && evidence.hasLink && !returnsOriginal && !transcript
 
         // 1. Negative structure.
         if forwarded && !nullSender && !dsn && !autoReplied {
@@ -94,7 +95,8 @@ enum ContentClassifier {
             return Decision(isBackscatter: true, kind: .autoreply,
                             reason: "RFC 8098 disposition notification (read receipt), \(senderText)")
         }
-        let isBulk = evidence.hasListHeaders && !autoReplied && !nullSender
+        let listSender = isListAddress(evidence)
+        let isBulk = evidence.hasListHeaders && !autoReplied && !nullSender && !(listNotice && listSender)
         if isBulk {
             return Decision(isBackscatter: false, kind: .none,
                             reason: "list or bulk mail (List-* headers) without a response marker, \(senderText)")
@@ -113,8 +115,10 @@ enum ContentClassifier {
         }
 
         // Virus and content-filter notices.
-        let virusNotice = (virusSubject && (virusBody || mailSystem || nullSender || body.contains(Cue.messageReference)))
-            || (virusBody && !quotesRejection && (mailSystem || nullSender) && body.contains(Cue.messageReference))
+        // A notice names the blocked message; spam about viruses talks about "your computer",
+        // and is caught by the phishing guard.
+        let virusNotice = (virusSubject && (virusBody || mailSystem || nullSender || autoReplied))
+            || (virusBody && !quotesRejection && (mailSystem || nullSender || autoReplied) && body.contains(Cue.messageReference))
         if virusNotice && !phishy {
             let cue = virusSubject ? phrase(Cue.virusSubject, subject) : phrase(Cue.virusBody, body)
             return Decision(isBackscatter: true, kind: .virus, reason: "virus/content-filter notice (\(cue)), \(senderText)")
@@ -123,7 +127,10 @@ enum ContentClassifier {
         // Bounces without a delivery-status part.
         if !phishy {
             if nullSender || evidence.envelopeSender == .unknown && mailSystem {
-                if bounceSubject || (mailSystem && (bounceBody || recipientProblem)) {
+                // The subject alone (parcel-delivery spam shares its words) needs one more fact.
+                let corroborated = mailSystem || bounceBody || recipientProblem || returnsOriginal || transcript
+                    || autoReplied || evidence.autoSubmittedNamesFailure
+                if (bounceSubject && corroborated) || (mailSystem && (bounceBody || recipientProblem)) {
                     let cue = bounceSubject ? "subject \(phrase(subject.contains(Cue.bounceSubject) ? Cue.bounceSubject : Cue.delaySubject, subject))"
                                             : phrase(bounceBody ? Cue.bounceBody : Cue.recipientProblem, body)
                     return Decision(isBackscatter: true, kind: .dsn,
@@ -161,21 +168,22 @@ enum ContentClassifier {
             }
             return Decision(isBackscatter: true, kind: .autoreply, reason: "auto-reply (\(autoHeaderText(evidence))), \(senderText)")
         }
-        if autoreplySubject && !phishy {
+        if autoreplySubject && (!phishy || autoreplyBody) {
             let cue = evidence.subjectIsNotesAuto ? "\"auto:\"" : phrase(Cue.autoreplySubject, subject)
             if nullSender || autoreplyBody || autoreplyWeak || evidence.subjectIsNotesAuto || startsWithAutoreply(evidence)
                 || evidence.hasInReplyTo || evidence.precedence.hasPrefix("junk") || evidence.precedence.hasPrefix("bulk") {
                 return Decision(isBackscatter: true, kind: .autoreply, reason: "auto-reply (subject \(cue)), \(senderText)")
             }
         }
-        if nullSender && !phishy && (autoreplyBody || (autoreplyWeak && (evidence.subjectIsReply || evidence.hasInReplyTo
-                                                                         || !evidence.precedence.isEmpty))) {
+        // Acknowledgement wording ("thank you for your message") is also in notifications:
+        // it counts only for an answer to a message (Re: subject, In-Reply-To).
+        if nullSender && !phishy && (autoreplyBody || (autoreplyWeak && (evidence.subjectIsReply || evidence.hasInReplyTo))) {
             let cue = phrase(autoreplyBody ? Cue.autoreplyBody : Cue.autoreplyBodyWeak, body)
             return Decision(isBackscatter: true, kind: .autoreply, reason: "auto-reply (\(cue)), \(senderText)")
         }
 
         // List-manager notices and unclassifiable mail-system notices.
-        if listNotice && (nullSender || mailSystem || isListAddress(evidence)) && !phishy {
+        if listNotice && (nullSender || mailSystem || listSender) && !phishy {
             return Decision(isBackscatter: true, kind: .unknownBounce,
                             reason: "mailing-list manager notice (\(phrase(Cue.listManager, body.contains(Cue.listManager) ? body : subject))), \(senderText)")
         }

@@ -74,14 +74,14 @@ enum Cue {
     static let bounceSubjects = [
         "undeliverable", "undelivered", "undeliverd", "non-deliverable", "nondeliverable", "non deliverable",
         "non-delivery", "nondelivery", "non delivery", "delivery status notification", "delivery notification",
-        "delivery failure", "delivery failed", "delivery has failed", "delivery problem", "delivery error",
-        "failed delivery", "failure notice", "failure delivery", "mail delivery failed", "mail delivery failure",
+        "delivery failure", "delivery failed", "delivery has failed", "mail delivery problem", "mail delivery error",
+        "failure notice", "failure delivery", "mail delivery failed", "mail delivery failure",
         "mail delivery problem", "mail system error", "returned mail", "returned message", "return mail",
         "returning message to sender", "returned to sender", "message returned", "mail returned",
         "could not be delivered", "couldn't be delivered", "not delivered", "unable to deliver",
-        "delivery report", "delivery status", "mail failure", "error sending", "sending failed",
+        "non-delivery report", "delivery status", "mail failure", "error sending", "sending failed",
         "could not send message", "cannot send message", "rejected mail", "mail rejected", "message rejected",
-        "bounced mail", "bounced message", "email bounce", "mail bounce", "delivery notice",
+        "bounced mail", "bounced message", "email bounce", "mail bounce",
         "user unknown", "mailbox full", "over quota", "mail failed", "message failed", "returning to sender",
         "failed mail", "delivery unsuccessful", "unsuccessful delivery",
         // German, French, Spanish, Italian, Portuguese, Dutch, Nordic, Polish, Czech, Hungarian, Turkish.
@@ -157,7 +157,7 @@ enum Cue {
         "your message did not reach", "did not reach some or all", "your message couldn't be delivered",
         "your message wasn't delivered", "your message could not be delivered", "message could not be delivered",
         "returned to sender", "returning message to sender", "returned mail", "delivery failure",
-        "non-delivery", "nondelivery report", "non delivery report", "delivery report", "unrouteable address",
+        "non-delivery", "nondelivery report", "non delivery report", "unrouteable address",
         "host or domain name not found", "relay access denied", "relaying denied", "rejected your message",
         "message was rejected", "message has been rejected", "mail was rejected", "smtp error from remote",
         "error from remote mail server", "remote host said", "remote server replied", "remote server returned",
@@ -224,8 +224,8 @@ enum Cue {
         "i will return", "i will be back", "will be back on", "limited access to email", "limited access to e-mail",
         "limited access to my email", "upon my return", "on my return", "when i return", "until my return",
         "automatic reply", "automated reply", "automatic response", "automated response", "auto-reply",
-        "autoreply", "auto reply", "this is an automated", "this is an automatic", "this is an auto-reply",
-        "this is an auto reply", "only notification you will receive", "vacation message",
+        "autoreply", "auto reply", "this is an auto-reply", "this is an auto reply",
+        "only notification you will receive", "vacation message",
         "bin nicht im büro", "nicht im büro", "bin abwesend", "außer haus", "ausser haus", "im urlaub",
         "abwesenheitsnotiz", "automatische antwort", "je suis absent", "je suis actuellement absent",
         "je serai absent", "en congé", "en vacances", "de retour le", "réponse automatique",
@@ -244,6 +244,7 @@ enum Cue {
         "we have received your", "i have received your", "received your message", "received your email",
         "will reply as soon as", "reply as soon as possible", "respond as soon as possible",
         "respond to your email", "respond to your message", "reply to your email", "get back to you",
+        "this is an automated", "this is an automatic",
         "vielen dank für ihre", "merci pour votre message", "gracias por su mensaje", "grazie per il",
         "obrigado pelo seu", "bedankt voor uw", "dziękujemy za", "спасибо за ваше", "ご連絡ありがとう",
     ]
@@ -266,8 +267,9 @@ enum Cue {
 
     /// References to the message the notice answers (the trap's supposed message).
     static let messageReferences = [
-        "your message", "your email", "your e-mail", "your mail", "you sent", "message you sent",
-        "mail you sent", "email you sent", "message sent", "sent from your address", "sent by you",
+        "your message", "you sent", "message you sent", "mail you sent", "email you sent", "e-mail you sent",
+        "your email to", "your e-mail to", "your mail to", "your email about", "your email regarding",
+        "sent from your address", "message sent by you", "message from you", "your recent message",
         "your inquiry", "your submission", "ihre nachricht", "votre message", "su mensaje", "il suo messaggio",
         "sua mensagem", "uw bericht", "twoja wiadomość", "ваше сообщение", "ваше письмо",
     ]
@@ -311,6 +313,7 @@ enum Cue {
         "returned message follows", "message headers follow", "headers of the original message",
         "copy of your message", "your original message", "--- original message", "original message:",
         "included below", "original message text", "message text follows", "text of the message follows",
+        " received: from ", " message-id: <", " return-path: <",
     ]
 
     /// SMTP transcript fragments (RFC 5321 commands and reply framing, RFC 3464 field names).
@@ -326,6 +329,7 @@ enum Cue {
         "click here", "click below", "log in", "login", "sign in", "password", "verify your account",
         "confirm your account", "update your account", "release your", "release the", "pending messages",
         "pending emails", "held messages", "upgrade your", "storage limit", "mailbox quota", "webmail",
-        "account will be", "suspended", "deactivat", "recover your", "unlock",
+        "account will be", "suspended", "deactivat", "recover your", "unlock", "download", "your computer",
+        "your pc", "scan your", "buy now", "order now", "special offer", "free trial", "unsubscribe",
     ]
 }

@@ -34,6 +34,9 @@ struct Classify: ParsableCommand {
     @Flag(help: "Print counts and throughput to standard error at the end.")
     var summary = false
 
+    @Flag(help: "Also print the evidence found (structure and wording cues) for each file.")
+    var explain = false
+
     @Argument(help: ArgumentHelp("Message files (raw RFC 5322); '-' for standard input.", valueName: "FILE"))
     var files: [String]
 
@@ -81,9 +84,10 @@ struct Classify: ParsableCommand {
                 FileHandle.standardError.write(Data("rbld classify: \(file): not a mail message (\(what))\n".utf8))
             }
             if json {
-                output.append(Self.jsonLine(file: file, result))
+                output.append(Self.jsonLine(file: file, result, explain: explain))
             } else {
                 output.append(Self.textLine(file: file, result))
+                if explain { output.append(result.evidence.map { "    \($0)\n" }.joined()) }
             }
         }
         output.flush()
@@ -111,7 +115,7 @@ struct Classify: ParsableCommand {
     }
 
     /// The DESIGN.md JSON object, one line.
-    static func jsonLine(file: String, _ result: Classification) -> String {
+    static func jsonLine(file: String, _ result: Classification, explain: Bool = false) -> String {
         var line = "{\"file\":" + JSONText.quoted(file)
         line += ",\"verdict\":\"" + result.verdict.rawValue + "\""
         line += ",\"kind\":\"" + result.kind.rawValue + "\""
@@ -119,6 +123,7 @@ struct Classify: ParsableCommand {
         line += ",\"reason\":" + JSONText.quoted(result.reason)
         line += ",\"digest\":\"" + result.digest + "\""
         if let mta = result.reportingMTA { line += ",\"reporting_mta\":" + JSONText.quoted(mta) }
+        if explain { line += ",\"evidence\":[" + result.evidence.map(JSONText.quoted).joined(separator: ",") + "]" }
         line += "}\n"
         return line
     }
