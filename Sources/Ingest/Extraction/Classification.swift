@@ -107,7 +107,7 @@ public func classify(message: [UInt8], trustedNetworks: TrustedNetworks) -> Clas
         subject: String(evidence.subject.prefix(200)),
         envelopeSender: envelopeSender,
         headerExcerpt: HeaderExcerpt.make(message: parsed, attribution: attribution, trapAddresses: evidence.trapAddresses),
-        defects: parsed.defects,
+        defects: evidence.sawUndecodableText ? parsed.defects.union(.eightBitGarbage) : parsed.defects,
         evidence: evidence.summary
     )
 }

@@ -31,9 +31,14 @@ enum Cue {
     static let malware = 18
     static let categoryCount = 19
 
+    /// Categories the classifier reads from the Subject, and from the text.
+    static let subjectCategories = [bounceSubject, delaySubject, autoreplySubject, virusSubject, challenge, listManager, malware]
+    static let bodyCategories = [bounceBody, delayBody, recipientProblem, autoreplyBody, autoreplyBodyWeak, challenge,
+                                 messageReference, virusBody, listManager, originalMarker, smtpEvidence, phishing, malware]
+
     static let names = [
-        "bounce subject", "delay subject", "auto-reply subject", "virus subject",
-        "bounce wording", "delay wording", "recipient problem", "auto-reply wording", "auto-reply wording",
+        "bounce", "delay", "auto-reply", "virus notice",
+        "bounce wording", "delay wording", "recipient problem", "auto-reply wording", "acknowledgement wording",
         "challenge wording", "reference to the original", "virus notice wording", "list-manager notice",
         "forwarded-message marker", "returned-original marker", "SMTP transcript", "phishing wording", "link", "malware wording",
     ]

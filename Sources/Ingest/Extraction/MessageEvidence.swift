@@ -60,6 +60,9 @@ struct MessageEvidence {
     var hasLink = false
     var bodyTextByteCount = 0
 
+    /// Text that was not valid in its declared charset (decoded leniently anyway).
+    var sawUndecodableText = false
+
     /// Addresses the trap is known by (Delivered-To, X-Original-To, `for <...>`), for redaction.
     var trapAddresses: [String] = []
 
@@ -98,10 +101,12 @@ struct MessageEvidence {
         if hasEnhancedStatusCode { facts.append("enhanced status code") }
         if hasLink { facts.append("link") }
         let matcher = Cue.matcher
-        for category in 0..<Cue.categoryCount {
+        for category in Cue.subjectCategories {
             if subjectHits.contains(category), let phrase = matcher.phrase(for: category, in: subjectHits) {
                 facts.append("subject \(Cue.names[category]): \"\(phrase)\"")
             }
+        }
+        for category in Cue.bodyCategories {
             if bodyHits.contains(category), let phrase = matcher.phrase(for: category, in: bodyHits) {
                 facts.append("text \(Cue.names[category]): \"\(phrase)\"")
             }
@@ -194,7 +199,8 @@ struct MessageEvidence {
             guard !bodyText.isFull else { continue }
             if type.is("text", "plain") || (index == 0 && type.isType("text") && !type.is("text", "html")) {
                 if part.isAttachment && index > 0 { continue }
-                let (text, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
+                let (text, clean) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
+                if !clean { sawUndecodableText = true }
                 bodyText.append(text, dropQuoted: true, html: false)
             } else if type.is("text", "html") {
                 htmlParts.append(part)

@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import Ingest
 
-/// `rbld classify --trusted-networks CIDR[,CIDR...] [--json] FILE...`
+/// `rbld classify --trusted-networks CIDR[,CIDR...] [--json] [--files-from LIST] FILE...`
 ///
 /// A dry run of ingest's decision: for each file, print the verdict, kind, source IP and
 /// reason (one JSON object per line with `--json`, the DESIGN.md contract). Files are read
@@ -37,8 +37,12 @@ struct Classify: ParsableCommand {
     @Flag(help: "Also print the evidence found (structure and wording cues) for each file.")
     var explain = false
 
+    @Option(name: .customLong("files-from"),
+            help: ArgumentHelp("Also classify the files listed in LIST, one path a line ('-': standard input).", valueName: "LIST"))
+    var filesFrom: String?
+
     @Argument(help: ArgumentHelp("Message files (raw RFC 5322); '-' for standard input.", valueName: "FILE"))
-    var files: [String]
+    var files: [String] = []
 
     /// sysexits.h
     static let exitDataError: Int32 = 65
@@ -46,6 +50,27 @@ struct Classify: ParsableCommand {
 
     func validate() throws {
         _ = try parsedNetworks()
+        guard !files.isEmpty || filesFrom != nil else { throw ValidationError("Give at least one FILE, or --files-from LIST.") }
+        if filesFrom == "-" && files.contains("-") {
+            throw ValidationError("Standard input cannot be both the file list and a message.")
+        }
+    }
+
+    /// The command-line files followed by those of `--files-from`.
+    private func allFiles() throws -> [String] {
+        guard let list = filesFrom else { return files }
+        let data: Data?
+        if list == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: list)
+        }
+        guard let data else {
+            FileHandle.standardError.write(Data("rbld classify: \(list): cannot read the file list\n".utf8))
+            throw ExitCode(Self.exitIOError)
+        }
+        let listed = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+        return files + listed
     }
 
     private func parsedNetworks() throws -> TrustedNetworks {
@@ -64,7 +89,7 @@ struct Classify: ParsableCommand {
         var counts: [Classification.Verdict: Int] = [:]
         let start = Date()
         let startCPU = Self.cpuSeconds()
-        for file in files {
+        for file in try allFiles() {
             let bytes: [UInt8]
             switch MessageFile.read(file) {
             case .success(let read):
