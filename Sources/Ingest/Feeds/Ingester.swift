@@ -1,0 +1,173 @@
+// Ingester.swift -- classify a message, turn a backscatter verdict into a hit, commit it.
+
+/// A message after classification, before the store: its hit, or its final outcome.
+public struct PreparedMessage: Sendable {
+    public var origin: String
+    /// nil only when the input could not be classified at all.
+    public var classification: Classification?
+    /// The hit to record (backscatter with a public source).
+    public var hit: Hit?
+    /// The outcome when no store write is needed (not backscatter, unattributable, quarantine).
+    public var outcome: IngestOutcome?
+}
+
+/// One ingested message: where it came from, what the classifier said, what was done.
+public struct IngestResult: Sendable {
+    public var origin: String
+    public var classification: Classification?
+    public var outcome: IngestOutcome
+}
+
+/// Feeds messages into the store: classify, attribute, record the hit with its evidence.
+///
+/// Classification (``prepare(_:trustedNetworks:now:)``) touches no state and may run on
+/// any thread; ``commit(_:)`` writes the hits of a batch in ONE transaction, so a batch is
+/// stored whole or not at all. A feed marks its inputs done (Maildir `new/` → `cur/`, LMTP
+/// 250) only after `commit` returned: a crash before that leaves the input in place, and
+/// the retry is a duplicate by digest, counted once.
+///
+/// Not thread-safe (it owns one `Store` connection): one `Ingester` per thread.
+public final class Ingester {
+    public let store: Store
+    public let zone: String
+    public let trustedNetworks: TrustedNetworks
+    let clock: @Sendable () -> Int64
+
+    public init(store: Store, zone: String, trustedNetworks: TrustedNetworks,
+                clock: @escaping @Sendable () -> Int64 = Store.systemClock) {
+        self.store = store
+        self.zone = zone
+        self.trustedNetworks = trustedNetworks
+        self.clock = clock
+    }
+
+    /// Classifies and ingests one message in its own transaction (stdin, LMTP).
+    ///
+    /// - Throws: `IngestError` `.storeUnavailable` when the store is busy or unusable:
+    ///   nothing was written, the caller must keep the message and retry later.
+    public func ingest(_ message: FeedMessage) throws(IngestError) -> IngestResult {
+        let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: clock())
+        let outcome = try commit([prepared])[0]
+        return IngestResult(origin: message.origin, classification: prepared.classification, outcome: outcome)
+    }
+
+    /// Classifies a message and builds its hit; no store access.
+    public static func prepare(_ message: FeedMessage, trustedNetworks: TrustedNetworks, now: Int64) -> PreparedMessage {
+        let result = classify(message: message.bytes, trustedNetworks: trustedNetworks)
+        var prepared = PreparedMessage(origin: message.origin, classification: result)
+        if result.defects.contains(.noHeader) {
+            let what = message.bytes.isEmpty ? "empty input" : "no RFC 5322 header field"
+            prepared.outcome = .quarantine(IngestError(.notAMessage, "\(message.origin): not a mail message (\(what))"))
+            return prepared
+        }
+        switch result.verdict {
+        case .notBackscatter:
+            prepared.outcome = .notBackscatter
+            return prepared
+        case .unattributable:
+            prepared.outcome = .unattributable
+            return prepared
+        case .backscatter:
+            break
+        }
+        guard let text = result.sourceIP, let source = IPPrefix(text), source.isHost else {
+            prepared.outcome = .quarantine(IngestError(.rejectedByStore,
+                "\(message.origin): classifier named source '\(result.sourceIP ?? "")', not a single address"))
+            return prepared
+        }
+        guard let digest = Self.bytes(hex: result.digest) else {
+            prepared.outcome = .quarantine(IngestError(.rejectedByStore, "\(message.origin): no usable message digest"))
+            return prepared
+        }
+        let traps = message.recipients.isEmpty ? TrapAddress.fromHeader(message.bytes) : message.recipients
+        let excerpt = "Reason: \(result.reason)\n" + result.headerExcerpt
+        prepared.hit = Hit(
+            source: source,
+            kind: HitKind(result.kind),
+            time: message.receivedTime ?? now,
+            trap: traps.first.map(TrapAddress.redacted) ?? "unknown",
+            reporter: result.reportingMTA.map { String($0.prefix(255)) },
+            digest: digest,
+            excerpt: TrapAddress.redact(excerpt, addresses: message.recipients))
+        return prepared
+    }
+
+    /// Records the hits of prepared messages in one transaction and returns every
+    /// message's outcome, in order.
+    ///
+    /// A hit the store refuses for good (invalid input) is isolated by retrying the batch
+    /// one message at a time; only that message's outcome becomes `.quarantine`.
+    ///
+    /// - Throws: `.storeUnavailable` when the store is busy, unreadable or broken: nothing
+    ///   of the batch was written.
+    public func commit(_ batch: [PreparedMessage]) throws(IngestError) -> [IngestOutcome] {
+        let hits = batch.compactMap(\.hit)
+        var stored: [HitOutcome] = []
+        if !hits.isEmpty {
+            do {
+                stored = try store.recordHits(hits, zone: zone)
+            } catch where Self.isPermanent(error) && hits.count > 1 {
+                return try batch.map { message throws(IngestError) in try commit([message])[0] }
+            } catch where Self.isPermanent(error) {
+                return batch.map { $0.outcome ?? .quarantine(IngestError(.rejectedByStore, "\($0.origin): store refused the hit: \(error.reason)")) }
+            } catch {
+                throw IngestError(.storeUnavailable, "store \(store.path): \(error.reason)")
+            }
+        }
+        var next = stored.makeIterator()
+        return batch.map { message in
+            if let outcome = message.outcome { return outcome }
+            guard let hit = message.hit, let result = next.next() else { return .unattributable }
+            switch result {
+            case .recorded(let listed, _): return .recorded(source: hit.source, kind: hit.kind, listed: listed)
+            case .duplicate: return .duplicate(source: hit.source)
+            case .ignored(let reason): return .ignored(reason: reason)
+            }
+        }
+    }
+
+    /// Store errors that are about the hit, not the store: retrying will not help.
+    static func isPermanent(_ error: StoreError) -> Bool {
+        switch error.code {
+        case .invalidInput, .conflict: true
+        default: false
+        }
+    }
+
+    /// Bytes of a hex string (the classifier's digest), nil when it is not hex.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x61...0x66: byte - 0x61 + 10
+        case 0x41...0x46: byte - 0x41 + 10
+        default: nil
+        }
+    }
+}
+
+extension HitKind {
+    /// The hit kind of a backscatter classification (`none` never reaches the store).
+    init(_ kind: Classification.Kind) {
+        switch kind {
+        case .dsn: self = .dsn
+        case .autoreply: self = .autoreply
+        case .challenge: self = .challenge
+        case .virus: self = .virus
+        case .unknownBounce, .none: self = .unknownBounce
+        }
+    }
+}

@@ -1,0 +1,85 @@
+// TrapAddress.swift -- the trap address a message was delivered to, and its redaction.
+
+import Foundation
+
+/// Finds and redacts trap addresses; a trap's local part is its secret (publishing it
+/// invites the listed party to filter the trap out).
+enum TrapAddress {
+    /// Header fields a delivery agent writes with the envelope recipient, most specific first.
+    private static let deliveryFields = ["delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-rcpt-to"]
+        .map { Array($0.utf8) }
+
+    /// Bytes of the header section scanned for them: delivery agents prepend their fields.
+    static let scanByteCount = 64 << 10
+
+    /// Envelope recipients recorded in the top of the header, in field order of preference.
+    static func fromHeader(_ bytes: [UInt8]) -> [String] {
+        var found: [(rank: Int, address: String)] = []
+        let end = min(bytes.count, scanByteCount)
+        var lineStart = 0
+        while lineStart < end {
+            var lineEnd = lineStart
+            while lineEnd < end, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            var contentEnd = lineEnd
+            if contentEnd > lineStart, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+            if contentEnd == lineStart { break }  // the empty line ends the header section
+            for (rank, name) in deliveryFields.enumerated() where matches(bytes, at: lineStart, end: contentEnd, name: name) {
+                let value = bytes[(lineStart + name.count + 1)..<contentEnd]
+                let address = addrSpec(value)
+                if !address.isEmpty { found.append((rank, address)) }
+            }
+            lineStart = lineEnd + 1
+        }
+        return found.sorted { $0.rank < $1.rank }.map(\.address)
+    }
+
+    /// `name:` at `offset`, case-insensitively.
+    private static func matches(_ bytes: [UInt8], at offset: Int, end: Int, name: [UInt8]) -> Bool {
+        guard end - offset > name.count, bytes[offset + name.count] == UInt8(ascii: ":") else { return false }
+        for index in 0..<name.count where bytes[offset + index] | 0x20 != name[index] | 0x20 {
+            return false
+        }
+        return true
+    }
+
+    /// The address inside `<...>`, else the trimmed value; at most 320 bytes (RFC 5321 §4.5.3.1).
+    private static func addrSpec(_ value: ArraySlice<UInt8>) -> String {
+        var inner = value
+        if let open = value.firstIndex(of: UInt8(ascii: "<")) {
+            let close = value[open...].firstIndex(of: UInt8(ascii: ">")) ?? value.endIndex
+            inner = value[(open + 1)..<close]
+        }
+        let trimmed = inner.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        guard trimmed.count <= 320, trimmed.contains(UInt8(ascii: "@")) else { return "" }
+        return String(decoding: trimmed, as: UTF8.self)
+    }
+
+    /// `…@domain`: the trap's local part removed; `…` when the address has no domain.
+    static func redacted(_ address: String) -> String {
+        var text = address
+        if text.hasPrefix("<"), text.hasSuffix(">") { text = String(text.dropFirst().dropLast()) }
+        guard let at = text.lastIndex(of: "@") else { return "…" }
+        return "…" + text[at...].lowercased()
+    }
+
+    /// `text` with each address's local part replaced by `[trap]` (case-insensitive), as
+    /// the classifier's header excerpt does for the addresses it found itself.
+    static func redact(_ text: String, addresses: [String]) -> String {
+        var result = text
+        for address in addresses {
+            var bare = address
+            if bare.hasPrefix("<"), bare.hasSuffix(">") { bare = String(bare.dropFirst().dropLast()) }
+            guard let at = bare.lastIndex(of: "@"), at > bare.startIndex else { continue }
+            let local = String(bare[..<at]) + "@"
+            var output = ""
+            var rest = Substring(result)
+            while let range = rest.range(of: local, options: [.caseInsensitive]) {
+                output += rest[..<range.lowerBound]
+                output += "[trap]@"
+                rest = rest[range.upperBound...]
+            }
+            result = output + rest
+        }
+        return result
+    }
+}
