@@ -237,8 +237,11 @@ struct StorePolicyTests {
             }
             // Apply the log at the current time (expiry by time is the server's own job).
             if let batch = try store.changes(zone: zone, after: serial, limit: 1_000_000) {
-                for change in batch.changes {
-                    served[change.prefix] = try store.listing(for: change.prefix, zone: zone, now: clock.now)
+                let prefixes = batch.changes.map(\.prefix)
+                let resolved = try store.listings(for: prefixes, zone: zone, now: clock.now)
+                for (prefix, listing) in zip(prefixes, resolved) {
+                    #expect(listing == (try store.listing(for: prefix, zone: zone, now: clock.now)), "batch and single agree")
+                    served[prefix] = listing
                 }
                 serial = batch.serial
             } else {
@@ -250,6 +253,12 @@ struct StorePolicyTests {
             let patched = served.filter { ($0.value.expires ?? .max) > clock.now }
             #expect(patched == fresh, "round \(round): \(Set(patched.keys).symmetricDifference(fresh.keys))")
             if patched != fresh { break }
+        }
+        // The batch resolver (tables loaded once) agrees with the point lookups everywhere.
+        let probes = Array(try table(store).keys) + (0..<100).map { _ in Self.randomPrefix(&generator) }
+        let batch = try store.listings(for: probes, zone: zone, now: clock.now)
+        for (probe, listing) in zip(probes, batch) {
+            #expect(listing == (try store.listing(for: probe, zone: zone, now: clock.now)), "\(probe)")
         }
         #expect(try store.integrityCheck().isEmpty)
     }

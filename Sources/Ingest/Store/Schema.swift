@@ -124,7 +124,7 @@ enum Schema {
             addr BLOB,
             plen INTEGER
         );
-        CREATE INDEX change_log_by_zone ON change_log(zone_id, serial);
+        -- (No index on zone_id: readers ask for serials after a recent one, a short range of the key.)
         -- Store-wide values (`change_log_pruned_through`: the log no longer reaches back
         -- to serials at or below this).
         CREATE TABLE meta(

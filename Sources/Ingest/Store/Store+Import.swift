@@ -336,7 +336,7 @@ struct EntryState: Codable, Hashable {
     var code: UInt8?
     var text: String?
     var expires: Int64?
-    var origin: Origin?
+    var origin: String?
     var kinds: [HitKind]?
 
     init(excluded: Bool? = nil, code: UInt8? = nil, text: String? = nil, expires: Int64? = nil, origin: Origin? = nil, kinds: [HitKind]? = nil) {
@@ -344,7 +344,7 @@ struct EntryState: Codable, Hashable {
         self.code = code
         self.text = text
         self.expires = expires
-        self.origin = origin
+        self.origin = origin.map { $0 == .import ? "import" : "admin" }
         self.kinds = kinds
     }
 

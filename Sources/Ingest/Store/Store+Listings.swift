@@ -44,10 +44,11 @@ extension Store {
             }
 
             let sourceCount = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
-            var manualHosts = Set<IPPrefix>()
+            // Manual hosts, in key order: the sources (also in key order) merge against them.
+            var manualHosts: [IPPrefix] = []
             let manualRows = try db.statement("""
                 SELECT family, addr, plen, code, txt, expires FROM manual_listings
-                WHERE zone_id = ?1 AND (expires IS NULL OR expires > ?2)
+                WHERE zone_id = ?1 AND (expires IS NULL OR expires > ?2) ORDER BY family, addr, plen
                 """)
             manualRows.bind(1, zoneID).bind(2, now)
             listings.reserveCapacity(listings.count + (try count("SELECT count(*) FROM manual_listings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, now)) + sourceCount)
@@ -56,19 +57,25 @@ extension Store {
                 if !exclusions.isEmpty, exclusions.covers(prefix) { continue }
                 let code = manualRows.isNull(3) ? settings.defaultCode : UInt8(clamping: manualRows.int(3))
                 listings.append(Listing(prefix: prefix, code: code, text: manualRows.text(4), expires: manualRows.optionalInt64(5)))
-                if sourceCount > 0, prefix.isHost { manualHosts.insert(prefix) }
+                if sourceCount > 0, prefix.isHost { manualHosts.append(prefix) }
             }
 
             guard sourceCount > 0 else { return ActiveSnapshot(serial: serial, settings: settings, listings: listings) }
+            if !manualHosts.indices.dropFirst().allSatisfy({ manualHosts[$0 - 1] < manualHosts[$0] }) { manualHosts.sort() }
+            var manualIndex = 0
             let delistings = try loadDelistings(zoneID: zoneID)
             let sourceRows = try db.statement("""
                 SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, kinds, until, last_seen
-                FROM sources WHERE zone_id = ?1 AND until > ?2
+                FROM sources WHERE zone_id = ?1 AND +until > ?2 ORDER BY family, addr
                 """)
+            // `+until`: scan the table in key order rather than visiting it in `until` order
+            // through the index (a random lookup per row).
             sourceRows.bind(1, zoneID).bind(2, now)
             while try sourceRows.step() {
                 guard let prefix = sourceRows.prefix(0) else { throw corruptRow("sources") }
-                if manualHosts.contains(prefix) || policy.isNeverListed(prefix) { continue }
+                while manualIndex < manualHosts.count, manualHosts[manualIndex] < prefix { manualIndex += 1 }
+                if manualIndex < manualHosts.count, manualHosts[manualIndex] == prefix { continue }  // manual wins
+                if policy.isNeverListed(prefix) { continue }
                 if !exclusions.isEmpty, exclusions.covers(prefix) { continue }
                 let lastSeen = sourceRows.int64(5)
                 if !delistings.isEmpty, delistings.firstCovering(prefix, where: { _, created in created >= lastSeen }) { continue }
@@ -107,6 +114,58 @@ extension Store {
             else { return nil }
             if try coveringDelisting(zoneID: zoneID, prefix: prefix, notOlderThan: source.lastSeen) != nil { return nil }
             return Listing(prefix: prefix, code: source.code, expires: until)
+        }
+    }
+
+    /// ``listing(for:zone:now:)`` for many prefixes at once (applying a change batch):
+    /// one read transaction, exclusions and delistings loaded once.
+    ///
+    /// - Returns: the resolved listing of each prefix, in the order given (nil: remove).
+    public func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?] {
+        try db.readTransaction { () throws(StoreError) -> [Listing?] in
+            guard let zoneID = try existingZoneID(zone) else { return prefixes.map { _ in nil } }
+            let exclusionCount = try count("SELECT count(*) FROM exclusions WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            let delistingCount = try count("SELECT count(*) FROM delistings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            // Small batches against big tables: point lookups beat loading the tables.
+            guard prefixes.count > 16, exclusionCount + delistingCount <= 50 * prefixes.count + 10_000 else {
+                var results: [Listing?] = []
+                for prefix in prefixes { results.append(try listing(for: prefix, zone: zone, now: now)) }
+                return results
+            }
+            let (settings, policy) = try zoneConfig(zoneID)
+            var exclusions = PrefixIndex<Void>()
+            let exclusionRows = try db.statement("SELECT family, addr, plen FROM exclusions WHERE zone_id = ?1")
+            exclusionRows.bind(1, zoneID)
+            while try exclusionRows.step() {
+                guard let prefix = exclusionRows.prefix(0) else { throw corruptRow("exclusions") }
+                exclusions.insert(prefix, ())
+            }
+            let delistings = try loadDelistings(zoneID: zoneID)
+            let manual = try db.statement("""
+                SELECT code, txt, expires FROM manual_listings
+                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4 AND (expires IS NULL OR expires > ?5)
+                """)
+            var results: [Listing?] = []
+            results.reserveCapacity(prefixes.count)
+            for prefix in prefixes {
+                if exclusions[exact: prefix] != nil { results.append(Listing(prefix: prefix, excluded: true, code: 0)); continue }
+                if exclusions.covers(prefix) { results.append(nil); continue }
+                manual.reset()
+                manual.bind(1, zoneID).bindPrefix(2, prefix).bind(5, now)
+                if try manual.step() {
+                    let code = manual.isNull(0) ? settings.defaultCode : UInt8(clamping: manual.int(0))
+                    results.append(Listing(prefix: prefix, code: code, text: manual.text(1), expires: manual.optionalInt64(2)))
+                    continue
+                }
+                guard prefix.isHost, !policy.isNeverListed(prefix),
+                      let source = try sourceState(zoneID: zoneID, host: prefix)?.score,
+                      let until = source.until, until > now,
+                      !delistings.firstCovering(prefix, where: { _, created in created >= source.lastSeen })
+                else { results.append(nil); continue }
+                results.append(Listing(prefix: prefix, code: source.code, expires: until))
+            }
+            manual.reset()
+            return results
         }
     }
 

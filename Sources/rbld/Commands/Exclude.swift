@@ -1,0 +1,33 @@
+// Exclude.swift -- `rbld exclude IP|CIDR --reason TEXT`: allowlist a network.
+import ArgumentParser
+import Foundation
+import Ingest
+
+struct Exclude: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Exclude (allowlist) an address or network: never listed, by anything.",
+        discussion: "Wins over manual listings, imports and scores until `rbld unexclude`. Written to the audit trail.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "IP address or CIDR network.")
+    var prefix: String
+
+    @Option(help: "Why (required; written to the audit trail).")
+    var reason: String
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must not be empty") }
+    }
+
+    func run() throws {
+        let target = try parsePrefixArgument(prefix)
+        let db = try store.openStore(readOnly: false)
+        let zone = try store.zoneName(in: db)
+        let result = try storeCall { () throws(StoreError) in try db.exclude(target, zone: zone, actor: auditActor, reason: reason) }
+        if json { try printJSON(result) } else { print("rbld: \(result.message) in \(result.zone) (serial \(result.serial))") }
+    }
+}

@@ -1,0 +1,41 @@
+// Expire.swift -- `rbld expire`: remove expired listings, old evidence and old change-log rows.
+import ArgumentParser
+import Ingest
+
+struct Expire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove expired manual listings, old change-log rows and (optionally) old evidence.",
+        discussion: """
+            Serving never needs this: listings expire continuously, and the DNS answer \
+            changes when the time passes. This keeps the store small. Evidence (hits) is \
+            kept unless --hits-older-than is given.
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Delete hits older than this (e.g. 400d), and sources with no newer hit that are not listed.")
+    var hitsOlderThan: String?
+
+    @Option(help: "Delete change-log rows older than this.")
+    var changesOlderThan = "7d"
+
+    @Flag(help: "Count only; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let hitAge = try hitsOlderThan.map { try parseDurationArgument($0, option: "--hits-older-than") }
+        let changeAge = try parseDurationArgument(changesOlderThan, option: "--changes-older-than")
+        let db = try store.openStore(readOnly: false)
+        let zone = try store.zoneName(in: db)
+        let summary = try storeCall { () throws(StoreError) in
+            try db.expire(zone: zone, hitsOlderThan: hitAge, changeLogOlderThan: changeAge, dryRun: dryRun, actor: auditActor)
+        }
+        if json { try printJSON(summary); return }
+        let verb = dryRun ? "would remove" : "removed"
+        print("rbld: \(verb) \(summary.expiredListings) expired listing(s), \(summary.deletedHits) hit(s), "
+              + "\(summary.deletedSources) source(s), \(summary.prunedChanges) change-log row(s) in \(summary.zone)")
+    }
+}

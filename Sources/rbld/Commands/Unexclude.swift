@@ -1,0 +1,28 @@
+// Unexclude.swift -- `rbld unexclude IP|CIDR`: remove an exclusion.
+import ArgumentParser
+import Ingest
+
+struct Unexclude: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove the exclusion of exactly this address or network.",
+        discussion: "Fails (exit 65) when the prefix itself is not excluded. Written to the audit trail.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "IP address or CIDR network.")
+    var prefix: String
+
+    @Option(help: "Why (written to the audit trail).")
+    var reason = "exclusion removed"
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let target = try parsePrefixArgument(prefix)
+        let db = try store.openStore(readOnly: false)
+        let zone = try store.zoneName(in: db)
+        let result = try storeCall { () throws(StoreError) in try db.unexclude(target, zone: zone, actor: auditActor, reason: reason) }
+        if json { try printJSON(result) } else { print("rbld: \(result.message) in \(result.zone) (serial \(result.serial))") }
+    }
+}
