@@ -58,20 +58,3 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         "2001::/23", "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "ff00::/8",
     ].map { IPPrefix($0)! }
 }
-
-// JSON: prefixes as text, so a policy reads well in the zones table.
-extension IPPrefix: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let prefix = IPPrefix(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an IP prefix: \(text)")
-        }
-        self = prefix
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
