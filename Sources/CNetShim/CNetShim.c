@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CNetShim.h"
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -173,4 +174,8 @@ int cnet_bound_port(int fd) {
     if (bound.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
     errno = EAFNOSUPPORT;
     return -1;
+}
+
+void cnet_trim_heap(void) {
+    malloc_trim(0);
 }

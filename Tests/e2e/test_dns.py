@@ -69,6 +69,8 @@ def main():
         suite.check("tcp: several queries on one connection", lambda: tcp_pipelined(port))
         suite.check("malformed packets never crash or answer what was not asked", lambda: malformed(port))
         suite.check("live update: import is served within 1 s", lambda: live_update(rbld, db, work, port))
+        suite.check("import with bad lines changes nothing; --skip-bad imports the rest",
+                    lambda: import_errors(rbld, db, work, port))
         if have("unbound"):
             suite.check("unbound stub zone resolves through rbld", lambda: through_unbound(port, work))
         else:
@@ -272,6 +274,19 @@ def live_update(rbld, db, work, port):
     lag = time.monotonic() - committed
     print(f"     live update: import took {committed - start:.2f}s, served {lag:.2f}s after commit", flush=True)
     expect(ok and lag <= 1.0, f"not served within 1 s of the commit ({lag:.2f}s)")
+
+
+def import_errors(rbld, db, work, port):
+    bad = os.path.join(work, "bad.list")
+    with open(bad, "w") as f:
+        f.write("198.51.100.88\n1.2.3.4/33\nnot-an-ip\n")
+    result = run([rbld, "import", "--format", "plain", "--merge", "--db", db, "--zone", ZONE, bad], check=False)
+    expect(result.returncode == 65, f"exit {result.returncode}, want 65 (EX_DATAERR)")
+    expect(f"{bad}:2:" in result.stderr and f"{bad}:3:" in result.stderr, f"errors must name file:line: {result.stderr}")
+    time.sleep(0.5)
+    expect_negative(dig(port, rev4("198.51.100.88")), "NXDOMAIN")
+    run([rbld, "import", "--format", "plain", "--merge", "--skip-bad", "--db", db, "--zone", ZONE, bad])
+    expect(wait_for(lambda: dig(port, rev4("198.51.100.88")).status == "NOERROR", 3), "--skip-bad did not import")
 
 
 def through_unbound(port, work):

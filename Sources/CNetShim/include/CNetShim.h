@@ -63,4 +63,8 @@ int cnet_bound_port(int fd);
 /// Names the calling thread (pthread_setname_np needs _GNU_SOURCE); cut to 15 bytes.
 int cnet_set_thread_name(const char *name);
 
+/// Returns freed heap memory to the kernel (glibc malloc_trim; malloc.h is not in Glibc's
+/// Swift module). Call after dropping a large snapshot.
+void cnet_trim_heap(void);
+
 #endif

@@ -79,13 +79,15 @@ struct Import: ParsableCommand {
                 entries, zone: zoneName, replace: !merge, actor: Self.actor, reason: reason)
 
             // Freeze the table now so that `rbld serve` starts from the cache in milliseconds.
-            let publisher = Publisher(store: store, zones: [zoneName], logger: .init(label: "rbld.import"),
-                                      clock: { Int64(time(nil)) })
-            let served = try publisher.loadAll()
-            let table = served.zones.first?.table
-            print("rbld: imported \(entries.count) entries into \(zoneName) from \(files.count) file(s)"
-                  + (badLines > 0 ? ", skipped \(badLines) bad line(s)" : "")
-                  + "; \(summary); serving \(table?.v4Count ?? 0) IPv4 + \(table?.v6Count ?? 0) IPv6 entries")
+            var logger = Logger(label: "rbld.import")
+            logger.logLevel = .warning
+            let publisher = Publisher(store: store, zones: [zoneName], logger: logger, clock: { Int64(time(nil)) })
+            let table = try publisher.loadAll().zones.first?.table
+            print("rbld: \(zoneName): \(summary.added) added, \(summary.updated) updated, \(summary.removed) removed, "
+                  + "\(summary.unchanged) unchanged from \(files.count) file(s)"
+                  + (badLines > 0 ? ", \(badLines) bad line(s) skipped" : "")
+                  + (summary.duplicates > 0 ? ", \(summary.duplicates) duplicate(s)" : "")
+                  + "; serial \(summary.serial); serving \(table?.v4Count ?? 0) IPv4 + \(table?.v6Count ?? 0) IPv6 entries")
         } catch let failure as Failure {
             throw failure
         } catch {

@@ -1,5 +1,6 @@
 // Serve.swift -- `rbld serve`: the authoritative DNSBL server over a store.
 import ArgumentParser
+import CNetShim
 import DNSBL
 @preconcurrency import Dispatch
 import Glibc
@@ -66,6 +67,8 @@ struct Serve: AsyncParsableCommand {
         let served: ServedZones
         do { served = try publisher.loadAll() } catch { throw Failure(.dataError, "\(db): \(error)") }
 
+        // Loading copied the cache blob and built arrays from it: give the freed heap back.
+        cnet_trim_heap()
         let snapshots = SnapshotStore(served)
         let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
         let addresses: [ListenAddress]
@@ -101,7 +104,9 @@ struct Serve: AsyncParsableCommand {
                         snapshots.publish(try publisher.loadAll())
                         logger.notice("reloaded every zone from the store")
                     }
-                    for zone in try publisher.update() { snapshots.publish(zone: zone) }
+                    let changed = try publisher.update()
+                    for zone in changed { snapshots.publish(zone: zone) }
+                    if !changed.isEmpty { cnet_trim_heap() }  // the previous tables are freed by now or soon
                 } catch {
                     // A busy or briefly unavailable store is retried at the next tick.
                     logger.warning("store not readable: \(error)")
