@@ -50,6 +50,8 @@ let package = Package(
             dependencies: [
                 "DNSBL", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),   // the LMTP listener (Ingesting/)
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming

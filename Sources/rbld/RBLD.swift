@@ -18,6 +18,7 @@ struct RBLD: AsyncParsableCommand {
             Serve.self,
             Import.self,
             Classify.self,
+            IngestCommand.self,
         ]
     )
 

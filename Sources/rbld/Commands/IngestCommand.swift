@@ -1,0 +1,412 @@
+// IngestCommand.swift -- `rbld ingest`: feed trap mail (Maildir, mbox, stdin, LMTP) into the store.
+import ArgumentParser
+import DNSBL
+import Foundation
+import Glibc
+import Ingest
+import Logging
+
+/// `rbld ingest [--maildir DIR]... [--lmtp HOST:PORT] [--watch] [PATH|-]...`
+///
+/// Every feed classifies each message, records a hit (with its evidence) for backscatter,
+/// and marks the input done only after the store commit; messages that cannot be
+/// processed go to a quarantine Maildir with the reason beside them.
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Feed trap mail into the store: Maildirs, mbox files, standard input, LMTP.",
+        discussion: """
+            Each message is classified and attributed as `rbld classify` does; backscatter \
+            with a public source becomes a hit in the store (the same message twice, by \
+            digest, counts once). \
+            Maildir (--maildir, or a PATH that is a Maildir): messages in new/ move to cur/ \
+            (flag S) only after the store commit; not-backscatter and unattributable \
+            messages are processed too. Messages that cannot be processed (unreadable, not \
+            a mail message) go to the quarantine Maildir (--quarantine, default \
+            DIR/.quarantine) with the reason in its reasons/ folder; nothing is deleted. \
+            PATH may also be an mbox file (split on From_ lines, >From unquoted) or one \
+            message file; '-' reads one message from standard input for an MTA pipe \
+            transport: exit 0 when stored or not backscatter (bad input is quarantined), 75 \
+            when the store is busy or unavailable so the MTA retries, 65 when bad input \
+            cannot be kept anywhere. \
+            --lmtp HOST:PORT listens for LMTP (RFC 2033, e.g. Postfix's lmtp: transport): \
+            one reply per recipient after DATA, 250 only after the commit, 451 when the \
+            store is unavailable. --watch (or --lmtp) keeps running: Maildirs are watched \
+            (inotify, else a 200 ms poll), bad messages never stop the daemon, SIGTERM \
+            finishes the messages in flight and stops. \
+            Exit status: 0 ok; 64 usage; 65 bad stdin input not kept; 66 a PATH is missing \
+            or not readable; 69 the LMTP address cannot be bound; 74 a message could be \
+            neither processed nor quarantined; 75 store busy or unavailable (retry later).
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .customLong("trusted-networks"),
+            help: ArgumentHelp("Comma-separated CIDRs of the trap's own relays (127.0.0.0/8 always).", valueName: "CIDR[,CIDR...]"))
+    var trustedNetworks: [String] = []
+
+    @Option(name: .customLong("maildir"), help: ArgumentHelp("A trap Maildir to ingest (repeatable).", valueName: "DIR"))
+    var maildirs: [String] = []
+
+    @Option(help: ArgumentHelp("Quarantine Maildir for messages that cannot be processed (default: DIR/.quarantine of each Maildir; for other inputs the first Maildir's, else 'quarantine' next to the store).", valueName: "DIR"))
+    var quarantine: String?
+
+    @Option(help: ArgumentHelp("Listen for LMTP on this address (loopback or a private address of the trap MX).", valueName: "HOST:PORT"))
+    var lmtp: String?
+
+    @Flag(help: "Keep running: watch the Maildirs for new messages until SIGTERM.")
+    var watch = false
+
+    @Option(help: "Messages committed per store transaction (Maildir, mbox).")
+    var batch = 256
+
+    @Option(name: .customLong("lmtp-idle-timeout"), help: "Seconds without input before an LMTP connection is closed with 421.")
+    var lmtpIdleTimeout: Double = 300
+
+    @Option(name: .customLong("lmtp-max-connections"), help: "Concurrent LMTP connections; more get 421.")
+    var lmtpMaxConnections = 64
+
+    @Option(name: .customLong("lmtp-hostname"), help: "Name in the LMTP greeting (default: the host name).")
+    var lmtpHostname: String?
+
+    @Option(name: .customLong("max-message-size"), help: "Largest LMTP message accepted, in bytes (SIZE).")
+    var maxMessageSize = MessageLimits.maxMessageByteCount
+
+    @Flag(help: "Print one line per message (one-shot runs) or log each message (daemon).")
+    var verbose = false
+
+    @Argument(help: ArgumentHelp("Maildirs, mbox files or message files; '-' reads one message from standard input.", valueName: "PATH"))
+    var paths: [String] = []
+
+    func validate() throws {
+        _ = try networks()
+        if maildirs.isEmpty, paths.isEmpty, lmtp == nil {
+            throw ValidationError("nothing to ingest: give --maildir DIR, --lmtp HOST:PORT or a PATH ('-' for standard input)")
+        }
+        if paths.contains("-") {
+            guard paths == ["-"], maildirs.isEmpty, lmtp == nil, !watch else {
+                throw ValidationError("'-' (one message from standard input, for an MTA pipe) cannot be combined with other inputs or --watch")
+            }
+        }
+        if watch, maildirs.isEmpty, lmtp == nil, !paths.contains(where: Maildir.isMaildir) {
+            throw ValidationError("--watch needs a Maildir (--maildir DIR) or --lmtp HOST:PORT")
+        }
+        guard batch > 0, lmtpIdleTimeout > 0, lmtpMaxConnections > 0, maxMessageSize > 0 else {
+            throw ValidationError("--batch, --lmtp-idle-timeout, --lmtp-max-connections and --max-message-size must be positive")
+        }
+    }
+
+    private func networks() throws -> TrustedNetworks {
+        do {
+            return try TrustedNetworks(parsing: trustedNetworks.joined(separator: ","))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() async throws {
+        let networks = try networks()
+        if paths == ["-"] { return try runStandardInput(networks: networks) }
+
+        var logger = Logger(label: "rbld.ingest")
+        logger.logLevel = verbose ? .info : .notice
+        let openedStore = try store.openStore(readOnly: false)
+        let zone = try store.zoneName(in: openedStore)
+        let ingester = Ingester(store: openedStore, zone: zone, trustedNetworks: networks)
+        let start = ContinuousClock.now
+        let startCPU = Classify.cpuSeconds()
+
+        // Inputs named on the command line: Maildirs, mbox files, message files.
+        var traps = try maildirs.map { path throws -> Maildir in
+            guard Maildir.isMaildir(path) else { throw Failure(.noInput, "\(path): not a Maildir (needs cur/, new/ and tmp/)") }
+            return Maildir(path: path)
+        }
+        var files: [String] = []
+        var missing = 0
+        for path in paths {
+            if Maildir.isMaildir(path) {
+                traps.append(Maildir(path: path))
+            } else if access(path, R_OK) == 0, !Self.isDirectory(path) {
+                files.append(path)
+            } else {
+                missing += 1
+                printError("rbld ingest: \(path): \(access(path, F_OK) == 0 ? "not a readable file or Maildir" : "no such file or Maildir")")
+            }
+        }
+        let sideQuarantine = Quarantine(path: quarantine ?? traps.first.map { $0.path + "/.quarantine" }
+                                        ?? (URL(fileURLWithPath: store.db).deletingLastPathComponent().path + "/quarantine"))
+
+        var totals = IngestCounts()
+        var storeFailure: IngestError?
+        for file in files where storeFailure == nil {
+            let (counts, failure) = ingestFile(file, ingester: ingester, quarantine: sideQuarantine)
+            totals.add(counts)
+            storeFailure = failure
+        }
+
+        let daemon = watch || lmtp != nil
+        if daemon {
+            if let failure = storeFailure { throw Failure(.tempFail, failure.reason) }
+            let daemonCounts = try await runDaemon(traps: traps, zone: zone, networks: networks,
+                                                   sideQuarantine: sideQuarantine, logger: logger)
+            totals.add(daemonCounts)
+        } else if storeFailure == nil, !traps.isEmpty {
+            let watchLoop = MaildirWatch(feeds: makeFeeds(traps, ingester: ingester), logger: logger)
+            if watchLoop.runOnce(stop: StopFlag()) {
+                storeFailure = IngestError(.storeUnavailable, "\(store.db): store busy or unavailable; messages left in new/")
+            }
+            totals.add(watchLoop.totals)
+        }
+
+        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+            + Double((ContinuousClock.now - start).components.seconds)
+        let cpu = Classify.cpuSeconds() - startCPU
+        let rate = seconds > 0 ? Int(Double(totals.processed) / seconds) : 0
+        printError("rbld ingest: \(totals) in \(String(format: "%.2f", seconds)) s (\(rate) msg/s, \(String(format: "%.2f", cpu)) s CPU)")
+        if let storeFailure { throw Failure(.tempFail, storeFailure.reason) }
+        if totals.failed > 0 { throw ExitCode(Sysexit.ioError.rawValue) }
+        if missing > 0 { throw ExitCode(Sysexit.noInput.rawValue) }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    private func makeFeeds(_ traps: [Maildir], ingester: Ingester) -> [MaildirFeed] {
+        traps.map { trap in
+            let feed = MaildirFeed(maildir: trap, quarantine: quarantine.map(Quarantine.init(path:)), ingester: ingester,
+                                   batchLimit: batch)
+            if verbose { feed.onResult = { print("\($0.origin): \(IngestLog.summary($0.outcome))") } }
+            return feed
+        }
+    }
+
+    // MARK: - Files: mbox or one message
+
+    /// Ingests an mbox file (batched) or one message file; the file itself is never changed.
+    private func ingestFile(_ path: String, ingester: Ingester, quarantine: Quarantine) -> (IngestCounts, IngestError?) {
+        var counts = IngestCounts()
+        var head = [UInt8](repeating: 0, count: 5)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let got = fd >= 0 ? head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 5) } : -1
+        if fd >= 0 { close(fd) }
+        guard got >= 0 else {
+            printError("rbld ingest: \(path): cannot read: \(String(cString: strerror(errno)))")
+            counts.failed += 1
+            return (counts, nil)
+        }
+        if Mbox.looksLikeMbox(head.prefix(got)) {
+            var pending: [PreparedMessage] = []
+            var bytes: [[UInt8]] = []
+            var failure: IngestError?
+            let now = Int64(time(nil))
+            func flush() {
+                guard failure == nil, !pending.isEmpty else { return }
+                do {
+                    let outcomes = try ingester.commit(pending)
+                    for (index, outcome) in outcomes.enumerated() {
+                        record(outcome, origin: pending[index].origin, bytes: bytes[index], quarantine: quarantine, counts: &counts)
+                    }
+                } catch {
+                    failure = error
+                    counts.deferred += pending.count
+                }
+                pending.removeAll(keepingCapacity: true)
+                bytes.removeAll(keepingCapacity: true)
+            }
+            do {
+                try Mbox.forEachMessage(inFile: path) { entry in
+                    guard failure == nil else { return }
+                    let message = FeedMessage(bytes: entry.bytes, origin: "\(path)#\(entry.index)", receivedTime: entry.time)
+                    pending.append(Ingester.prepare(message, trustedNetworks: ingester.trustedNetworks, now: now))
+                    bytes.append(entry.bytes)
+                    if pending.count >= batch { flush() }
+                }
+                flush()
+            } catch {
+                printError("rbld ingest: \(error)")
+                counts.failed += 1
+            }
+            return (counts, failure)
+        }
+        do {
+            let read = try MessageReader.read(file: path)
+            let result = try ingester.ingest(FeedMessage(bytes: read.bytes, origin: path))
+            record(result.outcome, origin: path, bytes: read.bytes, quarantine: quarantine, counts: &counts)
+            return (counts, nil)
+        } catch where error.isTemporary {
+            counts.deferred += 1
+            return (counts, error)
+        } catch {
+            printError("rbld ingest: \(error.reason)")
+            counts.failed += 1
+            return (counts, nil)
+        }
+    }
+
+    /// Counts an outcome; a message to quarantine is copied there (its input stays as it is).
+    private func record(_ outcome: IngestOutcome, origin: String, bytes: [UInt8], quarantine: Quarantine, counts: inout IngestCounts) {
+        if case .quarantine(let problem) = outcome {
+            do {
+                let kept = try quarantine.keep(bytes: bytes, origin: origin, reason: problem.reason)
+                printError("rbld ingest: \(problem.reason); kept in \(kept)")
+                counts.quarantined += 1
+            } catch {
+                printError("rbld ingest: \(problem.reason); and \(error.reason)")
+                counts.failed += 1
+            }
+            return
+        }
+        counts.add(outcome)
+        if verbose { print("\(origin): \(IngestLog.summary(outcome))") }
+    }
+
+    // MARK: - Standard input (MTA pipe)
+
+    /// One message from standard input: 0 stored/processed/quarantined, 75 store
+    /// unavailable (the MTA retries), 65 bad input that cannot be kept anywhere.
+    private func runStandardInput(networks: TrustedNetworks) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try MessageReader.read(fd: 0, name: "stdin")
+        } catch {
+            throw Failure(.tempFail, error.reason)
+        }
+        let opened: Store
+        do {
+            opened = try Store(path: store.db)
+        } catch {
+            throw Failure(.tempFail, "\(store.db): store unavailable: \(error.reason)")
+        }
+        let zone = try store.zoneName(in: opened)
+        let ingester = Ingester(store: opened, zone: zone, trustedNetworks: networks)
+        let result: IngestResult
+        do {
+            result = try ingester.ingest(FeedMessage(bytes: bytes, origin: "stdin"))
+        } catch {
+            throw Failure(.tempFail, error.reason)
+        }
+        if case .quarantine(let problem) = result.outcome {
+            let place = Quarantine(path: quarantine ?? maildirs.first.map { $0 + "/.quarantine" }
+                                   ?? (URL(fileURLWithPath: store.db).deletingLastPathComponent().path + "/quarantine"))
+            do {
+                let kept = try place.keep(bytes: bytes, origin: "stdin", reason: problem.reason)
+                printError("rbld ingest: \(problem.reason); kept in \(kept)")
+                return
+            } catch {
+                throw Failure(problem.code == .notAMessage ? .dataError : .tempFail, "\(problem.reason); and \(error.reason)")
+            }
+        }
+        if verbose { print("stdin: \(IngestLog.summary(result.outcome))") }
+    }
+
+    // MARK: - Daemon
+
+    /// Watches the Maildirs (on a thread of their own) and serves LMTP until SIGTERM/SIGINT.
+    private func runDaemon(traps: [Maildir], zone: String, networks: TrustedNetworks, sideQuarantine: Quarantine,
+                           logger: Logger) async throws -> IngestCounts {
+        let stop = StopFlag()
+        let signals = Task {
+            for await signal in SignalStream.make([SIGTERM, SIGINT]) {
+                logger.notice("stopping on signal \(signal): finishing the messages in flight")
+                stop.raise()
+                break
+            }
+        }
+        defer { signals.cancel() }
+
+        var server: LMTPServer?
+        var worker: LMTPIngestWorker?
+        if let lmtp {
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: lmtp) } catch { throw Failure(.usage, "--lmtp \(lmtp): \(error)") }
+            let lmtpStore = try store.openStore(readOnly: false)
+            let newWorker = LMTPIngestWorker(ingester: Ingester(store: lmtpStore, zone: zone, trustedNetworks: networks),
+                                             quarantine: sideQuarantine, logger: logger)
+            var options = LMTPServer.Options()
+            options.session.hostname = lmtpHostname ?? Self.hostName()
+            options.session.maxMessageByteCount = maxMessageSize
+            options.idleTimeout = .milliseconds(Int64(lmtpIdleTimeout * 1000))  // Duration
+            options.maxConnections = lmtpMaxConnections
+            let newServer = LMTPServer(address: address, options: options, logger: logger, deliver: newWorker.deliver)
+            do {
+                try await newServer.start()
+            } catch {
+                await newWorker.shutdown()
+                throw Failure(.unavailable, "LMTP \(address): cannot listen: \(error)")
+            }
+            print("rbld: LMTP listening on \(newServer.boundAddress?.description ?? lmtp)")
+            server = newServer
+            worker = newWorker
+        }
+
+        // The Maildir loop blocks (reads, SQLite commits): it gets a thread, not the async pool.
+        var maildirCounts = IngestCounts()
+        if !traps.isEmpty {
+            print("rbld: watching \(traps.map(\.path).joined(separator: ", "))")
+            fflush(nil)
+            let setup = MaildirSetup(db: store.db, zone: zone, networks: networks, quarantine: quarantine,
+                                     batch: batch, verbose: verbose, logger: logger)
+            maildirCounts = await withCheckedContinuation { (continuation: CheckedContinuation<IngestCounts, Never>) in
+                let thread = Thread {
+                    continuation.resume(returning: setup.watch(traps, stop: stop))
+                }
+                thread.name = "rbld-maildir"
+                thread.start()
+            }
+        } else {
+            fflush(nil)
+            while !stop.isRaised { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        var totals = maildirCounts
+        if let server, let worker {
+            await server.stop()
+            await worker.shutdown()
+            totals.add(worker.totals)
+        }
+        return totals
+    }
+
+    static func hostName() -> String {
+        var host = [UInt8](repeating: 0, count: 256)
+        _ = host.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 255) }
+        let name = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }
+}
+
+/// What the Maildir thread needs to build its own store connection and feeds.
+private struct MaildirSetup: Sendable {
+    let db: String
+    let zone: String
+    let networks: TrustedNetworks
+    let quarantine: String?
+    let batch: Int
+    let verbose: Bool
+    let logger: Logger
+
+    /// Runs the watch loop until `stop`; a store that cannot be opened is retried.
+    func watch(_ traps: [Maildir], stop: StopFlag) -> IngestCounts {
+        var opened: Store?
+        while opened == nil, !stop.isRaised {
+            do {
+                opened = try Store(path: db)
+            } catch {
+                logger.warning("store unavailable, retrying in 1 s", metadata: ["db": "\(db)", "error": "\(error.reason)"])
+                sleep(1)
+            }
+        }
+        guard let opened else { return IngestCounts() }
+        let ingester = Ingester(store: opened, zone: zone, trustedNetworks: networks)
+        let feeds = traps.map { trap in
+            let feed = MaildirFeed(maildir: trap, quarantine: quarantine.map(Quarantine.init(path:)), ingester: ingester,
+                                   batchLimit: batch)
+            if verbose { feed.onResult = { [logger] in IngestLog.result($0, logger: logger) } }
+            return feed
+        }
+        let loop = MaildirWatch(feeds: feeds, logger: logger)
+        loop.watch(stop: stop)
+        return loop.totals
+    }
+}

@@ -1,0 +1,93 @@
+// LMTPIngestWorker.swift -- commits LMTP deliveries to the store on one thread of its own.
+
+import Ingest
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Ingests LMTP deliveries off the event loops, one at a time, on a dedicated thread that
+/// owns the store connection; the reply says what happened.
+///
+/// 250 only after the store commit (or after the message was deliberately not stored, or
+/// kept in quarantine); 451 when the store is busy or unavailable, so the MTA keeps the
+/// message queued and retries (RFC 2033 §4.2, DESIGN.md "Ingest contract").
+final class LMTPIngestWorker: Sendable {
+    private let pool = NIOThreadPool(numberOfThreads: 1)
+    private let ingester: Mutex<Ingester>
+    private let quarantine: Quarantine
+    private let logger: Logger
+    private let counts = Mutex(IngestCounts())
+
+    init(ingester: consuming sending Ingester, quarantine: Quarantine, logger: Logger) {
+        self.ingester = Mutex(ingester)
+        self.quarantine = quarantine
+        self.logger = logger
+        pool.start()
+    }
+
+    /// The delivery function for ``LMTPServer``.
+    var deliver: LMTPDeliver {
+        { [self] delivery, peer, eventLoop in
+            pool.runIfActive(eventLoop: eventLoop) { [self] in process(delivery, peer: peer) }
+        }
+    }
+
+    /// What this worker has done so far.
+    var totals: IngestCounts { counts.withLock { $0 } }
+
+    /// Finishes the delivery in progress and stops the thread.
+    func shutdown() async {
+        try? await pool.shutdownGracefully()
+    }
+
+    func process(_ delivery: LMTPSession.Delivery, peer: String) -> LMTPSession.DeliveryStatus {
+        let message = FeedMessage(bytes: delivery.message, origin: "lmtp from \(peer)", recipients: delivery.recipients)
+        let result: IngestResult
+        do {
+            result = try ingester.withLock { ingester throws(IngestError) in try ingester.ingest(message) }
+        } catch {
+            counts.withLock { $0.deferred += 1 }
+            logger.warning("LMTP message not stored, 451 sent", metadata: ["origin": "\(message.origin)", "error": "\(error.reason)"])
+            return .temporaryFailure("store unavailable, try again later")
+        }
+        if case .quarantine(let problem) = result.outcome {
+            do {
+                let path = try quarantine.keep(bytes: message.bytes, origin: message.origin, reason: problem.reason)
+                counts.withLock { $0.add(result.outcome) }
+                logger.warning("LMTP message quarantined", metadata: ["origin": "\(message.origin)", "reason": "\(problem.reason)", "path": "\(path)"])
+                return .accepted("kept in quarantine: \(problem.reason)")
+            } catch {
+                counts.withLock { $0.failed += 1 }
+                logger.error("LMTP message could not be quarantined, 451 sent", metadata: ["origin": "\(message.origin)", "error": "\(error.reason)"])
+                return .temporaryFailure("cannot keep the message, try again later")
+            }
+        }
+        counts.withLock { $0.add(result.outcome) }
+        IngestLog.result(result, logger: logger)
+        return .accepted(IngestLog.summary(result.outcome))
+    }
+}
+
+/// One-line texts and log entries for ingest results.
+enum IngestLog {
+    /// A short text for a reply or a line of output.
+    static func summary(_ outcome: IngestOutcome) -> String {
+        switch outcome {
+        case .recorded(let source, let kind, let listed): "recorded: \(kind) from \(source.addressText)\(listed ? ", listed" : "")"
+        case .duplicate(let source): "duplicate of a recorded message from \(source.addressText), counted once"
+        case .ignored(let reason): "not recorded: \(reason)"
+        case .notBackscatter: "processed: not backscatter"
+        case .unattributable: "processed: no public source to attribute"
+        case .quarantine(let error): "quarantined: \(error.reason)"
+        }
+    }
+
+    static func result(_ result: IngestResult, logger: Logger) {
+        logger.info("\(summary(result.outcome))", metadata: [
+            "origin": "\(result.origin)",
+            "verdict": "\(result.classification?.verdict.rawValue ?? "-")",
+            "kind": "\(result.classification?.kind.rawValue ?? "-")",
+        ])
+    }
+}

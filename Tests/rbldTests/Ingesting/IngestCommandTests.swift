@@ -1,0 +1,190 @@
+// IngestCommandTests.swift -- `rbld ingest` as a subprocess: stdin exit codes, mbox, SIGTERM and kill -9.
+
+import Foundation
+import Glibc
+import Testing
+@testable import Ingest
+
+@Suite(.serialized) struct IngestCommandTests {
+    static let rbld = rbldExecutable()
+
+    /// Runs `rbld ingest` to its end (bounded); returns the exit status and output.
+    static func ingest(_ arguments: [String], stdin: [UInt8]? = nil, sandbox: IngestSandbox) throws -> (Int32?, String) {
+        let process = try Subprocess(try #require(rbld), ["ingest"] + arguments, logPath: sandbox.path + "/run-\(UUID().uuidString).log",
+                                     stdin: stdin)
+        let status = process.wait(seconds: 60)
+        return (status, process.output)
+    }
+
+    // MARK: - Standard input (MTA pipe)
+
+    @Test func stdinBackscatterIsRecordedAndExits0() throws {
+        let sandbox = IngestSandbox()
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "-"],
+                                               stdin: Array(IngestMail.dsn(source: "81.2.69.50", id: "S1").utf8), sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(try storeValue(sandbox.dbPath) == 1)
+        // The MTA retries a delivery it thinks failed: the same message counts once.
+        let (again, _) = try Self.ingest(["--db", sandbox.dbPath, "-"],
+                                         stdin: Array(IngestMail.dsn(source: "81.2.69.50", id: "S1").utf8), sandbox: sandbox)
+        #expect(again == 0)
+        #expect(try storeValue(sandbox.dbPath) == 1)
+    }
+
+    @Test func stdinNotBackscatterExits0AndStoresNothing() throws {
+        let sandbox = IngestSandbox()
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "-"],
+                                               stdin: Array(IngestMail.ham(source: "81.2.69.51", id: "H1").utf8), sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(try storeValue(sandbox.dbPath) == 0)
+    }
+
+    @Test func stdinWithTheStoreUnavailableExits75SoTheMTARetries() throws {
+        let sandbox = IngestSandbox()
+        let (status, output) = try Self.ingest(["--db", sandbox.path + "/no/such/folder/rbld.sqlite", "-"],
+                                               stdin: Array(IngestMail.dsn(source: "81.2.69.52", id: "S2").utf8), sandbox: sandbox)
+        #expect(status == 75, "\(output)")
+        // A store locked by another writer for longer than the busy timeout is the same case:
+        // a read-only file system or a full disk make writes fail alike.
+        _ = FileManager.default.createFile(atPath: sandbox.path + "/garbage.sqlite", contents: Data(repeating: 0x41, count: 4096))
+        let (corrupt, text) = try Self.ingest(["--db", sandbox.path + "/garbage.sqlite", "-"],
+                                              stdin: Array(IngestMail.dsn(source: "81.2.69.52", id: "S2").utf8), sandbox: sandbox)
+        #expect(corrupt == 75, "an unusable store never bounces trap mail: \(text)")
+    }
+
+    @Test func stdinGarbageIsQuarantinedAndAccepted() throws {
+        let sandbox = IngestSandbox()
+        let garbage = (0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) | 0x80 }
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "--quarantine", sandbox.path + "/held", "-"],
+                                               stdin: garbage, sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("not a mail message"))
+        let kept = sandbox.names("held/new")
+        #expect(kept.count == 1)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: sandbox.path + "/held/new/" + kept[0]))
+        #expect([UInt8](bytes) == garbage)
+        #expect(sandbox.count("held/reasons") == 1)
+    }
+
+    @Test func stdinGarbageThatCannotBeKeptExits65() throws {
+        let sandbox = IngestSandbox()
+        _ = FileManager.default.createFile(atPath: sandbox.path + "/a-file", contents: Data())
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "--quarantine", sandbox.path + "/a-file/held", "-"],
+                                               stdin: [], sandbox: sandbox)
+        #expect(status == 65, "\(output)")
+        #expect(output.contains("stdin: not a mail message (empty input)"))
+    }
+
+    // MARK: - Files
+
+    @Test func anMboxFileAndAMessageFileAreIngestedAndLeftAsTheyWere() throws {
+        let sandbox = IngestSandbox()
+        var mbox = ""
+        for index in 0..<30 {
+            mbox += "From MAILER-DAEMON Tue Mar 11 08:14:02 2025\n" + IngestMail.dsn(source: IngestMail.source(index), id: "M\(index)") + "\n"
+        }
+        mbox += "From alice@shop.example Tue Mar 11 08:14:02 2025\n" + IngestMail.ham(source: "81.2.69.60", id: "MH") + "\n"
+        mbox += "From nobody Tue Mar 11 08:14:02 2025\n\n"   // an empty entry: quarantined
+        try Data(mbox.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/traps.mbox"))
+        try Data(IngestMail.dsn(source: "81.2.69.61", id: "E1").utf8).write(to: URL(fileURLWithPath: sandbox.path + "/one.eml"))
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "--batch", "7", "--quarantine", sandbox.path + "/held",
+                                                sandbox.path + "/traps.mbox", sandbox.path + "/one.eml"], sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("33 processed: 31 recorded, 0 duplicate, 0 ignored, 1 not-backscatter, 0 unattributable, 1 quarantined"), "\(output)")
+        #expect(try storeValue(sandbox.dbPath) == 31)
+        #expect(sandbox.count("held/new") == 1)
+        #expect(FileManager.default.fileExists(atPath: sandbox.path + "/one.eml"))
+        // Again: everything is a duplicate.
+        let (second, text) = try Self.ingest(["--db", sandbox.dbPath, sandbox.path + "/traps.mbox"], sandbox: sandbox)
+        #expect(second == 0)
+        #expect(text.contains("30 duplicate"), "\(text)")
+        #expect(try storeValue(sandbox.dbPath) == 31)
+    }
+
+    @Test func aMissingPathExits66AfterTheOthers() throws {
+        let sandbox = IngestSandbox()
+        try Data(IngestMail.dsn(source: "81.2.69.62", id: "E2").utf8).write(to: URL(fileURLWithPath: sandbox.path + "/one.eml"))
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, sandbox.path + "/missing.mbox", sandbox.path + "/one.eml"], sandbox: sandbox)
+        #expect(status == 66, "\(output)")
+        #expect(output.contains("missing.mbox: no such file"))
+        #expect(try storeValue(sandbox.dbPath) == 1)
+    }
+
+    // MARK: - Daemon
+
+    /// Fills a Maildir: unique DSNs, some delivered twice, and ordinary mail.
+    static func fill(_ maildir: Maildir, count: Int) throws -> (messages: Int, distinctBackscatter: Int) {
+        var messages = 0
+        var distinct = 0
+        for index in 0..<count {
+            let name = "\(1_700_000_000 + index).M\(index)P1.host"
+            if index % 10 == 9 {
+                try maildir.deliver(Array(IngestMail.ham(source: IngestMail.source(index), id: "K\(index)").utf8), name: name)
+            } else if index % 10 == 8 {
+                // The DSN of index - 1 again (another delivery of the same message).
+                try maildir.deliver(Array(IngestMail.dsn(source: IngestMail.source(index - 1), id: "K\(index - 1)").utf8), name: name)
+            } else {
+                try maildir.deliver(Array(IngestMail.dsn(source: IngestMail.source(index), id: "K\(index)").utf8), name: name)
+                distinct += 1
+            }
+            messages += 1
+        }
+        return (messages, distinct)
+    }
+
+    @Test func sigtermFinishesTheMessagesInFlightAndStops() throws {
+        let sandbox = IngestSandbox()
+        let maildir = try sandbox.maildir()
+        _ = try Self.fill(maildir, count: 3000)
+        let daemon = try Subprocess(try #require(Self.rbld), ["ingest", "--watch", "--maildir", maildir.path, "--db", sandbox.dbPath,
+                                                              "--batch", "16"], logPath: sandbox.path + "/watch.log")
+        #expect(eventually(60) { sandbox.count("trap/cur") >= 200 }, "started working: \(daemon.output)")
+        daemon.signal(SIGTERM)
+        let status = daemon.wait(seconds: 30)
+        #expect(status == 0, "\(daemon.output)")
+        // Graceful: every committed message was moved, and every moved one was committed.
+        let cur = sandbox.names("trap/cur")
+        let moved = cur.count
+        #expect(moved + sandbox.count("trap/new") == 3000, "nothing lost")
+        let dsnMoved = Set(cur.compactMap { name -> Int? in
+            let index = Int(name.split(separator: ".")[0])! - 1_700_000_000
+            if index % 10 == 9 { return nil }
+            return index % 10 == 8 ? index - 1 : index
+        })
+        #expect(try storeValue(sandbox.dbPath) == dsnMoved.count)
+    }
+
+    @Test func killMinus9MidBatchLosesNothingAndCountsNothingTwice() throws {
+        let sandbox = IngestSandbox()
+        let maildir = try sandbox.maildir()
+        let (messages, distinct) = try Self.fill(maildir, count: 4000)
+        let rbld = try #require(Self.rbld)
+        let arguments = ["ingest", "--watch", "--maildir", maildir.path, "--db", sandbox.dbPath, "--batch", "16"]
+        // Kill it three times at different points of the backlog, then let it finish.
+        var kills = 0
+        for (round, threshold) in [300, 1200, 2400].enumerated() {
+            let daemon = try Subprocess(rbld, arguments, logPath: sandbox.path + "/kill-\(round).log")
+            let reached = eventually(90) { sandbox.count("trap/cur") >= threshold }
+            usleep(UInt32(round * 7_000 + 3_000))   // land somewhere inside a batch
+            daemon.signal(SIGKILL)
+            daemon.wait(seconds: 10)
+            #expect(reached, "round \(round): \(daemon.output)")
+            if sandbox.count("trap/new") > 0 { kills += 1 }
+            // After each kill: nothing lost, and no message moved without its commit.
+            #expect(sandbox.count("trap/new") + sandbox.count("trap/cur") == messages)
+            #expect(try storeValue(sandbox.dbPath) <= distinct)
+        }
+        #expect(kills == 3, "every kill landed before the end of the backlog")
+        let last = try Subprocess(rbld, arguments, logPath: sandbox.path + "/final.log")
+        let drained = eventually(120) { sandbox.count("trap/new") == 0 }
+        last.signal(SIGTERM)
+        #expect(last.wait(seconds: 30) == 0, "\(last.output)")
+        #expect(drained)
+        #expect(sandbox.count("trap/new") == 0)
+        #expect(sandbox.count("trap/cur") == messages, "every message processed, none lost")
+        #expect(sandbox.count("trap/.quarantine/new") == 0)
+        #expect(try storeValue(sandbox.dbPath) == distinct, "each distinct backscatter message counted exactly once")
+        #expect(try storeValue(sandbox.dbPath, "SELECT sum(hit_count) FROM sources") == distinct)
+        #expect(try Store(path: sandbox.dbPath).integrityCheck().isEmpty)
+    }
+}
