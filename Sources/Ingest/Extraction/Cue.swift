@@ -1,4 +1,4 @@
-// Cues.swift -- the wording tables: what bounces, auto-replies and challenges say.
+// Cue.swift -- the wording tables: what bounces, auto-replies and challenges say.
 
 /// Cue categories and their phrases (lowercase, single-spaced, as `CueText` produces).
 ///

@@ -26,10 +26,32 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// A malformed `--trusted-networks` entry.
+    /// A malformed `--trusted-networks` entry: a `code` to switch on, a `reason` naming the
+    /// entry, and where it was raised; equal when the codes are (swift-asn1's error shape).
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
-        public let entry: String
-        public let reason: String
+        public enum Code: String, Hashable, Sendable {
+            /// The part before `/` is not an IPv4 or IPv6 address.
+            case notAnAddress
+            /// The prefix length is not a number within the address width.
+            case badPrefixLength
+        }
+
+        public var code: Code
+        public var entry: String
+        public var reason: String
+        public var file: String
+        public var line: Int
+
+        init(_ code: Code, entry: String, _ reason: String, file: String = #fileID, line: Int = #line) {
+            self.code = code
+            self.entry = entry
+            self.reason = reason
+            self.file = file
+            self.line = line
+        }
+
+        public static func == (lhs: ParseError, rhs: ParseError) -> Bool { lhs.code == rhs.code }
+        public func hash(into hasher: inout Hasher) { hasher.combine(code) }
         public var description: String { "invalid trusted network '\(entry)': \(reason)" }
     }
 
@@ -57,7 +79,7 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
         let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let addressText = parts[0]
         guard let parsed = SourceAddress(Array(addressText.utf8)) else {
-            throw ParseError(entry: entry, reason: "not an IPv4 or IPv6 address")
+            throw ParseError(.notAnAddress, entry: entry, "not an IPv4 or IPv6 address")
         }
         // The raw width decides the prefix scale (a mapped /104 is a v4 /8).
         let rawIsIPv6 = addressText.contains(":")
@@ -65,13 +87,13 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
         var length = rawWidth
         if parts.count == 2 {
             guard let value = Int(parts[1]), value >= 0, value <= rawWidth else {
-                throw ParseError(entry: entry, reason: "prefix length must be 0...\(rawWidth)")
+                throw ParseError(.badPrefixLength, entry: entry, "prefix length must be 0...\(rawWidth)")
             }
             length = value
         }
         if rawIsIPv6 && parsed.isIPv4 {
             guard length >= 96 else {
-                throw ParseError(entry: entry, reason: "an IPv4-mapped prefix must be /96 or longer")
+                throw ParseError(.badPrefixLength, entry: entry, "an IPv4-mapped prefix must be /96 or longer")
             }
             length -= 96
         }

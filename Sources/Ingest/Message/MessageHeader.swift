@@ -1,36 +1,5 @@
 // MessageHeader.swift -- the header section of a message or MIME entity (RFC 5322 §2.2).
 
-/// Problems found while parsing; none stops the parse.
-public struct MessageDefects: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-
-    /// The input was longer than `MessageLimits.maxMessageByteCount`; the rest was ignored.
-    public static let messageTruncated = MessageDefects(rawValue: 1 << 0)
-    /// A header section exceeded `maxHeaderByteCount`; its end and the body were ignored.
-    public static let headerTruncated = MessageDefects(rawValue: 1 << 1)
-    /// More than `maxHeaderFieldCount` fields; later fields were not recorded.
-    public static let tooManyHeaderFields = MessageDefects(rawValue: 1 << 2)
-    /// A header line was neither a field nor a continuation; it was folded into the previous field.
-    public static let malformedHeaderLine = MessageDefects(rawValue: 1 << 3)
-    /// The input ended inside the header section (no empty line).
-    public static let missingHeaderEnd = MessageDefects(rawValue: 1 << 4)
-    /// NUL bytes occurred in the input.
-    public static let nulBytes = MessageDefects(rawValue: 1 << 5)
-    /// MIME nesting deeper than `maxMIMEDepth`; deeper entities were treated as opaque.
-    public static let mimeTooDeep = MessageDefects(rawValue: 1 << 6)
-    /// More than `maxMIMEPartCount` MIME entities; later ones were not visited.
-    public static let tooManyMIMEParts = MessageDefects(rawValue: 1 << 7)
-    /// A multipart entity without a usable boundary, or without its closing delimiter.
-    public static let malformedMultipart = MessageDefects(rawValue: 1 << 8)
-    /// Bytes that are not valid UTF-8 (or the declared charset) in text that was decoded.
-    public static let eightBitGarbage = MessageDefects(rawValue: 1 << 9)
-    /// An mbox `From ` separator line preceded the header.
-    public static let mboxSeparator = MessageDefects(rawValue: 1 << 10)
-    /// The input was empty, or had no header field at all.
-    public static let noHeader = MessageDefects(rawValue: 1 << 11)
-}
-
 /// The header section of a message or MIME entity, as offsets into a shared byte buffer.
 ///
 /// Parsing is lenient the way MTAs are: folded lines are joined, a line that is neither a
