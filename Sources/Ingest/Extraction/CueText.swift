@@ -22,6 +22,7 @@ struct CueText {
         var index = 0
         let count = text.count
         var atLineStart = true
+        var noTagCloseBefore = 0
         var lastWasSpace = bytes.last.map { $0 == ASCII.space } ?? true
         @inline(__always) func emitSpace() {
             if !lastWasSpace { bytes.append(ASCII.space); lastWasSpace = true }
@@ -53,12 +54,16 @@ struct CueText {
                 index += 1
                 continue
             }
-            if html && byte == ASCII.lessThan {
-                // A tag: skip to '>' (bounded by the text); block-level tags act as a space.
-                let close = ASCII.firstIndex(of: ASCII.greaterThan, in: text, from: index, to: min(count, index + 2048))
-                index = (close ?? index) + 1
-                emitSpace()
-                continue
+            if html && byte == ASCII.lessThan && index >= noTagCloseBefore {
+                // A tag: skip to '>' within 2 KB; tags act as a space. When there is no '>' in
+                // that window, no '<' before its end can close either: skip searching there.
+                let windowEnd = min(count, index + 2048)
+                if let close = ASCII.firstIndex(of: ASCII.greaterThan, in: text, from: index, to: windowEnd) {
+                    index = close + 1
+                    emitSpace()
+                    continue
+                }
+                noTagCloseBefore = windowEnd
             }
             if html && byte == 0x26 {
                 if let replacement = Self.entity(text, index) {

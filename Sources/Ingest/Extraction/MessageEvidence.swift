@@ -128,7 +128,7 @@ struct MessageEvidence {
             envelopeSender = address.isEmpty || lower == "mailer-daemon" || lower == "<>" ? .null : .address(address)
         }
         if let value = header.value(Names.from, in: bytes) {
-            let decoded = EncodedWords.decode(value)
+            let decoded = EncodedWords.decode(Array(value.prefix(4096)))
             fromAddress = Self.addrSpec(in: decoded).lowercased()
             fromIsMailSystem = Self.isMailSystem(address: fromAddress, header: ASCII.string(decoded[...]).lowercased())
         }

@@ -21,10 +21,15 @@ enum EncodedWords {
         var pendingStart = 0          // start of plain bytes not yet copied
         var lastWasEncoded = false
         var decodedCount = 0
+        var attemptCount = 0
         while index + 1 < value.count {
             guard value[index] == ASCII.equals, value[index + 1] == ASCII.questionMark,
-                  decodedCount < MessageLimits.maxEncodedWordCount,
-                  let word = parseWord(value, at: index) else {
+                  decodedCount < MessageLimits.maxEncodedWordCount, attemptCount < maxAttemptCount else {
+                index += 1
+                continue
+            }
+            attemptCount += 1
+            guard let word = parseWord(value, at: index) else {
                 index += 1
                 continue
             }
@@ -50,6 +55,11 @@ enum EncodedWords {
     }
 
     private static let marker: [UInt8] = Array("=?".utf8)
+
+    /// "=?" openings examined per value: each costs at most `maxWordTextByteCount` bytes.
+    private static let maxAttemptCount = 2 * MessageLimits.maxEncodedWordCount
+    /// RFC 2047 §2 caps a word at 75 characters; lenient readers accept longer ones.
+    private static let maxWordTextByteCount = 1000
 
     private struct Word {
         var charsetStart: Int
@@ -80,7 +90,7 @@ enum EncodedWords {
         // Encoded text ends at "?="; it may not contain whitespace. Cap a runaway word.
         while textEnd + 1 < value.count {
             if value[textEnd] == ASCII.questionMark, value[textEnd + 1] == ASCII.equals { break }
-            if value[textEnd] == ASCII.space || value[textEnd] == ASCII.tab || textEnd - textStart > 1000 { return nil }
+            if value[textEnd] == ASCII.space || value[textEnd] == ASCII.tab || textEnd - textStart > maxWordTextByteCount { return nil }
             textEnd += 1
         }
         guard textEnd + 1 < value.count else { return nil }
