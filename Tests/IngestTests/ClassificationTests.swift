@@ -118,6 +118,20 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
         #expect(crlf.digest != result.digest)
     }
 
+    @Test(arguments: [
+        ("Return-Path: <>\n", ""),
+        ("Return-Path: <MAILER-DAEMON@relay.example>\n", ""),
+        ("Return-Path: <<>>\n", ""),
+        ("Return-Path: <a@example.org>\n", "a@example.org"),
+        ("Received: from x ([203.0.113.4] helo=x) by mx with esmtp (Exim 4.97)\n\t(envelope-from <>)\n\tid 1\n", ""),
+        ("Received: from x ([203.0.113.4]) by mx with LMTPS id 2 (envelope-from <b@example.org>)\n", "b@example.org"),
+        ("", nil),
+    ] as [(String, String?)])
+    func envelopeSender(_ header: String, _ expected: String?) {
+        let message = Array((header + "Subject: s\n\nbody\n").utf8)
+        #expect(classify(message: message, trustedNetworks: networks).envelopeSender == expected)
+    }
+
     @Test func trustedNetworksChangeTheSource() throws {
         let bytes = try FixtureFile.bytes("exim-forged-below.eml")
         let withoutStore = classify(message: bytes, trustedNetworks: TrustedNetworks())

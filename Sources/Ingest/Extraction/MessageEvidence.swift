@@ -122,10 +122,13 @@ struct MessageEvidence {
         let matcher = Cue.matcher
 
         // Envelope sender: the topmost Return-Path, written by the delivering MTA.
-        if let value = header.value(Names.returnPath, in: bytes) {
+        // Envelope sender: the topmost Return-Path, written by the delivering MTA; without one,
+        // the `envelope-from` the trap's own MTA recorded in its Received header (Exim, Dovecot).
+        if let value = header.value(Names.returnPath, in: bytes) ?? Self.receivedEnvelopeFrom(header: header, bytes: bytes) {
             let address = Self.addrSpec(in: value)
-            let lower = address.lowercased()
-            envelopeSender = address.isEmpty || lower == "mailer-daemon" || lower == "<>" ? .null : .address(address)
+            let local = address.split(separator: "@", maxSplits: 1).first.map { $0.lowercased() } ?? ""
+            // Sendmail-style local delivery shows the null sender as MAILER-DAEMON[@host].
+            envelopeSender = address.isEmpty || local == "mailer-daemon" ? .null : .address(address)
         }
         if let value = header.value(Names.from, in: bytes) {
             let decoded = EncodedWords.decode(Array(value.prefix(4096)))
@@ -357,6 +360,23 @@ struct MessageEvidence {
         return false
     }
 
+    /// The `envelope-from <x>` of one of the top Received headers, as `<x>`.
+    private static func receivedEnvelopeFrom(header: MessageHeader, bytes: [UInt8]) -> [UInt8]? {
+        for field in header.all(Names.received, in: bytes).prefix(4) {
+            var value = MessageHeader.unfoldedValue(field, in: bytes, limit: 2048)
+            ASCII.lowercaseInPlace(&value)
+            guard let hit = ASCII.firstRange(of: Names.envelopeFrom, in: value, from: 0, to: value.count) else { continue }
+            var start = hit + Names.envelopeFrom.count
+            while start < value.count, value[start] == ASCII.space || value[start] == ASCII.equals { start += 1 }
+            var end = start
+            while end < value.count, !ASCII.isWhitespace(value[end]), value[end] != ASCII.closeParen,
+                  value[end] != ASCII.semicolon { end += 1 }
+            let word = value[start..<end]
+            return word.first == ASCII.lessThan ? Array(word) : [ASCII.lessThan] + word + [ASCII.greaterThan]
+        }
+        return nil
+    }
+
     /// Addresses the trap received the message as, from the delivery headers at the top.
     private static func trapAddresses(header: MessageHeader, bytes: [UInt8]) -> [String] {
         var result: [String] = []
@@ -400,6 +420,7 @@ struct MessageEvidence {
         static let contentDisposition = Array("content-disposition".utf8)
         static let received = Array("received".utf8)
         static let forClause = Array(" for ".utf8)
+        static let envelopeFrom = Array("envelope-from".utf8)
         static let linkMarkers = ["http://", "https://"].map { Array($0.utf8) }
         static let listHeaders = ["list-id", "list-unsubscribe", "list-post"].map { Array($0.utf8) }
         static let deliveryHeaders = ["delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-rcpt-to"]
