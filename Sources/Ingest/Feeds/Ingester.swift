@@ -32,6 +32,12 @@ public final class Ingester {
     public let zone: String
     public let trustedNetworks: TrustedNetworks
     let clock: @Sendable () -> Int64
+    /// When zone settings and policy were last re-read (an admin may change them while a
+    /// daemon runs; the store caches them per connection).
+    private var zonesReadAt: Int64 = 0
+
+    /// Seconds between re-reads of the zone's policy by a long-running feed.
+    public static let zoneReloadInterval: Int64 = 10
 
     public init(store: Store, zone: String, trustedNetworks: TrustedNetworks,
                 clock: @escaping @Sendable () -> Int64 = Store.systemClock) {
@@ -104,6 +110,11 @@ public final class Ingester {
         let hits = batch.compactMap(\.hit)
         var stored: [HitOutcome] = []
         if !hits.isEmpty {
+            let now = clock()
+            if now - zonesReadAt >= Self.zoneReloadInterval || now < zonesReadAt {
+                store.reloadZones()
+                zonesReadAt = now
+            }
             do {
                 stored = try store.recordHits(hits, zone: zone)
             } catch where Self.isPermanent(error) && hits.count > 1 {

@@ -162,7 +162,9 @@ struct IngestCommand: AsyncParsableCommand {
             + Double((ContinuousClock.now - start).components.seconds)
         let cpu = Classify.cpuSeconds() - startCPU
         let rate = seconds > 0 ? Int(Double(totals.processed) / seconds) : 0
-        printError("rbld ingest: \(totals) in \(String(format: "%.2f", seconds)) s (\(rate) msg/s, \(String(format: "%.2f", cpu)) s CPU)")
+        let timing = daemon ? "ran \(String(format: "%.1f", seconds)) s"
+            : "in \(String(format: "%.2f", seconds)) s (\(rate) msg/s, \(String(format: "%.2f", cpu)) s CPU)"
+        printError("rbld ingest: \(totals) \(timing)")
         if let storeFailure { throw Failure(.tempFail, storeFailure.reason) }
         if totals.failed > 0 { throw ExitCode(Sysexit.ioError.rawValue) }
         if missing > 0 { throw ExitCode(Sysexit.noInput.rawValue) }

@@ -114,17 +114,22 @@ import Testing
 
     /// Fills a Maildir: unique DSNs, some delivered twice, and ordinary mail.
     static func fill(_ maildir: Maildir, count: Int) throws -> (messages: Int, distinctBackscatter: Int) {
+        // Written as an MDA does (tmp/, then rename into new/), without fsync: a test needs no durability.
+        func deliver(_ bytes: [UInt8], name: String) throws {
+            try Data(bytes).write(to: URL(fileURLWithPath: maildir.tmpPath + "/" + name))
+            guard rename(maildir.tmpPath + "/" + name, maildir.newPath + "/" + name) == 0 else { throw POSIXError(.EIO) }
+        }
         var messages = 0
         var distinct = 0
         for index in 0..<count {
             let name = "\(1_700_000_000 + index).M\(index)P1.host"
             if index % 10 == 9 {
-                try maildir.deliver(Array(IngestMail.ham(source: IngestMail.source(index), id: "K\(index)").utf8), name: name)
+                try deliver(Array(IngestMail.ham(source: IngestMail.source(index), id: "K\(index)").utf8), name: name)
             } else if index % 10 == 8 {
                 // The DSN of index - 1 again (another delivery of the same message).
-                try maildir.deliver(Array(IngestMail.dsn(source: IngestMail.source(index - 1), id: "K\(index - 1)").utf8), name: name)
+                try deliver(Array(IngestMail.dsn(source: IngestMail.source(index - 1), id: "K\(index - 1)").utf8), name: name)
             } else {
-                try maildir.deliver(Array(IngestMail.dsn(source: IngestMail.source(index), id: "K\(index)").utf8), name: name)
+                try deliver(Array(IngestMail.dsn(source: IngestMail.source(index), id: "K\(index)").utf8), name: name)
                 distinct += 1
             }
             messages += 1
