@@ -147,7 +147,8 @@ struct ServerTCPTests {
         #expect(client.readFrame().map(queryID) == 1)
         await server.stop()
         #expect(client.waitForClose())
-        #expect(TCPTestClient(connectingTo: bound[0]) == nil, "listener closed")
+        // Not checked by reconnecting: parallel tests may already have bound the freed port.
+        #expect(server.openConnections == 0)
         await server.stop()                 // idempotent
     }
 

@@ -2,7 +2,10 @@
 
 /// Precomputed wire forms of a zone's apex records and listing classes
 /// (the "pre-computed RRs" of rbldnsd_packet.c).
-struct EncodedZone: Sendable {
+///
+/// A class, so that handing it around on the hot path costs one reference count, not one
+/// per array it holds.
+final class EncodedZone: Sendable {
     let config: ZoneConfig
     /// The apex name in lowercase wire form, root label included.
     let wireName: [UInt8]
