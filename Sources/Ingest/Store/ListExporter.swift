@@ -68,10 +68,11 @@ public struct ListExporter {
 
     func writeCSV(_ listings: [Listing], to output: inout some TextOutputStream) {
         output.write("prefix,status,code,text,expires\n")
+        let defaultText = ListExporter.csvField(settings.txtTemplate)
         for listing in listings {
             let status = listing.excluded ? "excluded" : "listed"
             let code = listing.excluded ? "" : "127.0.0.\(listing.code)"
-            let text = listing.excluded ? "" : ListExporter.csvField(listing.text ?? settings.txtTemplate)
+            let text = listing.excluded ? "" : listing.text.map(ListExporter.csvField) ?? defaultText
             let expires = listing.expires.map(Store.formatTime) ?? ""
             output.write("\(listing.prefix),\(status),\(code),\(text),\(expires)\n")
         }
@@ -134,19 +135,30 @@ public struct ListExporter {
     static func ownerLabels(_ prefix: IPPrefix) -> String {
         let bits = labelBits(prefix.family)
         let count = prefix.length / bits
-        var labels: [String] = []
-        labels.reserveCapacity(count)
-        for index in 0..<count {
+        var text = ""
+        text.reserveCapacity(count * (bits == 8 ? 4 : 2))
+        for index in stride(from: count - 1, through: 0, by: -1) {
             let shift = prefix.family.bitCount - bits * (index + 1)
             let value = Int(truncatingIfNeeded: (prefix.address >> shift) & UInt128((1 << bits) - 1))
-            labels.append(String(value, radix: bits == 8 ? 10 : 16))
+            if !text.isEmpty { text += "." }
+            text += String(value, radix: bits == 8 ? 10 : 16)
         }
-        return labels.reversed().joined(separator: ".")
+        return text
+    }
+
+    /// A master-file owner: a host or network name, or the wildcard under a network.
+    struct Owner: Hashable, Comparable {
+        var prefix: IPPrefix
+        var wildcard: Bool
+        static func < (a: Owner, b: Owner) -> Bool { a.prefix != b.prefix ? a.prefix < b.prefix : !a.wildcard && b.wildcard }
+        var name: String { wildcard ? ListExporter.wildcard(prefix) : ListExporter.ownerLabels(prefix) }
     }
 
     func writeZone(_ listings: [Listing], to output: inout some TextOutputStream) -> Int {
         // 1. Expand every entry to aligned blocks; the more specific original wins a block.
         var blocks: [IPPrefix: Block] = [:]
+        blocks.reserveCapacity(listings.count)
+        var networks = PrefixIndex<Void>()   // aligned listed networks (wildcards)
         for listing in listings {
             let bits = ListExporter.labelBits(listing.prefix.family)
             let aligned = (listing.prefix.length + bits - 1) / bits * bits
@@ -158,6 +170,7 @@ public struct ListExporter {
                 var copy = listing
                 copy.prefix = block
                 blocks[block] = Block(originalLength: listing.prefix.length, listing: copy)
+                if !listing.excluded, !block.isHost { networks.insert(block, ()) }
             }
         }
         // The answer for a block: its own, else the nearest aligned ancestor's.
@@ -171,63 +184,82 @@ public struct ListExporter {
             return nil
         }
         // 2. Owners: hosts and wildcards for listings, placeholders for holes under a listing.
-        var records: [String: Listing?] = [:]  // owner -> listing (nil = placeholder)
-        var owners: [IPPrefix] = []
+        var records: [Owner: Listing?] = [:]  // nil = placeholder (exists, no A)
+        records.reserveCapacity(blocks.count)
         for (prefix, block) in blocks {
             let listing = block.listing
             if listing.excluded {
                 let bits = ListExporter.labelBits(prefix.family)
                 guard prefix.length >= bits, let parent = resolved(prefix.truncated(to: prefix.length - bits)), !parent.excluded else { continue }
-                records[ListExporter.ownerLabels(prefix)] = .some(nil)
-                owners.append(prefix)
-            } else if prefix.isHost {
-                records[ListExporter.ownerLabels(prefix)] = listing
-                owners.append(prefix)
+                records[Owner(prefix: prefix, wildcard: false)] = .some(nil)
             } else {
-                records[ListExporter.wildcard(prefix)] = listing
-                owners.append(prefix)
+                records[Owner(prefix: prefix, wildcard: !prefix.isHost)] = listing
             }
         }
         // 3. Every ancestor of an owner exists (an empty non-terminal at least): where a
-        //    listing covers it, repeat that answer with a wildcard under it.
-        for owner in owners {
-            let bits = ListExporter.labelBits(owner.family)
-            var length = owner.length - bits
-            while length > 0 {
-                let ancestor = owner.truncated(to: length)
-                let name = ListExporter.wildcard(ancestor)
-                if records[name] == nil, let listing = resolved(ancestor), !listing.excluded {
-                    var copy = listing
-                    copy.prefix = ancestor
-                    records[name] = copy
+        //    listing covers it, repeat that answer with a wildcard under it. Only owners
+        //    inside some listed network can need this.
+        if !networks.isEmpty {
+            for owner in Array(records.keys) where networks.firstCovering(owner.prefix, where: { prefix, _ in prefix.length < owner.prefix.length }) {
+                let bits = ListExporter.labelBits(owner.prefix.family)
+                var length = owner.prefix.length - bits
+                while length > 0 {
+                    let ancestor = owner.prefix.truncated(to: length)
+                    let key = Owner(prefix: ancestor, wildcard: true)
+                    if records[key] == nil, let listing = resolved(ancestor), !listing.excluded {
+                        var copy = listing
+                        copy.prefix = ancestor
+                        records[key] = copy
+                    }
+                    length -= bits
                 }
-                length -= bits
             }
         }
-        // Write.
+        // Write, in address order.
         output.write("; rbld export of \(settings.name), serial \(serial)\n")
         output.write("$ORIGIN \(settings.name).\n$TTL \(settings.ttl)\n")
         output.write("@ \(settings.soaTTL) IN SOA \(settings.mname). \(settings.rname). ( \(soaSerial) \(settings.refresh) \(settings.retry) \(settings.expire) \(settings.minimum) )\n")
         for ns in settings.servedNameservers { output.write("@ \(settings.nsTTL) IN NS \(ns).\n") }
+        // The zone template, escaped once; the address goes between its pieces.
+        let templatePieces = settings.txtTemplate.split(separator: "$", omittingEmptySubsequences: false)
+            .map { ListExporter.escapedCharacterString(String($0)) }
+        let templateBytes = settings.txtTemplate.utf8.count
         for owner in records.keys.sorted() {
             guard let entry = records[owner] else { continue }
+            let name = owner.name
             guard let listing = entry else {
-                output.write("\(owner) IN HINFO \"rbld\" \"excluded\"\n")
+                output.write("\(name) IN HINFO \"rbld\" \"excluded\"\n")
                 continue
             }
             var ttl = settings.ttl
             if let expires = listing.expires { ttl = UInt32(clamping: max(1, min(Int64(ttl), expires - now))) }
-            output.write("\(owner) \(ttl) IN A 127.0.0.\(listing.code)\n")
-            let text = listing.text ?? settings.txtTemplate
-            // Wildcards cannot substitute the queried address: show the network instead.
-            let shown = text.replacingDollar(with: listing.prefix.isHost ? listing.prefix.addressText : listing.prefix.description)
-            output.write("\(owner) \(ttl) IN TXT \(ListExporter.masterFileString(shown))\n")
+            output.write("\(name) \(ttl) IN A 127.0.0.\(listing.code)\n")
+            // A wildcard cannot substitute the queried address: it shows the network instead.
+            let shown = listing.prefix.isHost ? listing.prefix.addressText : listing.prefix.description
+            let txt: String
+            if listing.text == nil, templateBytes + (templatePieces.count - 1) * shown.utf8.count <= 255 {
+                txt = "\"" + templatePieces.joined(separator: shown) + "\""
+            } else {
+                txt = ListExporter.masterFileString((listing.text ?? settings.txtTemplate).replacingDollar(with: shown))
+            }
+            output.write("\(name) \(ttl) IN TXT \(txt)\n")
         }
         return records.count
     }
 
     static func wildcard(_ prefix: IPPrefix) -> String {
         prefix.length == 0 ? "*" : "*." + ownerLabels(prefix)
+    }
+
+    /// `text` with `"` and `\\` escaped (RFC 1035 §5.1), unquoted.
+    static func escapedCharacterString(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return text }
+        var result = ""
+        for character in text {
+            if character == "\"" || character == "\\" { result.append("\\") }
+            result.append(character)
+        }
+        return result
     }
 
     /// A quoted character-string (RFC 1035 §5.1), split into 255-byte pieces.

@@ -269,14 +269,19 @@ extension Store {
             stats.delistings = try count("SELECT count(*) FROM delistings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             stats.sources = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             stats.sourcesListed = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
-            stats.hits = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
-            stats.hitsLast24h = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND time > ?2", zoneID, now - 86400)
-            stats.hitsLast7d = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND time > ?2", zoneID, now - 7 * 86400)
             stats.changeLogRows = try count("SELECT count(*) FROM change_log WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             stats.auditRows = try count("SELECT count(*) FROM audit WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
-            let kinds = try db.statement("SELECT kind, count(*) FROM hits WHERE zone_id = ?1 GROUP BY kind")
-            kinds.bind(1, zoneID)
-            while try kinds.step() { stats.hitsByKind[kinds.text(0) ?? "?"] = kinds.int(1) }
+            // One pass over the hits for all hit counts.
+            let kinds = try db.statement("""
+                SELECT kind, count(*), sum(time > ?2), sum(time > ?3) FROM hits WHERE zone_id = ?1 GROUP BY kind
+                """)
+            kinds.bind(1, zoneID).bind(2, now - 86400).bind(3, now - 7 * 86400)
+            while try kinds.step() {
+                stats.hitsByKind[kinds.text(0) ?? "?"] = kinds.int(1)
+                stats.hits += kinds.int(1)
+                stats.hitsLast24h += kinds.int(2)
+                stats.hitsLast7d += kinds.int(3)
+            }
             stats.activeListings = try activeListings(zone: zone, now: now).filter { !$0.excluded }.count
             return stats
         }

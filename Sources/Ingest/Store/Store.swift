@@ -82,6 +82,9 @@ public final class Store {
         _ = try mode.step()
         mode.reset()
         try db.execute("PRAGMA synchronous = FULL")
+        // Checkpoint every ~40 MB of WAL rather than 4 MB: pages rewritten by consecutive
+        // batches are copied back once.
+        try db.execute("PRAGMA wal_autocheckpoint = 10000")
         if fresh || version < Schema.currentVersion { try migrate() }
     }
 
