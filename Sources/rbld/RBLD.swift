@@ -16,9 +16,17 @@ struct RBLD: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self,
-            Import.self,
-            Classify.self,
             IngestCommand.self,
+            Classify.self,
+            List.self,
+            Delist.self,
+            Exclude.self,
+            Unexclude.self,
+            Show.self,
+            Stats.self,
+            Expire.self,
+            Import.self,
+            Export.self,
         ]
     )
 
