@@ -86,7 +86,9 @@ public final class Ingester {
             return prepared
         }
         let traps = message.recipients.isEmpty ? TrapAddress.fromHeader(message.bytes) : message.recipients
-        let excerpt = "Reason: \(result.reason)\n" + result.headerExcerpt
+        var excerpt = "Reason: \(result.reason)\n"
+        if !result.defects.isEmpty { excerpt += "Defects: \(Self.names(of: result.defects).joined(separator: ", "))\n" }
+        excerpt += result.headerExcerpt
         prepared.hit = Hit(
             source: source,
             kind: HitKind(result.kind),
@@ -135,6 +137,18 @@ public final class Ingester {
             case .ignored(let reason): return .ignored(reason: reason)
             }
         }
+    }
+
+    /// Readable names of parse defects, for the evidence kept with a hit.
+    static func names(of defects: MessageDefects) -> [String] {
+        let all: [(MessageDefects, String)] = [
+            (.messageTruncated, "message over the size limit, truncated"), (.headerTruncated, "header over the size limit"),
+            (.tooManyHeaderFields, "too many header fields"), (.malformedHeaderLine, "malformed header line"),
+            (.missingHeaderEnd, "no end of header"), (.nulBytes, "NUL bytes"), (.mimeTooDeep, "MIME nested too deep"),
+            (.tooManyMIMEParts, "too many MIME parts"), (.malformedMultipart, "malformed multipart"),
+            (.eightBitGarbage, "undecodable 8-bit text"), (.mboxSeparator, "mbox From_ line"), (.noHeader, "no header"),
+        ]
+        return all.filter { defects.contains($0.0) }.map(\.1)
     }
 
     /// Store errors that are about the hit, not the store: retrying will not help.

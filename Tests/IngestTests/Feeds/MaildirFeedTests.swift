@@ -144,6 +144,42 @@ import Testing
         #expect(try storeCount(sandbox.dbPath) == 50)
     }
 
+    /// The hostile inputs of issue 4: each is processed or quarantined, never a crash or a
+    /// message left behind, and the pass stays bounded in time.
+    @Test func hostileInputsAreProcessedOrQuarantinedAndNothingStaysInNew() throws {
+        let sandbox = try FeedSandbox()
+        let dsn = TrapMail.dsn(source: "81.2.69.30", id: "X")
+        let received = "Received: from a.example (a.example [81.2.69.31]) by b.example; Tue, 11 Mar 2025 09:14:02 +0100\n"
+        var deep = "Subject: deep\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n"
+        for level in 1..<20_000 { deep += "--b\(level - 1)\nContent-Type: multipart/mixed; boundary=\"b\(level)\"\n\n" }
+        var parts = "Subject: parts\nContent-Type: multipart/mixed; boundary=\"p\"\n\n"
+        for _ in 0..<30_000 { parts += "--p\nContent-Type: text/plain\n\nx\n" }
+        let inputs: [(String, [UInt8])] = [
+            ("truncated-header", Array(dsn.utf8.prefix(300))),
+            ("nul-bytes", Array(dsn.utf8).map { $0 == UInt8(ascii: "\n") ? 0 : $0 }),
+            ("8bit-garbage", Array(dsn.utf8) + (0..<5000).map { UInt8(128 + $0 % 128) }),
+            ("2mb-header", Array(("X-Long: " + String(repeating: "a", count: 2 << 20) + "\n" + dsn).utf8)),
+            ("many-received", Array((String(repeating: received, count: 8000) + dsn).utf8)),
+            ("mime-20000-deep", Array(deep.utf8)),
+            ("mime-30000-parts", Array(parts.utf8)),
+            ("empty", []),
+            ("binary", (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }),
+        ]
+        for (index, (label, bytes)) in inputs.enumerated() {
+            try sandbox.maildir.deliver(bytes, name: "\(1_700_000_000 + index).\(label).host")
+        }
+        let start = ContinuousClock.now
+        let pass = MaildirFeed(maildir: sandbox.maildir, ingester: try sandbox.ingester()).runOnce()
+        #expect(ContinuousClock.now - start < .seconds(60))
+        #expect(sandbox.names("new").isEmpty)
+        #expect(pass.counts.processed == inputs.count)
+        #expect(pass.counts.failed == 0 && pass.counts.deferred == 0)
+        let quarantined = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.maildir.path + "/.quarantine/new")) ?? []
+        #expect(Set(quarantined) == ["1700000007.empty.host", "1700000008.binary.host"])
+        #expect(sandbox.names("cur").count + quarantined.count == inputs.count)
+        #expect(try Store(path: sandbox.dbPath).integrityCheck().isEmpty)
+    }
+
     @Test(arguments: [
         ("1700000000.M1P2.host", "1700000000.M1P2.host:2,S"),
         ("1700000000.M1P2.host:2,", "1700000000.M1P2.host:2,S"),
