@@ -158,8 +158,8 @@ struct IngestCommand: AsyncParsableCommand {
             totals.add(watchLoop.totals)
         }
 
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - start).components.seconds)
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let cpu = Classify.cpuSeconds() - startCPU
         let rate = seconds > 0 ? Int(Double(totals.processed) / seconds) : 0
         let timing = daemon ? "ran \(String(format: "%.1f", seconds)) s"
@@ -305,9 +305,27 @@ struct IngestCommand: AsyncParsableCommand {
 
     // MARK: - Daemon
 
-    /// Watches the Maildirs (on a thread of their own) and serves LMTP until SIGTERM/SIGINT.
+    /// Watches the Maildirs and serves LMTP until SIGTERM/SIGINT.
     private func runDaemon(traps: [Maildir], zone: String, networks: TrustedNetworks, sideQuarantine: Quarantine,
                            logger: Logger) async throws -> IngestCounts {
+        var configuration = IngestDaemon.Configuration(db: store.db, zone: zone, trustedNetworks: networks)
+        configuration.maildirs = traps
+        configuration.quarantine = quarantine
+        configuration.sideQuarantine = sideQuarantine
+        configuration.batch = batch
+        configuration.verbose = verbose
+        if let lmtp {
+            do { configuration.lmtp = try ListenAddress(parsing: lmtp) } catch { throw Failure(.usage, "--lmtp \(lmtp): \(error)") }
+            configuration.lmtpOptions.session.hostname = lmtpHostname ?? Self.hostName()
+            configuration.lmtpOptions.session.maxMessageByteCount = maxMessageSize
+            configuration.lmtpOptions.idleTimeout = .milliseconds(Int64(lmtpIdleTimeout * 1000))
+            configuration.lmtpOptions.maxConnections = lmtpMaxConnections
+        }
+        let daemon = IngestDaemon(configuration: configuration, logger: logger)
+        if let bound = try await daemon.start() { print("rbld: LMTP listening on \(bound)") }
+        if !traps.isEmpty { print("rbld: watching \(traps.map(\.path).joined(separator: ", "))") }
+        fflush(nil)
+
         let stop = StopFlag()
         let signals = Task {
             for await signal in SignalStream.make([SIGTERM, SIGINT]) {
@@ -317,57 +335,7 @@ struct IngestCommand: AsyncParsableCommand {
             }
         }
         defer { signals.cancel() }
-
-        var server: LMTPServer?
-        var worker: LMTPIngestWorker?
-        if let lmtp {
-            let address: ListenAddress
-            do { address = try ListenAddress(parsing: lmtp) } catch { throw Failure(.usage, "--lmtp \(lmtp): \(error)") }
-            let lmtpStore = try store.openStore(readOnly: false)
-            let newWorker = LMTPIngestWorker(ingester: Ingester(store: lmtpStore, zone: zone, trustedNetworks: networks),
-                                             quarantine: sideQuarantine, logger: logger)
-            var options = LMTPServer.Options()
-            options.session.hostname = lmtpHostname ?? Self.hostName()
-            options.session.maxMessageByteCount = maxMessageSize
-            options.idleTimeout = .milliseconds(Int64(lmtpIdleTimeout * 1000))  // Duration
-            options.maxConnections = lmtpMaxConnections
-            let newServer = LMTPServer(address: address, options: options, logger: logger, deliver: newWorker.deliver)
-            do {
-                try await newServer.start()
-            } catch {
-                await newWorker.shutdown()
-                throw Failure(.unavailable, "LMTP \(address): cannot listen: \(error)")
-            }
-            print("rbld: LMTP listening on \(newServer.boundAddress?.description ?? lmtp)")
-            server = newServer
-            worker = newWorker
-        }
-
-        // The Maildir loop blocks (reads, SQLite commits): it gets a thread, not the async pool.
-        var maildirCounts = IngestCounts()
-        if !traps.isEmpty {
-            print("rbld: watching \(traps.map(\.path).joined(separator: ", "))")
-            fflush(nil)
-            let setup = MaildirSetup(db: store.db, zone: zone, networks: networks, quarantine: quarantine,
-                                     batch: batch, verbose: verbose, logger: logger)
-            maildirCounts = await withCheckedContinuation { (continuation: CheckedContinuation<IngestCounts, Never>) in
-                let thread = Thread {
-                    continuation.resume(returning: setup.watch(traps, stop: stop))
-                }
-                thread.name = "rbld-maildir"
-                thread.start()
-            }
-        } else {
-            fflush(nil)
-            while !stop.isRaised { try? await Task.sleep(for: .milliseconds(100)) }
-        }
-        var totals = maildirCounts
-        if let server, let worker {
-            await server.stop()
-            await worker.shutdown()
-            totals.add(worker.totals)
-        }
-        return totals
+        return await daemon.run(until: stop)
     }
 
     static func hostName() -> String {
@@ -375,40 +343,5 @@ struct IngestCommand: AsyncParsableCommand {
         _ = host.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 255) }
         let name = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self)
         return name.isEmpty ? "localhost" : name
-    }
-}
-
-/// What the Maildir thread needs to build its own store connection and feeds.
-private struct MaildirSetup: Sendable {
-    let db: String
-    let zone: String
-    let networks: TrustedNetworks
-    let quarantine: String?
-    let batch: Int
-    let verbose: Bool
-    let logger: Logger
-
-    /// Runs the watch loop until `stop`; a store that cannot be opened is retried.
-    func watch(_ traps: [Maildir], stop: StopFlag) -> IngestCounts {
-        var opened: Store?
-        while opened == nil, !stop.isRaised {
-            do {
-                opened = try Store(path: db)
-            } catch {
-                logger.warning("store unavailable, retrying in 1 s", metadata: ["db": "\(db)", "error": "\(error.reason)"])
-                sleep(1)
-            }
-        }
-        guard let opened else { return IngestCounts() }
-        let ingester = Ingester(store: opened, zone: zone, trustedNetworks: networks)
-        let feeds = traps.map { trap in
-            let feed = MaildirFeed(maildir: trap, quarantine: quarantine.map(Quarantine.init(path:)), ingester: ingester,
-                                   batchLimit: batch)
-            if verbose { feed.onResult = { [logger] in IngestLog.result($0, logger: logger) } }
-            return feed
-        }
-        let loop = MaildirWatch(feeds: feeds, logger: logger)
-        loop.watch(stop: stop)
-        return loop.totals
     }
 }

@@ -1,0 +1,130 @@
+// IngestDaemon.swift -- the long-running ingest: Maildir watch on its own thread plus the LMTP listener.
+
+import DNSBL
+import Foundation
+import Glibc
+import Ingest
+import Logging
+
+/// The ingest daemon of `rbld ingest --watch`/`--lmtp` (and of `rbld run`): watches trap
+/// Maildirs and serves LMTP until asked to stop.
+///
+/// Each feed has its own store connection: the Maildir loop on a dedicated thread (its
+/// reads and commits block), LMTP deliveries on the worker's thread. SQLite's WAL and busy
+/// timeout let them, `rbld serve` and admin commands share the store.
+///
+/// ```swift
+/// let daemon = IngestDaemon(configuration: configuration, logger: logger)
+/// let bound = try await daemon.start()        // binds LMTP; errors before "ready"
+/// let counts = await daemon.run(until: stop)  // returns after stop.raise(), in-flight work done
+/// ```
+final class IngestDaemon {
+    struct Configuration: Sendable {
+        var db: String
+        var zone: String
+        var trustedNetworks: TrustedNetworks
+        var maildirs: [Maildir] = []
+        /// Quarantine for every Maildir (nil: each Maildir's `.quarantine`).
+        var quarantine: String?
+        /// Quarantine for LMTP messages that cannot be processed.
+        var sideQuarantine: Quarantine
+        var lmtp: ListenAddress?
+        var lmtpOptions = LMTPServer.Options()
+        var batch = 256
+        var verbose = false
+
+        init(db: String, zone: String, trustedNetworks: TrustedNetworks) {
+            self.db = db
+            self.zone = zone
+            self.trustedNetworks = trustedNetworks
+            sideQuarantine = Quarantine(path: URL(fileURLWithPath: db).deletingLastPathComponent().path + "/quarantine")
+        }
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+    private var server: LMTPServer?
+    private var worker: LMTPIngestWorker?
+
+    init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Opens the LMTP listener when configured.
+    ///
+    /// - Returns: the bound LMTP address (with the kernel's port for port 0), or nil.
+    /// - Throws: `Failure` 74 when the store cannot be opened, 69 when the address cannot be bound.
+    func start() async throws -> ListenAddress? {
+        guard let address = configuration.lmtp else { return nil }
+        let store: Store
+        do { store = try Store(path: configuration.db) } catch { throw Failure(error) }
+        let newWorker = LMTPIngestWorker(
+            ingester: Ingester(store: store, zone: configuration.zone, trustedNetworks: configuration.trustedNetworks),
+            quarantine: configuration.sideQuarantine, logger: logger)
+        let newServer = LMTPServer(address: address, options: configuration.lmtpOptions, logger: logger, deliver: newWorker.deliver)
+        do {
+            try await newServer.start()
+        } catch {
+            await newWorker.shutdown()
+            throw Failure(.unavailable, "LMTP \(address): cannot listen: \(error)")
+        }
+        server = newServer
+        worker = newWorker
+        return newServer.boundAddress
+    }
+
+    /// Runs the Maildir watch until `stop` is raised, then stops the LMTP listener after
+    /// its deliveries in flight; returns what was ingested.
+    func run(until stop: StopFlag) async -> IngestCounts {
+        var totals = IngestCounts()
+        if !configuration.maildirs.isEmpty {
+            let setup = MaildirSetup(configuration: configuration, logger: logger)
+            totals = await withCheckedContinuation { (continuation: CheckedContinuation<IngestCounts, Never>) in
+                let thread = Thread { continuation.resume(returning: setup.watch(stop: stop)) }
+                thread.name = "rbld-maildir"
+                thread.start()
+            }
+        } else {
+            while !stop.isRaised { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        if let server, let worker {
+            await server.stop()
+            await worker.shutdown()
+            totals.add(worker.totals)
+        }
+        server = nil
+        worker = nil
+        return totals
+    }
+}
+
+/// What the Maildir thread needs to build its own store connection and feeds.
+private struct MaildirSetup: Sendable {
+    let configuration: IngestDaemon.Configuration
+    let logger: Logger
+
+    /// Runs the watch loop until `stop`; a store that cannot be opened is retried.
+    func watch(stop: StopFlag) -> IngestCounts {
+        var opened: Store?
+        while opened == nil, !stop.isRaised {
+            do {
+                opened = try Store(path: configuration.db)
+            } catch {
+                logger.warning("store unavailable, retrying in 1 s", metadata: ["db": "\(configuration.db)", "error": "\(error.reason)"])
+                sleep(1)
+            }
+        }
+        guard let opened else { return IngestCounts() }
+        let ingester = Ingester(store: opened, zone: configuration.zone, trustedNetworks: configuration.trustedNetworks)
+        let feeds = configuration.maildirs.map { trap in
+            let feed = MaildirFeed(maildir: trap, quarantine: configuration.quarantine.map(Quarantine.init(path:)),
+                                   ingester: ingester, batchLimit: configuration.batch)
+            if configuration.verbose { feed.onResult = { [logger] in IngestLog.result($0, logger: logger) } }
+            return feed
+        }
+        let loop = MaildirWatch(feeds: feeds, logger: logger)
+        loop.watch(stop: stop)
+        return loop.totals
+    }
+}
