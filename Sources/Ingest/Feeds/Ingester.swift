@@ -1,23 +1,5 @@
 // Ingester.swift -- classify a message, turn a backscatter verdict into a hit, commit it.
 
-/// A message after classification, before the store: its hit, or its final outcome.
-public struct PreparedMessage: Sendable {
-    public var origin: String
-    /// nil only when the input could not be classified at all.
-    public var classification: Classification?
-    /// The hit to record (backscatter with a public source).
-    public var hit: Hit?
-    /// The outcome when no store write is needed (not backscatter, unattributable, quarantine).
-    public var outcome: IngestOutcome?
-}
-
-/// One ingested message: where it came from, what the classifier said, what was done.
-public struct IngestResult: Sendable {
-    public var origin: String
-    public var classification: Classification?
-    public var outcome: IngestOutcome
-}
-
 /// Feeds messages into the store: classify, attribute, record the hit with its evidence.
 ///
 /// Classification (``prepare(_:trustedNetworks:now:)``) touches no state and may run on
@@ -180,19 +162,6 @@ public final class Ingester {
         case 0x61...0x66: byte - 0x61 + 10
         case 0x41...0x46: byte - 0x41 + 10
         default: nil
-        }
-    }
-}
-
-extension HitKind {
-    /// The hit kind of a backscatter classification (`none` never reaches the store).
-    init(_ kind: Classification.Kind) {
-        switch kind {
-        case .dsn: self = .dsn
-        case .autoreply: self = .autoreply
-        case .challenge: self = .challenge
-        case .virus: self = .virus
-        case .unknownBounce, .none: self = .unknownBounce
         }
     }
 }

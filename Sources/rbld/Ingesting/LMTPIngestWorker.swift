@@ -68,26 +68,3 @@ final class LMTPIngestWorker: Sendable {
         return .accepted(IngestLog.summary(result.outcome))
     }
 }
-
-/// One-line texts and log entries for ingest results.
-enum IngestLog {
-    /// A short text for a reply or a line of output.
-    static func summary(_ outcome: IngestOutcome) -> String {
-        switch outcome {
-        case .recorded(let source, let kind, let listed): "recorded: \(kind) from \(source.addressText)\(listed ? ", listed" : "")"
-        case .duplicate(let source): "duplicate of a recorded message from \(source.addressText), counted once"
-        case .ignored(let reason): "not recorded: \(reason)"
-        case .notBackscatter: "processed: not backscatter"
-        case .unattributable: "processed: no public source to attribute"
-        case .quarantine(let error): "quarantined: \(error.reason)"
-        }
-    }
-
-    static func result(_ result: IngestResult, logger: Logger) {
-        logger.info("\(summary(result.outcome))", metadata: [
-            "origin": "\(result.origin)",
-            "verdict": "\(result.classification?.verdict.rawValue ?? "-")",
-            "kind": "\(result.classification?.kind.rawValue ?? "-")",
-        ])
-    }
-}

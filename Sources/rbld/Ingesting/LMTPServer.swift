@@ -7,14 +7,6 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Counts deliveries in progress, so a graceful stop can wait for them.
-final class LMTPInFlight: Sendable {
-    private let count = Atomic<Int>(0)
-    func begin() { count.wrappingAdd(1, ordering: .relaxed) }
-    func end() { count.wrappingSubtract(1, ordering: .relaxed) }
-    var value: Int { count.load(ordering: .relaxed) }
-}
-
 /// Listens for LMTP on loopback or a trap MX's private address and hands each message to
 /// a delivery function (normally ``LMTPIngestWorker``).
 ///
