@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct LMTPServerTests {
     /// A server on 127.0.0.1 (kernel-chosen port) over a store; stopped by `body`'s end.
     static func withServer<T>(_ sandbox: IngestSandbox, readOnlyStore: Bool = false, idleTimeout: TimeAmountSeconds = 30,
-                              _ body: (Int, LMTPIngestWorker) async throws -> T) async throws -> T {
+                              maxConnections: Int = 64, _ body: (Int, LMTPIngestWorker) async throws -> T) async throws -> T {
         _ = try Store(path: sandbox.dbPath)  // created and migrated
         let store = try Store(path: sandbox.dbPath, readOnly: readOnlyStore)
         var logger = Logger(label: "test.lmtp")
@@ -20,6 +20,7 @@ import Testing
         var options = LMTPServer.Options()
         options.session.hostname = "trap.test"
         options.idleTimeout = .seconds(idleTimeout)
+        options.maxConnections = maxConnections
         let server = LMTPServer(address: try ListenAddress(parsing: "127.0.0.1:0"), options: options, logger: logger,
                                 deliver: worker.deliver)
         try await server.start()
@@ -161,6 +162,19 @@ import Testing
             #expect(lines.last?.hasPrefix("221") == true)
             #expect(try storeValue(sandbox.dbPath) == 5)
             #expect(worker.totals.recorded == 5)
+        }
+    }
+
+    @Test func connectionsBeyondTheCapGet421() async throws {
+        let sandbox = IngestSandbox()
+        try await Self.withServer(sandbox, maxConnections: 1) { port, _ in
+            let first = try LineClient(port: port)
+            #expect(first.reply().first?.hasPrefix("220") == true)
+            let second = try LineClient(port: port)
+            #expect(second.line()?.hasPrefix("421 4.3.2") == true)
+            #expect(second.line() == nil, "closed")
+            first.send("NOOP\r\n")
+            #expect(first.reply() == ["250 2.0.0 OK"], "the first connection is unaffected")
         }
     }
 
