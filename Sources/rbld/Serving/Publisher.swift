@@ -23,6 +23,20 @@ final class Publisher {
         /// Built lazily from `table` at the first change, then kept.
         var builder: PrefixTableBuilder?
         var serial: Int64
+        /// Prefixes to re-resolve when their listing expires: another layer (a scored
+        /// listing under an expiring manual one) may take over, and expiry is not in the
+        /// change log. Keyed by expiry time in Unix seconds.
+        var expiries: [Int64: [IPPrefix]] = [:]
+
+        mutating func noteExpiry(of listing: Listing) {
+            if let expires = listing.expires, !listing.excluded { expiries[expires, default: []].append(listing.prefix) }
+        }
+
+        /// Removes and returns the prefixes whose listings expired by `now`.
+        mutating func takeExpired(now: Int64) -> [IPPrefix] {
+            let due = expiries.keys.filter { $0 <= now }
+            return due.flatMap { expiries.removeValue(forKey: $0) ?? [] }
+        }
     }
 
     init(store: Store, zones: [String], logger: Logger, clock: @escaping @Sendable () -> Int64) {
@@ -40,7 +54,9 @@ final class Publisher {
             let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
             if let cached = try store.snapshotCache(zone: name), cached.serial == serial,
                let restored = SnapshotCache.decode(cached.bytes, settings: settings) {
-                zones[name] = ZoneState(factory: restored.factory, table: restored.table, serial: serial)
+                var state = ZoneState(factory: restored.factory, table: restored.table, serial: serial)
+                state.expiries = Self.expiries(in: restored.table)
+                zones[name] = state
                 snapshots.append(try restored.factory.snapshot(table: restored.table, serial: serial))
                 logger.info("zone loaded from snapshot cache", metadata: ["zone": "\(name)", "serial": "\(serial)"])
                 continue
@@ -57,47 +73,78 @@ final class Publisher {
         return ServedZones(snapshots)
     }
 
+    /// The expiring entries of a table loaded from the snapshot cache.
+    private static func expiries(in table: PrefixTable) -> [Int64: [IPPrefix]] {
+        var expiries: [Int64: [IPPrefix]] = [:]
+        table.forEachEntry { entry in
+            guard entry.value.expires != 0, entry.value.listing != 0 else { return }
+            let prefix: IPPrefix?
+            switch entry.address {
+            case .v4(let address): prefix = IPPrefix(family: .v4, address: UInt128(address), length: entry.prefixLength)
+            case .v6(let address): prefix = IPPrefix(family: .v6, address: address, length: entry.prefixLength)
+            }
+            if let prefix { expiries[Int64(entry.value.expires), default: []].append(prefix) }
+        }
+        return expiries
+    }
+
     /// A zone built from scratch from the store's resolved listings.
     private func build(zone name: String, settings: ZoneSettings) throws -> ZoneState {
         let active = try store.activeSnapshot(zone: name, now: clock())
         var factory = SnapshotFactory(settings: active.settings)
         var builder = PrefixTableBuilder()
-        for listing in active.listings { try factory.insert(listing, into: &builder) }
+        var expiries: [Int64: [IPPrefix]] = [:]
+        for listing in active.listings {
+            try factory.insert(listing, into: &builder)
+            if let expires = listing.expires, !listing.excluded { expiries[expires, default: []].append(listing.prefix) }
+        }
         let table = builder.freeze()
         logger.info("zone built from store", metadata: [
             "zone": "\(name)", "serial": "\(active.serial)", "entries": "\(active.listings.count)"])
-        return ZoneState(factory: factory, table: table, builder: builder, serial: active.serial)
+        return ZoneState(factory: factory, table: table, builder: builder, serial: active.serial, expiries: expiries)
     }
 
-    /// Applies what changed since the last look; returns the zones to publish, if any.
+    /// Applies what changed since the last look, and re-resolves listings whose time ran
+    /// out; returns the zones to publish, if any.
     func update() throws -> [ZoneSnapshot] {
         let serial = try store.changeSerial()
-        guard serial != seenSerial else { return [] }
+        let now = clock()
         var published: [ZoneSnapshot] = []
         for name in zoneNames {
             guard var state = zones[name] else { continue }
-            let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
-            if settings != state.factory.settings {
-                state = try build(zone: name, settings: settings)  // apex or template changed
-            } else if let batch = try store.changes(zone: name, after: state.serial, limit: 100_000) {
-                guard batch.serial != state.serial else { continue }
+            var prefixes = state.takeExpired(now: now)
+            if serial != seenSerial {
+                let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
+                if settings != state.factory.settings {
+                    state = try build(zone: name, settings: settings)  // apex or template changed
+                    prefixes = []
+                } else if let batch = try store.changes(zone: name, after: state.serial, limit: 100_000) {
+                    prefixes += batch.changes.map(\.prefix)
+                    state.serial = batch.serial
+                } else {
+                    state = try build(zone: name, settings: settings)  // the log no longer reaches back
+                    prefixes = []
+                }
+            }
+            if !prefixes.isEmpty {
                 var builder = state.builder ?? state.table.builder()
-                let now = clock()
-                for change in batch.changes {
-                    if let listing = try store.listing(for: change.prefix, zone: name, now: now) {
+                let resolved = try store.listings(for: prefixes, zone: name, now: now)
+                for (prefix, listing) in zip(prefixes, resolved) {
+                    if let listing {
                         try state.factory.insert(listing, into: &builder)
+                        state.noteExpiry(of: listing)
                     } else {
-                        SnapshotFactory.remove(change.prefix, from: &builder)
+                        SnapshotFactory.remove(prefix, from: &builder)
                     }
                 }
                 state.table = builder.freeze()
                 state.builder = builder
-                state.serial = batch.serial
-            } else {
-                state = try build(zone: name, settings: settings)  // the log no longer reaches back
             }
+            let tableChanged = state.table !== zones[name]?.table
             zones[name] = state
-            published.append(try state.factory.snapshot(table: state.table, serial: state.serial))
+            if tableChanged {
+                published.append(try state.factory.snapshot(table: state.table, serial: state.serial))
+            }
         }
         seenSerial = serial
         return published
