@@ -201,6 +201,15 @@ public final class Store {
         zoneIDs.removeAll()
     }
 
+    /// Drops the memory map and the page cache down to a few pages, for a long-lived reader
+    /// that only polls (`rbld serve` after its initial load): the pages of a large snapshot
+    /// blob would otherwise stay resident for the life of the process.
+    public func shrinkMemory() throws(StoreError) {
+        try db.execute("PRAGMA mmap_size = 0")
+        try db.execute("PRAGMA cache_size = -512")
+        sqlite3_db_release_memory(db.handle)
+    }
+
     /// The zone's served settings, or nil when the store has no such zone.
     public func zoneSettings(_ zone: String) throws(StoreError) -> ZoneSettings? {
         reloadZones()

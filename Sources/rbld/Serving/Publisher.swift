@@ -70,6 +70,7 @@ final class Publisher {
             }
         }
         seenSerial = serial
+        try? store.shrinkMemory()  // polling from here on needs few pages
         return ServedZones(snapshots)
     }
 
