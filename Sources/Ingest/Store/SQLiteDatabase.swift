@@ -100,24 +100,17 @@ final class SQLiteDatabase {
     /// up front and the busy timeout applies); rolls back on any error. Nested calls join
     /// the outer transaction.
     func writeTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        if inTransaction { return try body() }
-        try execute("BEGIN IMMEDIATE")
-        inTransaction = true
-        defer { inTransaction = false }
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        try transaction("BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` in one read transaction, so all its reads see one snapshot (WAL).
     func readTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try transaction("BEGIN DEFERRED", body)
+    }
+
+    private func transaction<T>(_ begin: StaticString, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         if inTransaction { return try body() }
-        try execute("BEGIN DEFERRED")
+        try execute(begin)
         inTransaction = true
         defer { inTransaction = false }
         do {

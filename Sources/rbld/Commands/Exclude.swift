@@ -25,9 +25,8 @@ struct Exclude: ParsableCommand {
 
     func run() throws {
         let target = try parsePrefixArgument(prefix)
-        let db = try store.openStore(readOnly: false)
-        let zone = try store.zoneName(in: db)
-        let result = try storeCall { () throws(StoreError) in try db.exclude(target, zone: zone, actor: auditActor, reason: reason) }
-        if json { try printJSON(result) } else { print("rbld: \(result.message) in \(result.zone) (serial \(result.serial))") }
+        try runAdminAction(store: store, json: json) { db, zone throws(StoreError) in
+            try db.exclude(target, zone: zone, actor: auditActor, reason: reason)
+        }
     }
 }

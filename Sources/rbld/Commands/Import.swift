@@ -76,7 +76,7 @@ struct Import: ParsableCommand {
             let stored = try store.zoneSettings(zoneName)
             if stored != settings { try store.saveZoneSettings(settings) }
             let summary = try store.importEntries(
-                entries, zone: zoneName, replace: !merge, actor: Self.actor, reason: reason)
+                entries, zone: zoneName, replace: !merge, actor: auditActor, reason: reason)
 
             // Freeze the table now so that `rbld serve` starts from the cache in milliseconds.
             var logger = Logger(label: "rbld.import")
@@ -112,12 +112,6 @@ struct Import: ParsableCommand {
             bytes += chunk[0..<count]
         }
         return bytes
-    }
-
-    /// Who acted, for the audit trail: $SUDO_USER, else $USER, else the uid.
-    static var actor: String {
-        if let user = getenv("SUDO_USER") ?? getenv("USER") { return String(cString: user) }
-        return "uid:\(getuid())"
     }
 }
 

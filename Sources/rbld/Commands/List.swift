@@ -48,12 +48,9 @@ struct List: ParsableCommand {
         }
         if code != nil, !kinds.isEmpty { throw Failure(.usage, "give --kind or --code, not both") }
         let duration = try expires.map { try parseDurationArgument($0, option: "--expires") }
-        let db = try store.openStore(readOnly: false)
-        let zone = try store.zoneName(in: db)
-        let result = try storeCall { () throws(StoreError) in
+        try runAdminAction(store: store, json: json) { db, zone throws(StoreError) in
             try db.list(target, zone: zone, kinds: kinds, code: code, text: text,
                         expires: duration.map { unixNow() + $0 }, allowSpecial: force, actor: auditActor, reason: reason)
         }
-        if json { try printJSON(result) } else { print("rbld: \(result.message) in \(result.zone) (serial \(result.serial))") }
     }
 }

@@ -92,17 +92,18 @@ final class Publisher {
     /// A zone built from scratch from the store's resolved listings.
     private func build(zone name: String, settings: ZoneSettings) throws -> ZoneState {
         let active = try store.activeSnapshot(zone: name, now: clock())
-        var factory = SnapshotFactory(settings: active.settings)
+        let factory = SnapshotFactory(settings: active.settings)
         var builder = PrefixTableBuilder()
-        var expiries: [Int64: [IPPrefix]] = [:]
+        var state = ZoneState(factory: factory, table: .empty, serial: active.serial)
         for listing in active.listings {
-            try factory.insert(listing, into: &builder)
-            if let expires = listing.expires, !listing.excluded { expiries[expires, default: []].append(listing.prefix) }
+            try state.factory.insert(listing, into: &builder)
+            state.noteExpiry(of: listing)
         }
-        let table = builder.freeze()
+        state.table = builder.freeze()
+        state.builder = builder
         logger.info("zone built from store", metadata: [
             "zone": "\(name)", "serial": "\(active.serial)", "entries": "\(active.listings.count)"])
-        return ZoneState(factory: factory, table: table, builder: builder, serial: active.serial, expiries: expiries)
+        return state
     }
 
     /// Applies what changed since the last look, and re-resolves listings whose time ran

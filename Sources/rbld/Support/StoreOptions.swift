@@ -85,3 +85,14 @@ func printJSON(_ value: some Encodable) throws {
     let data = try encoder.encode(value)
     print(String(decoding: data, as: UTF8.self))
 }
+
+/// Opens the store for writing, applies one admin action (list, delist, exclude,
+/// unexclude) in the chosen zone, and prints its result as a line or as JSON.
+func runAdminAction(
+    store options: StoreOptions, json: Bool, _ action: (Store, String) throws(StoreError) -> AdminResult
+) throws {
+    let db = try options.openStore(readOnly: false)
+    let zone = try options.zoneName(in: db)
+    let result = try storeCall { () throws(StoreError) in try action(db, zone) }
+    if json { try printJSON(result) } else { print("rbld: \(result.message) in \(result.zone) (serial \(result.serial))") }
+}
