@@ -56,8 +56,10 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // What the test targets share: starting and reaping the programs they run.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
         .testTarget(name: "DNSBLTests", dependencies: ["DNSBL"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Ingest"], swiftSettings: upcoming),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Ingest", "TestSupport"], swiftSettings: upcoming),
     ]
 )

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 @testable import Ingest
 
 struct StoreExportTests {
@@ -130,15 +131,9 @@ struct StoreExportTests {
         try export(store, .rbldnsd, family: .v4).write(toFile: directory.file("v4.zone"), atomically: true, encoding: .utf8)
         try export(store, .rbldnsd, family: .v6).write(toFile: directory.file("v6.zone"), atomically: true, encoding: .utf8)
         let port = 20000 + Int(getpid() % 20000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/sbin/rbldnsd")
-        server.arguments = ["-n", "-b", "127.0.0.1/\(port)", "-w", directory.path,
-                            "\(zone):ip4set:v4.zone", "\(zone):ip6trie:v6.zone"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // SIGKILL: a child spawned from a test thread may inherit a mask that blocks SIGTERM.
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let server = try ChildProcess("/usr/sbin/rbldnsd", ["-n", "-b", "127.0.0.1/\(port)", "-w", directory.path,
+                                                           "\(zone):ip4set:v4.zone", "\(zone):ip6trie:v6.zone"])
+        defer { server.signal(SIGKILL); server.wait(seconds: 10) }
         usleep(300_000)
         for probe in Self.probes.map({ prefix($0) }) {
             let result = try run("/usr/bin/dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=2", "+time=1",
@@ -158,16 +153,9 @@ struct StoreExportTests {
     }
 
     func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let (termination, output) = try ChildProcess.run(tool, arguments)
+        guard case .exited(let status)? = termination else { return (-1, "\(tool): \(termination?.description ?? "timed out")\n" + output) }
+        return (status, output)
     }
 }
 

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 @testable import Ingest
 
 /// A fresh temporary directory, removed when the value goes away.
@@ -217,10 +218,6 @@ struct StoreTests {
 
 /// Runs the sqlite3 shell (to make foreign files as another program would).
 func sqlite3(_ path: String, _ sql: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw StoreError(.io, "sqlite3 failed") }
+    let (termination, output) = try ChildProcess.run("/usr/bin/sqlite3", [path, sql])
+    guard termination == .exited(0) else { throw StoreError(.io, "sqlite3 failed (\(termination?.description ?? "timed out")): \(output)") }
 }

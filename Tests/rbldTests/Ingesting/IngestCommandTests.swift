@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 @testable import Ingest
 
 @Suite(.serialized) struct IngestCommandTests {
@@ -10,10 +11,9 @@ import Testing
 
     /// Runs `rbld ingest` to its end (bounded); returns the exit status and output.
     static func ingest(_ arguments: [String], stdin: [UInt8]? = nil, sandbox: IngestSandbox) throws -> (Int32?, String) {
-        let process = try Subprocess(try #require(rbld), ["ingest"] + arguments, logPath: sandbox.path + "/run-\(UUID().uuidString).log",
-                                     stdin: stdin)
-        let status = process.wait(seconds: 60)
-        return (status, process.output)
+        let process = try ChildProcess(try #require(rbld), ["ingest"] + arguments, input: stdin,
+                                       logPath: sandbox.path + "/run-\(UUID().uuidString).log")
+        return (process.exitCode(within: 60), process.output)
     }
 
     // MARK: - Standard input (MTA pipe)
@@ -163,11 +163,11 @@ import Testing
         let sandbox = IngestSandbox()
         let maildir = try sandbox.maildir()
         _ = try Self.fill(maildir, count: 3000)
-        let daemon = try Subprocess(try #require(Self.rbld), ["ingest", "--watch", "--maildir", maildir.path, "--db", sandbox.dbPath,
-                                                              "--batch", "16"], logPath: sandbox.path + "/watch.log")
+        let daemon = try ChildProcess(try #require(Self.rbld), ["ingest", "--watch", "--maildir", maildir.path, "--db", sandbox.dbPath,
+                                                                 "--batch", "16"], logPath: sandbox.path + "/watch.log")
         #expect(eventually(60) { sandbox.count("trap/cur") >= 200 }, "started working: \(daemon.output)")
         daemon.signal(SIGTERM)
-        let status = daemon.wait(seconds: 30)
+        let status = daemon.exitCode(within: 30)
         #expect(status == 0, "\(daemon.output)")
         // Graceful: every committed message was moved, and every moved one was committed.
         let cur = sandbox.names("trap/cur")
@@ -185,7 +185,7 @@ import Testing
         // Kill it three times at different points of the backlog, then let it finish.
         var kills = 0
         for (round, threshold) in [300, 1200, 2400].enumerated() {
-            let daemon = try Subprocess(rbld, arguments, logPath: sandbox.path + "/kill-\(round).log")
+            let daemon = try ChildProcess(rbld, arguments, logPath: sandbox.path + "/kill-\(round).log")
             let reached = eventually(90) { sandbox.count("trap/cur") >= threshold }
             usleep(UInt32(round * 7_000 + 3_000))   // land somewhere inside a batch
             daemon.signal(SIGKILL)
@@ -200,10 +200,10 @@ import Testing
             #expect(movedWithoutHit.isEmpty, "round \(round): moved to cur/ before the commit: \(movedWithoutHit.prefix(5))")
         }
         #expect(kills == 3, "every kill landed before the end of the backlog")
-        let last = try Subprocess(rbld, arguments, logPath: sandbox.path + "/final.log")
+        let last = try ChildProcess(rbld, arguments, logPath: sandbox.path + "/final.log")
         let drained = eventually(120) { sandbox.count("trap/new") == 0 }
         last.signal(SIGTERM)
-        #expect(last.wait(seconds: 30) == 0, "\(last.output)")
+        #expect(last.exitCode(within: 30) == 0, "\(last.output)")
         #expect(drained)
         #expect(sandbox.count("trap/new") == 0)
         #expect(sandbox.count("trap/cur") == messages, "every message processed, none lost")

@@ -194,51 +194,6 @@ func rbldExecutable() -> String? {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
-/// A subprocess with stdout/stderr in a file; stopped by the test, never left running.
-final class Subprocess {
-    let process = Process()
-    let logPath: String
-
-    init(_ executable: String, _ arguments: [String], logPath: String, stdin: [UInt8]? = nil) throws {
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        if let stdin {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            try process.run()
-            pipe.fileHandleForWriting.write(Data(stdin))
-            try pipe.fileHandleForWriting.close()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
-
-    /// Waits up to `seconds` for the exit; kills it if it does not come. Returns the status.
-    @discardableResult
-    func wait(seconds: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
-    }
-
-    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-}
-
 /// Polls `condition` every 20 ms for up to `seconds`.
 func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
