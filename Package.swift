@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian (-dev packages), see scripts/bootstrap.
@@ -44,7 +48,7 @@ let package = Package(
             dependencies: ["CSQLite"],
             swiftSettings: upcoming
         ),
-        // The executable: CLI commands and the wiring of DNSBL to the store.
+        // The executable: CLI commands, configuration, the daemons and the wiring of DNSBL to the store.
         .executableTarget(
             name: "rbld",
             dependencies: [
@@ -52,7 +56,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),   // the LMTP listener (Ingesting/)
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),  // the metrics endpoint (Observability/)
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),            // the configuration file (Config/)
             ],
             swiftSettings: upcoming
         ),

@@ -12,9 +12,10 @@ struct RBLD: AsyncParsableCommand {
             auto-reply or challenge to the server that sent it, scores and ages those \
             sources in SQLite, and serves them as an authoritative DNSBL zone. \
             Exit codes follow sysexits(3): 64 usage, 65 bad data, 66 no input, \
-            69 unavailable, 74 I/O error, 75 temporary failure.
+            69 unavailable, 74 I/O error, 75 temporary failure, 78 bad configuration.
             """,
         subcommands: [
+            Run.self,
             Serve.self,
             IngestCommand.self,
             Classify.self,

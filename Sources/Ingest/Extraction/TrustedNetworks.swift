@@ -63,6 +63,14 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
                   Block(address: [UInt8](repeating: 0, count: 15) + [1], prefixLength: 128)]
     }
 
+    /// No network at all, not even loopback: for a trap MX that itself receives mail on
+    /// loopback (an end-to-end test), where `add` then names every trusted hop.
+    public static var nothing: TrustedNetworks {
+        var networks = TrustedNetworks()
+        networks.blocks = []
+        return networks
+    }
+
     /// Parses a comma- (or whitespace-) separated list of CIDRs or single addresses,
     /// e.g. `10.20.0.0/16,2001:db8:ffff::/48,192.0.2.7`.
     /// - Throws: `ParseError` naming the first malformed entry.

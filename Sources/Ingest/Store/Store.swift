@@ -218,9 +218,10 @@ public final class Store {
     }
 
     /// Saves a zone's settings (creating the zone); the DNS side rebuilds on the next poll.
-    public func saveZoneSettings(_ settings: ZoneSettings) throws(StoreError) {
+    /// A change is audited with `actor` and `reason`; saving the same settings writes nothing.
+    public func saveZoneSettings(_ settings: ZoneSettings, actor: String = "rbld", reason: String = "zone settings") throws(StoreError) {
         try db.writeTransaction { () throws(StoreError) in
-            try saveZoneSettingsInTransaction(settings, actor: "rbld", reason: "zone settings")
+            try saveZoneSettingsInTransaction(settings, actor: actor, reason: reason)
         }
     }
 

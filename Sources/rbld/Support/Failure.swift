@@ -12,6 +12,7 @@ enum Sysexit: Int32, Sendable {
     case cantCreate = 73     // EX_CANTCREAT: an output file cannot be created
     case ioError = 74        // EX_IOERR: an I/O error, e.g. the store cannot be opened
     case tempFail = 75       // EX_TEMPFAIL: try again later (an MTA retries)
+    case config = 78         // EX_CONFIG: the configuration file is invalid
 }
 
 /// A command failure: the message (naming the input) goes to standard error, the process

@@ -1,0 +1,52 @@
+// Run.swift -- `rbld run`: the default deployment, everything in one process.
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the DNSBL, ingest trap mail, expire and publish: everything in one process.",
+        discussion: """
+            Reads the configuration (--config, else zones/rbld.yaml when present, else the \
+            built-in defaults: bl.example.org on 127.0.0.1:5300 and [::1]:5300, LMTP on \
+            127.0.0.1:2424, metrics on 127.0.0.1:9153, ./rbld.sqlite). Start-up is ordered: \
+            the store, the zones, the DNS sockets, then the LMTP listener; any failure exits \
+            before serving. SIGTERM and SIGINT stop gracefully: messages in flight are \
+            finished or left unprocessed, never lost. SIGHUP re-reads the configuration: \
+            zones, their settings and policies change at once, without dropping a query. \
+            Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; \
+            66 a Maildir is missing; 69 an address cannot be bound; 74 the store cannot be \
+            opened; 78 the configuration is invalid.
+            """)
+
+    @Option(help: ArgumentHelp("Configuration file (default: zones/rbld.yaml when present).", valueName: "FILE"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("The SQLite store, instead of the configuration's db.", valueName: "PATH"))
+    var db: String?
+
+    func run() async throws {
+        var configuration = try Configuration.resolve(config)
+        if let db { configuration.db = db }
+        var logger = Logger(label: "rbld")
+        logger.logLevel = configuration.logLevel
+        let daemon = try await Daemon.start(configuration, logger: logger)
+        print("rbld: configuration \(configuration.source ?? "built-in defaults")")
+        daemon.summary.forEach { print($0) }
+        fflush(nil)
+        try await daemon.run()
+    }
+}
+
+extension Configuration {
+    /// The configuration a command runs with: `path` when given (it must exist), else
+    /// zones/rbld.yaml when present, else the built-in defaults.
+    ///
+    /// - Throws: `Failure` 78 (EX_CONFIG) naming the file, line and key.
+    static func resolve(_ path: String?) throws -> Configuration {
+        let file = path ?? (FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil)
+        guard let file else { return .defaults }
+        do { return try ConfigurationFile.load(file) } catch { throw Failure(.config, "\(error)") }
+    }
+}

@@ -1,0 +1,110 @@
+// Configuration.swift -- what rbld is told to do: zones/rbld.yaml documents every key.
+import DNSBL
+import Ingest
+import Logging
+
+/// The daemon's configuration, read from a YAML file by `ConfigurationFile` or taken
+/// whole from `defaults` when there is no file.
+///
+/// Every value is validated when the file is read, so a `Configuration` is always usable:
+/// addresses parse, zone names are valid, numbers are in range.
+struct Configuration: Sendable, Equatable {
+    /// The SQLite store.
+    var db = "rbld.sqlite"
+    var logLevel: Logger.Level = .notice
+    var dns = DNS()
+    var ingest = IngestSettings()
+    /// Where Prometheus scrapes `/metrics`; nil: no listener.
+    var metrics: ListenAddress? = try? ListenAddress(parsing: "127.0.0.1:9153")
+    /// The zones served; never empty. Ingest records hits in the first.
+    var zones: [Zone] = [Zone(name: "bl.example.org")]
+    /// The file this came from (nil: the built-in defaults).
+    var source: String?
+
+    struct DNS: Sendable, Equatable {
+        var listen: [ListenAddress] = ["127.0.0.1:5300", "[::1]:5300"].compactMap { try? ListenAddress(parsing: $0) }
+        /// UDP sockets per address; nil: one per core.
+        var udpThreads: Int?
+        var tcpIdleTimeout: Duration = .seconds(10)
+        var tcpMaxConnections = 256
+        var pollInterval: Duration = .milliseconds(200)
+    }
+
+    struct IngestSettings: Sendable, Equatable {
+        var maildirs: [String] = []
+        var quarantine: String?
+        var lmtp: ListenAddress? = try? ListenAddress(parsing: "127.0.0.1:2424")
+        var lmtpIdleTimeout: Duration = .seconds(300)
+        var lmtpMaxConnections = 64
+        var maxMessageSize = MessageLimits.maxMessageByteCount
+        var trustedNetworks: [IPPrefix] = []
+        /// Whether loopback hops are always trusted (off only for a trap MX on loopback).
+        var trustLoopback = true
+        var batch = 256
+    }
+
+    struct Zone: Sendable, Equatable {
+        var settings: ZoneSettings
+        var policy: ListingPolicy
+
+        init(name: String) {
+            settings = .defaults(zone: name)
+            policy = .defaults
+        }
+    }
+
+    /// Served when no file is given and zones/rbld.yaml is absent: bl.example.org on
+    /// loopback port 5300, LMTP on 127.0.0.1:2424, metrics on 127.0.0.1:9153.
+    static let defaults = Configuration()
+
+    /// The file used when `--config` is not given, if it exists.
+    static let defaultPath = "zones/rbld.yaml"
+
+    var zoneNames: [String] { zones.map(\.settings.name) }
+}
+
+extension ListingPolicy {
+    /// The never-list after taking `listable` out of it, for a configuration that lists
+    /// test or lab networks. The RFC 5782 test points 127.0.0.1 and 127.0.0.2 stay: the
+    /// DNS side answers them the same whatever the store holds, and `show` should agree.
+    static func neverList(_ ranges: [IPPrefix], lifting listable: [IPPrefix]) -> [IPPrefix] {
+        var remaining = ranges
+        for lifted in listable {
+            remaining = remaining.flatMap { $0.subtracting(lifted) }
+        }
+        let testPoints = ["127.0.0.1", "127.0.0.2"].compactMap(IPPrefix.init)
+        return remaining + testPoints.filter { point in !remaining.contains { $0.contains(point) } }
+    }
+}
+
+extension IPPrefix {
+    /// This prefix without `other`: itself when they do not overlap, nothing when `other`
+    /// covers it, else the fewest prefixes that cover the rest (one per bit of the gap).
+    func subtracting(_ other: IPPrefix) -> [IPPrefix] {
+        if other.contains(self) { return [] }
+        guard contains(other) else { return [self] }
+        var rest: [IPPrefix] = []
+        var current = self
+        while current.length < other.length {
+            let lower = current.halves.lower
+            let upper = current.halves.upper
+            if lower.contains(other) {
+                rest.append(upper)
+                current = lower
+            } else {
+                rest.append(lower)
+                current = upper
+            }
+        }
+        return rest
+    }
+
+    /// The two prefixes one bit longer that make up this one.
+    private var halves: (lower: IPPrefix, upper: IPPrefix) {
+        let length = length + 1
+        let bit = UInt128(1) << UInt128(family.bitCount - length)
+        // Both exist: `length` is at most the family's bit count and the host bits are clear.
+        return (IPPrefix(family: family, address: address, length: length)!,
+                IPPrefix(family: family, address: address | bit, length: length)!)
+    }
+}

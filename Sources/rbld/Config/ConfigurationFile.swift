@@ -1,0 +1,309 @@
+// ConfigurationFile.swift -- reads and checks the YAML configuration; errors name file, line and key.
+import DNSBL
+import Foundation
+import Ingest
+import Logging
+import Yams
+
+/// A configuration file that cannot be used: where, which key, and what is wrong.
+struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    let file: String
+    let line: Int?
+    /// The key path, as `zones[0].soa.ttl` (empty for the document itself).
+    let key: String
+    let problem: String
+
+    var description: String {
+        let place = line.map { "\(file):\($0)" } ?? file
+        return key.isEmpty ? "\(place): \(problem)" : "\(place): \(key): \(problem)"
+    }
+}
+
+/// Reads a configuration file in the format zones/rbld.yaml documents.
+///
+/// Keys may be left out (their defaults apply); unknown keys are errors, so that a typo
+/// never silently falls back to a default.
+///
+/// ```swift
+/// let configuration = try ConfigurationFile.load("zones/rbld.yaml")
+/// ```
+enum ConfigurationFile {
+    static func load(_ path: String) throws(ConfigurationError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: path, line: nil, key: "", problem: "cannot read: \((error as NSError).localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    static func parse(_ text: String, file: String) throws(ConfigurationError) -> Configuration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError(file: file, line: Self.line(of: error), key: "", problem: "not valid YAML: \(Self.problem(of: error))")
+        } catch {
+            throw ConfigurationError(file: file, line: nil, key: "", problem: "not valid YAML: \(error)")
+        }
+        var configuration = Configuration()
+        configuration.source = file
+        guard let root else { return configuration }  // an empty file: every default
+        try Value(node: root, key: "", file: file).read(into: &configuration)
+        return configuration
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        default: nil
+        }
+    }
+
+    private static func problem(of error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
+            (context.map { "\($0.text) " } ?? "") + problem
+        default: "\(error)"
+        }
+    }
+}
+
+/// One node of the document with the key path that leads to it, for errors.
+private struct Value {
+    let node: Node
+    let key: String
+    let file: String
+
+    func error(_ problem: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.mark?.line, key: key, problem: problem)
+    }
+
+    var isNull: Bool { node.null != nil }
+
+    /// The entries of a mapping, checked against the keys it may have.
+    func mapping(_ allowed: Set<String>) throws(ConfigurationError) -> [String: Value] {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping of keys to values") }
+        var entries: [String: Value] = [:]
+        for (keyNode, valueNode) in mapping {
+            let name = keyNode.string ?? ""
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                let known = allowed.sorted().joined(separator: ", ")
+                throw ConfigurationError(file: file, line: keyNode.mark?.line, key: path, problem: "unknown key (known here: \(known))")
+            }
+            entries[name] = Value(node: valueNode, key: path, file: file)
+        }
+        return entries
+    }
+
+    func list() throws(ConfigurationError) -> [Value] {
+        if isNull { return [] }
+        guard case .sequence(let sequence) = node else { throw error("expected a list") }
+        return sequence.enumerated().map { Value(node: $1, key: "\(key)[\($0)]", file: file) }
+    }
+
+    func string() throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node, !isNull else { throw error("expected a value") }
+        return scalar.string
+    }
+
+    func optionalString() throws(ConfigurationError) -> String? {
+        isNull ? nil : try string()
+    }
+
+    func int(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = Int(try string().replacingOccurrences(of: "_", with: "")), range.contains(value) else {
+            throw error("expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func double(in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let value = Double(try string()), range.contains(value) else {
+            throw error("expected a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A duration: seconds, or a number with ms, s, m, h, d or w.
+    func duration(in range: ClosedRange<Duration>) throws(ConfigurationError) -> Duration {
+        let text = try string().trimmingCharacters(in: .whitespaces)
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800)]
+        let unit = units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
+        let number = Double(unit.map { String(text.dropLast($0.suffix.count)) } ?? text)
+        guard let number, number.isFinite, number >= 0 else {
+            throw error("expected a duration such as 30s, 15m, 7d or a number of seconds, not '\(text)'")
+        }
+        let duration = Duration.milliseconds(Int64((number * (unit?.seconds ?? 1) * 1000).rounded()))
+        guard range.contains(duration) else { throw error("\(text) is out of range (\(range.lowerBound) to \(range.upperBound))") }
+        return duration
+    }
+
+    /// A duration in whole seconds, as DNS TTLs and SOA timers are.
+    func seconds(max: Int64 = Int64(Int32.max)) throws(ConfigurationError) -> Int64 {
+        try duration(in: .zero ... .seconds(max)).components.seconds
+    }
+
+    func address() throws(ConfigurationError) -> ListenAddress {
+        let text = try string()
+        do { return try ListenAddress(parsing: text) } catch { throw self.error("\(error.reason)") }
+    }
+
+    func optionalAddress() throws(ConfigurationError) -> ListenAddress? {
+        isNull ? nil : try address()
+    }
+
+    func prefix() throws(ConfigurationError) -> IPPrefix {
+        let text = try string()
+        switch IPPrefix.parse(text) {
+        case .success(let prefix): return prefix
+        case .failure(let problem): throw error("'\(text)': \(problem)")
+        }
+    }
+
+    func domainName() throws(ConfigurationError) -> String {
+        let name = ZoneSettings.normalizedName(try string())
+        guard Store.isValidZoneName(name) else { throw error("'\(name)' is not a valid domain name") }
+        return name
+    }
+
+    // MARK: - The document
+
+    func read(into configuration: inout Configuration) throws(ConfigurationError) {
+        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "zones"])
+        if let db = keys["db"] { configuration.db = try db.string() }
+        if let level = keys["log-level"] {
+            guard let parsed = Logger.Level(rawValue: try level.string()) else {
+                throw level.error("expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            configuration.logLevel = parsed
+        }
+        if let dns = keys["dns"], !dns.isNull { try dns.readDNS(into: &configuration.dns) }
+        if let ingest = keys["ingest"], !ingest.isNull { try ingest.readIngest(into: &configuration.ingest) }
+        if let metrics = keys["metrics"] {
+            configuration.metrics = metrics.isNull ? nil : try metrics.mapping(["listen"])["listen"]?.optionalAddress()
+        }
+        if let zones = keys["zones"] {
+            let list = try zones.list()
+            guard !list.isEmpty else { throw zones.error("at least one zone is needed") }
+            configuration.zones = try list.map { value throws(ConfigurationError) in try value.zone() }
+            var seen = Set<String>()
+            for (value, zone) in zip(list, configuration.zones) where !seen.insert(zone.settings.name).inserted {
+                throw value.error("zone \(zone.settings.name) is configured twice")
+            }
+        }
+    }
+
+    func readDNS(into dns: inout Configuration.DNS) throws(ConfigurationError) {
+        let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections", "poll-interval"])
+        if let listen = keys["listen"] {
+            let values = try listen.list()
+            guard !values.isEmpty else { throw listen.error("at least one address is needed") }
+            dns.listen = try values.map { value throws(ConfigurationError) in try value.address() }
+        }
+        if let threads = keys["udp-threads"] {
+            let count = try threads.int(in: 0...256)
+            dns.udpThreads = count == 0 ? nil : count
+        }
+        if let timeout = keys["tcp-idle-timeout"] { dns.tcpIdleTimeout = try timeout.duration(in: .milliseconds(100) ... .seconds(3600)) }
+        if let cap = keys["tcp-max-connections"] { dns.tcpMaxConnections = try cap.int(in: 1...100_000) }
+        if let poll = keys["poll-interval"] { dns.pollInterval = try poll.duration(in: .milliseconds(10) ... .seconds(60)) }
+    }
+
+    func readIngest(into ingest: inout Configuration.IngestSettings) throws(ConfigurationError) {
+        let keys = try mapping(["maildirs", "quarantine", "lmtp", "lmtp-idle-timeout", "lmtp-max-connections",
+                                "max-message-size", "trusted-networks", "trust-loopback", "batch"])
+        if let maildirs = keys["maildirs"] { ingest.maildirs = try maildirs.list().map { value throws(ConfigurationError) in try value.string() } }
+        if let quarantine = keys["quarantine"] { ingest.quarantine = try quarantine.optionalString() }
+        if let lmtp = keys["lmtp"] { ingest.lmtp = try lmtp.optionalAddress() }
+        if let timeout = keys["lmtp-idle-timeout"] { ingest.lmtpIdleTimeout = try timeout.duration(in: .seconds(1) ... .seconds(86400)) }
+        if let cap = keys["lmtp-max-connections"] { ingest.lmtpMaxConnections = try cap.int(in: 1...10_000) }
+        if let size = keys["max-message-size"] { ingest.maxMessageSize = try size.int(in: 1024...(1 << 30)) }
+        if let trusted = keys["trusted-networks"] {
+            ingest.trustedNetworks = try trusted.list().map { value throws(ConfigurationError) in try value.prefix() }
+        }
+        if let trust = keys["trust-loopback"] {
+            switch try trust.string() {
+            case "true", "yes", "on": ingest.trustLoopback = true
+            case "false", "no", "off": ingest.trustLoopback = false
+            default: throw trust.error("expected true or false")
+            }
+        }
+        if let batch = keys["batch"] { ingest.batch = try batch.int(in: 1...100_000) }
+    }
+
+    func zone() throws(ConfigurationError) -> Configuration.Zone {
+        let keys = try mapping(["name", "ttl", "txt", "default-code", "soa", "ns", "ns-ttl", "policy"])
+        guard let nameValue = keys["name"] else { throw error("a zone needs a name") }
+        var zone = Configuration.Zone(name: try nameValue.domainName())
+        let settings = zone.settings
+        var fields = (ttl: Int64(settings.ttl), txt: settings.txtTemplate, code: Int(settings.defaultCode))
+        if let ttl = keys["ttl"] { fields.ttl = try ttl.seconds() }
+        if let txt = keys["txt"] {
+            fields.txt = try txt.string()
+            // The longest address text (an IPv6 address, 39 bytes) must fit one TXT string.
+            let worst = fields.txt.utf8.count + fields.txt.filter { $0 == "$" }.count * 38
+            guard worst <= 255 else { throw txt.error("longer than 255 bytes once an IPv6 address replaces $ (\(worst) bytes)") }
+        }
+        if let code = keys["default-code"] { fields.code = try code.int(in: 2...255) }
+        var soa = (mname: settings.mname, rname: settings.rname, serial: settings.serial, ttl: Int64(settings.soaTTL),
+                   refresh: Int64(settings.refresh), retry: Int64(settings.retry), expire: Int64(settings.expire),
+                   minimum: Int64(settings.minimum))
+        if let soaValue = keys["soa"], !soaValue.isNull {
+            let soaKeys = try soaValue.mapping(["mname", "rname", "serial", "ttl", "refresh", "retry", "expire", "minimum"])
+            if let value = soaKeys["mname"] { soa.mname = try value.domainName() }
+            if let value = soaKeys["rname"] { soa.rname = try value.domainName() }
+            if let value = soaKeys["serial"] { soa.serial = value.isNull ? nil : UInt32(try value.int(in: 0...Int(UInt32.max))) }
+            if let value = soaKeys["ttl"] { soa.ttl = try value.seconds() }
+            if let value = soaKeys["refresh"] { soa.refresh = try value.seconds() }
+            if let value = soaKeys["retry"] { soa.retry = try value.seconds() }
+            if let value = soaKeys["expire"] { soa.expire = try value.seconds() }
+            if let value = soaKeys["minimum"] { soa.minimum = try value.seconds() }
+        }
+        var nameservers = settings.nameservers
+        if let ns = keys["ns"] {
+            nameservers = try ns.list().map { value throws(ConfigurationError) in try value.domainName() }
+            guard !nameservers.isEmpty else { throw ns.error("at least one name server is needed") }
+        }
+        let nsTTL = try keys["ns-ttl"]?.seconds() ?? Int64(settings.nsTTL)
+        zone.settings = ZoneSettings(
+            name: settings.name, soaTTL: UInt32(soa.ttl), mname: soa.mname, rname: soa.rname, serial: soa.serial,
+            refresh: UInt32(soa.refresh), retry: UInt32(soa.retry), expire: UInt32(soa.expire), minimum: UInt32(soa.minimum),
+            nsTTL: UInt32(nsTTL), nameservers: nameservers, ttl: UInt32(fields.ttl), txtTemplate: fields.txt,
+            defaultCode: UInt8(fields.code))
+        if let policy = keys["policy"], !policy.isNull { zone.policy = try policy.policy() }
+        return zone
+    }
+
+    func policy() throws(ConfigurationError) -> ListingPolicy {
+        let keys = try mapping(["half-life", "threshold", "expiry", "weights", "never-list", "listable"])
+        var policy = ListingPolicy.defaults
+        if let value = keys["half-life"] { policy.halfLife = try value.seconds(max: 10 * 365 * 86400) }
+        if let value = keys["threshold"] { policy.threshold = try value.double(in: 0.001...1_000_000) }
+        if let value = keys["expiry"] { policy.expiry = try value.seconds(max: 10 * 365 * 86400) }
+        if let value = keys["weights"], !value.isNull {
+            let kinds = Dictionary(uniqueKeysWithValues: HitKind.allCases.map { ($0.rawValue, $0) })
+            for (name, weight) in try value.mapping(Set(kinds.keys)) {
+                // 1 is what a kind without a weight gets: kept out, so equal policies compare equal.
+                let value = try weight.double(in: 0...1_000_000)
+                policy.weights[kinds[name]!] = value == 1 ? nil : value
+            }
+        }
+        var neverList = ListingPolicy.specialPurposeRanges
+        if let value = keys["never-list"] {
+            neverList = []
+            for item in try value.list() {
+                if try item.string() == "special-purpose" {
+                    neverList += ListingPolicy.specialPurposeRanges
+                } else {
+                    neverList.append(try item.prefix())
+                }
+            }
+        }
+        let listable = try keys["listable"]?.list().map { value throws(ConfigurationError) in try value.prefix() } ?? []
+        policy.neverList = ListingPolicy.neverList(neverList, lifting: listable)
+        return policy
+    }
+}

@@ -1,0 +1,147 @@
+// ConfigurationTests.swift -- the YAML configuration: the shipped file, defaults, and errors that name file, line and key.
+
+import DNSBL
+import Foundation
+import Logging
+import Testing
+@testable import Ingest
+@testable import rbld
+
+struct ConfigurationTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The shipped file documents the defaults: reading it gives exactly the built-in ones.
+    @Test func shippedFileIsTheDefaults() throws {
+        let path = Self.repository.appendingPathComponent("zones/rbld.yaml").path
+        var configuration = try ConfigurationFile.load(path)
+        #expect(configuration.source == path)
+        configuration.source = nil
+        #expect(configuration == Configuration.defaults)
+    }
+
+    @Test func emptyFileMeansDefaults() throws {
+        var configuration = try ConfigurationFile.parse("", file: "empty.yaml")
+        configuration.source = nil
+        #expect(configuration == .defaults)
+    }
+
+    @Test func everySectionIsRead() throws {
+        let configuration = try ConfigurationFile.parse("""
+            db: /var/lib/rbld/rbld.sqlite
+            log-level: info
+            dns:
+              listen: [192.0.2.1:53, "[2001:db8::1]:53"]
+              udp-threads: 4
+              tcp-idle-timeout: 30s
+              tcp-max-connections: 1000
+              poll-interval: 100ms
+            ingest:
+              maildirs: [/srv/traps/a, /srv/traps/b]
+              quarantine: /srv/traps/held
+              lmtp: null
+              lmtp-idle-timeout: 1m
+              trusted-networks: [10.0.0.0/8, "2001:db8::/32"]
+              trust-loopback: false
+              batch: 64
+            metrics: null
+            zones:
+              - name: BL.Example.NET.
+                ttl: 15m
+                txt: "see https://bl.example.net/?ip=$"
+                default-code: 4
+                soa: {mname: ns1.example.net, rname: dnsbl.example.net, serial: 2026112901, minimum: 30s}
+                ns: [ns1.example.net, ns2.example.net]
+                policy:
+                  half-life: 2d
+                  threshold: 2.5
+                  expiry: 1w
+                  weights: {autoreply: 0.5}
+                  never-list: [special-purpose, 100.0.0.0/8]
+                  listable: [127.0.0.0/8]
+              - name: other.example.net
+            """, file: "full.yaml")
+        #expect(configuration.db == "/var/lib/rbld/rbld.sqlite")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.dns.listen.map(\.description) == ["192.0.2.1:53", "[2001:db8::1]:53"])
+        #expect(configuration.dns.udpThreads == 4 && configuration.dns.tcpMaxConnections == 1000)
+        #expect(configuration.dns.tcpIdleTimeout == .seconds(30) && configuration.dns.pollInterval == .milliseconds(100))
+        #expect(configuration.ingest.maildirs == ["/srv/traps/a", "/srv/traps/b"])
+        #expect(configuration.ingest.quarantine == "/srv/traps/held" && configuration.ingest.lmtp == nil)
+        #expect(configuration.ingest.lmtpIdleTimeout == .seconds(60) && configuration.ingest.batch == 64)
+        #expect(configuration.ingest.trustedNetworks == [IPPrefix("10.0.0.0/8")!, IPPrefix("2001:db8::/32")!])
+        #expect(!configuration.ingest.trustLoopback)
+        #expect(configuration.metrics == nil)
+        #expect(configuration.zoneNames == ["bl.example.net", "other.example.net"])
+        let zone = configuration.zones[0]
+        #expect(zone.settings.ttl == 900 && zone.settings.txtTemplate == "see https://bl.example.net/?ip=$")
+        #expect(zone.settings.defaultCode == 4 && zone.settings.serial == 2026112901 && zone.settings.minimum == 30)
+        #expect(zone.settings.mname == "ns1.example.net" && zone.settings.nameservers == ["ns1.example.net", "ns2.example.net"])
+        #expect(zone.settings.refresh == ZoneSettings.defaults(zone: "x").refresh, "keys left out keep their defaults")
+        #expect(zone.policy.halfLife == 2 * 86400 && zone.policy.threshold == 2.5 && zone.policy.expiry == 7 * 86400)
+        #expect(zone.policy.weight(.autoreply) == 0.5 && zone.policy.weight(.dsn) == 1)
+        #expect(zone.policy.isNeverListed(IPPrefix("100.1.2.3")!) && zone.policy.isNeverListed(IPPrefix("10.1.2.3")!))
+        #expect(!zone.policy.isNeverListed(IPPrefix("127.0.0.5")!), "listable lifts loopback")
+        #expect(zone.policy.isNeverListed(IPPrefix("127.0.0.1")!) && zone.policy.isNeverListed(IPPrefix("127.0.0.2")!),
+                "the RFC 5782 test points stay")
+        #expect(configuration.zones[1].settings == ZoneSettings.defaults(zone: "other.example.net"))
+    }
+
+    /// Each bad file: the error names the line and the key, and says what is wrong.
+    @Test(arguments: [
+        ("dns:\n  listn: [127.0.0.1:53]\n", 2, "dns.listn", "unknown key"),
+        ("dns:\n  listen: [127.0.0.1]\n", 2, "dns.listen[0]", "HOST:PORT"),
+        ("dns:\n  listen: []\n", 2, "dns.listen", "at least one address"),
+        ("dns:\n  tcp-idle-timeout: soon\n", 2, "dns.tcp-idle-timeout", "expected a duration"),
+        ("dns:\n  udp-threads: -1\n", 2, "dns.udp-threads", "whole number"),
+        ("ingest:\n  trusted-networks: [10.0.0.1/8]\n", 2, "ingest.trusted-networks[0]", "host bits"),
+        ("ingest:\n  trust-loopback: maybe\n", 2, "ingest.trust-loopback", "true or false"),
+        ("log-level: loud\n", 1, "log-level", "expected one of"),
+        ("zones: []\n", 1, "zones", "at least one zone"),
+        ("zones:\n  - ttl: 1m\n", 2, "zones[0]", "needs a name"),
+        ("zones:\n  - name: a.example\n  - name: A.example.\n", 3, "zones[1]", "configured twice"),
+        ("zones:\n  - name: a.example\n    default-code: 1\n", 3, "zones[0].default-code", "from 2 to 255"),
+        ("zones:\n  - name: a.example\n    txt: \"\(String(repeating: "x", count: 230))$\"\n", 3, "zones[0].txt", "255 bytes"),
+        ("zones:\n  - name: a.example\n    policy:\n      weights: {bounce: 1}\n", 4, "zones[0].policy.weights.bounce", "unknown key"),
+        ("zones:\n  - name: a.example\n    policy:\n      never-list: [special]\n", 4, "zones[0].policy.never-list[0]", "special"),
+        ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
+        ("dns: [1, 2\n", 2, "", "not valid YAML"),
+    ])
+    func errorsNameLineAndKey(text: String, line: Int, key: String, problem: String) {
+        #expect {
+            _ = try ConfigurationFile.parse(text, file: "bad.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.file == "bad.yaml" && error.line == line && error.key == key && error.description.contains(problem)
+                && error.description.hasPrefix("bad.yaml:\(line): ")
+        }
+    }
+
+    @Test func missingFileIsNamed() {
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.load("/nonexistent/rbld.yaml") }
+        do { _ = try ConfigurationFile.load("/nonexistent/rbld.yaml") } catch { #expect(error.description.hasPrefix("/nonexistent/rbld.yaml: cannot read")) }
+    }
+
+    /// `subtracting` against a naive oracle: every address of a small universe is in the
+    /// result exactly when it is in `self` and not in `other`, and the pieces are disjoint.
+    @Test func subtractingMatchesTheOracle() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let base = UInt32(0x0A00_0000) | (UInt32.random(in: 0...0xFF, using: &generator) << 8)
+            func randomPrefix() -> IPPrefix {
+                let length = Int.random(in: 22...32, using: &generator)
+                let address = base | UInt32.random(in: 0...0x3FF, using: &generator)
+                return IPPrefix.host(v4: address).truncated(to: length)
+            }
+            let whole = randomPrefix().truncated(to: 22)
+            let hole = randomPrefix()
+            let pieces = whole.subtracting(hole)
+            for offset in UInt32(0)..<1024 {
+                let address = IPPrefix.host(v4: (base & 0xFFFF_FC00) + offset)
+                let expected = whole.contains(address) && !hole.contains(address)
+                let covering = pieces.filter { $0.contains(address) }.count
+                #expect(covering == (expected ? 1 : 0), "\(whole) − \(hole) at \(address)")
+            }
+        }
+    }
+}

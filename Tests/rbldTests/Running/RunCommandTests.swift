@@ -1,0 +1,105 @@
+// RunCommandTests.swift -- `rbld run` as a process: start-up, SIGHUP reload, bad configurations, SIGTERM.
+
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+@testable import Ingest
+
+@Suite(.serialized) struct RunCommandTests {
+    static let rbld = rbldExecutable()
+
+    /// A configuration on loopback with kernel-chosen ports.
+    static func configuration(db: String, txt: String, extra: String = "") -> String {
+        """
+        db: \(db)
+        dns:
+          listen: [127.0.0.1:0]
+          udp-threads: 1
+          poll-interval: 50ms
+        ingest:
+          lmtp: 127.0.0.1:0
+        metrics: null
+        zones:
+          - name: bl.example.org
+            txt: "\(txt)"
+        \(extra)
+        """
+    }
+
+    /// The port after `prefix` in the daemon's start-up lines, once they are out.
+    static func port(after prefix: String, in daemon: ChildProcess) -> Int? {
+        var found: Int?
+        _ = eventually(30) {
+            guard let line = daemon.output.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return !daemon.isRunning }
+            let digits = line.dropFirst(prefix.count).prefix { $0.isNumber }
+            found = Int(digits)
+            return true
+        }
+        return found
+    }
+
+    static func dig(_ port: Int, _ name: String, _ type: String) throws -> String {
+        let result = try ChildProcess.run("/usr/bin/dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=1", "+time=2", name, type], seconds: 10)
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
+    func startsReloadsOnSIGHUPAndStopsOnSIGTERM() throws {
+        let sandbox = IngestSandbox()
+        let config = sandbox.path + "/rbld.yaml"
+        try Self.configuration(db: sandbox.dbPath, txt: "first $").write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try ChildProcess(try #require(Self.rbld), ["run", "--config", config], logPath: sandbox.path + "/run.log")
+        defer { daemon.signal(SIGKILL) }
+        let port = try #require(Self.port(after: "rbld: DNS on 127.0.0.1:", in: daemon), "\(daemon.output)")
+        #expect(Self.port(after: "rbld: LMTP on 127.0.0.1:", in: daemon) != nil, "\(daemon.output)")
+        #expect(try Self.dig(port, "2.0.0.127.bl.example.org", "TXT") == "\"first 127.0.0.2\"")
+
+        // A new template: served after SIGHUP, without a restart.
+        try Self.configuration(db: sandbox.dbPath, txt: "second $").write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(eventually(10) { (try? Self.dig(port, "2.0.0.127.bl.example.org", "TXT")) == "\"second 127.0.0.2\"" }, "\(daemon.output)")
+
+        // A broken file on SIGHUP: logged with file, line and key; the running one is kept.
+        try "zones:\n  - name: bl.example.org\n    ttl: later\n".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(eventually(10) { daemon.output.contains("\(config):3: zones[0].ttl: expected a duration") }, "\(daemon.output)")
+        #expect(try Self.dig(port, "2.0.0.127.bl.example.org", "TXT") == "\"second 127.0.0.2\"")
+        #expect(daemon.isRunning)
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(seconds: 30) == .exited(0), "\(daemon.output)")
+        // The configuration change is in the audit trail, by the actor `config`.
+        #expect(try storeValue(sandbox.dbPath, "SELECT count(*) FROM audit WHERE actor = 'config' AND action = 'settings'") == 2)
+    }
+
+    @Test func anInvalidConfigurationExits78NamingFileLineAndKey() throws {
+        let sandbox = IngestSandbox()
+        let config = sandbox.path + "/rbld.yaml"
+        try "dns:\n  listen:\n    - 127.0.0.1:5300\n    - nowhere\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try ChildProcess.run(try #require(Self.rbld), ["run", "--config", config, "--db", sandbox.dbPath], seconds: 30)
+        #expect(result.termination == .exited(78), "\(result.output)")
+        #expect(result.output.contains("\(config):4: dns.listen[1]:"), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath), "nothing was started or written")
+    }
+
+    @Test func anAddressInUseExits69() throws {
+        let sandbox = IngestSandbox()
+        // Hold a UDP port, then ask rbld to serve on it.
+        let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let config = sandbox.path + "/rbld.yaml"
+        try "db: \(sandbox.dbPath)\ndns:\n  listen: [127.0.0.1:\(port)]\ningest:\n  lmtp: null\nmetrics: null\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try ChildProcess.run(try #require(Self.rbld), ["run", "--config", config], seconds: 30)
+        #expect(result.termination == .exited(69), "\(result.output)")
+        #expect(result.output.contains("127.0.0.1:\(port)"), "the error names the address: \(result.output)")
+    }
+}
