@@ -1,4 +1,4 @@
-// CNetShim.h -- batched datagram I/O (recvmmsg/sendmmsg) for Swift.
+// CNetShim.h -- batched datagram I/O (recvmmsg/sendmmsg) and per-thread counters for Swift.
 //
 // Glibc's Swift module hides recvmmsg, sendmmsg and struct mmsghdr (they need
 // _GNU_SOURCE), so the UDP server reaches them through these wrappers.
@@ -66,5 +66,17 @@ int cnet_set_thread_name(const char *name);
 /// Returns freed heap memory to the kernel (glibc malloc_trim; malloc.h is not in Glibc's
 /// Swift module). Call after dropping a large snapshot.
 void cnet_trim_heap(void);
+
+/// Adds `n` to a counter that only the calling thread writes (a serving thread's
+/// statistics): a relaxed load and store, no locked read-modify-write, so the counter costs
+/// what a plain increment costs while readers on other threads still see whole values.
+static inline void cnet_counter_add(uint64_t *counter, uint64_t n) {
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+/// Reads a counter written by another thread (relaxed: counters order nothing else).
+static inline uint64_t cnet_counter_load(const uint64_t *counter) {
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
 
 #endif

@@ -21,7 +21,8 @@ public final class DNSServer<R: QueryResponder>: Sendable {
         let tcp: TCPServer<R>
     }
 
-    private let responder: R
+    /// The responder every transport answers with (for its statistics).
+    public let responder: R
     private let addresses: [ListenAddress]
     private let udpConfiguration: UDPServerConfiguration
     private let tcpConfiguration: TCPServerConfiguration

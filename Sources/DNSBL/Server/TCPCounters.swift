@@ -18,6 +18,8 @@ public struct TCPCounters: Hashable, Sendable {
     public var dropped: UInt64 = 0
     /// Connections closed for a framing error (a zero length prefix).
     public var framingErrors: UInt64 = 0
+    /// Connections open when the counters were read (a level, not a total).
+    public var connectionsOpen: Int = 0
 
     public init() {}
 }
@@ -44,6 +46,7 @@ final class TCPCounterStorage: Sendable {
         result.answered = answered.load(ordering: .relaxed)
         result.dropped = dropped.load(ordering: .relaxed)
         result.framingErrors = framingErrors.load(ordering: .relaxed)
+        result.connectionsOpen = open.load(ordering: .relaxed)
         return result
     }
 }

@@ -8,10 +8,14 @@ public struct Responder: QueryResponder {
     public let store: SnapshotStore
     /// Wall-clock time in Unix seconds; read once per batch. Injected so tests can move time.
     public let clock: @Sendable () -> UInt32
+    /// Every answered query, counted per session (see ``QueryStatistics``).
+    public let statistics: QueryStatistics
 
-    public init(store: SnapshotStore, clock: @escaping @Sendable () -> UInt32) {
+    public init(store: SnapshotStore, clock: @escaping @Sendable () -> UInt32,
+                statistics: QueryStatistics = QueryStatistics()) {
         self.store = store
         self.clock = clock
+        self.statistics = statistics
     }
 
     /// Per-thread state: the snapshot in use, the time, and counters.
@@ -20,17 +24,23 @@ public struct Responder: QueryResponder {
         var generation: UInt64
         public var now: UInt32
         public var counters = ResponderCounters()
+        /// This session's block of ``QueryStatistics``, and where each of `zones` counts.
+        let recorder: QueryStatistics.Recorder
+        var zoneSlots: QueryStatistics.ZoneSlots
     }
 
     public func makeSession() -> Session {
         let generation = store.generation
-        return Session(zones: store.load(), generation: generation, now: clock())
+        let zones = store.load()
+        return Session(zones: zones, generation: generation, now: clock(),
+                       recorder: statistics.lease(), zoneSlots: statistics.zoneSlots(for: zones))
     }
 
     public func beginBatch(_ session: inout Session) {
         let generation = store.generation
         if generation != session.generation {
             session.zones = store.load()
+            session.zoneSlots = statistics.zoneSlots(for: session.zones)
             session.generation = generation
         }
         session.now = clock()
@@ -50,12 +60,29 @@ public struct Responder: QueryResponder {
             session.counters.count(rcode)
             let limit = Self.sizeLimit(transport: transport, edns: edns)
             var writer = ResponseWriter(response, limit: limit)
-            return Self.writeBare(rcode, header: header, question: query, questionEnd: questionEnd,
-                                  edns: edns, authoritative: false, into: &writer)
+            let written = Self.writeBare(rcode, header: header, question: query, questionEnd: questionEnd,
+                                         edns: edns, authoritative: false, into: &writer)
+            if written > 0 {
+                session.recorder.record(transport: transport, zoneSlot: 0, type: .other,
+                                        outcome: QueryOutcome(rcode, listed: false), truncated: false)
+            }
+            return written
         case let .answer(parsed):
             let limit = Self.sizeLimit(transport: transport, edns: parsed.edns)
             var writer = ResponseWriter(response, limit: limit)
-            return answer(parsed, packet: query, into: &writer, session: &session)
+            let listedBefore = session.counters.listed
+            var zoneSlot = 0
+            let written = answer(parsed, packet: query, into: &writer, session: &session, zoneSlot: &zoneSlot)
+            if written > WireLimits.headerSize {
+                // The RCODE and TC as written (RFC 1035 §4.1.1): answers never carry an
+                // extended RCODE, so the header's four bits are the whole code.
+                let rcode = RCode(rawValue: UInt16(response[3] & 0x0F))
+                session.recorder.record(
+                    transport: transport, zoneSlot: zoneSlot, type: QueryTypeBucket(parsed.type),
+                    outcome: QueryOutcome(rcode, listed: session.counters.listed != listedBefore),
+                    truncated: response[2] & 0x02 != 0)
+            }
+            return written
         }
     }
 
@@ -73,9 +100,10 @@ public struct Responder: QueryResponder {
 
     // MARK: - Answers
 
+    /// Answers an in-class query; sets `zoneSlot` to the matched zone's statistics slot.
     private func answer(
         _ query: Query, packet: UnsafeRawBufferPointer, into writer: inout ResponseWriter,
-        session: inout Session
+        session: inout Session, zoneSlot: inout Int
     ) -> Int {
         guard query.qclass == .internet else {
             session.counters.count(.refused)
@@ -91,12 +119,15 @@ public struct Responder: QueryResponder {
             offset &+= 1 &+ Int(packet[offset])  // labels were bounds-checked by classify
         }
 
-        guard let zone = Self.matchZone(query, packet: packet, labelStarts: labelStarts, zones: session.zones.zones)
+        guard let position = Self.matchZone(query, packet: packet, labelStarts: labelStarts, zones: session.zones.zones)
         else {
             session.counters.count(.refused)
             return Self.writeBare(.refused, header: query.header, question: packet,
                                   questionEnd: query.questionEnd, edns: query.edns, authoritative: false, into: &writer)
         }
+        let zone = session.zones.zones[position]
+        zoneSlot = position < session.zoneSlots.count
+            ? Int(session.zoneSlots[position]) : QueryStatistics.otherZonesSlot
         let encoded = zone.zone
         let relativeCount = query.labelCount &- encoded.labelCount  // ≥ 0: the zone matched a suffix
         let apexOffset = Self.suffixStart(query, labelStarts: labelStarts, suffixLabels: encoded.labelCount)
@@ -160,12 +191,13 @@ public struct Responder: QueryResponder {
             : WireLimits.headerSize &+ Int(labelStarts[query.labelCount &- suffixLabels])  // 0 < suffixLabels ≤ labelCount
     }
 
-    /// The most specific served zone whose name is a suffix of the question name.
+    /// The position in `zones` of the most specific served zone whose name is a suffix of
+    /// the question name.
     @inline(__always)
     static func matchZone(
         _ query: Query, packet: UnsafeRawBufferPointer, labelStarts: InlineArray<128, UInt8>, zones: [ZoneSnapshot]
-    ) -> ZoneSnapshot? {
-        for zone in zones {
+    ) -> Int? {
+        for (position, zone) in zones.enumerated() {
             let zoneLabels = zone.zone.labelCount
             guard query.labelCount >= zoneLabels else { continue }
             let start = suffixStart(query, labelStarts: labelStarts, suffixLabels: zoneLabels)
@@ -178,7 +210,7 @@ public struct Responder: QueryResponder {
                     break
                 }
             }
-            if matched { return zone }
+            if matched { return position }
         }
         return nil
     }
@@ -220,7 +252,8 @@ public struct Responder: QueryResponder {
     }
 }
 
-/// Per-thread answer counters, summed by the server for metrics.
+/// Per-session answer tallies kept by the answer builder; the served metrics come from
+/// ``QueryStatistics``, which reads `listed` to tell listing answers apart.
 public struct ResponderCounters: Sendable, Equatable {
     public var listed = 0
     public var notListed = 0
