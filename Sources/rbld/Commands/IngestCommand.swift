@@ -42,7 +42,7 @@ struct IngestCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     @Option(name: .customLong("trusted-networks"),
-            help: ArgumentHelp("Comma-separated CIDRs of the trap's own relays (127.0.0.0/8 always).", valueName: "CIDR[,CIDR...]"))
+            help: ArgumentHelp("Comma-separated CIDRs of the trap's own relays (127.0.0.0/8 always; default: the configuration's).", valueName: "CIDR[,CIDR...]"))
     var trustedNetworks: [String] = []
 
     @Option(name: .customLong("maildir"), help: ArgumentHelp("A trap Maildir to ingest (repeatable).", valueName: "DIR"))
@@ -96,8 +96,10 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
+    /// --trusted-networks, else the configuration's (with its trust-loopback), else loopback only.
     private func networks() throws -> TrustedNetworks {
         do {
+            if trustedNetworks.isEmpty, let settings = store.configuration?.ingest { return try settings.trusted() }
             return try TrustedNetworks(parsing: trustedNetworks.joined(separator: ","))
         } catch {
             throw ValidationError(error.description)

@@ -41,6 +41,13 @@ struct Configuration: Sendable, Equatable {
         /// Whether loopback hops are always trusted (off only for a trap MX on loopback).
         var trustLoopback = true
         var batch = 256
+
+        /// The networks whose Received hops attribution skips.
+        func trusted() throws(TrustedNetworks.ParseError) -> TrustedNetworks {
+            var networks = trustLoopback ? TrustedNetworks() : .nothing
+            for network in trustedNetworks { try networks.add(network.description) }
+            return networks
+        }
     }
 
     struct Zone: Sendable, Equatable {

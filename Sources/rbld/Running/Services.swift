@@ -85,9 +85,9 @@ final class IngestService: Service, @unchecked Sendable {
         guard let zone = configuration.zoneNames.first, settings.lmtp != nil || !settings.maildirs.isEmpty else {
             return IngestService(daemon: nil, logger: logger, summary: ["rbld: ingest: no LMTP address and no Maildir configured"])
         }
-        var networks = settings.trustLoopback ? TrustedNetworks() : .nothing
+        let networks: TrustedNetworks
         do {
-            for network in settings.trustedNetworks { try networks.add(network.description) }
+            networks = try settings.trusted()
         } catch {
             throw Failure(.dataError, "\(configuration.source ?? "configuration"): ingest.trusted-networks: \(error)")
         }

@@ -102,4 +102,25 @@ import TestSupport
         #expect(result.termination == .exited(69), "\(result.output)")
         #expect(result.output.contains("127.0.0.1:\(port)"), "the error names the address: \(result.output)")
     }
+
+    /// The admin commands take their store and zone from the configuration, flags win.
+    @Test func adminCommandsUseTheConfigurationsStoreAndZone() throws {
+        let sandbox = IngestSandbox()
+        let config = sandbox.path + "/rbld.yaml"
+        try "db: \(sandbox.dbPath)\nzones:\n  - name: bl.example.net\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let rbld = try #require(Self.rbld)
+        let listed = try ChildProcess.run(rbld, ["list", "81.2.69.1", "--reason", "test", "--config", config])
+        #expect(listed.termination == .exited(0), "\(listed.output)")
+        #expect(listed.output.contains("bl.example.net"), "\(listed.output)")
+        #expect(try storeValue(sandbox.dbPath, "SELECT count(*) FROM zones WHERE name = 'bl.example.net'") == 1)
+        let other = sandbox.path + "/other.sqlite"
+        let flagged = try ChildProcess.run(rbld, ["list", "81.2.69.2", "--reason", "test", "--config", config, "--db", other, "--zone", "x.example"])
+        #expect(flagged.termination == .exited(0), "\(flagged.output)")
+        #expect(try storeValue(other, "SELECT count(*) FROM zones WHERE name = 'x.example'") == 1)
+        // A broken configuration stops the command before it touches anything.
+        try "zones: 7\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let broken = try ChildProcess.run(rbld, ["stats", "--config", config])
+        #expect(broken.termination == .exited(78), "\(broken.output)")
+        #expect(broken.output.contains("\(config):1: zones: expected a list"), "\(broken.output)")
+    }
 }
