@@ -1,0 +1,67 @@
+// MetricName.swift -- the name and help text of every metric rbld exports (docs/METRICS.md).
+
+import Prometheus
+
+/// A Prometheus metric family: `rbld_` + subsystem + name + unit, and its `# HELP` text.
+///
+/// The registry insists that every use of a name carries the same help text, so each family
+/// is spelled once, here, and used everywhere by these constants.
+struct MetricName: Sendable {
+    let subsystem: String?
+    let base: String
+    let unit: String
+    let help: String
+
+    init(_ subsystem: String?, _ base: String, unit: String, help: String) {
+        (self.subsystem, self.base, self.unit, self.help) = (subsystem, base, unit, help)
+    }
+
+    var descriptor: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "rbld", subsystem: subsystem, metricName: base, unitName: unit, helpText: help)
+    }
+
+    /// The full name, as scraped.
+    var name: String { descriptor.name }
+
+    // DNS (from the servers' and the responder's own counters, mirrored at each scrape).
+    static let dnsQueries = MetricName("dns", "queries", unit: "total",
+        help: "DNS queries answered, by transport, zone, query type, response code and whether a listing was answered.")
+    static let dnsTruncated = MetricName("dns", "responses_truncated", unit: "total",
+        help: "DNS answers sent with TC=1 because they did not fit the client's size.")
+    static let dnsReceived = MetricName("dns", "received", unit: "total",
+        help: "DNS messages received: UDP datagrams, TCP length-prefixed messages.")
+    static let dnsDropped = MetricName("dns", "dropped", unit: "total",
+        help: "DNS messages not answered: unanswerable (no header to echo, or a response), oversize (UDP datagram longer than the buffer).")
+    static let dnsSendErrors = MetricName("dns", "udp_send_errors", unit: "total",
+        help: "UDP replies the kernel refused to send.")
+    static let dnsReceiveErrors = MetricName("dns", "udp_receive_errors", unit: "total",
+        help: "Failed UDP receive calls.")
+    static let tcpConnections = MetricName("dns", "tcp_connections", unit: "total",
+        help: "TCP connections, accepted or rejected at the connection cap.")
+    static let tcpClosed = MetricName("dns", "tcp_connections_closed", unit: "total",
+        help: "TCP connections closed by the server, by reason: idle timeout or framing error.")
+    static let tcpOpen = MetricName("dns", "tcp_connections_open", unit: "",
+        help: "TCP connections open now.")
+
+    // Served zones.
+    static let zoneEntries = MetricName("zone", "entries", unit: "",
+        help: "Entries (listed prefixes and exclusions) in the served table, by zone and address family.")
+    static let zoneTableBytes = MetricName("zone", "table", unit: "bytes",
+        help: "Memory of the served prefix table, by zone.")
+    static let zoneSerial = MetricName("zone", "serial", unit: "",
+        help: "SOA serial of the served zone (the store's change serial it reflects).")
+    static let publicationLag = MetricName(nil, "publication_lag", unit: "seconds",
+        help: "Time from the publisher seeing a new change serial to the new snapshot being served.")
+
+    // Ingest.
+    static let ingestMessages = MetricName("ingest", "messages", unit: "total",
+        help: "Trap messages ingested, by outcome, classifier verdict and kind.")
+    static let storeCommit = MetricName("store", "commit", unit: "seconds",
+        help: "Time to commit one batch of ingested messages to the store.")
+
+    // Process.
+    static let residentMemory = MetricName("process", "resident_memory", unit: "bytes",
+        help: "Resident memory of the rbld process.")
+    static let openFDs = MetricName("process", "open_fds", unit: "",
+        help: "Open file descriptors of the rbld process.")
+}

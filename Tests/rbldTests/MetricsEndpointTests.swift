@@ -1,0 +1,132 @@
+// MetricsEndpointTests.swift -- /metrics scraped over a real loopback socket, with a live DNS server behind it.
+
+import DNSBL
+import Foundation
+import Glibc
+@testable import Ingest
+import Logging
+import Testing
+@testable import rbld
+
+@Suite struct MetricsEndpointTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test.metrics")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// One HTTP/1.1 request with `Connection: close`; the status line, headers and body lines.
+    static func get(_ path: String, port: Int, method: String = "GET") throws -> (status: String, lines: [String]) {
+        let client = try LineClient(port: port)
+        client.send("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        var lines: [String] = []
+        while let line = client.line() { lines.append(line) }
+        return (lines.first ?? "", lines)
+    }
+
+    /// Sends one DNS query over UDP and waits for the answer.
+    static func query(_ name: String, type: UInt16, port: UInt16) -> Bool {
+        var packet: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in name.split(separator: ".") { packet += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        packet += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        var reply = [UInt8](repeating: 0, count: 1232)
+        return reply.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } > 0
+    }
+
+    static func servedZone() throws -> SnapshotStore {
+        var builder = PrefixTableBuilder()
+        builder.insert(v4: 0xC633_6407, prefixLength: 32, value: TableValue(listing: 1))   // 198.51.100.7
+        let config = ZoneConfig(
+            name: "bl.example.org",
+            soa: SOAFields(mname: "ns1.example.org", rname: "hostmaster.example.org", serial: 42),
+            nameservers: ["ns1.example.org"], listings: [ListingClass(code: 2, text: "listed $")])
+        return SnapshotStore(ServedZones([try ZoneSnapshot(config: config, table: builder.freeze())]))
+    }
+
+    @Test func scrapeShowsDNSZoneIngestAndProcessMetrics() async throws {
+        let snapshots = try Self.servedZone()
+        let server = DNSServer(responder: Responder(store: snapshots, clock: { 1_000_000 }),
+                               addresses: [try ListenAddress(parsing: "127.0.0.1:0")], logger: Self.logger)
+        try await server.start()
+        let dnsPort = server.boundAddresses[0].port
+        #expect(Self.query("7.100.51.198.bl.example.org", type: 1, port: dnsPort))    // listed
+        #expect(Self.query("7.100.51.198.bl.example.org", type: 1, port: dnsPort))
+        #expect(Self.query("8.100.51.198.bl.example.org", type: 16, port: dnsPort))   // NXDOMAIN
+
+        let metrics = RBLDMetrics()
+        metrics.observe(dns: server)
+        metrics.observe(snapshots: snapshots)
+        metrics.recordIngest(IngestResult(origin: "test", classification: nil, outcome: .notBackscatter))
+        metrics.storeCommit(.milliseconds(3))
+        metrics.publication(lag: .milliseconds(40))
+        let endpoint = metrics.endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), logger: Self.logger)
+        let port = Int(try await endpoint.start().port)
+
+        let (status, lines) = try Self.get("/metrics", port: port)
+        #expect(status == "HTTP/1.1 200 OK")
+        #expect(lines.contains { $0.lowercased() == "content-type: text/plain; version=0.0.4; charset=utf-8" })
+        for expected in [
+            "# TYPE rbld_dns_queries_total counter",
+            #"rbld_dns_queries_total{transport="udp",zone="bl.example.org",qtype="A",rcode="NOERROR",listed="true"} 2"#,
+            #"rbld_dns_queries_total{transport="udp",zone="bl.example.org",qtype="TXT",rcode="NXDOMAIN",listed="false"} 1"#,
+            #"rbld_dns_received_total{transport="udp"} 3"#,
+            #"rbld_dns_dropped_total{transport="udp",reason="unanswerable"} 0"#,
+            "# TYPE rbld_zone_entries gauge",
+            #"rbld_zone_entries{zone="bl.example.org",family="ipv4"} 1.0"#,     // gauges are doubles
+            #"rbld_zone_serial{zone="bl.example.org"} 42.0"#,
+            #"rbld_ingest_messages_total{outcome="not-backscatter",verdict="none",kind="none"} 1"#,
+            "# TYPE rbld_store_commit_seconds histogram",
+            #"rbld_store_commit_seconds_bucket{le="0.005"} 1"#,
+            "rbld_publication_lag_seconds_count 1",
+            "# TYPE rbld_process_resident_memory_bytes gauge",
+            "# TYPE rbld_process_open_fds gauge",
+        ] {
+            let found = lines.contains(expected)
+            #expect(found, "missing: \(expected)\n\(lines.joined(separator: "\n"))")
+        }
+        // A second scrape adds only what grew: the counters are not added twice.
+        #expect(Self.query("7.100.51.198.bl.example.org", type: 1, port: dnsPort))
+        let (_, again) = try Self.get("/metrics", port: port)
+        #expect(again.contains(#"rbld_dns_queries_total{transport="udp",zone="bl.example.org",qtype="A",rcode="NOERROR",listed="true"} 3"#))
+
+        await endpoint.stop()
+        await server.stop()
+    }
+
+    @Test func otherPathsAre404AndOtherMethods405() async throws {
+        let endpoint = RBLDMetrics().endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), logger: Self.logger)
+        let port = Int(try await endpoint.start().port)
+        #expect(try Self.get("/", port: port).status == "HTTP/1.1 404 Not Found")
+        #expect(try Self.get("/metricsx", port: port).status == "HTTP/1.1 404 Not Found")
+        #expect(try Self.get("/metrics", port: port, method: "POST").status == "HTTP/1.1 405 Method Not Allowed")
+        #expect(try Self.get("/metrics?name[]=x", port: port).status == "HTTP/1.1 200 OK")
+        await endpoint.stop()
+        #expect(throws: (any Error).self) { try LineClient(port: port) }
+    }
+
+    @Test func bindFailureNamesTheAddress() async throws {
+        let first = RBLDMetrics().endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), logger: Self.logger)
+        let bound = try await first.start()
+        let second = RBLDMetrics().endpoint(address: bound, logger: Self.logger)
+        do {
+            _ = try await second.start()
+            Issue.record("a second endpoint bound \(bound)")
+        } catch {
+            #expect("\(error)".hasPrefix("metrics \(bound): cannot listen: "), "\(error)")
+        }
+        await first.stop()
+    }
+}
