@@ -156,3 +156,248 @@ def tempdir(prefix):
 
 def have(program):
     return shutil.which(program) is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Mail stack helpers (test_mail.py): Postfix instances, unbound, private mount namespaces.
+# ---------------------------------------------------------------------------------------
+
+def free_tcp_port(host="127.0.0.1"):
+    """A TCP port free on `host` (checked, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def can_bind(host, port, kind=socket.SOCK_DGRAM):
+    try:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+        return True
+    except OSError:
+        return False
+
+
+def smtp_greets(host, port, timeout=2):
+    """Whether an SMTP/LMTP server on host:port answers with a 220 greeting."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            greeting = s.recv(512)
+            try:
+                s.sendall(b"QUIT\r\n")
+            except OSError:
+                pass
+            return greeting.startswith(b"220")
+    except OSError:
+        return False
+
+
+def percentile(values, p):
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+def process_group_members(pgid):
+    """PIDs whose process group is `pgid` (from /proc; Linux)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            members.append(int(entry))
+    return members
+
+
+# The services a Postfix instance needs to receive mail over SMTP and relay it over LMTP/SMTP,
+# none chrooted (the instance lives in a temporary directory, not /var/spool/postfix), with
+# logging through postlogd to maillog_file (no syslog needed).
+POSTFIX_MASTER_CF = """\
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+{listen} inet  n       -       n       -       -       smtpd{smtpd_args}
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+class PostfixInstance:
+    """A private Postfix (config, queue, data and log under `root`) listening on host:port.
+
+    The master runs in the foreground as this test's child (`master -c DIR -s`), optionally
+    inside `unshare --mount` with a private file bind-mounted over /etc/resolv.conf, so that
+    its smtpd resolves through a resolver of the test's choosing; the host's file is never
+    touched. stop() ends the master and waits for its process group (every Postfix daemon
+    it started) to be gone.
+    """
+
+    def __init__(self, root, name, host, port, settings, smtpd_args="", master_cf_extra=""):
+        self.root = os.path.join(root, name)
+        self.name = name
+        self.host, self.port = host, port
+        self.config_dir = os.path.join(self.root, "etc")
+        self.queue_dir = os.path.join(self.root, "queue")
+        self.data_dir = os.path.join(self.root, "data")
+        self.maillog = os.path.join(self.root, "maillog")
+        self.process = None
+        for d in (self.config_dir, self.queue_dir, self.data_dir):
+            os.makedirs(d)
+        for d in (root, self.root):  # Postfix daemons drop to the postfix user: let it traverse.
+            os.chmod(d, 0o755)
+        shutil.chown(self.data_dir, user="postfix")
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue_dir,
+            "data_directory": self.data_dir,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "inet_interfaces": "loopback-only",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.1/32",
+            "mydestination": "",
+            "alias_maps": "",
+            "alias_database": "",
+            "local_recipient_maps": "",
+            "smtputf8_enable": "no",
+            "biff": "no",
+            "maillog_file": self.maillog,
+            "maillog_file_prefixes": self.root,
+        }
+        main.update(settings)
+        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+            for key, value in main.items():
+                f.write(f"{key} = {value}\n")
+        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+            f.write(POSTFIX_MASTER_CF.format(listen=f"{host}:{port}", smtpd_args=smtpd_args))
+            f.write(master_cf_extra)
+
+    def path(self, name):
+        return os.path.join(self.config_dir, name)
+
+    def check(self):
+        """`postfix check`: creates the queue directories with their owners; fails on errors."""
+        result = run(["postfix", "-c", self.config_dir, "check"], check=False, timeout=60)
+        if result.returncode != 0:
+            raise AssertionError(f"postfix check ({self.name}): {result.stdout}{result.stderr}")
+
+    def start(self, resolv_conf=None, timeout=30):
+        self.check()
+        master = os.path.join(run(["postconf", "-c", self.config_dir, "-h", "daemon_directory"]).stdout.strip(), "master")
+        argv = [master, "-c", self.config_dir, "-s"]
+        if resolv_conf:
+            # unshare execs sh, sh execs master: the child's pid is the master's.
+            argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                    'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv_conf, *argv]
+        self.process = Process(argv, os.path.join(self.root, "master.out"))
+        if not wait_for(lambda: smtp_greets(self.host, self.port) or not self.process.alive(), timeout, 0.1) \
+                or not self.process.alive():
+            raise AssertionError(f"postfix {self.name} did not start:\n{self.log_tail()}")
+
+    @property
+    def pid(self):
+        return self.process.proc.pid if self.process else None
+
+    def log(self):
+        parts = []
+        for path in (os.path.join(self.root, "master.out"), self.maillog):
+            try:
+                with open(path, errors="replace") as f:
+                    parts.append(f.read())
+            except OSError:
+                pass
+        return "".join(parts)
+
+    def log_tail(self, n=3000):
+        return self.log()[-n:]
+
+    def wait_log(self, pattern, timeout):
+        """The first match of `pattern` in the mail log within `timeout` seconds, else None."""
+        found = []
+
+        def look():
+            m = re.search(pattern, self.log(), re.M)
+            if m:
+                found.append(m)
+            return bool(m)
+        wait_for(look, timeout, 0.02)
+        return found[0] if found else None
+
+    def stop(self, timeout=15):
+        if self.process is None:
+            return None
+        pgid = self.process.proc.pid  # the master is a session and process group leader
+        code = self.process.stop(timeout)
+        if not wait_for(lambda: not process_group_members(pgid), timeout, 0.1):
+            for pid in process_group_members(pgid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            wait_for(lambda: not process_group_members(pgid), 5, 0.1)
+        return code
+
+
+class Unbound:
+    """unbound in the foreground on host:53 with stub zones pointing at rbld, short caches."""
+
+    def __init__(self, root, host, stubs, port=53):
+        self.root = os.path.join(root, "unbound")
+        os.makedirs(self.root)
+        self.host, self.port = host, port
+        self.conf = os.path.join(self.root, "unbound.conf")
+        lines = ["server:",
+                 f"    interface: {host}", f"    port: {port}", "    do-ip6: no", "    do-daemonize: no",
+                 '    chroot: ""', '    username: ""', f'    directory: "{self.root}"', '    pidfile: ""',
+                 '    logfile: ""', "    use-syslog: no", "    verbosity: 1", "    num-threads: 1",
+                 "    access-control: 127.0.0.0/8 allow", "    do-not-query-localhost: no",
+                 '    module-config: "iterator"', "    qname-minimisation: no",
+                 "    cache-max-ttl: 1", "    cache-max-negative-ttl: 1", "    prefetch: no"]
+        for zone in stubs:
+            lines.append(f'    domain-insecure: "{zone}"')
+        for zone, (addr, zport) in stubs.items():
+            lines += ["stub-zone:", f'    name: "{zone}"', f"    stub-addr: {addr}@{zport}"]
+        lines += ["remote-control:", "    control-enable: yes",
+                  f'    control-interface: "{os.path.join(self.root, "control.sock")}"', "    control-use-cert: no"]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.process = None
+
+    def start(self, timeout=20):
+        run(["unbound-checkconf", self.conf])
+        self.process = Process(["unbound", "-d", "-c", self.conf], os.path.join(self.root, "unbound.out"))
+        up = wait_for(lambda: not self.process.alive() or
+                      dig(self.port, "localhost", "A", server=self.host).status == "NOERROR", timeout, 0.1)
+        if not up or not self.process.alive():
+            raise AssertionError("unbound did not start: " + open(os.path.join(self.root, "unbound.out")).read()[-2000:])
+
+    def control(self, *args):
+        return run(["unbound-control", "-c", self.conf, *args], check=False, timeout=30)
+
+    def stop(self):
+        return self.process.stop() if self.process else None
