@@ -3,7 +3,7 @@
 import DNSBL
 import Foundation
 import Glibc
-@testable import Ingest
+import Ingest
 import Logging
 import Testing
 @testable import rbld
@@ -69,7 +69,7 @@ import Testing
         let metrics = RBLDMetrics()
         metrics.observe(dns: server)
         metrics.observe(snapshots: snapshots)
-        metrics.recordIngest(IngestResult(origin: "test", classification: nil, outcome: .notBackscatter))
+        metrics.recordIngest(.notBackscatter, classification: nil)
         metrics.storeCommit(.milliseconds(3))
         metrics.publication(lag: .milliseconds(40))
         let endpoint = metrics.endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), logger: Self.logger)

@@ -72,6 +72,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-message-size"), help: "Largest LMTP message accepted, in bytes (SIZE).")
     var maxMessageSize = MessageLimits.maxMessageByteCount
 
+    @Option(help: ArgumentHelp("With --watch or --lmtp: serve Prometheus metrics at http://HOST:PORT/metrics (default: none).", valueName: "HOST:PORT"))
+    var metrics: String?
+
     @Flag(help: "Print one line per message (one-shot runs) or log each message (daemon).")
     var verbose = false
 
@@ -90,6 +93,9 @@ struct IngestCommand: AsyncParsableCommand {
         }
         if watch, maildirs.isEmpty, lmtp == nil, !paths.contains(where: Maildir.isMaildir) {
             throw ValidationError("--watch needs a Maildir (--maildir DIR) or --lmtp HOST:PORT")
+        }
+        if metrics != nil, !watch, lmtp == nil {
+            throw ValidationError("--metrics needs a long run: --watch or --lmtp HOST:PORT")
         }
         guard batch > 0, lmtpIdleTimeout > 0, lmtpMaxConnections > 0, maxMessageSize > 0 else {
             throw ValidationError("--batch, --lmtp-idle-timeout, --lmtp-max-connections and --max-message-size must be positive")
@@ -323,8 +329,23 @@ struct IngestCommand: AsyncParsableCommand {
             configuration.lmtpOptions.idleTimeout = .milliseconds(Int64(lmtpIdleTimeout * 1000))
             configuration.lmtpOptions.maxConnections = lmtpMaxConnections
         }
-        let daemon = IngestDaemon(configuration: configuration, logger: logger)
-        if let bound = try await daemon.start() { print("rbld: LMTP listening on \(bound)") }
+        var endpoint: MetricsEndpoint?
+        if let metrics {
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: metrics) } catch { throw Failure(.usage, "--metrics \(metrics): \(error)") }
+            let started = RBLDMetrics.process.endpoint(address: address, logger: logger)
+            print("rbld: metrics on http://\(try await started.start())/metrics")
+            endpoint = started
+        }
+        let daemon = IngestDaemon(configuration: configuration, logger: logger, metrics: endpoint == nil ? nil : RBLDMetrics.process)
+        let bound: ListenAddress?
+        do {
+            bound = try await daemon.start()
+        } catch {
+            await endpoint?.stop()
+            throw error
+        }
+        if let bound { print("rbld: LMTP listening on \(bound)") }
         if !traps.isEmpty { print("rbld: watching \(traps.map(\.path).joined(separator: ", "))") }
         fflush(nil)
 
@@ -337,7 +358,9 @@ struct IngestCommand: AsyncParsableCommand {
             }
         }
         defer { signals.cancel() }
-        return await daemon.run(until: stop)
+        let counts = await daemon.run(until: stop)
+        await endpoint?.stop()
+        return counts
     }
 
     static func hostName() -> String {

@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between checks of the store for changes.")
     var pollInterval: Double = 0.2
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: none).", valueName: "HOST:PORT"))
+    var metrics: String?
+
     func validate() throws {
         guard tcpIdleTimeout > 0, pollInterval > 0, tcpMaxConnections > 0, (threads ?? 1) > 0 else {
             throw ValidationError("--tcp-idle-timeout, --poll-interval, --tcp-max-connections and --threads must be positive")
@@ -84,8 +87,24 @@ struct Serve: AsyncParsableCommand {
         var tcp = TCPServerConfiguration()
         tcp.idleTimeout = .milliseconds(Int(tcpIdleTimeout * 1000))
         tcp.maxConnections = tcpMaxConnections
+        let metricsAddress: ListenAddress?
+        do { metricsAddress = try metrics.map(ListenAddress.init(parsing:)) } catch { throw Failure(.usage, "--metrics: \(error)") }
         let server = DNSServer(responder: responder, addresses: addresses, udp: udp, tcp: tcp, logger: logger)
         do { try await server.start() } catch { throw Failure(.unavailable, "\(error)") }
+        let processMetrics = metricsAddress == nil ? nil : RBLDMetrics.process
+        var endpoint: MetricsEndpoint?
+        if let metricsAddress, let processMetrics {
+            processMetrics.observe(dns: server)
+            processMetrics.observe(snapshots: snapshots)
+            let started = processMetrics.endpoint(address: metricsAddress, logger: logger)
+            do {
+                print("rbld: metrics on http://\(try await started.start())/metrics")
+            } catch {
+                await server.stop()
+                throw error
+            }
+            endpoint = started
+        }
 
         for zone in served.zones {
             print("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
@@ -96,7 +115,7 @@ struct Serve: AsyncParsableCommand {
 
         let reloadRequested = Atomic<Bool>(false)
         let interval = Duration.milliseconds(Int(pollInterval * 1000))
-        let follower = Task.detached { [publisher, logger] in
+        let follower = Task.detached { [publisher, logger, processMetrics] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 do {
@@ -104,8 +123,12 @@ struct Serve: AsyncParsableCommand {
                         snapshots.publish(try publisher.loadAll())
                         logger.notice("reloaded every zone from the store")
                     }
+                    // Lag: from this look at the store (where a new serial is first seen) to
+                    // the publication; the wait for this tick (≤ --poll-interval) comes on top.
+                    let seen = ContinuousClock.now
                     let changed = try publisher.update()
                     for zone in changed { snapshots.publish(zone: zone) }
+                    if !changed.isEmpty { processMetrics?.publication(lag: ContinuousClock.now - seen) }
                     if !changed.isEmpty { cnet_trim_heap() }  // the previous tables are freed by now or soon
                 } catch {
                     // A busy or briefly unavailable store is retried at the next tick.
@@ -123,6 +146,7 @@ struct Serve: AsyncParsableCommand {
             break
         }
         follower.cancel()
+        await endpoint?.stop()
         await server.stop()
     }
 }

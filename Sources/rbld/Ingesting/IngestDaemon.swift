@@ -43,12 +43,15 @@ final class IngestDaemon {
 
     let configuration: Configuration
     let logger: Logger
+    /// Where each message's outcome (and each LMTP commit's time) is counted, if anywhere.
+    let metrics: RBLDMetrics?
     private var server: LMTPServer?
     private var worker: LMTPIngestWorker?
 
-    init(configuration: Configuration, logger: Logger) {
+    init(configuration: Configuration, logger: Logger, metrics: RBLDMetrics? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Opens the LMTP listener when configured.
@@ -61,7 +64,7 @@ final class IngestDaemon {
         do { store = try Store(path: configuration.db) } catch { throw Failure(error) }
         let newWorker = LMTPIngestWorker(
             ingester: Ingester(store: store, zone: configuration.zone, trustedNetworks: configuration.trustedNetworks),
-            quarantine: configuration.sideQuarantine, logger: logger)
+            quarantine: configuration.sideQuarantine, logger: logger, metrics: metrics)
         let newServer = LMTPServer(address: address, options: configuration.lmtpOptions, logger: logger, deliver: newWorker.deliver)
         do {
             try await newServer.start()
@@ -79,7 +82,7 @@ final class IngestDaemon {
     func run(until stop: StopFlag) async -> IngestCounts {
         var totals = IngestCounts()
         if !configuration.maildirs.isEmpty {
-            let setup = MaildirSetup(configuration: configuration, logger: logger)
+            let setup = MaildirSetup(configuration: configuration, logger: logger, metrics: metrics)
             totals = await withCheckedContinuation { (continuation: CheckedContinuation<IngestCounts, Never>) in
                 let thread = Thread { continuation.resume(returning: setup.watch(stop: stop)) }
                 thread.name = "rbld-maildir"
@@ -103,6 +106,7 @@ final class IngestDaemon {
 private struct MaildirSetup: Sendable {
     let configuration: IngestDaemon.Configuration
     let logger: Logger
+    let metrics: RBLDMetrics?
 
     /// Runs the watch loop until `stop`; a store that cannot be opened is retried.
     func watch(stop: StopFlag) -> IngestCounts {
@@ -120,7 +124,18 @@ private struct MaildirSetup: Sendable {
         let feeds = configuration.maildirs.map { trap in
             let feed = MaildirFeed(maildir: trap, quarantine: configuration.quarantine.map(Quarantine.init(path:)),
                                    ingester: ingester, batchLimit: configuration.batch)
-            if configuration.verbose { feed.onResult = { [logger] in IngestLog.result($0, logger: logger) } }
+            // Called once per message after its batch's commit. (The feed's commits are not
+            // timed: MaildirFeed commits inside `runOnce` and reports no duration.)
+            let verbose = configuration.verbose
+            if verbose || metrics != nil {
+                feed.onResult = { [logger, metrics] result in
+                    metrics?.recordIngest(result.outcome, classification: result.classification)
+                    if verbose {
+                        IngestLog.result(origin: result.origin, outcome: result.outcome,
+                                         classification: result.classification, logger: logger)
+                    }
+                }
+            }
             return feed
         }
         let loop = MaildirWatch(feeds: feeds, logger: logger)

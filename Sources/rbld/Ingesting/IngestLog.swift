@@ -17,11 +17,12 @@ enum IngestLog {
         }
     }
 
-    static func result(_ result: IngestResult, logger: Logger) {
-        logger.info("\(summary(result.outcome))", metadata: [
-            "origin": "\(result.origin)",
-            "verdict": "\(result.classification?.verdict.rawValue ?? "-")",
-            "kind": "\(result.classification?.kind.rawValue ?? "-")",
+    /// Logs one message's outcome at info level (shown with `--verbose`).
+    static func result(origin: String, outcome: IngestOutcome, classification: Classification?, logger: Logger) {
+        logger.info("\(summary(outcome))", metadata: [
+            "origin": "\(origin)",
+            "verdict": "\(classification?.verdict.rawValue ?? "-")",
+            "kind": "\(classification?.kind.rawValue ?? "-")",
         ])
     }
 }

@@ -1,5 +1,6 @@
 // LMTPIngestWorker.swift -- commits LMTP deliveries to the store on one thread of its own.
 
+import Glibc
 import Ingest
 import Logging
 import NIOCore
@@ -15,14 +16,19 @@ import Synchronization
 final class LMTPIngestWorker: Sendable {
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let ingester: Mutex<Ingester>
+    private let trustedNetworks: TrustedNetworks
     private let quarantine: Quarantine
     private let logger: Logger
+    private let metrics: RBLDMetrics?
     private let counts = Mutex(IngestCounts())
 
-    init(ingester: consuming sending Ingester, quarantine: Quarantine, logger: Logger) {
+    /// - Parameter metrics: where each message's outcome and each commit's time go, if anywhere.
+    init(ingester: consuming sending Ingester, quarantine: Quarantine, logger: Logger, metrics: RBLDMetrics? = nil) {
+        trustedNetworks = ingester.trustedNetworks
         self.ingester = Mutex(ingester)
         self.quarantine = quarantine
         self.logger = logger
+        self.metrics = metrics
         pool.start()
     }
 
@@ -43,18 +49,25 @@ final class LMTPIngestWorker: Sendable {
 
     func process(_ delivery: LMTPSession.Delivery, peer: String) -> LMTPSession.DeliveryStatus {
         let message = FeedMessage(bytes: delivery.message, origin: "lmtp from \(peer)", recipients: delivery.recipients)
-        let result: IngestResult
+        // Classified apart from the commit (as `Ingester.ingest` does), so the commit alone is timed.
+        let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: Int64(time(nil)))
+        let outcome: IngestOutcome
         do {
-            result = try ingester.withLock { ingester throws(IngestError) in try ingester.ingest(message) }
+            outcome = try ingester.withLock { ingester throws(IngestError) -> IngestOutcome in
+                let start = ContinuousClock.now
+                defer { metrics?.storeCommit(ContinuousClock.now - start) }
+                return try ingester.commit([prepared])[0]
+            }
         } catch {
             counts.withLock { $0.deferred += 1 }
             logger.warning("LMTP message not stored, 451 sent", metadata: ["origin": "\(message.origin)", "error": "\(error.reason)"])
             return .temporaryFailure("store unavailable, try again later")
         }
-        if case .quarantine(let problem) = result.outcome {
+        if case .quarantine(let problem) = outcome {
             do {
                 let path = try quarantine.keep(bytes: message.bytes, origin: message.origin, reason: problem.reason)
-                counts.withLock { $0.add(result.outcome) }
+                counts.withLock { $0.add(outcome) }
+                metrics?.recordIngest(outcome, classification: prepared.classification)
                 logger.warning("LMTP message quarantined", metadata: ["origin": "\(message.origin)", "reason": "\(problem.reason)", "path": "\(path)"])
                 return .accepted("kept in quarantine: \(problem.reason)")
             } catch {
@@ -63,8 +76,9 @@ final class LMTPIngestWorker: Sendable {
                 return .temporaryFailure("cannot keep the message, try again later")
             }
         }
-        counts.withLock { $0.add(result.outcome) }
-        IngestLog.result(result, logger: logger)
-        return .accepted(IngestLog.summary(result.outcome))
+        counts.withLock { $0.add(outcome) }
+        metrics?.recordIngest(outcome, classification: prepared.classification)
+        IngestLog.result(origin: message.origin, outcome: outcome, classification: prepared.classification, logger: logger)
+        return .accepted(IngestLog.summary(outcome))
     }
 }

@@ -26,7 +26,7 @@ import Synchronization
 /// metrics.observe(snapshots: snapshots)
 /// let endpoint = metrics.endpoint(address: try ListenAddress(parsing: "127.0.0.1:9153"), logger: logger)
 /// print("metrics on \(try await endpoint.start())")
-/// // ... metrics.recordIngest(result), metrics.storeCommit(duration) ...
+/// // ... metrics.recordIngest(outcome, classification: c), metrics.storeCommit(duration) ...
 /// await endpoint.stop()
 /// ```
 final class RBLDMetrics: Sendable {
@@ -121,12 +121,12 @@ final class RBLDMetrics: Sendable {
     // MARK: - Recorded as it happens
 
     /// Counts one ingested message that reached a final outcome (stored, deliberately not
-    /// stored, or quarantined after classification).
-    func recordIngest(_ result: IngestResult) {
+    /// stored, or quarantined after classification), with the classifier's verdict and kind.
+    func recordIngest(_ outcome: IngestOutcome, classification: Classification?) {
         registry.makeCounter(descriptor: MetricName.ingestMessages.descriptor, labels: [
-            ("outcome", result.outcome.label),
-            ("verdict", result.classification?.verdict.rawValue ?? "none"),
-            ("kind", result.classification?.kind.rawValue ?? "none"),
+            ("outcome", outcome.label),
+            ("verdict", classification?.verdict.rawValue ?? "none"),
+            ("kind", classification?.kind.rawValue ?? "none"),
         ]).increment()
     }
 
