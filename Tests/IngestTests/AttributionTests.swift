@@ -1,5 +1,6 @@
 // AttributionTests.swift -- the trusted-hop walk of DESIGN.md and the trusted-network list.
 
+import Foundation
 import Testing
 @testable import Ingest
 
@@ -47,6 +48,25 @@ import Testing
             "from a.example (a.example [192.0.2.8]) by mx (Postfix) with ESMTP id 2",
         ])
         #expect(result.sourceAddress == SourceAddress("192.0.2.8"))
+    }
+
+    /// A trap MX on loopback (the end-to-end test): loopback untrusted, its listable
+    /// range attributed although not public; other non-public sources still are not.
+    @Test func listableNonPublicRangesCanBeSources() throws {
+        let headers = "Received: from bouncer.test (bouncer.test [127.0.0.5]) by trap.test (Postfix) with ESMTP id 1\n"
+            + "From: MAILER-DAEMON@bouncer.test\nSubject: s\n\nbody\n"
+        let parsed = Message(raw: Array(headers.utf8))
+        var networks = TrustedNetworks.nothing
+        #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome
+                == .nonPublicSource(SourceAddress("127.0.0.5")!))
+        try networks.attributeAsPublic("127.0.0.0/8")
+        #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome == .source(SourceAddress("127.0.0.5")!))
+        let privateHop = Message(raw: Array(headers.replacingOccurrences(of: "127.0.0.5", with: "10.1.2.3").utf8))
+        #expect(Attribution(header: privateHop.header, bytes: privateHop.bytes, trusted: networks).outcome
+                == .nonPublicSource(SourceAddress("10.1.2.3")!))
+        // Trust still wins: a trusted hop is skipped whatever else is said of it.
+        try networks.add("127.0.0.5")
+        #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome == .allHopsTrusted)
     }
 
     @Test func mappedAddressesMatchIPv4Networks() throws {

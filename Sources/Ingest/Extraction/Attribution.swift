@@ -58,7 +58,7 @@ struct Attribution: Equatable {
                 trustedHopCount += 1
                 continue
             }
-            outcome = client.isNonPublic ? .nonPublicSource(client) : .source(client)
+            outcome = trusted.mayBeSource(client) ? .source(client) : .nonPublicSource(client)
             sourceHeader = parsed
             sourceFieldIndex = fieldIndex
             return

@@ -56,6 +56,8 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
     }
 
     private(set) var blocks: [Block]
+    /// Non-public networks attributed as sources all the same (see `attributeAsPublic`).
+    private(set) var publicBlocks: [Block] = []
 
     /// Only the always-trusted loopback networks.
     public init() {
@@ -84,6 +86,19 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
     /// Adds one CIDR (`a.b.c.d/n`, `x::/n`) or single address.
     /// - Throws: `ParseError` when the entry is not an address or the length is out of range.
     public mutating func add(_ entry: String) throws(ParseError) {
+        let block = try Self.block(parsing: entry)
+        if !blocks.contains(block) { blocks.append(block) }
+    }
+
+    /// Attributes hops from `entry` (a CIDR or address) although it is not public: a lab
+    /// or loopback test network that the zone's policy makes listable. Other non-public
+    /// sources stay unattributable.
+    public mutating func attributeAsPublic(_ entry: String) throws(ParseError) {
+        let block = try Self.block(parsing: entry)
+        if !publicBlocks.contains(block) { publicBlocks.append(block) }
+    }
+
+    private static func block(parsing entry: String) throws(ParseError) -> Block {
         let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let addressText = parts[0]
         guard let parsed = SourceAddress(Array(addressText.utf8)) else {
@@ -112,13 +127,17 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
             address[index] &= UInt8(truncatingIfNeeded: 0xFF << (8 - bit))
             bit = 0
         }
-        let block = Block(address: address, prefixLength: length)
-        if !blocks.contains(block) { blocks.append(block) }
+        return Block(address: address, prefixLength: length)
     }
 
     /// Whether `address` lies in a trusted block.
     func contains(_ address: SourceAddress) -> Bool {
         blocks.contains { $0.contains(address.bytes) }
+    }
+
+    /// Whether `address` may be a source: public, or in a block given to `attributeAsPublic`.
+    func mayBeSource(_ address: SourceAddress) -> Bool {
+        !address.isNonPublic || publicBlocks.contains { $0.contains(address.bytes) }
     }
 
     /// Whether the textual `address` lies in a trusted block (false when it does not parse).

@@ -78,6 +78,10 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "Print one line per message (one-shot runs) or log each message (daemon).")
     var verbose = false
 
+    @Flag(name: .customLong("phase-times"),
+          help: "Also print the time spent inside store commits, apart from reading and classifying (mbox files; scripts/bench-store).")
+    var phaseTimes = false
+
     @Argument(help: ArgumentHelp("Maildirs, mbox files or message files; '-' reads one message from standard input.", valueName: "PATH"))
     var paths: [String] = []
 
@@ -105,7 +109,7 @@ struct IngestCommand: AsyncParsableCommand {
     /// --trusted-networks, else the configuration's (with its trust-loopback), else loopback only.
     private func networks() throws -> TrustedNetworks {
         do {
-            if trustedNetworks.isEmpty, let settings = store.configuration?.ingest { return try settings.trusted() }
+            if trustedNetworks.isEmpty, let configuration = store.configuration { return try configuration.trustedNetworks() }
             return try TrustedNetworks(parsing: trustedNetworks.joined(separator: ","))
         } catch {
             throw ValidationError(error.description)
@@ -146,8 +150,9 @@ struct IngestCommand: AsyncParsableCommand {
 
         var totals = IngestCounts()
         var storeFailure: IngestError?
+        let commitTimer = CommitTimer()
         for file in files where storeFailure == nil {
-            let (counts, failure) = ingestFile(file, ingester: ingester, quarantine: sideQuarantine)
+            let (counts, failure) = ingestFile(file, ingester: ingester, quarantine: sideQuarantine, timer: commitTimer)
             totals.add(counts)
             storeFailure = failure
         }
@@ -173,6 +178,10 @@ struct IngestCommand: AsyncParsableCommand {
         let timing = daemon ? "ran \(String(format: "%.1f", seconds)) s"
             : "in \(String(format: "%.2f", seconds)) s (\(rate) msg/s, \(String(format: "%.2f", cpu)) s CPU)"
         printError("rbld ingest: \(totals) \(timing)")
+        if phaseTimes {
+            printError("rbld ingest: store commits (mbox): \(commitTimer.commits), \(String(format: "%.2f", commitTimer.seconds)) s wall, "
+                       + "\(String(format: "%.2f", commitTimer.cpuSeconds)) s CPU; the rest is reading, parsing and classifying")
+        }
         if let storeFailure { throw Failure(.tempFail, storeFailure.reason) }
         if totals.failed > 0 { throw ExitCode(Sysexit.ioError.rawValue) }
         if missing > 0 { throw ExitCode(Sysexit.noInput.rawValue) }
@@ -195,7 +204,7 @@ struct IngestCommand: AsyncParsableCommand {
     // MARK: - Files: mbox or one message
 
     /// Ingests an mbox file (batched) or one message file; the file itself is never changed.
-    private func ingestFile(_ path: String, ingester: Ingester, quarantine: Quarantine) -> (IngestCounts, IngestError?) {
+    private func ingestFile(_ path: String, ingester: Ingester, quarantine: Quarantine, timer: CommitTimer) -> (IngestCounts, IngestError?) {
         var counts = IngestCounts()
         var head = [UInt8](repeating: 0, count: 5)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -214,7 +223,7 @@ struct IngestCommand: AsyncParsableCommand {
             func flush() {
                 guard failure == nil, !pending.isEmpty else { return }
                 do {
-                    let outcomes = try ingester.commit(pending)
+                    let outcomes = try timer.time { () throws(IngestError) in try ingester.commit(pending) }
                     for (index, outcome) in outcomes.enumerated() {
                         record(outcome, origin: pending[index].origin, bytes: bytes[index], quarantine: quarantine, counts: &counts)
                     }
@@ -270,6 +279,25 @@ struct IngestCommand: AsyncParsableCommand {
         }
         counts.add(outcome)
         if verbose { print("\(origin): \(IngestLog.summary(outcome))") }
+    }
+
+    /// Wall and CPU time spent inside store commits (`--phase-times`); single-threaded use.
+    final class CommitTimer {
+        private(set) var commits = 0
+        private(set) var seconds = 0.0
+        private(set) var cpuSeconds = 0.0
+
+        func time<T>(_ body: () throws(IngestError) -> T) throws(IngestError) -> T {
+            let start = ContinuousClock.now
+            let startCPU = Classify.cpuSeconds()
+            defer {
+                let elapsed = ContinuousClock.now - start
+                seconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                cpuSeconds += Classify.cpuSeconds() - startCPU
+                commits += 1
+            }
+            return try body()
+        }
     }
 
     // MARK: - Standard input (MTA pipe)

@@ -42,17 +42,13 @@ struct Configuration: Sendable, Equatable {
         var trustLoopback = true
         var batch = 256
 
-        /// The networks whose Received hops attribution skips.
-        func trusted() throws(TrustedNetworks.ParseError) -> TrustedNetworks {
-            var networks = trustLoopback ? TrustedNetworks() : .nothing
-            for network in trustedNetworks { try networks.add(network.description) }
-            return networks
-        }
     }
 
     struct Zone: Sendable, Equatable {
         var settings: ZoneSettings
         var policy: ListingPolicy
+        /// Non-public ranges the policy lists all the same (already lifted from `policy.neverList`).
+        var listable: [IPPrefix] = []
 
         init(name: String) {
             settings = .defaults(zone: name)
@@ -68,6 +64,16 @@ struct Configuration: Sendable, Equatable {
     static let defaultPath = "zones/rbld.yaml"
 
     var zoneNames: [String] { zones.map(\.settings.name) }
+
+    /// What attribution trusts and accepts for the zone ingest records into (the first):
+    /// the trusted networks (and loopback, unless trust-loopback is false), and the zone's
+    /// listable ranges as possible sources although they are not public.
+    func trustedNetworks() throws(TrustedNetworks.ParseError) -> TrustedNetworks {
+        var networks = ingest.trustLoopback ? TrustedNetworks() : .nothing
+        for network in ingest.trustedNetworks { try networks.add(network.description) }
+        for range in zones.first?.listable ?? [] { try networks.attributeAsPublic(range.description) }
+        return networks
+    }
 }
 
 extension ListingPolicy {

@@ -273,11 +273,12 @@ private struct Value {
             refresh: UInt32(soa.refresh), retry: UInt32(soa.retry), expire: UInt32(soa.expire), minimum: UInt32(soa.minimum),
             nsTTL: UInt32(nsTTL), nameservers: nameservers, ttl: UInt32(fields.ttl), txtTemplate: fields.txt,
             defaultCode: UInt8(fields.code))
-        if let policy = keys["policy"], !policy.isNull { zone.policy = try policy.policy() }
+        if let policy = keys["policy"], !policy.isNull { (zone.policy, zone.listable) = try policy.policy() }
         return zone
     }
 
-    func policy() throws(ConfigurationError) -> ListingPolicy {
+    /// The policy, and the listable ranges it lifted from the never-list.
+    func policy() throws(ConfigurationError) -> (ListingPolicy, [IPPrefix]) {
         let keys = try mapping(["half-life", "threshold", "expiry", "weights", "never-list", "listable"])
         var policy = ListingPolicy.defaults
         if let value = keys["half-life"] { policy.halfLife = try value.seconds(max: 10 * 365 * 86400) }
@@ -304,6 +305,6 @@ private struct Value {
         }
         let listable = try keys["listable"]?.list().map { value throws(ConfigurationError) in try value.prefix() } ?? []
         policy.neverList = ListingPolicy.neverList(neverList, lifting: listable)
-        return policy
+        return (policy, listable)
     }
 }

@@ -87,7 +87,7 @@ final class IngestService: Service, @unchecked Sendable {
         }
         let networks: TrustedNetworks
         do {
-            networks = try settings.trusted()
+            networks = try configuration.trustedNetworks()
         } catch {
             throw Failure(.dataError, "\(configuration.source ?? "configuration"): ingest.trusted-networks: \(error)")
         }

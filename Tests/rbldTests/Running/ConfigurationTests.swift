@@ -85,6 +85,10 @@ struct ConfigurationTests {
         #expect(zone.policy.isNeverListed(IPPrefix("127.0.0.1")!) && zone.policy.isNeverListed(IPPrefix("127.0.0.2")!),
                 "the RFC 5782 test points stay")
         #expect(configuration.zones[1].settings == ZoneSettings.defaults(zone: "other.example.net"))
+        // Ingest for the first zone: loopback not trusted, 10/8 trusted, 127/8 attributable.
+        let networks = try configuration.trustedNetworks()
+        #expect(!networks.contains(address: "127.0.0.5") && networks.contains(address: "10.9.9.9"))
+        #expect(networks.mayBeSource(SourceAddress("127.0.0.5")!) && !networks.mayBeSource(SourceAddress("192.168.1.1")!))
     }
 
     /// Each bad file: the error names the line and the key, and says what is wrong.
