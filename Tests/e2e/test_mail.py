@@ -28,6 +28,7 @@ only: ingest then trusts loopback hops, so bounces from 127.0.0.x are not attrib
 """
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -46,7 +47,9 @@ ZONE = "bl.example.org"
 TRAP_DOMAIN = "trap.test"
 PROTECTED_DOMAIN = "protected.test"
 RESOLVER = "127.0.83.53"          # unbound on port 53, seen only through the private resolv.conf
-BOUNCER, CLEAN, ORDINARY = "127.0.0.5", "127.0.0.6", "127.0.0.7"
+PIPE_DOMAIN = "pipe.trap.test"   # delivered by the pipe transport (`rbld ingest -`) instead of LMTP
+BOUNCER, CLEAN, ORDINARY, PIPED = "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"
+RBLD_USER = "nobody"              # rbld runs unprivileged, as deploy/rbld.service does; so does the pipe
 SERIES = [f"127.0.0.{n}" for n in range(20, 40)]
 LISTED = "127.0.0.2"              # return code of plain bounce backscatter
 DIG_INTERVAL = 0.02
@@ -121,9 +124,9 @@ DEPLOY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.ab
                       "deploy", "postfix-trap-mx")
 
 
-def trap_mx_settings(work, lmtp_port):
-    """deploy/postfix-trap-mx's main.cf settings and transport table, with the test's domain,
-    paths and LMTP port: the trap MX of this test runs exactly what the snippets say."""
+def trap_mx_settings(work, lmtp_port, binary, config):
+    """deploy/postfix-trap-mx's main.cf settings, transport table and pipe service, with the
+    test's domains, paths, LMTP port and user: the trap MX of this test runs what they say."""
     settings = {}
     with open(os.path.join(DEPLOY, "main.cf.snippet")) as f:
         for line in f:
@@ -132,18 +135,26 @@ def trap_mx_settings(work, lmtp_port):
                 settings[m.group(1)] = m.group(2)
     expect(settings.get("relay_domains") and settings.get("transport_maps", "").endswith("/etc/postfix/transport"),
            f"main.cf.snippet names the trap domains and the transport table: {settings}")
-    settings["relay_domains"] = TRAP_DOMAIN
+    settings["relay_domains"] = f"{TRAP_DOMAIN}, {PIPE_DOMAIN}"
     settings["transport_maps"] = settings["transport_maps"].replace("/etc/postfix/transport",
                                                                     os.path.join(work, "trap-mx", "etc", "transport"))
-    entries = []
+    entries = {}
     with open(os.path.join(DEPLOY, "transport")) as f:
         for line in f:
-            fields = line.split()
-            if fields and not line.startswith("#") and fields[1].startswith("lmtp:inet:127.0.0.1:"):
-                entries.append(f"{TRAP_DOMAIN}    lmtp:inet:127.0.0.1:{lmtp_port}\n")
-                break
-    expect(entries, "the transport table delivers a trap domain to lmtp:inet:127.0.0.1:PORT")
-    return settings, "".join(entries)
+            fields = line.lstrip("#").split()
+            if len(fields) == 2 and fields[1].startswith("lmtp:inet:127.0.0.1:") and not line.startswith("#"):
+                entries.setdefault(TRAP_DOMAIN, f"lmtp:inet:127.0.0.1:{lmtp_port}")
+            elif len(fields) == 2 and fields[1] == "rbld-pipe:":
+                entries.setdefault(PIPE_DOMAIN, "rbld-pipe:")
+    expect(len(entries) == 2, f"the transport table shows lmtp:inet:127.0.0.1:PORT and rbld-pipe: {entries}")
+    with open(os.path.join(DEPLOY, "master.cf.snippet")) as f:
+        text = f.read()
+    m = re.search(r"^rbld-pipe .*\n(?:[ \t]+.*\n)+", text, re.M)
+    expect(m and "user=rbld " in m.group(0) and "/usr/local/bin/rbld " in m.group(0)
+           and "/etc/rbld/rbld.yaml" in m.group(0), "master.cf.snippet has the rbld-pipe service")
+    pipe = (m.group(0).replace("user=rbld ", f"user={RBLD_USER} ").replace("/usr/local/bin/rbld ", binary + " ")
+            .replace("/etc/rbld/rbld.yaml", config))
+    return settings, "".join(f"{d}    {t}\n" for d, t in entries.items()), pipe
 
 
 class Rbld:
@@ -151,7 +162,13 @@ class Rbld:
 
     def __init__(self, binary, work, mode):
         self.binary, self.work, self.mode = binary, work, mode
-        self.db = os.path.join(work, "rbld.sqlite")
+        # The store's directory belongs to the unprivileged user rbld runs as.
+        store = os.path.join(work, "store")
+        os.makedirs(store)
+        account = pwd.getpwnam(RBLD_USER)
+        os.chown(store, account.pw_uid, account.pw_gid)
+        self.as_user = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", "--"]
+        self.db = os.path.join(store, "rbld.sqlite")
         self.dns_port = free_port()
         self.lmtp_port = free_tcp_port()
         self.config = os.path.join(work, "rbld.yaml")
@@ -185,7 +202,7 @@ zones:
     def start(self):
         if self.mode == "run":
             self.write_config()
-            self.processes.append(Process([self.binary, "run", "--config", self.config],
+            self.processes.append(Process([*self.as_user, self.binary, "run", "--config", self.config],
                                           os.path.join(self.work, "rbld-run.log")))
             self.wait_up()
         else:
@@ -220,8 +237,9 @@ zones:
         wait_for(lambda: "LMTP listening" in self.log_tail(), 30)
 
     def admin(self, *args):
-        where = ["--config", self.config] if self.mode == "run" else ["--db", self.db, "--zone", ZONE]
-        return run([self.binary, *args, *where], check=False, timeout=60)
+        if self.mode == "run":
+            return run([*self.as_user, self.binary, *args, "--config", self.config], check=False, timeout=60)
+        return run([self.binary, *args, "--db", self.db, "--zone", ZONE], check=False, timeout=60)
 
     def alive(self):
         return all(p.alive() for p in self.processes)
@@ -264,12 +282,16 @@ def main():
     os.chmod(work, 0o755)
     rbld = trap = protected = unbound = None
     try:
+        # A copy the unprivileged user can run wherever the checkout is (CI clones under /root).
+        shutil.copy2(binary, os.path.join(work, "rbld"))
+        binary = os.path.join(work, "rbld")
         rbld = Rbld(binary, work, mode)
         trap_port, protected_port = free_tcp_port(), free_tcp_port()
         # No reverse lookups of clients: the only DNS questions are the protected MTA's DNSBL ones.
         common = {"smtpd_peername_lookup": "no"}
-        trap_settings, transport = trap_mx_settings(work, rbld.lmtp_port)
-        trap = PostfixInstance(work, "trap-mx", "127.0.0.1", trap_port, dict(common, myhostname="trap-mx.test", **trap_settings))
+        trap_settings, transport, pipe_service = trap_mx_settings(work, rbld.lmtp_port, binary, rbld.config)
+        trap = PostfixInstance(work, "trap-mx", "127.0.0.1", trap_port, dict(common, myhostname="trap-mx.test", **trap_settings),
+                               master_cf_extra=pipe_service)
         with open(trap.path("transport"), "w") as f:
             f.write(transport)
         protected = PostfixInstance(work, "protected", "127.0.0.1", protected_port, dict(common, **{
@@ -307,7 +329,7 @@ def main():
 
             serial = [0]
 
-            def send_to_trap(source, kind="bounce"):
+            def send_to_trap(source, kind="bounce", domain=TRAP_DOMAIN):
                 """Sends one message to the trap MX; returns (monotonic time swaks finished, queue id)."""
                 serial[0] += 1
                 ident = f"E2EMAIL{serial[0]:03d}{int(time.time())}"
@@ -315,15 +337,16 @@ def main():
                 with open(path, "w") as f:
                     f.write(bounce(ident) if kind == "bounce" else ordinary(ident))
                 sender = "<>" if kind == "bounce" else "alice@sender.example"
-                result = swaks(trap_port, source, sender, f"trap.one@{TRAP_DOMAIN}", path)
+                result = swaks(trap_port, source, sender, f"trap.one@{domain}", path)
                 done = time.monotonic()
                 m = re.search(r"250 [\d.]+ Ok: queued as (\w+)", result.stdout)
                 expect(result.returncode == 0 and m, f"trap MX accepts from {source}:\n{result.stdout[-1500:]}{result.stderr}")
                 return done, m.group(1)
 
-            def delivered(queue_id, timeout=10):
-                m = trap.wait_log(rf"{queue_id}: to=<[^>]+>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{rbld.lmtp_port},.* status=sent", timeout)
-                expect(m, f"trap MX delivered {queue_id} over LMTP within {timeout} s:\n{trap.log_tail()}\n{rbld.log_tail()}")
+            def delivered(queue_id, timeout=10, relay=None):
+                relay = relay or rf"127\.0\.0\.1\[127\.0\.0\.1\]:{rbld.lmtp_port}"
+                m = trap.wait_log(rf"{queue_id}: to=<[^>]+>, relay={relay},.* status=sent", timeout)
+                expect(m, f"trap MX delivered {queue_id} via {relay} within {timeout} s:\n{trap.log_tail()}\n{rbld.log_tail()}")
                 return m.group(0)
 
             def listed_now(ip):
@@ -357,6 +380,11 @@ def main():
             def txt_names_source():
                 d = dig(rbld.dns_port, reverse(BOUNCER), "TXT")
                 expect(d.status == "NOERROR" and any(BOUNCER in t and ZONE in t for t in d.txt()), f"TXT:\n{d}")
+
+            def tcp_answers():
+                # rbld runs without privileges here, as in deploy/rbld.service: TCP must work too.
+                d = dig(rbld.dns_port, reverse(BOUNCER), "A", "+tcp")
+                expect(d.status == "NOERROR" and any(a[4] == LISTED for a in d.answer), f"dig +tcp:\n{d}")
 
             def protected_mta(source):
                 """Connects from `source` to the protected MTA up to RCPT; returns (swaks result, the RCPT reply line)."""
@@ -407,6 +435,14 @@ def main():
                 r, last = protected_mta(ORDINARY)
                 expect(last.startswith("<-  250"), f"protected MTA accepts {ORDINARY}:\n{r.stdout}")
 
+            def pipe_transport():
+                done, queue_id = send_to_trap(PIPED, domain=PIPE_DOMAIN)
+                took = time_to_listing(PIPED, done)
+                delivered(queue_id, relay="rbld-pipe")
+                expect(took is not None, f"{PIPED} listed within 5 s:\n{trap.log_tail()}")
+                print(f"     {PIPED}: listed {took * 1000:.0f} ms after swaks finished (pipe: one rbld ingest per message)",
+                      flush=True)
+
             latencies = []
 
             def latency_series():
@@ -427,10 +463,12 @@ def main():
 
             suite.check(f"bounce from {BOUNCER} via trap MX and LMTP: dig sees {LISTED} within 1 s", bounce_lists_source)
             suite.check(f"TXT for {BOUNCER} names it", txt_names_source)
+            suite.check(f"DNS over TCP answers the listing too (rbld runs as {RBLD_USER})", tcp_answers)
             suite.check(f"protected MTA rejects {BOUNCER} with 554 and the TXT (via unbound)", rejects_listed)
             suite.check(f"protected MTA accepts {CLEAN}", accepts_unlisted)
             suite.check(f"rbld delist {BOUNCER}: the protected MTA accepts it again once caches expire", delist_reaccepted)
             suite.check(f"an ordinary message from {ORDINARY} lists nothing", ordinary_lists_nothing)
+            suite.check(f"pipe transport (master.cf.snippet): a bounce from {PIPED} via `rbld ingest -` lists it", pipe_transport)
             suite.check(f"latency: {len(SERIES)} bounces, p99 of hit -> dig <= 1 s", latency_series)
             suite.check("rbld still running", lambda: expect(rbld.alive(), "rbld exited:\n" + rbld.log_tail()))
 
