@@ -6,21 +6,23 @@ import DNSBL
 import Glibc
 import Ingest
 import Logging
-import Synchronization
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the store's listings as an authoritative DNSBL zone over UDP and TCP.",
         discussion: """
             Answers A, TXT, ANY, SOA and NS queries per RFC 5782 for every zone given with \
-            --zone (default: every zone in the store, else bl.example.org), on every --listen \
-            address (default 127.0.0.1:5300), UDP and TCP. Changes committed to the store \
+            --zone, on every --listen address, UDP and TCP. Without these flags the \
+            configuration decides (--config, else zones/rbld.yaml when present: its db, zones \
+            with their settings, and dns.listen); without a configuration: every zone in the \
+            store (else bl.example.org) on 127.0.0.1:5300. Changes committed to the store \
             (imports, listings, delistings, hits) are served within a second, without restart. \
-            SIGHUP reloads every zone from the store; SIGTERM and SIGINT stop cleanly.
+            SIGHUP reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
+            `rbld run` serves the same way and ingests too.
             """)
 
-    @Option(help: "The SQLite store to serve.")
-    var db = "rbld.sqlite"
+    @Option(help: "The SQLite store to serve (default: the configuration's db, else ./rbld.sqlite).")
+    var db: String?
 
     @Option(name: .customLong("zone"), help: "A zone to serve (repeatable).")
     var zones: [String] = []
@@ -28,7 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "An address to serve on, HOST:PORT or [V6]:PORT (repeatable).")
     var listen: [String] = []
 
-    @Option(help: "Configuration file (not read yet by serve; flags take precedence).")
+    @Option(help: ArgumentHelp("Configuration file (default: zones/rbld.yaml when present); flags take precedence.", valueName: "FILE"))
     var config: String?
 
     @Option(help: "UDP sockets (one thread each) per address; default: one per core.")
@@ -57,12 +59,17 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = .notice
         let clock: @Sendable () -> Int64 = { Int64(time(nil)) }
 
+        let configured = try Configuration.resolve(config)
+        let file = configured.source == nil ? nil : configured  // defaults only where there is a file
+        let db = self.db ?? file?.db ?? "rbld.sqlite"
         let store: Store
         let zoneNames: [String]
         do {
             store = try Store(path: db)
+            if let file { try ZoneConfigurator.apply(file, to: store, logger: logger) }
             let known = try store.zoneNames()
-            zoneNames = zones.isEmpty ? (known.isEmpty ? ["bl.example.org"] : known) : zones.map(ZoneSettings.normalizedName)
+            zoneNames = !zones.isEmpty ? zones.map(ZoneSettings.normalizedName)
+                : file?.zoneNames ?? (known.isEmpty ? ["bl.example.org"] : known)
         } catch {
             throw Failure(.ioError, "\(db): \(error)")
         }
@@ -76,9 +83,8 @@ struct Serve: AsyncParsableCommand {
         let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
         let addresses: [ListenAddress]
         do {
-            addresses = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { text throws(ServerError) in
-                try ListenAddress(parsing: text)
-            }
+            addresses = try listen.isEmpty ? file?.dns.listen ?? [ListenAddress(parsing: "127.0.0.1:5300")]
+                : listen.map { text throws(ServerError) in try ListenAddress(parsing: text) }
         } catch {
             throw Failure(.usage, "\(error)")
         }
@@ -113,39 +119,20 @@ struct Serve: AsyncParsableCommand {
         print("rbld: listening on \(server.boundAddresses.map(\.description).joined(separator: ", ")) (UDP and TCP)")
         fflush(nil)
 
-        let reloadRequested = Atomic<Bool>(false)
-        let interval = Duration.milliseconds(Int(pollInterval * 1000))
-        let follower = Task.detached { [publisher, logger, processMetrics] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                do {
-                    if reloadRequested.exchange(false, ordering: .acquiringAndReleasing) {
-                        snapshots.publish(try publisher.loadAll())
-                        logger.notice("reloaded every zone from the store")
-                    }
-                    // Lag: from this look at the store (where a new serial is first seen) to
-                    // the publication; the wait for this tick (≤ --poll-interval) comes on top.
-                    let seen = ContinuousClock.now
-                    let changed = try publisher.update()
-                    for zone in changed { snapshots.publish(zone: zone) }
-                    if !changed.isEmpty { processMetrics?.publication(lag: ContinuousClock.now - seen) }
-                    if !changed.isEmpty { cnet_trim_heap() }  // the previous tables are freed by now or soon
-                } catch {
-                    // A busy or briefly unavailable store is retried at the next tick.
-                    logger.warning("store not readable: \(error)")
-                }
-            }
-        }
+        let publication = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
+                                             interval: .milliseconds(Int(pollInterval * 1000)), logger: logger, metrics: processMetrics)
+        let follower = Task.detached { try? await publication.run() }
 
         for await signal in SignalStream.make([SIGTERM, SIGINT, SIGHUP]) {
             if signal == SIGHUP {
-                reloadRequested.store(true, ordering: .releasing)
+                publication.requestReload(zones: zoneNames)
                 continue
             }
             logger.notice("stopping on signal \(signal)")
             break
         }
         follower.cancel()
+        await follower.value  // the snapshot cache is saved for the next start
         await endpoint?.stop()
         await server.stop()
     }

@@ -11,12 +11,13 @@ import UnixSignals
 ///
 /// Start-up is ordered and fails early with an exit code: the store is opened and the
 /// configuration's zones written to it, every zone is loaded, the DNS sockets are bound,
-/// then the LMTP listener. Only then do the services run:
+/// then the LMTP listener and the metrics endpoint. Only then do the services run:
 ///
 /// | service | does | on SIGTERM/SIGINT |
 /// |---|---|---|
 /// | publication | follows the change log, swaps tables | stops last |
 /// | dns | answers UDP and TCP | stops after ingest |
+/// | metrics | `/metrics` for Prometheus, when configured | stops after ingest |
 /// | ingest | Maildir watch + LMTP | finishes the messages in flight first |
 /// | expiry | prunes old change-log rows hourly | stops at once |
 /// | reload | SIGHUP: re-reads the configuration | stops at once |
@@ -29,16 +30,18 @@ final class Daemon {
     private let publication: PublicationService
     private let server: DNSServer<Responder>
     private let ingest: IngestService
+    private let endpoint: MetricsEndpoint?
     /// What start-up reports: where rbld listens and what it serves.
     private(set) var summary: [String] = []
 
     private init(configuration: Configuration, logger: Logger, publication: PublicationService,
-                 server: DNSServer<Responder>, ingest: IngestService) {
+                 server: DNSServer<Responder>, ingest: IngestService, endpoint: MetricsEndpoint?) {
         self.configuration = configuration
         self.logger = logger
         self.publication = publication
         self.server = server
         self.ingest = ingest
+        self.endpoint = endpoint
     }
 
     /// Opens, loads and binds everything, in order.
@@ -50,12 +53,13 @@ final class Daemon {
             try ZoneConfigurator.apply(configuration, to: store, logger: logger)
             return store
         }
+        let metrics = configuration.metrics == nil ? nil : RBLDMetrics.process
         let publisher = Publisher(store: store, zones: configuration.zoneNames, logger: logger, clock: { Int64(time(nil)) })
         let served: ServedZones
         do { served = try publisher.loadAll() } catch { throw Failure(.dataError, "\(configuration.db): \(error)") }
         let snapshots = SnapshotStore(served)
         let publication = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
-                                             interval: configuration.dns.pollInterval, logger: logger)
+                                             interval: configuration.dns.pollInterval, logger: logger, metrics: metrics)
 
         let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
         var udp = UDPServerConfiguration()
@@ -67,20 +71,31 @@ final class Daemon {
         do { try await server.start() } catch { throw Failure(.unavailable, "DNS: \(error)") }
 
         let ingest: IngestService
+        var endpoint: MetricsEndpoint?
+        var metricsAddress: ListenAddress?
         do {
-            ingest = try await IngestService.start(configuration, logger: logger)
+            ingest = try await IngestService.start(configuration, logger: logger, metrics: metrics)
+            if let address = configuration.metrics, let metrics {
+                metrics.observe(dns: server)
+                metrics.observe(snapshots: snapshots)
+                let started = metrics.endpoint(address: address, logger: logger)
+                metricsAddress = try await started.start()
+                endpoint = started
+            }
         } catch {
             await server.stop()
             throw error
         }
 
-        let daemon = Daemon(configuration: configuration, logger: logger, publication: publication, server: server, ingest: ingest)
+        let daemon = Daemon(configuration: configuration, logger: logger, publication: publication, server: server,
+                            ingest: ingest, endpoint: endpoint)
         for zone in served.zones {
             daemon.summary.append("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
         }
         daemon.summary.append("rbld: DNS on \(server.boundAddresses.map(\.description).joined(separator: ", ")) (UDP and TCP)")
         daemon.summary += ingest.summary
+        if let metricsAddress { daemon.summary.append("rbld: metrics on http://\(metricsAddress)/metrics") }
         return daemon
     }
 
@@ -89,6 +104,7 @@ final class Daemon {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: publication, serviceName: "publication"),
             .init(service: DNSService(server: server), serviceName: "dns"),
+            .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
             .init(service: ingest, serviceName: "ingest"),
             .init(service: ExpiryService(db: configuration.db, zones: configuration.zoneNames, logger: logger), serviceName: "expiry"),
             .init(service: ReloadService(daemon: self), serviceName: "reload"),
@@ -157,4 +173,6 @@ enum ZoneConfigurator {
 extension Duration {
     /// Whole milliseconds (rounded down).
     var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// In seconds, for logs.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

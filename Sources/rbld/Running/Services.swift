@@ -1,4 +1,5 @@
 // Services.swift -- the services `rbld run` runs under swift-service-lifecycle.
+import CNetShim
 import DNSBL
 import Foundation
 import Glibc
@@ -9,6 +10,7 @@ import Synchronization
 import UnixSignals
 
 /// Follows the store's change log and publishes changed zones, off the serving threads.
+/// Used by `rbld run` (as a service) and `rbld serve` (in a task it cancels).
 ///
 /// The publisher and its store connection are used only by `run()`'s task once start-up
 /// has handed them over; other tasks talk to it through `requestReload`.
@@ -18,36 +20,54 @@ final class PublicationService: Service, @unchecked Sendable {
     private let snapshots: SnapshotStore
     private let interval: Duration
     private let logger: Logger
+    private let metrics: RBLDMetrics?
     /// Set by SIGHUP: the zones to serve from now on, loaded whole at the next tick.
     private let pendingReload = Mutex<[String]?>(nil)
 
-    init(publisher: Publisher, store: Store, snapshots: SnapshotStore, interval: Duration, logger: Logger) {
+    init(publisher: Publisher, store: Store, snapshots: SnapshotStore, interval: Duration, logger: Logger,
+         metrics: RBLDMetrics? = nil) {
         self.publisher = publisher
         self.store = store
         self.snapshots = snapshots
         self.interval = interval
         self.logger = logger
+        self.metrics = metrics
     }
 
     func requestReload(zones: [String]) {
         pendingReload.withLock { $0 = zones }
     }
 
+    /// Publishes changes every `interval` until shutdown or cancellation. Zones built from
+    /// the store at start-up are written to the snapshot cache first (while DNS already
+    /// answers), and every zone again at the end, so a restart loads from the cache.
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            do {
-                if let zones = pendingReload.withLock({ $0.take() }) {
-                    publisher = Publisher(store: store, zones: zones, logger: logger, clock: { Int64(time(nil)) })
-                    snapshots.publish(try publisher.loadAll())
-                    logger.notice("reloaded every zone from the store", metadata: ["zones": "\(zones.joined(separator: ", "))"])
-                }
-                let changed = try publisher.update()
-                for zone in changed { snapshots.publish(zone: zone) }
-            } catch {
-                // A busy or briefly unavailable store is retried at the next tick.
-                logger.warning("store not readable", metadata: ["error": "\(error)"])
+        publisher.saveSnapshotCaches()
+        while !Task.isShuttingDownGracefully {
+            do { try await Task.sleep(for: interval) } catch { break }  // cancelled
+            tick()
+        }
+        publisher.saveSnapshotCaches()
+    }
+
+    private func tick() {
+        do {
+            if let zones = pendingReload.withLock({ $0.take() }) {
+                publisher = Publisher(store: store, zones: zones, logger: logger, clock: { Int64(time(nil)) })
+                snapshots.publish(try publisher.loadAll())
+                logger.notice("reloaded every zone from the store", metadata: ["zones": "\(zones.joined(separator: ", "))"])
             }
+            // Lag: from this look at the store (where a new serial is first seen) to the
+            // publication; the wait for this tick (at most `interval`) comes on top.
+            let seen = ContinuousClock.now
+            let changed = try publisher.update()
+            guard !changed.isEmpty else { return }
+            for zone in changed { snapshots.publish(zone: zone) }
+            metrics?.publication(lag: ContinuousClock.now - seen)
+            cnet_trim_heap()  // the previous tables are freed by now or soon
+        } catch {
+            // A busy or briefly unavailable store is retried at the next tick.
+            logger.warning("store not readable", metadata: ["error": "\(error)"])
         }
     }
 }
@@ -80,7 +100,7 @@ final class IngestService: Service, @unchecked Sendable {
 
     /// Opens the LMTP listener, when configured; Maildirs are checked here so a typo fails
     /// at start, not at the first message.
-    static func start(_ configuration: Configuration, logger: Logger) async throws -> IngestService {
+    static func start(_ configuration: Configuration, logger: Logger, metrics: RBLDMetrics?) async throws -> IngestService {
         let settings = configuration.ingest
         guard let zone = configuration.zoneNames.first, settings.lmtp != nil || !settings.maildirs.isEmpty else {
             return IngestService(daemon: nil, logger: logger, summary: ["rbld: ingest: no LMTP address and no Maildir configured"])
@@ -107,7 +127,7 @@ final class IngestService: Service, @unchecked Sendable {
         daemonConfiguration.lmtpOptions.session.maxMessageByteCount = settings.maxMessageSize
         daemonConfiguration.lmtpOptions.idleTimeout = .milliseconds(settings.lmtpIdleTimeout.milliseconds)
         daemonConfiguration.lmtpOptions.maxConnections = settings.lmtpMaxConnections
-        let daemon = IngestDaemon(configuration: daemonConfiguration, logger: logger)
+        let daemon = IngestDaemon(configuration: daemonConfiguration, logger: logger, metrics: metrics)
         var summary: [String] = []
         if let bound = try await daemon.start() { summary.append("rbld: LMTP on \(bound), hits go to \(zone)") }
         if !maildirs.isEmpty { summary.append("rbld: watching \(maildirs.map(\.path).joined(separator: ", "))") }
@@ -127,6 +147,17 @@ final class IngestService: Service, @unchecked Sendable {
             stop.raise()
         }
         counts.withLock { $0 = totals }
+    }
+}
+
+/// Serves `/metrics` (started and bound by `Daemon.start`) until shutdown.
+struct MetricsService: Service, @unchecked Sendable {
+    /// Only stopped, once, from this service's task.
+    let endpoint: MetricsEndpoint?
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await endpoint?.stop()
     }
 }
 

@@ -23,6 +23,8 @@ final class Publisher {
         /// Built lazily from `table` at the first change, then kept.
         var builder: PrefixTableBuilder?
         var serial: Int64
+        /// The serial of the snapshot cache in the store for this table, if it holds one.
+        var cachedSerial: Int64?
         /// Prefixes to re-resolve when their listing expires: another layer (a scored
         /// listing under an expiring manual one) may take over, and expiry is not in the
         /// change log. Keyed by expiry time in Unix seconds.
@@ -47,6 +49,8 @@ final class Publisher {
     }
 
     /// Loads every zone; fast path: a snapshot cache written at the store's current serial.
+    /// A zone built from the store is not cached here (that would delay the first answer):
+    /// `saveSnapshotCaches()` does it once serving has begun.
     func loadAll() throws -> ServedZones {
         let serial = try store.changeSerial()
         var snapshots: [ZoneSnapshot] = []
@@ -54,7 +58,7 @@ final class Publisher {
             let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
             if let cached = try store.snapshotCache(zone: name), cached.serial == serial,
                let restored = SnapshotCache.decode(cached.bytes, settings: settings) {
-                var state = ZoneState(factory: restored.factory, table: restored.table, serial: serial)
+                var state = ZoneState(factory: restored.factory, table: restored.table, serial: serial, cachedSerial: serial)
                 state.expiries = Self.expiries(in: restored.table)
                 zones[name] = state
                 snapshots.append(try restored.factory.snapshot(table: restored.table, serial: serial))
@@ -64,14 +68,33 @@ final class Publisher {
             let state = try build(zone: name, settings: settings)
             zones[name] = state
             snapshots.append(try state.factory.snapshot(table: state.table, serial: state.serial))
-            if !store.readOnly {
-                try? store.saveSnapshotCache(zone: name, serial: state.serial,
-                                             bytes: SnapshotCache.encode(factory: state.factory, table: state.table))
-            }
         }
         seenSerial = serial
         try? store.shrinkMemory()  // polling from here on needs few pages
         return ServedZones(snapshots)
+    }
+
+    /// Writes each zone's table to the store's snapshot cache unless it is there already,
+    /// so that the next start loads in a fraction of a second instead of rebuilding. Called
+    /// after start-up and at shutdown; a read-only store or a busy one is skipped.
+    func saveSnapshotCaches() {
+        guard !store.readOnly else { return }
+        for name in zoneNames {
+            guard var state = zones[name], state.cachedSerial != state.serial else { continue }
+            let start = ContinuousClock.now
+            do {
+                try store.saveSnapshotCache(zone: name, serial: state.serial,
+                                            bytes: SnapshotCache.encode(factory: state.factory, table: state.table))
+            } catch {
+                logger.warning("snapshot cache not saved", metadata: ["zone": "\(name)", "error": "\(error)"])
+                continue
+            }
+            state.cachedSerial = state.serial
+            zones[name] = state
+            logger.info("snapshot cache saved", metadata: [
+                "zone": "\(name)", "serial": "\(state.serial)", "seconds": "\((ContinuousClock.now - start).seconds)"])
+        }
+        try? store.shrinkMemory()
     }
 
     /// The expiring entries of a table loaded from the snapshot cache.

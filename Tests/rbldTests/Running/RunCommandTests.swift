@@ -19,7 +19,8 @@ import TestSupport
           poll-interval: 50ms
         ingest:
           lmtp: 127.0.0.1:0
-        metrics: null
+        metrics:
+          listen: 127.0.0.1:0
         zones:
           - name: bl.example.org
             txt: "\(txt)"
@@ -54,6 +55,12 @@ import TestSupport
         let port = try #require(Self.port(after: "rbld: DNS on 127.0.0.1:", in: daemon), "\(daemon.output)")
         #expect(Self.port(after: "rbld: LMTP on 127.0.0.1:", in: daemon) != nil, "\(daemon.output)")
         #expect(try Self.dig(port, "2.0.0.127.bl.example.org", "TXT") == "\"first 127.0.0.2\"")
+        // Prometheus sees the query just answered, and the zone's table.
+        let metricsPort = try #require(Self.port(after: "rbld: metrics on http://127.0.0.1:", in: daemon), "\(daemon.output)")
+        let scrape = try MetricsEndpointTests.get("/metrics", port: metricsPort)
+        #expect(scrape.status.hasPrefix("HTTP/1.1 200"), "\(scrape.lines)")
+        #expect(scrape.lines.contains { $0.hasPrefix("rbld_dns_queries_total{") && $0.contains("qtype=\"TXT\"") }, "\(scrape.lines)")
+        #expect(scrape.lines.contains { $0.hasPrefix("rbld_zone_entries{") }, "\(scrape.lines)")
 
         // A new template: served after SIGHUP, without a restart.
         try Self.configuration(db: sandbox.dbPath, txt: "second $").write(toFile: config, atomically: true, encoding: .utf8)
