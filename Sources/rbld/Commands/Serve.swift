@@ -14,8 +14,9 @@ struct Serve: AsyncParsableCommand {
             Answers A, TXT, ANY, SOA and NS queries per RFC 5782 for every zone given with \
             --zone, on every --listen address, UDP and TCP. Without these flags the \
             configuration decides (--config, else zones/rbld.yaml when present: its db, zones \
-            with their settings, and dns.listen); without a configuration: every zone in the \
-            store (else bl.example.org) on 127.0.0.1:5300. Changes committed to the store \
+            and dns.listen; a file given with --config also sets the zones' SOA, NS, TTL and \
+            TXT settings and policies in the store); without a configuration: every zone in \
+            the store (else bl.example.org) on 127.0.0.1:5300. Changes committed to the store \
             (imports, listings, delistings, hits) are served within a second, without restart. \
             SIGHUP reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
             `rbld run` serves the same way and ingests too.
@@ -66,7 +67,9 @@ struct Serve: AsyncParsableCommand {
         let zoneNames: [String]
         do {
             store = try Store(path: db)
-            if let file { try ZoneConfigurator.apply(file, to: store, logger: logger) }
+            // Only a file named on the command line rewrites the store's zone settings; the
+            // implicit zones/rbld.yaml gives defaults, and imported $SOA/$NS lines stand.
+            if let file, config != nil { try ZoneConfigurator.apply(file, to: store, logger: logger) }
             let known = try store.zoneNames()
             zoneNames = !zones.isEmpty ? zones.map(ZoneSettings.normalizedName)
                 : file?.zoneNames ?? (known.isEmpty ? ["bl.example.org"] : known)
