@@ -114,7 +114,6 @@ import Testing
         #expect(try Self.get("/metrics", port: port, method: "POST").status == "HTTP/1.1 405 Method Not Allowed")
         #expect(try Self.get("/metrics?name[]=x", port: port).status == "HTTP/1.1 200 OK")
         await endpoint.stop()
-        #expect(throws: (any Error).self) { try LineClient(port: port) }
     }
 
     @Test func bindFailureNamesTheAddress() async throws {
