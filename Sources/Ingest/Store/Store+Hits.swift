@@ -60,40 +60,68 @@ extension Store {
             let policy = try zoneConfig(zoneID).policy
             let recorded = clock()
             var outcomes = [HitOutcome](repeating: .duplicate, count: hits.count)
-            var changed = Set<IPPrefix>()
-            // Work in source order: neighbouring sources share index pages (a batch of 10k
-            // touches far fewer pages than in arrival order). Hits of one source keep their order.
+            var changed: [IPPrefix] = []
+            // Work in source order: neighbouring sources share index pages, and all hits of
+            // one source are folded in memory and its row written once. Hits of one source
+            // keep their order (the sort is stable on the index).
             let order = hits.indices.sorted { hits[$0].source != hits[$1].source ? hits[$0].source < hits[$1].source : $0 < $1 }
+            // A digest is looked up through its 8-byte prefix (hits_by_digest), then compared whole.
+            let seen = try db.statement("""
+                SELECT 1 FROM hits INDEXED BY hits_by_digest
+                WHERE zone_id = ?1 AND substr(digest, 1, 8) = substr(?2, 1, 8) AND digest = ?2
+                """)
             let insert = try db.statement("""
-                INSERT OR IGNORE INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
+                INSERT INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                 """)
-            for index in order {
-                let hit = hits[index]
-                if policy.isNeverListed(hit.source) {
-                    outcomes[index] = .ignored(reason: "\(hit.source) is a special-purpose address (RFC 6890), never listed")
+            seen.bind(1, zoneID)
+            insert.bind(1, zoneID).bind(3, recorded)
+            var start = 0
+            while start < order.count {
+                let source = hits[order[start]].source
+                var end = start + 1
+                while end < order.count, hits[order[end]].source == source { end += 1 }
+                defer { start = end }
+                if policy.isNeverListed(source) {
+                    for index in order[start..<end] {
+                        outcomes[index] = .ignored(reason: "\(source) is a special-purpose address (RFC 6890), never listed")
+                    }
                     continue
                 }
-                insert.reset()
-                insert.bind(1, zoneID).bind(2, hit.time).bind(3, recorded).bind(4, Int64(hit.source.family == .v4 ? 4 : 6))
-                    .bindAddress(5, hit.source).bind(6, hit.kind.rawValue).bind(7, hit.trap).bind(8, hit.reporter)
-                    .bind(9, hit.digest).bind(10, hit.excerpt)
-                try insert.run()
-                guard db.changes == 1 else { outcomes[index] = .duplicate; continue }
-                let hitID = db.lastInsertRowID
-                let state: SourceScore
-                if let old = try sourceState(zoneID: zoneID, host: hit.source)?.score {
-                    if hit.time >= old.lastSeen {
-                        state = old.adding(kind: hit.kind, at: hit.time, policy: policy)
+                insert.resetKeepingBindings()  // binding needs a reset statement (else SQLITE_MISUSE)
+                insert.bind(4, Int64(source.family == .v4 ? 4 : 6)).bindAddress(5, source)
+                var state = try sourceState(zoneID: zoneID, host: source)?.score
+                var lastHitID: Int64?
+                for index in order[start..<end] {
+                    let hit = hits[index]
+                    seen.resetKeepingBindings()
+                    seen.bind(2, hit.digest)
+                    let duplicate = try seen.step()
+                    seen.resetKeepingBindings()  // an unreset statement would pin the read snapshot
+                    if duplicate { continue }  // the same message (digest) before: .duplicate
+                    insert.resetKeepingBindings()
+                    insert.bind(2, hit.time).bind(6, hit.kind.rawValue).bind(7, hit.trap).bind(8, hit.reporter)
+                        .bind(9, hit.digest).bind(10, hit.excerpt)
+                    try insert.run()
+                    lastHitID = db.lastInsertRowID
+                    let next: SourceScore
+                    if let old = state {
+                        if hit.time >= old.lastSeen {
+                            next = old.adding(kind: hit.kind, at: hit.time, policy: policy)
+                        } else {
+                            // Out of order: replay every stored hit of the source, this one included.
+                            next = try replaySource(zoneID: zoneID, host: source, policy: policy) ?? old
+                        }
                     } else {
-                        state = try replaySource(zoneID: zoneID, host: hit.source, policy: policy) ?? old
+                        next = SourceScore(firstHit: hit.kind, at: hit.time, policy: policy)
                     }
-                } else {
-                    state = SourceScore(firstHit: hit.kind, at: hit.time, policy: policy)
+                    state = next
+                    outcomes[index] = .recorded(listed: next.isListed(at: hit.time), code: next.code)
                 }
-                try saveSource(zoneID: zoneID, host: hit.source, state, lastHitID: hitID)
-                changed.insert(hit.source)
-                outcomes[index] = .recorded(listed: state.isListed(at: hit.time), code: state.code)
+                if let lastHitID, let state {
+                    try saveSource(zoneID: zoneID, host: source, state, lastHitID: lastHitID)
+                    changed.append(source)
+                }
             }
             try logChanges(zoneID: zoneID, changed)
             return outcomes

@@ -128,6 +128,7 @@ public final class Store {
         try db.execute("PRAGMA application_id = 1919052900")  // 0x72626C64, "rbld"
         switch version {
         case 1: try db.execute("PRAGMA user_version = 1")
+        case 2: try db.execute("PRAGMA user_version = 2")
         default: throw StoreError(.internalError, "no user_version statement for schema \(version)")
         }
     }

@@ -1,0 +1,96 @@
+// StoreMigrationTests.swift -- a store file of an older schema opens, migrates and keeps its data.
+
+import Foundation
+import Testing
+import TestSupport
+@testable import Ingest
+
+struct StoreMigrationTests {
+    let directory = TemporaryDirectory()
+    let clock = TestClock()
+    let zone = "bl.example.org"
+
+    /// Runs SQL in the sqlite3 shell and returns what it printed.
+    func query(_ path: String, _ sql: String) throws -> String {
+        let (termination, output) = try ChildProcess.run("/usr/bin/sqlite3", [path, sql])
+        guard termination == .exited(0) else { throw StoreError(.io, "sqlite3 failed: \(output)") }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    /// A schema-1 file as an rbld of schema 1 wrote it (migration 1 only), with one zone, one
+    /// hit of 77.1.2.3 and its source row.
+    func makeVersion1File(_ path: String, digest: [UInt8]) throws {
+        let time = clock.now - 3600
+        let state = SourceScore(firstHit: .dsn, at: time, policy: .defaults)
+        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        try sqlite3(path, """
+            PRAGMA journal_mode = WAL;
+            BEGIN;
+            \(Schema.migrations[0].description)
+            INSERT INTO zones(id, name, settings, policy, created) VALUES (1, '\(zone)',
+                \(Self.quoted(try Store.json(ZoneSettings.defaults(zone: zone)))), \(Self.quoted(try Store.json(ListingPolicy.defaults))), \(time));
+            INSERT INTO hits(id, zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
+                VALUES (1, 1, \(time), \(time), 4, x'4d010203', 'dsn', '…@trap.example.org', 'mx.trap.example.org', x'\(hex)', 'Subject: old');
+            INSERT INTO sources(zone_id, family, addr, first_seen, last_seen, hit_count, score, kinds, all_kinds, listed_since, until, last_hit_id)
+                VALUES (1, 4, x'4d010203', \(time), \(time), 1, \(state.score), \(HitKind.mask(state.kinds)), \(HitKind.mask(state.allKinds)),
+                        \(state.listedSince!), \(state.until!), 1);
+            INSERT INTO change_log(zone_id, time, family) VALUES (1, \(time), 0);
+            PRAGMA application_id = 1919052900;
+            PRAGMA user_version = 1;
+            COMMIT;
+            """)
+    }
+
+    @Test func version1FileMigratesKeepingHitsAndDeduplication() throws {
+        let path = directory.file("v1.sqlite")
+        let digest = (0..<32).map { UInt8($0 * 7 & 0xFF) }
+        try makeVersion1File(path, digest: digest)
+        #expect(try query(path, "PRAGMA user_version") == "1")
+        #expect(try query(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_autoindex_hits_1'") == "1")
+
+        #expect(throws: StoreError(.newerSchema, "")) { try Store(path: path, readOnly: true, clock: clock.function) }
+        let store = try Store(path: path, clock: clock.function)
+        #expect(try query(path, "PRAGMA user_version") == "\(Store.schemaVersion)")
+        #expect(try query(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE tbl_name = 'hits' ORDER BY name)")
+                == "hits,hits_by_digest,hits_by_source")
+
+        // The old hit is still the evidence, and still deduplicates its message.
+        let before = try store.report(for: prefix("77.1.2.3"), zone: zone, now: clock.now)
+        #expect(before.status == .listed && before.hitCount == 1)
+        #expect(before.lastHits.map(\.digest) == [digest.map { String(format: "%02x", $0) }.joined()])
+        let hit = Hit(source: prefix("77.1.2.3"), kind: .virus, time: clock.now, trap: "…@trap.example.org", digest: digest)
+        #expect(try store.recordHit(hit, zone: zone) == .duplicate)
+        // A digest sharing the first 8 bytes is another message.
+        var sibling = hit
+        sibling.digest[31] ^= 1
+        #expect(try store.recordHit(sibling, zone: zone) == .recorded(listed: true, code: 18))
+        #expect(try store.report(for: prefix("77.1.2.3"), zone: zone, now: clock.now).hitCount == 2)
+        #expect(try store.integrityCheck().isEmpty)
+    }
+
+    @Test func newStoreIsAtTheCurrentVersion() throws {
+        let path = directory.file("new.sqlite")
+        _ = try Store(path: path, clock: clock.function)
+        #expect(try query(path, "PRAGMA user_version") == "\(Store.schemaVersion)")
+        #expect(Store.schemaVersion == Schema.migrations.count)
+    }
+
+    /// Duplicates by digest within one batch and across batches, with digests of any length
+    /// (shorter than the 8-byte lookup key, sharing it, or equal).
+    @Test func deduplicationIsByTheWholeDigest() throws {
+        let store = try Store(path: directory.file("dedupe.sqlite"), clock: clock.function)
+        func hit(_ address: String, _ digest: String) -> Hit {
+            Hit(source: prefix(address), kind: .dsn, time: clock.now, trap: "…@trap.example.org", digest: Array(digest.utf8))
+        }
+        let first = try store.recordHits([hit("20.0.0.1", "ab"), hit("20.0.0.2", "abcdefgh-1"), hit("20.0.0.1", "ab"),
+                                          hit("20.0.0.3", "abcdefgh-2"), hit("20.0.0.3", "abcdefgh-1")], zone: zone)
+        #expect(first == [.recorded(listed: true, code: 2), .recorded(listed: true, code: 2), .duplicate,
+                          .recorded(listed: true, code: 2), .duplicate])
+        let second = try store.recordHits([hit("20.0.0.9", "abcdefgh-2"), hit("20.0.0.9", "abcdefgh"), hit("20.0.0.9", "a")], zone: zone)
+        #expect(second == [.duplicate, .recorded(listed: true, code: 2), .recorded(listed: true, code: 2)])
+        #expect(try store.statistics(zone: zone, now: clock.now).hits == 5)
+        #expect(try store.integrityCheck().isEmpty)
+    }
+}
