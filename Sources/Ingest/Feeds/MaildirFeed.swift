@@ -28,8 +28,10 @@ public final class MaildirFeed {
     public let ingester: Ingester
     /// Messages committed per store transaction.
     public var batchLimit: Int
-    /// Called for every message with its result (for logs).
+    /// Called for every message with its result (for logs and metrics).
     public var onResult: ((IngestResult) -> Void)?
+    /// Called after each successful store commit with how long it took (for metrics).
+    public var onCommit: ((Duration) -> Void)?
     /// Names that could neither be moved nor quarantined: skipped for the feed's lifetime
     /// so that a watch loop does not spin on them (they stay in `new/` for an operator).
     private var stuck: Set<String> = []
@@ -90,7 +92,9 @@ public final class MaildirFeed {
         guard !prepared.isEmpty else { return stopped }
         let outcomes: [IngestOutcome]
         do {
+            let start = ContinuousClock.now
             outcomes = try ingester.commit(prepared)
+            onCommit?(ContinuousClock.now - start)
         } catch {
             pass.storeFailure = error
             pass.counts.deferred += prepared.count

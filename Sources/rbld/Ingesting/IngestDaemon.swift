@@ -124,8 +124,8 @@ private struct MaildirSetup: Sendable {
         let feeds = configuration.maildirs.map { trap in
             let feed = MaildirFeed(maildir: trap, quarantine: configuration.quarantine.map(Quarantine.init(path:)),
                                    ingester: ingester, batchLimit: configuration.batch)
-            // Called once per message after its batch's commit. (The feed's commits are not
-            // timed: MaildirFeed commits inside `runOnce` and reports no duration.)
+            // Called once per message after its batch's commit, and once per commit.
+            if let metrics { feed.onCommit = { metrics.storeCommit($0) } }
             let verbose = configuration.verbose
             if verbose || metrics != nil {
                 feed.onResult = { [logger, metrics] result in

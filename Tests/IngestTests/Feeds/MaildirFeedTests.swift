@@ -144,6 +144,23 @@ import Testing
         #expect(try storeCount(sandbox.dbPath) == 50)
     }
 
+    /// One commit per batch, each reported once (for the store-commit metric); a failed
+    /// commit is not reported.
+    @Test func eachCommitIsReportedOnce() throws {
+        let sandbox = try FeedSandbox()
+        for index in 0..<20 { try sandbox.deliver(TrapMail.dsn(source: TrapMail.source(index), id: "C\(index)")) }
+        let feed = MaildirFeed(maildir: sandbox.maildir, ingester: try sandbox.ingester(), batchLimit: 8)
+        var commits = 0
+        feed.onCommit = { _ in commits += 1 }
+        #expect(feed.runOnce().counts.recorded == 20)
+        #expect(commits == 3, "8 + 8 + 4")
+        try sandbox.deliver(TrapMail.dsn(source: TrapMail.source(30), id: "C30"))
+        let readOnly = MaildirFeed(maildir: sandbox.maildir, ingester: try sandbox.ingester(Store(path: sandbox.dbPath, readOnly: true)))
+        readOnly.onCommit = { _ in commits += 1 }
+        #expect(readOnly.runOnce().storeFailure != nil)
+        #expect(commits == 3)
+    }
+
     /// The hostile inputs of issue 4: each is processed or quarantined, never a crash or a
     /// message left behind, and the pass stays bounded in time.
     @Test func hostileInputsAreProcessedOrQuarantinedAndNothingStaysInNew() throws {
