@@ -43,6 +43,7 @@ final class PublicationService: Service, @unchecked Sendable {
     /// answers), and every zone again at the end, so a restart loads from the cache.
     func run() async throws {
         publisher.saveSnapshotCaches()
+        cnet_trim_heap()  // encoding the cache took as much heap again as the table: give it back
         while !Task.isShuttingDownGracefully {
             do { try await Task.sleep(for: interval) } catch { break }  // cancelled
             tick()
