@@ -401,3 +401,46 @@ class Unbound:
 
     def stop(self):
         return self.process.stop() if self.process else None
+
+
+def dsn_bounce(ident, trap="trap.one@trap.example.net", dot_line=False):
+    """A Postfix-style DSN (RFC 3464) for `trap`, headers from Date: on; callers add the
+    Received header a trap MX writes, or let a real one write it. `dot_line` adds a body
+    line starting with a dot (SMTP/LMTP clients stuff it, rbld must unstuff it)."""
+    dot = ".a line that starts with a dot (swaks stuffs it, rbld unstuffs it)\n" if dot_line else ""
+    return f"""Date: Tue, 11 Mar 2025 09:14:01 +0100
+From: MAILER-DAEMON@bouncer.example (Mail Delivery System)
+Subject: Undelivered Mail Returned to Sender
+To: {trap}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b-{ident}"
+Message-Id: <{ident}@bouncer.example>
+
+--b-{ident}
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.bouncer.example.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+{dot}
+--b-{ident}
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.bouncer.example
+
+Final-Recipient: rfc822; nobody@example.org
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.org>: User unknown
+
+--b-{ident}
+Content-Type: text/rfc822-headers
+
+From: {trap}
+To: nobody@example.org
+Subject: cheap watches {ident}
+
+--b-{ident}--
+"""

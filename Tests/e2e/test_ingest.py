@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Process, Suite, expect, free_port, have, rbld_binary, run, tempdir, wait_for  # noqa: E402
+from harness import Process, Suite, dsn_bounce, expect, free_port, have, rbld_binary, run, tempdir, wait_for  # noqa: E402
 
 ZONE = "bl.example.org"
 
@@ -23,43 +23,7 @@ def dsn(source, ident):
     return f"""Received: from mx.bouncer.example (mx.bouncer.example [{source}])
 \tby mx.trap.example.net (Postfix) with ESMTP id {ident}
 \tfor <trap.one@trap.example.net>; Tue, 11 Mar 2025 09:14:02 +0100 (CET)
-Date: Tue, 11 Mar 2025 09:14:01 +0100
-From: MAILER-DAEMON@bouncer.example (Mail Delivery System)
-Subject: Undelivered Mail Returned to Sender
-To: trap.one@trap.example.net
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b-{ident}"
-Message-Id: <{ident}@bouncer.example>
-
---b-{ident}
-Content-Type: text/plain; charset=us-ascii
-
-This is the mail system at host mx.bouncer.example.
-
-I'm sorry to have to inform you that your message could not
-be delivered to one or more recipients. It's attached below.
-.a line that starts with a dot (swaks stuffs it, rbld unstuffs it)
-
---b-{ident}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.bouncer.example
-
-Final-Recipient: rfc822; nobody@example.org
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.org>: User unknown
-
---b-{ident}
-Content-Type: text/rfc822-headers
-
-From: trap.one@trap.example.net
-To: nobody@example.org
-Subject: cheap watches {ident}
-
---b-{ident}--
-"""
+""" + dsn_bounce(ident, dot_line=True)
 
 
 def hits(db, source=None):

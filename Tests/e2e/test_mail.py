@@ -39,7 +39,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (PostfixInstance, Process, Suite, Unbound, can_bind, dig, expect, free_port,  # noqa: E402
+from harness import (PostfixInstance, Process, Suite, Unbound, can_bind, dig, dsn_bounce, expect, free_port,  # noqa: E402
                      free_tcp_port, have, percentile, process_group_members, rbld_binary, run, tempdir,
                      wait_for)
 
@@ -61,42 +61,7 @@ def reverse(ip):
 
 def bounce(ident):
     """A Postfix-style DSN as a bouncing MTA sends it; the trap MX adds the Received header."""
-    return f"""Date: Tue, 11 Mar 2025 09:14:01 +0100
-From: MAILER-DAEMON@bouncer.example (Mail Delivery System)
-Subject: Undelivered Mail Returned to Sender
-To: trap.one@{TRAP_DOMAIN}
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b-{ident}"
-Message-Id: <{ident}@bouncer.example>
-
---b-{ident}
-Content-Type: text/plain; charset=us-ascii
-
-This is the mail system at host mx.bouncer.example.
-
-I'm sorry to have to inform you that your message could not
-be delivered to one or more recipients. It's attached below.
-
---b-{ident}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.bouncer.example
-
-Final-Recipient: rfc822; nobody@example.org
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.org>: User unknown
-
---b-{ident}
-Content-Type: text/rfc822-headers
-
-From: trap.one@{TRAP_DOMAIN}
-To: nobody@example.org
-Subject: cheap watches {ident}
-
---b-{ident}--
-"""
+    return dsn_bounce(ident, trap=f"trap.one@{TRAP_DOMAIN}")
 
 
 def ordinary(ident):

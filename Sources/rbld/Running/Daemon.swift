@@ -1,4 +1,5 @@
 // Daemon.swift -- `rbld run`: serving, ingest, expiry and publication in one process.
+import CNetShim
 import DNSBL
 import Foundation
 import Glibc
@@ -57,6 +58,7 @@ final class Daemon {
         let publisher = Publisher(store: store, zones: configuration.zoneNames, logger: logger, clock: { Int64(time(nil)) })
         let served: ServedZones
         do { served = try publisher.loadAll() } catch { throw Failure(.dataError, "\(configuration.db): \(error)") }
+        cnet_trim_heap()  // loading copied the cache blob and built arrays from it
         let snapshots = SnapshotStore(served)
         let publication = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                              interval: configuration.dns.pollInterval, logger: logger, metrics: metrics)
