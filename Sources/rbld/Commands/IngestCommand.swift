@@ -129,10 +129,7 @@ struct IngestCommand: AsyncParsableCommand {
         let startCPU = Classify.cpuSeconds()
 
         // Inputs named on the command line: Maildirs, mbox files, message files.
-        var traps = try maildirs.map { path throws -> Maildir in
-            guard Maildir.isMaildir(path) else { throw Failure(.noInput, "\(path): not a Maildir (needs cur/, new/ and tmp/)") }
-            return Maildir(path: path)
-        }
+        var traps = try maildirs.map(Self.trapMaildir)
         var files: [String] = []
         var missing = 0
         for path in paths {
@@ -389,6 +386,12 @@ struct IngestCommand: AsyncParsableCommand {
         let counts = await daemon.run(until: stop)
         await endpoint?.stop()
         return counts
+    }
+
+    /// A trap Maildir named by the operator; exit 66 when it is not one.
+    static func trapMaildir(_ path: String) throws -> Maildir {
+        guard Maildir.isMaildir(path) else { throw Failure(.noInput, "\(path): not a Maildir (needs cur/, new/ and tmp/)") }
+        return Maildir(path: path)
     }
 
     static func hostName() -> String {

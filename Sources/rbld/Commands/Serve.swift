@@ -83,36 +83,31 @@ struct Serve: AsyncParsableCommand {
         // Loading copied the cache blob and built arrays from it: give the freed heap back.
         cnet_trim_heap()
         let snapshots = SnapshotStore(served)
-        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
-        let addresses: [ListenAddress]
+        var dns = Configuration.DNS()
         do {
-            addresses = try listen.isEmpty ? file?.dns.listen ?? [ListenAddress(parsing: "127.0.0.1:5300")]
+            dns.listen = try listen.isEmpty ? file?.dns.listen ?? [ListenAddress(parsing: "127.0.0.1:5300")]
                 : listen.map { text throws(ServerError) in try ListenAddress(parsing: text) }
         } catch {
             throw Failure(.usage, "\(error)")
         }
-        var udp = UDPServerConfiguration()
-        if let threads { udp.socketsPerAddress = threads }
-        var tcp = TCPServerConfiguration()
-        tcp.idleTimeout = .milliseconds(Int(tcpIdleTimeout * 1000))
-        tcp.maxConnections = tcpMaxConnections
+        dns.udpThreads = threads
+        dns.tcpIdleTimeout = .milliseconds(Int(tcpIdleTimeout * 1000))
+        dns.tcpMaxConnections = tcpMaxConnections
         let metricsAddress: ListenAddress?
         do { metricsAddress = try metrics.map(ListenAddress.init(parsing:)) } catch { throw Failure(.usage, "--metrics: \(error)") }
-        let server = DNSServer(responder: responder, addresses: addresses, udp: udp, tcp: tcp, logger: logger)
+        let server = dns.makeServer(serving: snapshots, logger: logger)
         do { try await server.start() } catch { throw Failure(.unavailable, "\(error)") }
         let processMetrics = metricsAddress == nil ? nil : RBLDMetrics.process
         var endpoint: MetricsEndpoint?
         if let metricsAddress, let processMetrics {
-            processMetrics.observe(dns: server)
-            processMetrics.observe(snapshots: snapshots)
-            let started = processMetrics.endpoint(address: metricsAddress, logger: logger)
             do {
-                print("rbld: metrics on http://\(try await started.start())/metrics")
+                let started = try await processMetrics.serve(dns: server, snapshots: snapshots, at: metricsAddress, logger: logger)
+                print("rbld: metrics on http://\(started.address)/metrics")
+                endpoint = started.endpoint
             } catch {
                 await server.stop()
                 throw error
             }
-            endpoint = started
         }
 
         for zone in served.zones {

@@ -1,5 +1,6 @@
 // Configuration.swift -- what rbld is told to do: zones/rbld.yaml documents every key.
 import DNSBL
+import Glibc
 import Ingest
 import Logging
 
@@ -28,6 +29,18 @@ struct Configuration: Sendable, Equatable {
         var tcpIdleTimeout: Duration = .seconds(10)
         var tcpMaxConnections = 256
         var pollInterval: Duration = .milliseconds(200)
+
+        /// A DNS server over `snapshots` with these addresses and limits; nothing is bound
+        /// until its `start()`.
+        func makeServer(serving snapshots: SnapshotStore, logger: Logger) -> DNSServer<Responder> {
+            var udp = UDPServerConfiguration()
+            if let udpThreads { udp.socketsPerAddress = udpThreads }
+            var tcp = TCPServerConfiguration()
+            tcp.idleTimeout = tcpIdleTimeout
+            tcp.maxConnections = tcpMaxConnections
+            let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
+            return DNSServer(responder: responder, addresses: listen, udp: udp, tcp: tcp, logger: logger)
+        }
     }
 
     struct IngestSettings: Sendable, Equatable {

@@ -59,6 +59,18 @@ final class RBLDMetrics: Sendable {
         if let count = ProcessStats.openDescriptors() { gauge(.openFDs).set(Int64(count)) }
     }
 
+    /// Observes `server` and the zones it serves, and starts `/metrics` on `address`.
+    ///
+    /// - Returns: the running endpoint and its bound address (the kernel's port for port 0).
+    /// - Throws: `Failure` 69 naming the address when it cannot be bound.
+    func serve(dns server: DNSServer<Responder>, snapshots: SnapshotStore, at address: ListenAddress,
+               logger: Logger) async throws -> (endpoint: MetricsEndpoint, address: ListenAddress) {
+        observe(dns: server)
+        observe(snapshots: snapshots)
+        let started = endpoint(address: address, logger: logger)
+        return (started, try await started.start())
+    }
+
     /// A `/metrics` endpoint on `address` serving this registry, collecting before each scrape.
     func endpoint(address: ListenAddress, logger: Logger) -> MetricsEndpoint {
         MetricsEndpoint(address: address, registry: registry, logger: logger) { [self] in collect() }

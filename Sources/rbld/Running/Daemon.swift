@@ -63,13 +63,7 @@ final class Daemon {
         let publication = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                              interval: configuration.dns.pollInterval, logger: logger, metrics: metrics)
 
-        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
-        var udp = UDPServerConfiguration()
-        if let threads = configuration.dns.udpThreads { udp.socketsPerAddress = threads }
-        var tcp = TCPServerConfiguration()
-        tcp.idleTimeout = .milliseconds(configuration.dns.tcpIdleTimeout.milliseconds)
-        tcp.maxConnections = configuration.dns.tcpMaxConnections
-        let server = DNSServer(responder: responder, addresses: configuration.dns.listen, udp: udp, tcp: tcp, logger: logger)
+        let server = configuration.dns.makeServer(serving: snapshots, logger: logger)
         do { try await server.start() } catch { throw Failure(.unavailable, "DNS: \(error)") }
 
         let ingest: IngestService
@@ -78,11 +72,7 @@ final class Daemon {
         do {
             ingest = try await IngestService.start(configuration, logger: logger, metrics: metrics)
             if let address = configuration.metrics, let metrics {
-                metrics.observe(dns: server)
-                metrics.observe(snapshots: snapshots)
-                let started = metrics.endpoint(address: address, logger: logger)
-                metricsAddress = try await started.start()
-                endpoint = started
+                (endpoint, metricsAddress) = try await metrics.serve(dns: server, snapshots: snapshots, at: address, logger: logger)
             }
         } catch {
             await server.stop()
@@ -173,8 +163,6 @@ enum ZoneConfigurator {
 }
 
 extension Duration {
-    /// Whole milliseconds (rounded down).
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
     /// In seconds, for logs.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

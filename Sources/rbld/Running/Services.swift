@@ -112,10 +112,7 @@ final class IngestService: Service, @unchecked Sendable {
         } catch {
             throw Failure(.dataError, "\(configuration.source ?? "configuration"): ingest.trusted-networks: \(error)")
         }
-        let maildirs = try settings.maildirs.map { path in
-            guard Maildir.isMaildir(path) else { throw Failure(.noInput, "\(path): not a Maildir (needs cur/, new/ and tmp/)") }
-            return Maildir(path: path)
-        }
+        let maildirs = try settings.maildirs.map(IngestCommand.trapMaildir)
         var daemonConfiguration = IngestDaemon.Configuration(db: configuration.db, zone: zone, trustedNetworks: networks)
         daemonConfiguration.maildirs = maildirs
         daemonConfiguration.quarantine = settings.quarantine
@@ -126,7 +123,7 @@ final class IngestService: Service, @unchecked Sendable {
         daemonConfiguration.lmtp = settings.lmtp
         daemonConfiguration.lmtpOptions.session.hostname = IngestCommand.hostName()
         daemonConfiguration.lmtpOptions.session.maxMessageByteCount = settings.maxMessageSize
-        daemonConfiguration.lmtpOptions.idleTimeout = .milliseconds(settings.lmtpIdleTimeout.milliseconds)
+        daemonConfiguration.lmtpOptions.idleTimeout = settings.lmtpIdleTimeout
         daemonConfiguration.lmtpOptions.maxConnections = settings.lmtpMaxConnections
         let daemon = IngestDaemon(configuration: daemonConfiguration, logger: logger, metrics: metrics)
         var summary: [String] = []
