@@ -55,8 +55,9 @@ final class LMTPIngestWorker: Sendable {
         do {
             outcome = try ingester.withLock { ingester throws(IngestError) -> IngestOutcome in
                 let start = ContinuousClock.now
-                defer { metrics?.storeCommit(ContinuousClock.now - start) }
-                return try ingester.commit([prepared])[0]
+                let committed = try ingester.commit([prepared])[0]
+                metrics?.storeCommit(ContinuousClock.now - start)  // successful commits only, as for Maildir batches
+                return committed
             }
         } catch {
             counts.withLock { $0.deferred += 1 }
