@@ -8,6 +8,9 @@ public struct IngestCounts: Hashable, Sendable, CustomStringConvertible {
     public var notBackscatter = 0
     public var unattributable = 0
     public var quarantined = 0
+    /// Damaged messages (``MessageDefects/severe``) processed all the same, a copy of each
+    /// kept in quarantine; each is also counted under its outcome.
+    public var damaged = 0
     /// Left in place for a later retry (store busy or unavailable).
     public var deferred = 0
     /// Inputs that could not even be quarantined (named on stderr; left in place).
@@ -36,6 +39,7 @@ public struct IngestCounts: Hashable, Sendable, CustomStringConvertible {
         notBackscatter += other.notBackscatter
         unattributable += other.unattributable
         quarantined += other.quarantined
+        damaged += other.damaged
         deferred += other.deferred
         failed += other.failed
     }
@@ -43,6 +47,6 @@ public struct IngestCounts: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         "\(processed) processed: \(recorded) recorded, \(duplicate) duplicate, \(ignored) ignored, "
             + "\(notBackscatter) not-backscatter, \(unattributable) unattributable, \(quarantined) quarantined; "
-            + "\(deferred) deferred, \(failed) failed"
+            + "\(damaged) damaged (copied to quarantine); \(deferred) deferred, \(failed) failed"
     }
 }

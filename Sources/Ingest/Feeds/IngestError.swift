@@ -9,6 +9,9 @@ public struct IngestError: Error, Hashable, Sendable, CustomStringConvertible {
         case unreadable
         /// The input is not a mail message (empty, no header field at all).
         case notAMessage
+        /// The input is damaged (``MessageDefects/severe``: cut at a parse limit, NUL bytes,
+        /// the header cut off): processed as far as it was read, and a copy kept in quarantine.
+        case damaged
         /// The store refused the hit for good (invalid input); retrying will not help.
         case rejectedByStore
         /// The store is busy or unavailable; retrying later can succeed (EX_TEMPFAIL, LMTP 4xx).

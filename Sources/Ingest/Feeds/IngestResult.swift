@@ -9,6 +9,10 @@ public struct PreparedMessage: Sendable {
     public var hit: Hit?
     /// The outcome when no store write is needed (not backscatter, unattributable, quarantine).
     public var outcome: IngestOutcome?
+    /// Set when the input is damaged (``MessageDefects/severe``): whatever the outcome, the
+    /// feed keeps a copy in quarantine with this reason and logs a warning. Never set when
+    /// the outcome is `.quarantine` (the whole message goes there anyway).
+    public var damage: IngestError?
 }
 
 /// One ingested message: where it came from, what the classifier said, what was done.
@@ -16,4 +20,20 @@ public struct IngestResult: Sendable {
     public var origin: String
     public var classification: Classification?
     public var outcome: IngestOutcome
+    /// See ``PreparedMessage/damage``: a copy belongs in quarantine.
+    public var damage: IngestError?
+
+    public init(origin: String, classification: Classification?, outcome: IngestOutcome, damage: IngestError? = nil) {
+        self.origin = origin
+        self.classification = classification
+        self.outcome = outcome
+        self.damage = damage
+    }
+
+    /// The message to keep in quarantine and why: the reason of a `.quarantine` outcome
+    /// (the message itself goes there), else the damage (a copy goes there), else nil.
+    public var quarantineReason: IngestError? {
+        if case .quarantine(let problem) = outcome { return problem }
+        return damage
+    }
 }

@@ -36,10 +36,15 @@ public final class Ingester {
     public func ingest(_ message: FeedMessage) throws(IngestError) -> IngestResult {
         let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: clock())
         let outcome = try commit([prepared])[0]
-        return IngestResult(origin: message.origin, classification: prepared.classification, outcome: outcome)
+        return IngestResult(origin: message.origin, classification: prepared.classification, outcome: outcome,
+                            damage: prepared.damage)
     }
 
     /// Classifies a message and builds its hit; no store access.
+    ///
+    /// Input that is not a message (empty, no header field) gets the outcome `.quarantine`.
+    /// Damaged input (``severeDefects(_:in:)``) is processed as any other, and its
+    /// ``PreparedMessage/damage`` tells the feed to keep a copy in quarantine.
     public static func prepare(_ message: FeedMessage, trustedNetworks: TrustedNetworks, now: Int64) -> PreparedMessage {
         let result = classify(message: message.bytes, trustedNetworks: trustedNetworks)
         var prepared = PreparedMessage(origin: message.origin, classification: result)
@@ -47,6 +52,11 @@ public final class Ingester {
             let what = message.bytes.isEmpty ? "empty input" : "no RFC 5322 header field"
             prepared.outcome = .quarantine(IngestError(.notAMessage, "\(message.origin): not a mail message (\(what))"))
             return prepared
+        }
+        let severe = severeDefects(result.defects, in: message.bytes)
+        if !severe.isEmpty {
+            prepared.damage = IngestError(.damaged, "\(message.origin): damaged input (\(names(of: severe).joined(separator: ", "))); "
+                                          + "processed as far as it was read, a copy kept in quarantine")
         }
         switch result.verdict {
         case .notBackscatter:
@@ -119,6 +129,19 @@ public final class Ingester {
             case .ignored(let reason): return .ignored(reason: reason)
             }
         }
+    }
+
+    /// The defects of `bytes` that make it damaged input (``MessageDefects/severe``).
+    ///
+    /// An input that ends inside the header is damaged only when its last line is cut too:
+    /// a header section that ends with a line break and no body is a complete message
+    /// (RFC 5322 §3.5: the body is optional), as LMTP delivers an empty DATA.
+    static func severeDefects(_ defects: MessageDefects, in bytes: [UInt8]) -> MessageDefects {
+        var severe = defects.intersection(.severe)
+        if severe.contains(.missingHeaderEnd), let last = bytes.last, last == 0x0A || last == 0x0D {
+            severe.remove(.missingHeaderEnd)
+        }
+        return severe
     }
 
     /// Readable names of parse defects, for the evidence kept with a hit.

@@ -8,7 +8,8 @@ public struct MaildirPass: Sendable {
     /// Set when the pass stopped because the store is busy or unavailable; the unprocessed
     /// messages are still in `new/` and the caller should retry later.
     public var storeFailure: IngestError?
-    /// Problems with single messages (quarantined, or stuck because even that failed).
+    /// Problems with single messages (quarantined, damaged and copied to quarantine, or
+    /// stuck because even that failed), for warnings that name the input.
     public var problems: [IngestError] = []
 }
 
@@ -16,10 +17,11 @@ public struct MaildirPass: Sendable {
 ///
 /// Each pass lists `new/` and works through it in batches: read and classify up to
 /// ``batchLimit`` messages, commit their hits in one store transaction, then move each
-/// message to `cur/` (processed) or into the quarantine (not processable). A message
-/// leaves `new/` only after the commit that recorded it: killed at any moment, the feed
-/// finds unmoved messages in `new/` again, and their hits are duplicates by digest,
-/// counted once.
+/// message to `cur/` (processed) or into the quarantine (not processable). A damaged
+/// message (``MessageDefects/severe``) is processed and moved to `cur/` too, after a copy
+/// went to the quarantine. A message leaves `new/` only after the commit that recorded it
+/// (and its copy, if any): killed at any moment, the feed finds unmoved messages in `new/`
+/// again, and their hits are duplicates by digest, counted once.
 ///
 /// Not thread-safe: one feed per thread (it owns the ingester's store connection).
 public final class MaildirFeed {
@@ -102,10 +104,25 @@ public final class MaildirFeed {
         }
         for (index, outcome) in outcomes.enumerated() {
             let name = taken[index]
-            onResult?(IngestResult(origin: prepared[index].origin, classification: prepared[index].classification, outcome: outcome))
+            onResult?(IngestResult(origin: prepared[index].origin, classification: prepared[index].classification,
+                                   outcome: outcome, damage: prepared[index].damage))
             if case .quarantine(let error) = outcome {
                 keepInQuarantine(name: name, error: error, into: &pass)
                 continue
+            }
+            if let damage = prepared[index].damage {
+                // The copy before the move: a crash between them leaves the message in new/,
+                // and the next pass copies it again (a duplicate copy, never a missing one).
+                do {
+                    try quarantine.keep(copyOf: maildir.newPath + "/" + name, reason: damage.reason)
+                    pass.problems.append(damage)
+                    pass.counts.damaged += 1
+                } catch {
+                    stuck.insert(name)
+                    pass.problems.append(IngestError(error.code, "\(damage.reason); but \(error.reason); left in new/"))
+                    pass.counts.failed += 1
+                    continue
+                }
             }
             do {
                 try maildir.markProcessed(name)

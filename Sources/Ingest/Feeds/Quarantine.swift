@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 
 /// A quarantine Maildir: messages that could not be processed (unreadable, not a mail
-/// message, refused by the store) are kept here unchanged, never deleted.
+/// message, refused by the store) are kept here unchanged, never deleted; so are copies
+/// of damaged messages (``MessageDefects/severe``) that were processed all the same.
 ///
 /// The message goes into the quarantine's `new/` with its original bytes (so its digest
 /// is unchanged and it can be fed again with `rbld ingest FILE` once the cause is fixed);
@@ -61,6 +62,36 @@ public struct Quarantine: Sendable {
         return target
     }
 
+    /// Keeps a copy of a message file in quarantine; the file itself stays where it is.
+    ///
+    /// With `link` (Maildir messages, which are never rewritten) the copy is a hard link
+    /// when the quarantine is on the same file system: no time or memory for a large
+    /// message. Otherwise the file is copied in pieces into `tmp/`, synced and renamed into
+    /// `new/`.
+    ///
+    /// - Returns: the path of the copy.
+    @discardableResult
+    public func keep(copyOf path: String, reason: String, link: Bool = true) throws(IngestError) -> String {
+        try create()
+        let base = path.split(separator: "/").last.map(String.init) ?? "message"
+        let name = uniqueName(base: base.split(separator: ":").first.map(String.init) ?? base)
+        try writeReason(name: name, origin: path, reason: reason)
+        let target = maildir.newPath + "/" + name
+        if link, Glibc.link(path, target) == 0 {
+            Maildir.syncDirectory(maildir.newPath)
+            return target
+        }
+        let temporary = maildir.tmpPath + "/" + name
+        try Self.copyDurably(from: path, to: temporary)
+        guard rename(temporary, target) == 0 else {
+            let failure = String(cString: strerror(errno))
+            unlink(temporary)
+            throw IngestError(.folder, "\(target): cannot keep a copy of \(path): \(failure)")
+        }
+        Maildir.syncDirectory(maildir.newPath)
+        return target
+    }
+
     /// Writes a message held in memory (standard input, LMTP, an mbox entry) into quarantine.
     ///
     /// - Returns: the path of the quarantined message.
@@ -97,6 +128,42 @@ public struct Quarantine: Sendable {
             let failure = String(cString: strerror(errno))
             unlink(temporary)
             throw IngestError(.folder, "\(reasonsPath)/\(name): cannot write reason: \(failure)")
+        }
+    }
+
+    /// Copies a file in 64 KiB pieces (memory stays bounded whatever its size) and syncs it.
+    private static func copyDurably(from source: String, to target: String) throws(IngestError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard input >= 0 else { throw IngestError(.unreadable, "\(source): cannot open for a quarantine copy: \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw IngestError(.folder, "\(target): cannot create: \(String(cString: strerror(errno)))") }
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var failure: String?
+        copying: while true {
+            let got = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                failure = "\(source): read failed: \(String(cString: strerror(errno)))"
+                break
+            }
+            if got == 0 { break }
+            var offset = 0
+            while offset < got {
+                let written = chunk.withUnsafeBytes { write(output, $0.baseAddress! + offset, got - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = "\(target): cannot write: \(String(cString: strerror(errno)))"
+                    break copying
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(output) != 0 { failure = "\(target): cannot sync: \(String(cString: strerror(errno)))" }
+        close(output)
+        if let failure {
+            unlink(target)
+            throw IngestError(.folder, failure)
         }
     }
 

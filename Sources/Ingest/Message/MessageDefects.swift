@@ -29,4 +29,18 @@ public struct MessageDefects: OptionSet, Hashable, Sendable {
     public static let mboxSeparator = MessageDefects(rawValue: 1 << 10)
     /// The input was empty, or had no header field at all.
     public static let noHeader = MessageDefects(rawValue: 1 << 11)
+
+    /// Defects that mean the message was not read whole, or is damaged: cut at a parse
+    /// limit (size, header size, field count, MIME depth or part count), NUL bytes (never in
+    /// RFC 5322 text, nor in 8BITMIME), or an input that ends inside the header.
+    ///
+    /// Ingest still processes such a message as far as it was read (a hit is recorded when
+    /// classification and attribution succeed), and keeps a copy of it in quarantine for a
+    /// person to look at. The other defects are mild: 8-bit header text is ordinary RFC 6532
+    /// mail, and a malformed header line or multipart is common in real bounces.
+    /// `noHeader` is neither: such input is not a message and goes to quarantine whole.
+    public static let severe: MessageDefects = [
+        .messageTruncated, .headerTruncated, .tooManyHeaderFields, .missingHeaderEnd, .nulBytes,
+        .mimeTooDeep, .tooManyMIMEParts,
+    ]
 }

@@ -2,6 +2,7 @@
 
 import Foundation
 import Glibc
+import Testing
 @testable import Ingest
 
 /// A temporary folder with a store and a trap Maildir, removed at the end.
@@ -131,4 +132,60 @@ enum TrapMail {
 
     /// A public address per index (81.2.x.y: no special-purpose range).
     static func source(_ index: Int) -> String { "81.2.\(index / 250 % 250).\(index % 250 + 1)" }
+}
+
+/// The malformed inputs of issue 4 and what ingest must do with each: processed as usual,
+/// processed with a copy kept in quarantine (damaged: ``MessageDefects/severe``), or kept in
+/// quarantine instead (not a message). Never a crash, never a message lost.
+struct HostileInput: CustomTestStringConvertible, Sendable {
+    enum Expected: Equatable, Sendable {
+        /// Processed; no quarantine copy.
+        case processed
+        /// Processed, and a copy kept in quarantine whose reason names these defects.
+        case damaged([String])
+        /// Not a message: moved to quarantine whole.
+        case quarantined
+    }
+
+    let label: String
+    let bytes: [UInt8]
+    let expected: Expected
+    var testDescription: String { label }
+
+    static let all: [HostileInput] = {
+        let dsn = TrapMail.dsn(source: "81.2.69.30", id: "X")
+        let received = "Received: from a.example (a.example [81.2.69.31]) by b.example; Tue, 11 Mar 2025 09:14:02 +0100\n"
+        var deep = "Subject: deep\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n"
+        for level in 1..<20_000 { deep += "--b\(level - 1)\nContent-Type: multipart/mixed; boundary=\"b\(level)\"\n\n" }
+        var parts = "Subject: parts\nContent-Type: multipart/mixed; boundary=\"p\"\n\n"
+        for _ in 0..<30_000 { parts += "--p\nContent-Type: text/plain\n\nx\n" }
+        let cut = dsn.range(of: "Subject: Undelivered")!.lowerBound
+        let body = dsn.range(of: "I'm sorry")!.lowerBound
+        let fields = (0..<(MessageLimits.maxHeaderFieldCount + 100)).map { "X-Field-\($0): v\n" }.joined()
+        return [
+            // Cut inside a header line: the rest of the header and the body are missing.
+            .init(label: "truncated-header", bytes: Array((String(dsn[..<cut]) + "Subject: Undeliv").utf8),
+                  expected: .damaged(["no end of header"])),
+            .init(label: "nul-bytes", bytes: Array(dsn.utf8).map { $0 == UInt8(ascii: "\n") ? 0 : $0 },
+                  expected: .damaged(["NUL bytes", "no end of header"])),
+            // One NUL in the text of a real bounce: the hit is recorded all the same.
+            .init(label: "nul-in-body", bytes: Array((String(dsn[..<body]) + "\u{0}" + String(dsn[body...])).utf8),
+                  expected: .damaged(["NUL bytes"])),
+            .init(label: "8bit-garbage", bytes: Array(dsn.utf8) + (0..<5000).map { UInt8(128 + $0 % 128) }, expected: .processed),
+            .init(label: "2mb-header", bytes: Array(("X-Long: " + String(repeating: "a", count: 2 << 20) + "\n" + dsn).utf8),
+                  expected: .processed),
+            .init(label: "header-over-the-limit", bytes: Array(("X-Long: " + String(repeating: "a", count: MessageLimits.maxHeaderByteCount + 10) + "\n" + dsn).utf8),
+                  expected: .damaged(["header over the size limit"])),
+            .init(label: "many-received", bytes: Array((String(repeating: received, count: 8000) + dsn).utf8), expected: .processed),
+            .init(label: "too-many-fields", bytes: Array((fields + dsn).utf8), expected: .damaged(["too many header fields"])),
+            .init(label: "mime-20000-deep", bytes: Array(deep.utf8), expected: .damaged(["MIME nested too deep"])),
+            .init(label: "mime-30000-parts", bytes: Array(parts.utf8), expected: .damaged(["too many MIME parts"])),
+            .init(label: "over-the-size-limit", bytes: Array(dsn.utf8) + [UInt8](repeating: 0x61, count: MessageLimits.maxMessageByteCount),
+                  expected: .damaged(["message over the size limit"])),
+            // A header and no body (RFC 5322 §3.5): complete, though it has no empty line.
+            .init(label: "header-only", bytes: Array("From: a@example.org\nSubject: header only\n".utf8), expected: .processed),
+            .init(label: "empty", bytes: [], expected: .quarantined),
+            .init(label: "binary", bytes: (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }, expected: .quarantined),
+        ]
+    }()
 }
