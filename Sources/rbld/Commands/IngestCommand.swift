@@ -10,7 +10,8 @@ import Logging
 ///
 /// Every feed classifies each message, records a hit (with its evidence) for backscatter,
 /// and marks the input done only after the store commit; messages that cannot be
-/// processed go to a quarantine Maildir with the reason beside them.
+/// processed go to a quarantine Maildir with the reason beside them, and so does a copy
+/// of each damaged message (``MessageDefects/severe``), whose hit is recorded all the same.
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -22,16 +23,23 @@ struct IngestCommand: AsyncParsableCommand {
             Maildir (--maildir, or a PATH that is a Maildir): messages in new/ move to cur/ \
             (flag S) only after the store commit; not-backscatter and unattributable \
             messages are processed too. Messages that cannot be processed (unreadable, not \
-            a mail message) go to the quarantine Maildir (--quarantine, default \
-            DIR/.quarantine) with the reason in its reasons/ folder; nothing is deleted. \
+            a mail message) go to the quarantine Maildir (--quarantine, else the \
+            configuration's ingest.quarantine, else DIR/.quarantine) with the reason in its \
+            reasons/ folder; nothing is deleted. Damaged messages (cut at a parse limit: \
+            size, header size, header fields, MIME depth or parts; NUL bytes; a header cut \
+            off mid-line) are processed all the same (their hit is recorded) and a copy goes \
+            to the quarantine with the reason, with a warning naming the input and the \
+            defects; from every feed alike. \
             PATH may also be an mbox file (split on From_ lines, >From unquoted) or one \
             message file; '-' reads one message from standard input for an MTA pipe \
             transport: exit 0 when stored or not backscatter (bad input is quarantined), 75 \
-            when the store is busy or unavailable so the MTA retries, 65 when bad input \
-            cannot be kept anywhere. \
+            when the store is busy, locked or unavailable (or a damaged message's copy \
+            cannot be kept) so the MTA retries, 65 when input that is not a message cannot \
+            be kept anywhere. \
             --lmtp HOST:PORT listens for LMTP (RFC 2033, e.g. Postfix's lmtp: transport): \
-            one reply per recipient after DATA, 250 only after the commit, 451 when the \
-            store is unavailable. --watch (or --lmtp) keeps running: Maildirs are watched \
+            one reply per recipient after DATA, 250 only after the commit (and the \
+            quarantine copy), 451 when the store is unavailable or the quarantine cannot \
+            keep the message. --watch (or --lmtp) keeps running: Maildirs are watched \
             (inotify, else a 200 ms poll), bad messages never stop the daemon, SIGTERM \
             finishes the messages in flight and stops. \
             Exit status: 0 ok; 64 usage; 65 bad stdin input not kept; 66 a PATH is missing \
@@ -48,7 +56,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(name: .customLong("maildir"), help: ArgumentHelp("A trap Maildir to ingest (repeatable).", valueName: "DIR"))
     var maildirs: [String] = []
 
-    @Option(help: ArgumentHelp("Quarantine Maildir for messages that cannot be processed (default: DIR/.quarantine of each Maildir; for other inputs the first Maildir's, else 'quarantine' next to the store).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Quarantine Maildir for messages that cannot be processed and copies of damaged ones (default: the configuration's ingest.quarantine, else DIR/.quarantine of each Maildir; for other inputs the first Maildir's, else 'quarantine' next to the store).", valueName: "DIR"))
     var quarantine: String?
 
     @Option(help: ArgumentHelp("Listen for LMTP on this address (loopback or a private address of the trap MX).", valueName: "HOST:PORT"))
@@ -142,7 +150,7 @@ struct IngestCommand: AsyncParsableCommand {
                 printError("rbld ingest: \(path): \(access(path, F_OK) == 0 ? "not a readable file or Maildir" : "no such file or Maildir")")
             }
         }
-        let sideQuarantine = Quarantine(path: quarantine ?? traps.first.map { $0.path + "/.quarantine" }
+        let sideQuarantine = Quarantine(path: configuredQuarantine ?? traps.first.map { $0.path + "/.quarantine" }
                                         ?? (URL(fileURLWithPath: store.db).deletingLastPathComponent().path + "/quarantine"))
 
         var totals = IngestCounts()
@@ -184,6 +192,10 @@ struct IngestCommand: AsyncParsableCommand {
         if missing > 0 { throw ExitCode(Sysexit.noInput.rawValue) }
     }
 
+    /// The quarantine Maildir named by --quarantine, else by the configuration's
+    /// `ingest.quarantine`; nil: the defaults of each input (see --quarantine).
+    private var configuredQuarantine: String? { quarantine ?? store.configuration?.ingest.quarantine }
+
     private static func isDirectory(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
@@ -191,7 +203,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     private func makeFeeds(_ traps: [Maildir], ingester: Ingester) -> [MaildirFeed] {
         traps.map { trap in
-            let feed = MaildirFeed(maildir: trap, quarantine: quarantine.map(Quarantine.init(path:)), ingester: ingester,
+            let feed = MaildirFeed(maildir: trap, quarantine: configuredQuarantine.map(Quarantine.init(path:)), ingester: ingester,
                                    batchLimit: batch)
             if verbose { feed.onResult = { print("\($0.origin): \(IngestLog.summary($0.outcome))") } }
             return feed
@@ -222,7 +234,9 @@ struct IngestCommand: AsyncParsableCommand {
                 do {
                     let outcomes = try timer.time { () throws(IngestError) in try ingester.commit(pending) }
                     for (index, outcome) in outcomes.enumerated() {
-                        record(outcome, origin: pending[index].origin, bytes: bytes[index], quarantine: quarantine, counts: &counts)
+                        let result = IngestResult(origin: pending[index].origin, classification: pending[index].classification,
+                                                  outcome: outcome, damage: pending[index].damage)
+                        record(result, bytes: bytes[index], quarantine: quarantine, counts: &counts)
                     }
                 } catch {
                     failure = error
@@ -249,7 +263,7 @@ struct IngestCommand: AsyncParsableCommand {
         do {
             let read = try MessageReader.read(file: path)
             let result = try ingester.ingest(FeedMessage(bytes: read.bytes, origin: path))
-            record(result.outcome, origin: path, bytes: read.bytes, quarantine: quarantine, counts: &counts)
+            record(result, bytes: read.bytes, file: path, quarantine: quarantine, counts: &counts)
             return (counts, nil)
         } catch where error.isTemporary {
             counts.deferred += 1
@@ -261,21 +275,35 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
-    /// Counts an outcome; a message to quarantine is copied there (its input stays as it is).
-    private func record(_ outcome: IngestOutcome, origin: String, bytes: [UInt8], quarantine: Quarantine, counts: inout IngestCounts) {
-        if case .quarantine(let problem) = outcome {
+    /// Counts an outcome. A message that is not processable is copied to quarantine, and so
+    /// is a damaged one (with a warning; its outcome counts as usual). The input itself
+    /// (an mbox or message file) stays as it is; a message file is copied whole, even
+    /// beyond the size read for parsing.
+    private func record(_ result: IngestResult, bytes: [UInt8], file: String? = nil, quarantine: Quarantine,
+                        counts: inout IngestCounts) {
+        if let problem = result.quarantineReason {
+            let kept: String
             do {
-                let kept = try quarantine.keep(bytes: bytes, origin: origin, reason: problem.reason)
-                printError("rbld ingest: \(problem.reason); kept in \(kept)")
-                counts.quarantined += 1
+                if let file {
+                    kept = try quarantine.keep(copyOf: file, reason: problem.reason, link: false)
+                } else {
+                    kept = try quarantine.keep(bytes: bytes, origin: result.origin, reason: problem.reason)
+                }
             } catch {
                 printError("rbld ingest: \(problem.reason); and \(error.reason)")
                 counts.failed += 1
+                return
             }
-            return
+            if case .quarantine = result.outcome {
+                printError("rbld ingest: \(problem.reason); kept in \(kept)")
+                counts.quarantined += 1
+                return
+            }
+            printError("rbld ingest: warning: \(problem.reason): \(kept)")
+            counts.damaged += 1
         }
-        counts.add(outcome)
-        if verbose { print("\(origin): \(IngestLog.summary(outcome))") }
+        counts.add(result.outcome)
+        if verbose { print("\(result.origin): \(IngestLog.summary(result.outcome))") }
     }
 
     /// Wall and CPU time spent inside store commits (`--phase-times`); single-threaded use.
@@ -299,8 +327,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     // MARK: - Standard input (MTA pipe)
 
-    /// One message from standard input: 0 stored/processed/quarantined, 75 store
-    /// unavailable (the MTA retries), 65 bad input that cannot be kept anywhere.
+    /// One message from standard input: 0 stored/processed/quarantined, 75 store busy or
+    /// unavailable, whatever the store's problem (the MTA retries; a pipe transport bounces
+    /// on 74 or 65), 65 bad input that cannot be kept anywhere.
     private func runStandardInput(networks: TrustedNetworks) throws {
         let bytes: [UInt8]
         do {
@@ -314,7 +343,13 @@ struct IngestCommand: AsyncParsableCommand {
         } catch {
             throw Failure(.tempFail, "\(store.db): store unavailable: \(error.reason)")
         }
-        let zone = try store.zoneName(in: opened)
+        let zone: String
+        do {
+            zone = try store.zoneName(in: opened)
+        } catch let failure as Failure where failure.code != .usage {
+            // A store error while reading its zones (busy, I/O): temporary like any other.
+            throw Failure(.tempFail, "\(store.db): store unavailable: \(failure.message)")
+        }
         let ingester = Ingester(store: opened, zone: zone, trustedNetworks: networks)
         let result: IngestResult
         do {
@@ -322,16 +357,23 @@ struct IngestCommand: AsyncParsableCommand {
         } catch {
             throw Failure(.tempFail, error.reason)
         }
-        if case .quarantine(let problem) = result.outcome {
-            let place = Quarantine(path: quarantine ?? maildirs.first.map { $0 + "/.quarantine" }
+        if let problem = result.quarantineReason {
+            let place = Quarantine(path: configuredQuarantine ?? maildirs.first.map { $0 + "/.quarantine" }
                                    ?? (URL(fileURLWithPath: store.db).deletingLastPathComponent().path + "/quarantine"))
+            let kept: String
             do {
-                let kept = try place.keep(bytes: bytes, origin: "stdin", reason: problem.reason)
-                printError("rbld ingest: \(problem.reason); kept in \(kept)")
-                return
+                kept = try place.keep(bytes: bytes, origin: "stdin", reason: problem.reason)
             } catch {
+                // Not a message and nowhere to keep it: 65 (retrying cannot help). A damaged
+                // message whose copy cannot be kept: 75, the MTA keeps it (its hit, if
+                // any, is a duplicate on the retry).
                 throw Failure(problem.code == .notAMessage ? .dataError : .tempFail, "\(problem.reason); and \(error.reason)")
             }
+            if case .quarantine = result.outcome {
+                printError("rbld ingest: \(problem.reason); kept in \(kept)")
+                return
+            }
+            printError("rbld ingest: warning: \(problem.reason): \(kept)")
         }
         if verbose { print("stdin: \(IngestLog.summary(result.outcome))") }
     }
@@ -343,7 +385,7 @@ struct IngestCommand: AsyncParsableCommand {
                            logger: Logger) async throws -> IngestCounts {
         var configuration = IngestDaemon.Configuration(db: store.db, zone: zone, trustedNetworks: networks)
         configuration.maildirs = traps
-        configuration.quarantine = quarantine
+        configuration.quarantine = configuredQuarantine
         configuration.sideQuarantine = sideQuarantine
         configuration.batch = batch
         configuration.verbose = verbose

@@ -11,8 +11,10 @@ import Synchronization
 /// owns the store connection; the reply says what happened.
 ///
 /// 250 only after the store commit (or after the message was deliberately not stored, or
-/// kept in quarantine); 451 when the store is busy or unavailable, so the MTA keeps the
-/// message queued and retries (RFC 2033 §4.2, DESIGN.md "Ingest contract").
+/// kept in quarantine; a damaged message only after its hit was committed and its copy
+/// kept); 451 when the store is busy or unavailable, or the quarantine cannot keep what it
+/// must, so the MTA keeps the message queued and retries (RFC 2033 §4.2, DESIGN.md
+/// "Ingest contract"): a retry of a committed hit is a duplicate by digest, counted once.
 final class LMTPIngestWorker: Sendable {
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let ingester: Mutex<Ingester>
@@ -64,18 +66,32 @@ final class LMTPIngestWorker: Sendable {
             logger.warning("LMTP message not stored, 451 sent", metadata: ["origin": "\(message.origin)", "error": "\(error.reason)"])
             return .temporaryFailure("store unavailable, try again later")
         }
-        if case .quarantine(let problem) = outcome {
+        // Not a message (the whole message goes to quarantine), or damaged (a copy goes
+        // there, the hit is kept): either way the 250 waits until it is kept.
+        let result = IngestResult(origin: message.origin, classification: prepared.classification, outcome: outcome,
+                                  damage: prepared.damage)
+        if let problem = result.quarantineReason {
+            let path: String
             do {
-                let path = try quarantine.keep(bytes: message.bytes, origin: message.origin, reason: problem.reason)
-                counts.withLock { $0.add(outcome) }
-                metrics?.recordIngest(outcome, classification: prepared.classification)
-                logger.warning("LMTP message quarantined", metadata: ["origin": "\(message.origin)", "reason": "\(problem.reason)", "path": "\(path)"])
-                return .accepted("kept in quarantine: \(problem.reason)")
+                path = try quarantine.keep(bytes: message.bytes, origin: message.origin, reason: problem.reason)
             } catch {
                 counts.withLock { $0.failed += 1 }
-                logger.error("LMTP message could not be quarantined, 451 sent", metadata: ["origin": "\(message.origin)", "error": "\(error.reason)"])
+                logger.error("LMTP message could not be kept in quarantine, 451 sent",
+                             metadata: ["origin": "\(message.origin)", "reason": "\(problem.reason)", "error": "\(error.reason)"])
                 return .temporaryFailure("cannot keep the message, try again later")
             }
+            counts.withLock {
+                $0.add(outcome)
+                if result.damage != nil { $0.damaged += 1 }
+            }
+            metrics?.recordIngest(outcome, classification: prepared.classification)
+            if case .quarantine = outcome {
+                logger.warning("LMTP message quarantined", metadata: ["origin": "\(message.origin)", "reason": "\(problem.reason)", "path": "\(path)"])
+                return .accepted("kept in quarantine: \(problem.reason)")
+            }
+            logger.warning("LMTP message damaged, a copy kept in quarantine",
+                           metadata: ["origin": "\(message.origin)", "reason": "\(problem.reason)", "path": "\(path)"])
+            return .accepted(IngestLog.summary(outcome) + "; damaged input, a copy kept in quarantine")
         }
         counts.withLock { $0.add(outcome) }
         metrics?.recordIngest(outcome, classification: prepared.classification)

@@ -75,6 +75,59 @@ import TestSupport
         #expect(output.contains("stdin: not a mail message (empty input)"))
     }
 
+    /// Another process holds the store's write lock past the busy timeout: 75, and the
+    /// error names the store, so the MTA retries; once the lock is gone the retry stores it.
+    @Test func stdinWithTheStoreLockedExits75NamingTheStore() throws {
+        let sandbox = IngestSandbox()
+        let locker = try Store(path: sandbox.dbPath)   // created and migrated
+        try locker.db.execute("BEGIN EXCLUSIVE")
+        let message = Array(IngestMail.dsn(source: "81.2.69.53", id: "S3").utf8)
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "-"], stdin: message, sandbox: sandbox)
+        try locker.db.execute("ROLLBACK")
+        #expect(status == 75, "\(output)")
+        #expect(output.contains(sandbox.dbPath), "the error names the store: \(output)")
+        #expect(try storeValue(sandbox.dbPath) == 0)
+        let (again, text) = try Self.ingest(["--db", sandbox.dbPath, "-"], stdin: message, sandbox: sandbox)
+        #expect(again == 0, "\(text)")
+        #expect(try storeValue(sandbox.dbPath) == 1)
+    }
+
+    /// Damaged input (a NUL byte) from a pipe: the hit is recorded, a copy with its reason
+    /// goes to the quarantine, a warning names the input and the defect, and the exit is 0.
+    @Test func stdinDamagedMessageIsRecordedAndCopiedToQuarantine() throws {
+        let sandbox = IngestSandbox()
+        let message = Array(IngestMail.dsn(source: "81.2.69.54", id: "S4").replacingOccurrences(of: "I'm sorry", with: "I'm\u{0} sorry").utf8)
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "--quarantine", sandbox.path + "/held", "-"],
+                                               stdin: message, sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("warning: stdin: damaged input (NUL bytes)"), "\(output)")
+        #expect(try storeValue(sandbox.dbPath) == 1, "nothing lost: the hit is recorded")
+        let kept = sandbox.names("held/new")
+        #expect(kept.count == 1)
+        let copy = try Data(contentsOf: URL(fileURLWithPath: sandbox.path + "/held/new/" + (kept.first ?? "-")))
+        #expect([UInt8](copy) == message)
+        let reason = try String(contentsOfFile: sandbox.path + "/held/reasons/" + (kept.first ?? "-"), encoding: .utf8)
+        #expect(reason.contains("origin: stdin") && reason.contains("NUL bytes"), "\(reason)")
+        // Nowhere to keep the copy: 75, so the MTA keeps the message (the retry is a duplicate).
+        _ = FileManager.default.createFile(atPath: sandbox.path + "/a-file", contents: Data())
+        let (blocked, text) = try Self.ingest(["--db", sandbox.dbPath, "--quarantine", sandbox.path + "/a-file/held", "-"],
+                                              stdin: message, sandbox: sandbox)
+        #expect(blocked == 75, "\(text)")
+        #expect(text.contains("stdin: damaged input"), "\(text)")
+    }
+
+    /// Without --quarantine, the configuration's `ingest.quarantine` is where stdin keeps
+    /// what it cannot process.
+    @Test func stdinUsesTheConfiguredQuarantine() throws {
+        let sandbox = IngestSandbox()
+        let config = sandbox.path + "/rbld.yaml"
+        try Data("ingest:\n  quarantine: \(sandbox.path)/configured\n".utf8).write(to: URL(fileURLWithPath: config))
+        let garbage = (0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) | 0x80 }
+        let (status, output) = try Self.ingest(["--config", config, "--db", sandbox.dbPath, "-"], stdin: garbage, sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(sandbox.count("configured/new") == 1, "\(output)")
+    }
+
     // MARK: - Files
 
     @Test func anMboxFileAndAMessageFileAreIngestedAndLeftAsTheyWere() throws {
@@ -99,6 +152,32 @@ import TestSupport
         #expect(second == 0)
         #expect(text.contains("30 duplicate"), "\(text)")
         #expect(try storeValue(sandbox.dbPath) == 31)
+    }
+
+    /// A damaged entry of an mbox and a damaged message file are recorded, and a copy of
+    /// each (the whole file for a message file) goes to the quarantine; the inputs stay.
+    @Test func damagedMboxEntriesAndFilesAreRecordedAndCopied() throws {
+        let sandbox = IngestSandbox()
+        let damaged = IngestMail.dsn(source: "81.2.69.63", id: "D1").replacingOccurrences(of: "I'm sorry", with: "I'm\u{0} sorry")
+        let mbox = "From MAILER-DAEMON Tue Mar 11 08:14:02 2025\n" + damaged + "\n"
+            + "From MAILER-DAEMON Tue Mar 11 08:14:03 2025\n" + IngestMail.dsn(source: "81.2.69.64", id: "D2") + "\n"
+        try Data(mbox.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/traps.mbox"))
+        let file = Array(IngestMail.dsn(source: "81.2.69.65", id: "D3").utf8) + [UInt8](repeating: 0x61, count: 16 << 20)
+        try Data(file).write(to: URL(fileURLWithPath: sandbox.path + "/big.eml"))
+        let (status, output) = try Self.ingest(["--db", sandbox.dbPath, "--quarantine", sandbox.path + "/held",
+                                                sandbox.path + "/traps.mbox", sandbox.path + "/big.eml"], sandbox: sandbox)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("3 processed: 3 recorded"), "\(output)")
+        #expect(output.contains("2 damaged (copied to quarantine)"), "\(output)")
+        #expect(output.contains("warning: \(sandbox.path)/traps.mbox#1: damaged input (NUL bytes)"), "\(output)")
+        #expect(output.contains("warning: \(sandbox.path)/big.eml: damaged input (message over the size limit"), "\(output)")
+        #expect(try storeValue(sandbox.dbPath) == 3)
+        let kept = sandbox.names("held/new")
+        #expect(kept.count == 2)
+        let copies = try kept.map { try Data(contentsOf: URL(fileURLWithPath: sandbox.path + "/held/new/" + $0)) }
+        #expect(copies.contains(Data(file)), "the whole file, beyond the size that was parsed")
+        #expect(copies.contains(Data(damaged.utf8)))
+        #expect(FileManager.default.fileExists(atPath: sandbox.path + "/big.eml"))
     }
 
     @Test func aMissingPathExits66AfterTheOthers() throws {

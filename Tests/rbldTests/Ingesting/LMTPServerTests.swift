@@ -143,6 +143,50 @@ import Testing
         }
     }
 
+    /// A bounce with NUL bytes is damaged input: its hit is committed and a copy kept in
+    /// quarantine before the 250, and the reply says so.
+    @Test func aDamagedMessageIsRecordedAndCopiedToQuarantine() async throws {
+        let sandbox = IngestSandbox()
+        try await Self.withServer(sandbox) { port, worker in
+            let client = try LineClient(port: port)
+            _ = client.reply()
+            client.send("LHLO x\r\n")
+            _ = client.reply()
+            let message = IngestMail.lmtpDSN(source: "81.2.69.43", id: "N1")
+                .replacingOccurrences(of: "I'm sorry", with: "I'm\u{0} sorry")
+            let replies = Self.send(client, sender: "", recipients: ["a@trap.example.net", "b@trap.example.net"], message: message)
+            #expect(replies.count == 2)
+            #expect(replies.allSatisfy { $0.hasPrefix("250 2.0.0 <") && $0.contains("recorded: dsn from 81.2.69.43")
+                                         && $0.contains("damaged input, a copy kept in quarantine") }, "\(replies)")
+            #expect(try storeValue(sandbox.dbPath) == 1, "nothing lost: the hit is recorded")
+            let kept = sandbox.names("quarantine/new")
+            #expect(kept.count == 1)
+            let copy = try String(contentsOfFile: sandbox.path + "/quarantine/new/" + kept[0], encoding: .utf8)
+            #expect(copy.contains("I'm\u{0} sorry") && copy.hasPrefix("Return-Path: <>"), "the message as delivered")
+            let reason = try String(contentsOfFile: sandbox.path + "/quarantine/reasons/" + kept[0], encoding: .utf8)
+            #expect(reason.contains("origin: lmtp from ") && reason.contains("damaged input (NUL bytes)"), "\(reason)")
+            #expect(worker.totals.recorded == 1 && worker.totals.damaged == 1)
+        }
+    }
+
+    /// When neither the message (not a mail message) nor the copy of a damaged one can be
+    /// kept, every recipient gets 451: the MTA keeps the message and retries.
+    @Test func aDamagedMessageThatCannotBeKeptGets451() async throws {
+        let sandbox = IngestSandbox()
+        _ = FileManager.default.createFile(atPath: sandbox.path + "/quarantine", contents: Data())  // not a folder
+        try await Self.withServer(sandbox) { port, worker in
+            let client = try LineClient(port: port)
+            _ = client.reply()
+            client.send("LHLO x\r\n")
+            _ = client.reply()
+            let message = IngestMail.lmtpDSN(source: "81.2.69.44", id: "N2")
+                .replacingOccurrences(of: "I'm sorry", with: "I'm\u{0} sorry")
+            let replies = Self.send(client, sender: "", recipients: ["a@trap.example.net"], message: message)
+            #expect(replies == ["451 4.3.0 <a@trap.example.net> cannot keep the message, try again later"])
+            #expect(worker.totals.failed == 1)
+        }
+    }
+
     @Test func pipelinedTransactionsAreAnsweredInOrder() async throws {
         let sandbox = IngestSandbox()
         try await Self.withServer(sandbox) { port, worker in
