@@ -29,10 +29,11 @@ public final class ChildProcess: @unchecked Sendable {
     private var ended: Termination?
 
     /// Starts `executable` with `arguments`; stdin is `input` (or /dev/null), stdout and
-    /// stderr go to `logPath` (or /dev/null). `newProcessGroup` puts the child and all it
-    /// starts in a group of their own, so `signalGroup` reaches every one of them.
+    /// stderr go to `logPath` (or /dev/null), stderr to `errorPath` instead when given.
+    /// `newProcessGroup` puts the child and all it starts in a group of their own, so
+    /// `signalGroup` reaches every one of them.
     public init(_ executable: String, _ arguments: [String], input: [UInt8]? = nil, logPath: String? = nil,
-                newProcessGroup: Bool = false) throws {
+                errorPath: String? = nil, newProcessGroup: Bool = false) throws {
         self.logPath = logPath
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -48,7 +49,11 @@ public final class ChildProcess: @unchecked Sendable {
         defer { if let inputFile { unlink(inputFile) } }  // the child holds it open
         posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
