@@ -145,6 +145,112 @@ import Testing
         #expect(message.parts.contains { $0.isInsideAttachedMessage })
     }
 
+    /// A DSN that returns the original's header as text/rfc822-headers (RFC 6522 §4).
+    static func headersReport(topReceived: String) -> String {
+        """
+        Return-Path: <>
+        \(topReceived)From: MAILER-DAEMON@bounce.example.com
+        Subject: Undelivered Mail Returned to Sender
+        Content-Type: multipart/report; report-type=delivery-status; boundary="R"
+
+        --R
+        Content-Type: text/plain
+
+        Your message could not be delivered to one or more recipients.
+        --R
+        Content-Type: text/rfc822-headers
+
+        Received: from sender.example.org (sender.example.org [198.51.100.23])
+        \tby out.bounce.example.com (Postfix) with ESMTP id T0
+        Received: from [192.0.2.99] (helo=desk.example.org) by sender.example.org with esmtpa (Exim 4.97) id T00
+        From: someone@example.org
+        Subject: hello
+
+        --R--
+
+        """
+    }
+
+    /// The returned header's Received lines are the original's hops, not the bounce's: they
+    /// are never looked at for the source (DESIGN.md: attribution walks the message's own
+    /// header from the top).
+    @Test func receivedLinesOfAReturnedHeaderAreNeverHops() throws {
+        let trusted = try TrustedNetworks(parsing: "10.20.0.0/16")
+        let relayed = Self.headersReport(topReceived: "Received: from relay.trap.example.net (relay.trap.example.net [10.20.0.5]) by mx.trap.example.net (Postfix) with ESMTP id T1\n")
+        let message = Message(raw: Array(relayed.utf8))
+        #expect(message.parts.contains { $0.mediaType.is("text", "rfc822-headers") })
+        #expect(message.header.all(Array("received".utf8), in: message.bytes).count == 1)
+        #expect(Attribution(header: message.header, bytes: message.bytes, trusted: trusted).outcome == .allHopsTrusted)
+        let result = classify(message: Array(relayed.utf8), trustedNetworks: trusted)
+        #expect(result.verdict == .unattributable && result.sourceIP == nil, "\(result.reason)")
+
+        let bare = Message(raw: Array(Self.headersReport(topReceived: "").utf8))
+        #expect(Attribution(header: bare.header, bytes: bare.bytes, trusted: trusted).outcome == .noReceivedHeaders)
+    }
+
+    /// A bounce returning the original as message/rfc822, in the identity encoding or base64.
+    static func rfc822Report(base64: Bool) -> String {
+        let original = """
+            Received: from desk.example.org (desk.example.org [198.51.100.24]) by sender.example.org (Postfix) with ESMTP id O1
+            From: someone@example.org
+            Subject: hello
+            Content-Type: multipart/mixed; boundary="O"
+
+            --O
+            Content-Type: text/plain
+
+            hello
+            --O--
+
+            """
+        let body = base64 ? Data(original.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed]) + "\n" : original
+        return """
+            Return-Path: <>
+            Received: from out.bounce.example.com (out.bounce.example.com [203.0.113.40]) by mx.trap.example.net (Postfix) with ESMTP id B1
+            From: MAILER-DAEMON@bounce.example.com
+            Subject: Undelivered Mail Returned to Sender
+            Content-Type: multipart/report; report-type=delivery-status; boundary="R"
+
+            --R
+            Content-Type: text/plain
+
+            Your message could not be delivered to one or more recipients.
+            --R
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; out.bounce.example.com
+
+            Final-Recipient: rfc822; nobody@example.com
+            Action: failed
+            Status: 5.1.1
+
+            --R
+            Content-Type: message/rfc822
+            \(base64 ? "Content-Transfer-Encoding: base64\n" : "")
+            \(body)--R--
+
+            """
+    }
+
+    /// A base64 message/rfc822 part stays one opaque entity (MIMEWalker: nothing reads the
+    /// entities of an attached original), and the verdict is the same as for the identity
+    /// encoding, whose original is walked.
+    @Test func aBase64EmbeddedMessageIsNotWalked() throws {
+        let plain = Message(raw: Array(Self.rfc822Report(base64: false).utf8))
+        let encoded = Message(raw: Array(Self.rfc822Report(base64: true).utf8))
+        let container = try #require(encoded.parts.first { $0.mediaType.is("message", "rfc822") })
+        #expect(container.transferEncoding == .base64)
+        #expect(!encoded.parts.contains { $0.isInsideAttachedMessage }, "not walked")
+        #expect(plain.parts.filter(\.isInsideAttachedMessage).count == 2, "walked: the original and its text part")
+        #expect(encoded.defects.isEmpty && plain.defects.isEmpty, "\(encoded.defects) \(plain.defects)")
+        let networks = TrustedNetworks()
+        let fromPlain = classify(message: Array(Self.rfc822Report(base64: false).utf8), trustedNetworks: networks)
+        let fromEncoded = classify(message: Array(Self.rfc822Report(base64: true).utf8), trustedNetworks: networks)
+        #expect(fromEncoded.sourceIP == "203.0.113.40" && fromPlain.sourceIP == "203.0.113.40")
+        #expect(fromEncoded.verdict == fromPlain.verdict && fromEncoded.kind == fromPlain.kind)
+        #expect(fromEncoded.verdict == .backscatter && fromEncoded.kind == .dsn)
+    }
+
     @Test func preambleEpilogueAndUnclosedMultipart() {
         let text = "Content-Type: multipart/mixed; boundary=x\n\npreamble\n--x\n\none\n--x \n\ntwo\n"
         let message = Message(raw: Array(text.utf8))

@@ -76,8 +76,12 @@ enum MIMEWalker {
                     defects.insert(.mimeTooDeep)
                     continue
                 }
-                // Only identity-encoded embedded messages are walked (base64 ones are rare and
-                // would need a copy); the container itself still marks "original attached".
+                // Only identity-encoded (7bit, 8bit, binary) embedded messages are walked. A
+                // base64 or quoted-printable one would first be decoded into a second buffer
+                // (up to 12 MB), yet nothing reads what is inside an attached original:
+                // evidence and delivery statuses skip those entities and attribution reads
+                // the top header only. So it stays one opaque entity, which still marks
+                // "original attached" (MIMEWalkTests.aBase64EmbeddedMessageIsNotWalked).
                 guard encoding == .identity, part.bodyStart < entityEnd else { continue }
                 let embedded = MessageHeader(bytes: bytes, start: part.bodyStart, end: entityEnd, allowMboxSeparator: true)
                 stack.append(Pending(header: embedded, depth: childDepth, isInsideAttachedMessage: true,
