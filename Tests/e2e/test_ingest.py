@@ -147,6 +147,22 @@ def main():
             expect("not a mail message" in reason, reason)
             expect(daemon.alive(), "the daemon keeps running after a bad message")
 
+        def maildir_damaged_copied():
+            name = f"{int(time.time())}.M3P1.e2e"
+            tmp = os.path.join(maildir, "tmp", name)
+            text = "Return-Path: <>\n" + dsn("81.2.69.75", "E2E6").replace("be delivered", "be deliv\0ered", 1)
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.rename(tmp, os.path.join(maildir, "new", name))
+            moved = wait_for(lambda: os.path.exists(os.path.join(maildir, "cur", name + ":2,S")), 5)
+            expect(moved, "a damaged message is processed and moved to cur/: " + open(log).read()[-2000:])
+            expect(hits(db, "81.2.69.75") == 1, "its hit is recorded")
+            copy = os.path.join(maildir, ".quarantine", "new", name)
+            expect(os.path.exists(copy) and open(copy).read() == text, "a copy in quarantine, byte for byte")
+            reason = open(os.path.join(maildir, ".quarantine", "reasons", name)).read()
+            expect("damaged input (NUL bytes)" in reason, reason)
+            expect("damaged input" in open(log).read(), "a warning in the log")
+
         def stdin_pipe():
             path = os.path.join(work, "dsn5.eml")
             with open(path, "w") as f:
@@ -167,6 +183,7 @@ def main():
         suite.check("LMTP (swaks): store locked -> 451 per recipient, retry stores it", lmtp_store_locked)
         suite.check("Maildir: new/ -> store -> cur/:2,S", maildir_delivery)
         suite.check("Maildir: garbage goes to quarantine with its reason", maildir_garbage_quarantined)
+        suite.check("Maildir: damaged input (NUL) is stored, moved to cur/ and copied to quarantine", maildir_damaged_copied)
         suite.check("stdin pipe: 0 stored, 75 store unavailable", stdin_pipe)
         suite.check("daemon still alive", lambda: expect(daemon.alive(), "rbld ingest exited"))
     finally:
