@@ -259,21 +259,19 @@ import Testing
     }
 }
 
-/// Hostile inputs: each must parse and classify in bounded time without trapping.
+/// Hostile inputs: each must parse and classify without trapping, and the limit that keeps
+/// its work bounded must be seen to engage (the defect it reports). How long they take is
+/// a benchmark's business, not a test's (`scripts/test` bounds the whole run).
 @Suite struct MessageRobustnessTests {
     private let networks = try! TrustedNetworks(parsing: "10.0.0.0/8")
     private static let boundaryHeader = "Return-Path: <>\nReceived: from out.example (out.example [203.0.113.5]) by mx.trap.example (Postfix) with ESMTP id 1\n"
 
-    private func classifyTimed(_ bytes: [UInt8], limit: Duration = .seconds(2)) -> Classification {
-        let clock = ContinuousClock()
-        var result: Classification?
-        let elapsed = clock.measure { result = classify(message: bytes, trustedNetworks: networks) }
-        #expect(elapsed < limit, "took \(elapsed)")
-        return result!
+    private func classifyHostile(_ bytes: [UInt8]) -> Classification {
+        classify(message: bytes, trustedNetworks: networks)
     }
 
     @Test func emptyInput() {
-        let result = classifyTimed([])
+        let result = classifyHostile([])
         #expect(result.verdict == .unattributable)
         #expect(result.defects.contains(.noHeader))
         #expect(result.digest == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -282,7 +280,7 @@ import Testing
     @Test func binaryInput() {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let result = classifyTimed(bytes)
+        let result = classifyHostile(bytes)
         #expect(result.verdict != .backscatter)
     }
 
@@ -290,7 +288,7 @@ import Testing
         var bytes = Array(Self.boundaryHeader.utf8)
         bytes += Array("From: MAILER-DAEMON@out.example\nSubject: Undeliver".utf8) + [0, 0xFF, 0xC3] + Array("able\n\n".utf8)
         bytes += [0x00, 0x80, 0xFE] + Array("could not be delivered\n".utf8) + [UInt8](repeating: 0, count: 1000)
-        let result = classifyTimed(bytes)
+        let result = classifyHostile(bytes)
         #expect(result.defects.contains(.nulBytes))
         #expect(result.sourceIP == "203.0.113.5")
     }
@@ -299,7 +297,7 @@ import Testing
         var text = Self.boundaryHeader + "X-Huge: " + String(repeating: "A", count: 76)
         for _ in 0..<(2 << 20) / 78 { text += "\n\t" + String(repeating: "A", count: 76) }
         text += "\nFrom: MAILER-DAEMON@out.example\nSubject: Undelivered Mail Returned to Sender\n\nI'm sorry to have to inform you that your message could not be delivered.\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.verdict == .backscatter)
         #expect(result.sourceIP == "203.0.113.5")
     }
@@ -308,7 +306,7 @@ import Testing
         var text = Self.boundaryHeader
         for index in 0..<8000 { text += "Received: from h\(index).example (h\(index).example [198.51.\(index % 256).\(index % 200)]) by x with ESMTP id \(index)\n" }
         text += "Subject: failure notice\nFrom: MAILER-DAEMON@out.example\n\nHi. This is the qmail-send program.\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.sourceIP == "203.0.113.5")
         #expect(result.verdict == .backscatter)
     }
@@ -317,13 +315,13 @@ import Testing
         var text = "Return-Path: <>\n"
         for index in 0..<8000 { text += "Received: by h\(index).example (Postfix, from userid \(index)) id \(index)\n" }
         text += "Received: from late (late [192.0.2.1]) by mx with SMTP\nSubject: x\n\nbody\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.verdict == .unattributable)
     }
 
     @Test func megabyteLineWithoutWhitespace() {
         let text = Self.boundaryHeader + "Subject: " + String(repeating: "x", count: 1 << 20) + "\n\n" + String(repeating: "y", count: 1 << 20) + "\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.sourceIP == "203.0.113.5")
     }
 
@@ -332,7 +330,7 @@ import Testing
         for depth in 0..<20_000 { text += "--b\(depth)\nContent-Type: multipart/mixed; boundary=\"b\(depth + 1)\"\n\n" }
         text += "--b20000\nContent-Type: text/plain\n\ndeep\n"
         for depth in stride(from: 20_000, through: 0, by: -1) { text += "--b\(depth)--\n" }
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.defects.contains(.mimeTooDeep))
         #expect(result.sourceIP == "203.0.113.5")
     }
@@ -341,7 +339,7 @@ import Testing
         var text = Self.boundaryHeader + "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
         for _ in 0..<20_000 { text += "--b\nContent-Type: multipart/mixed; boundary=\"b\"\n\n" }
         text += "--b--\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.sourceIP == "203.0.113.5")
     }
 
@@ -349,7 +347,7 @@ import Testing
         var text = Self.boundaryHeader + "Content-Type: multipart/mixed; boundary=\"p\"\n\n"
         for index in 0..<30_000 { text += "--p\nContent-Type: text/plain\n\npart \(index)\n" }
         text += "--p--\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.defects.contains(.tooManyMIMEParts))
         #expect(result.verdict == .notBackscatter)
     }
@@ -358,14 +356,14 @@ import Testing
         var text = Self.boundaryHeader + "Content-Type: message/rfc822\n\n"
         for _ in 0..<30_000 { text += "Content-Type: message/rfc822\n\n" }
         text += "Subject: bottom\n\nx\n"
-        let result = classifyTimed(Array(text.utf8))
+        let result = classifyHostile(Array(text.utf8))
         #expect(result.defects.contains(.mimeTooDeep))
     }
 
     @Test func oversizedMessageIsTruncated() {
         var bytes = Array((Self.boundaryHeader + "Subject: big\n\n").utf8)
         bytes += [UInt8](repeating: 0x61, count: MessageLimits.maxMessageByteCount + 10)
-        let result = classifyTimed(bytes, limit: .seconds(5))
+        let result = classifyHostile(bytes)
         #expect(result.defects.contains(.messageTruncated))
         #expect(result.sourceIP == "203.0.113.5")
     }
