@@ -46,6 +46,18 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
         .init(file: "postfix-dsn-iso2022jp.eml", verdict: .backscatter, kind: .dsn, source: "192.0.2.181"),
         .init(file: "exim-forged-below.eml", verdict: .backscatter, kind: .dsn, source: "203.0.113.150"),
         .init(file: "sendmail-helpdesk-ack.eml", verdict: .backscatter, kind: .autoreply, source: "203.0.113.60"),
+        // Challenge-response, virus and content-filter notices, found by general rules (a
+        // verification request, a challenge-system header, a scanner naming itself, a virus name).
+        .init(file: "postfix-challenge-verify.eml", verdict: .backscatter, kind: .challenge, source: "198.51.100.142"),
+        .init(file: "exim-challenge-german.eml", verdict: .backscatter, kind: .challenge, source: "203.0.113.38"),
+        .init(file: "postfix-challenge-french.eml", verdict: .backscatter, kind: .challenge, source: "203.0.113.214"),
+        .init(file: "sendmail-challenge-header.eml", verdict: .backscatter, kind: .challenge, source: "192.0.2.57"),
+        .init(file: "exim-virus-german.eml", verdict: .backscatter, kind: .virus, source: "198.51.100.71"),
+        .init(file: "postfix-virus-scanner-layout.eml", verdict: .backscatter, kind: .virus, source: "192.0.2.233"),
+        .init(file: "sendmail-dsn-content-filter.eml", verdict: .backscatter, kind: .virus, source: "203.0.113.122"),
+        // A blocklist rejection is a bounce like any other (RFC 3464, Status 5.7.1, Remote-MTA).
+        .init(file: "postfix-dsn-rbl-reject.eml", verdict: .backscatter, kind: .dsn, source: "198.51.100.19"),
+        .init(file: "exim-mailsystem-notice.eml", verdict: .backscatter, kind: .unknownBounce, source: "203.0.113.170"),
         // Not backscatter.
         .init(file: "postfix-phishing-fake-bounce.eml", verdict: .notBackscatter, kind: .none, source: "203.0.113.5"),
         .init(file: "exim-null-sender-spam.eml", verdict: .notBackscatter, kind: .none, source: "192.0.2.131"),
@@ -55,6 +67,8 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
         .init(file: "qmail-ticket-notification.eml", verdict: .notBackscatter, kind: .none, source: "192.0.2.210"),
         .init(file: "gmail-virus-spam.eml", verdict: .notBackscatter, kind: .none, source: "198.51.100.177"),
         .init(file: "exchange-quota-phishing.eml", verdict: .notBackscatter, kind: .none, source: "192.0.2.240"),
+        .init(file: "postfix-german-parcel-spam.eml", verdict: .notBackscatter, kind: .none, source: "192.0.2.199"),
+        .init(file: "exim-spanish-null-sender-phishing.eml", verdict: .notBackscatter, kind: .none, source: "198.51.100.208"),
         // Unattributable.
         .init(file: "postfix-all-trusted.eml", verdict: .unattributable, kind: .dsn, source: nil),
         .init(file: "postfix-no-received.eml", verdict: .unattributable, kind: .dsn, source: nil),
@@ -130,6 +144,20 @@ struct FixtureCase: CustomTestStringConvertible, Sendable {
     func envelopeSender(_ header: String, _ expected: String?) {
         let message = Array((header + "Subject: s\n\nbody\n").utf8)
         #expect(classify(message: message, trustedNetworks: networks).envelopeSender == expected)
+    }
+
+    /// The mail system's names are compared without separators and as display-name words,
+    /// not as a list of spellings seen once.
+    @Test(arguments: [
+        ("post_master@sms.example.com", "post_master@sms.example.com", true),
+        ("mailer.daemon@relay.example.org", "mailer.daemon@relay.example.org", true),
+        ("mail-delivery-system@example.net", "mail-delivery-system@example.net", true),
+        ("gw@mms.example.com", "\"mms ndr service\" <gw@mms.example.com>", true),
+        ("sandra@example.org", "sandra ndrew <sandra@example.org>", false),
+        ("postmistress@example.org", "postmistress@example.org", false),
+    ] as [(String, String, Bool)])
+    func mailSystemSender(_ address: String, _ header: String, _ expected: Bool) {
+        #expect(MessageEvidence.isMailSystem(address: address, header: header) == expected)
     }
 
     @Test func trustedNetworksChangeTheSource() throws {

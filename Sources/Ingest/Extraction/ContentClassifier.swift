@@ -38,8 +38,6 @@ enum ContentClassifier {
         let mailSystem = evidence.fromIsMailSystem || evidence.hasFailedRecipients
         let autoReplied = evidence.autoSubmitted == .autoReplied || evidence.autoresponderHeader != nil
         let dsn = evidence.dsnStructure
-        let challengeText = (body.contains(Cue.challenge) || subject.contains(Cue.challenge))
-            && (body.contains(Cue.messageReference) || evidence.subjectIsReply || autoReplied)
         let bounceSubject = subject.contains(Cue.bounceSubject) || subject.contains(Cue.delaySubject)
         let bounceBody = body.contains(Cue.bounceBody) || body.contains(Cue.delayBody)
         let recipientProblem = body.contains(Cue.recipientProblem)
@@ -55,6 +53,23 @@ enum ContentClassifier {
         // Spam and phishing dressed as mail-system notices ("mailbox full, click here") carry
         // links and account wording, and neither a returned original nor an SMTP transcript.
         let phishy = body.contains(Cue.phishing) && evidence.hasLink && !returnsOriginal && !transcript
+        // Challenge-response: the genre's fixed phrases, or a request to verify (a verification
+        // word, the sender or a person, a reply or a link) that is neither a delivery failure nor
+        // account phishing, or a known challenge-response system; each about a message the trap
+        // supposedly sent.
+        let answersMessage = body.contains(Cue.messageReference) || evidence.subjectIsReply || autoReplied
+        let challengePhrase = body.contains(Cue.challenge) || subject.contains(Cue.challenge)
+        let verificationRequest = (body.contains(Cue.verification) || subject.contains(Cue.verification))
+            && body.contains(Cue.senderOrPerson) && (body.contains(Cue.replyRequest) || evidence.hasLink)
+            && !bounceBody && !recipientProblem && (!phishy || autoReplied || evidence.hasInReplyTo)
+        let challengeSystem = evidence.challengeSystem
+        let challengeText = ((challengePhrase || verificationRequest) && answersMessage)
+            || (challengeSystem != nil && (answersMessage || evidence.hasInReplyTo || evidence.hasLink || challengePhrase))
+        func challengeCue() -> String {
+            if let challengeSystem { return "challenge-response system \(challengeSystem)" }
+            if challengePhrase { return phrase(Cue.challenge, body.contains(Cue.challenge) ? body : subject) }
+            return "verification request (\(phrase(Cue.verification, body.contains(Cue.verification) ? body : subject)))"
+        }
 
         // 1. Negative structure.
         if forwarded && !nullSender && !dsn && !autoReplied {
@@ -78,16 +93,29 @@ enum ContentClassifier {
             // merely mentions a whitelist carries an `smtp;` diagnostic.
             let recipients = evidence.deliveryStatuses.flatMap(\.recipients)
             let smtpDiagnostic = recipients.contains { ($0.diagnosticCode ?? "").lowercased().hasPrefix("smtp") }
-            if challengeText && !smtpDiagnostic {
+            if challengeText && (challengePhrase || challengeSystem != nil) && !smtpDiagnostic {
                 return Decision(isBackscatter: true, kind: .challenge,
-                                reason: "challenge-response request (\(phrase(Cue.challenge, body))) in a DSN-shaped report, \(senderText)")
+                                reason: "challenge-response request (\(challengeCue())) in a DSN-shaped report, \(senderText)")
             }
-            // A content filter's own report: policy status (x.7.x, RFC 3463), no remote MTA.
+            // A content filter's own report: policy status (x.7.x, RFC 3463), no remote MTA, and
+            // malware named where the filter states its finding (Subject, Diagnostic-Code, a
+            // virus name) or a scanner that signs the notice. Boilerplate that merely mentions
+            // "infected mail" does not make a spam rejection a virus notice.
             let policyStatus = recipients.contains { ($0.status ?? "").dropFirst(1).hasPrefix(".7.") }
             let remote = recipients.contains { $0.remoteMTA != nil }
-            if policyStatus && !remote && (subject.contains(Cue.malware) || body.contains(Cue.malware)) {
-                let cue = subject.contains(Cue.malware) ? phrase(Cue.malware, subject) : phrase(Cue.malware, body)
-                return Decision(isBackscatter: true, kind: .virus, reason: "content-filter report (\(cue)), \(detail), \(senderText)")
+            if policyStatus && !remote {
+                let diagnostics = recipients.compactMap(\.diagnosticCode).joined(separator: " ")
+                var diagnosticText = CueText(limit: 4096)
+                diagnosticText.append(Array(diagnostics.utf8), dropQuoted: false, html: false)
+                let diagnosticHits = matcher.scan(diagnosticText.bytes)
+                let cue: String? = subject.contains(Cue.malware) ? phrase(Cue.malware, subject)
+                    : diagnosticHits.contains(Cue.malware) ? phrase(Cue.malware, diagnosticHits)
+                    : body.contains(Cue.virusName) ? "virus name \(phrase(Cue.virusName, body))"
+                    : evidence.isFilterNotifier ? "written by \(phrase(Cue.filterProduct, evidence.identityHits))"
+                    : nil
+                if let cue {
+                    return Decision(isBackscatter: true, kind: .virus, reason: "content-filter report (\(cue)), \(detail), \(senderText)")
+                }
             }
             return Decision(isBackscatter: true, kind: .dsn, reason: "\(detail), \(senderText)")
         }
@@ -110,17 +138,21 @@ enum ContentClassifier {
         // bounce quoting a remote "not on our whitelist" reply is still a bounce.
         let quotesRejection = transcript && (bounceBody || recipientProblem || bounceSubject)
         if challengeText && !quotesRejection && !phishyChallenge(evidence) {
-            return Decision(isBackscatter: true, kind: .challenge,
-                            reason: "challenge-response request (\(phrase(Cue.challenge, body.contains(Cue.challenge) ? body : subject))), \(senderText)")
+            return Decision(isBackscatter: true, kind: .challenge, reason: "challenge-response request (\(challengeCue())), \(senderText)")
         }
 
         // Virus and content-filter notices.
-        // A notice names the blocked message; spam about viruses talks about "your computer",
-        // and is caught by the phishing guard.
-        let virusNotice = (virusSubject && (virusBody || mailSystem || nullSender || autoReplied))
-            || (virusBody && !quotesRejection && (mailSystem || nullSender || autoReplied) && body.contains(Cue.messageReference))
+        // A notice names the blocked message, a virus name, or the scanner that wrote it; spam
+        // about viruses talks about "your computer", and is caught by the phishing guard.
+        let filterNotifier = evidence.isFilterNotifier
+        let virusFinding = virusBody || body.contains(Cue.virusName)
+        let automatic = mailSystem || nullSender || autoReplied || filterNotifier
+        let virusNotice = (virusSubject && (virusFinding || automatic))
+            || (virusFinding && !quotesRejection && automatic && body.contains(Cue.messageReference))
         if virusNotice && !phishy {
-            let cue = virusSubject ? phrase(Cue.virusSubject, subject) : phrase(Cue.virusBody, body)
+            var cue = virusSubject ? phrase(Cue.virusSubject, subject)
+                : virusBody ? phrase(Cue.virusBody, body) : "virus name \(phrase(Cue.virusName, body))"
+            if filterNotifier { cue += ", written by \(phrase(Cue.filterProduct, evidence.identityHits))" }
             return Decision(isBackscatter: true, kind: .virus, reason: "virus/content-filter notice (\(cue)), \(senderText)")
         }
 

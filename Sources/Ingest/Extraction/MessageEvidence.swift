@@ -53,6 +53,10 @@ struct MessageEvidence {
 
     var subjectHits: CueMatcher.Hits
     var bodyHits: CueMatcher.Hits
+    /// Cues in the notice's self-description: From, X-Mailer, User-Agent, Message-ID.
+    var identityHits: CueMatcher.Hits
+    /// A header that only challenge-response systems write (`X-Boxtrapper`, `X-Bluebottle-Request`...).
+    var challengeSystemHeader: String?
     /// Cues in the first few hundred bytes of the text (forward markers belong at the top).
     var leadHits: CueMatcher.Hits
     var hasEnhancedStatusCode = false
@@ -67,6 +71,15 @@ struct MessageEvidence {
     var trapAddresses: [String] = []
 
     var dsnStructure: Bool { deliveryStatuses.contains { $0.hasRequiredFields } }
+
+    /// The notice names a virus scanner or content filter as its author (From, X-Mailer).
+    var isFilterNotifier: Bool { identityHits.contains(Cue.filterProduct) }
+
+    /// The challenge-response system that wrote the notice, by its header or its name.
+    var challengeSystem: String? {
+        if let challengeSystemHeader { return challengeSystemHeader }
+        return Cue.matcher.phrase(for: Cue.challengeProduct, in: identityHits)
+    }
 
     /// Every fact found, one short phrase each, for `Classification.evidence`.
     var summary: [String] {
@@ -101,6 +114,10 @@ struct MessageEvidence {
         if hasEnhancedStatusCode { facts.append("enhanced status code") }
         if hasLink { facts.append("link") }
         let matcher = Cue.matcher
+        if isFilterNotifier, let phrase = matcher.phrase(for: Cue.filterProduct, in: identityHits) {
+            facts.append("notice written by a virus scanner or content filter (\"\(phrase)\")")
+        }
+        if let challengeSystem { facts.append("challenge-response system (\(challengeSystem))") }
         for category in Cue.subjectCategories {
             if subjectHits.contains(category), let phrase = matcher.phrase(for: category, in: subjectHits) {
                 facts.append("subject \(Cue.names[category]): \"\(phrase)\"")
@@ -178,6 +195,17 @@ struct MessageEvidence {
         }
         subjectHits = matcher.scan(subjectText.bytes)
         (subjectIsForward, subjectIsReply, subjectIsNotesAuto) = Self.subjectPrefixes(subjectText.bytes)
+
+        // Who wrote the notice, in its own words: scanners and challenge-response systems name
+        // themselves in From, X-Mailer or User-Agent, and TMDA in its Message-ID.
+        var identityText = CueText(limit: 2048)
+        for name in Names.identityHeaders {
+            guard let value = header.value(name, in: bytes) else { continue }
+            identityText.append(EncodedWords.decode(Array(value.prefix(512))), dropQuoted: false, html: false)
+            identityText.append([ASCII.space], dropQuoted: false, html: false)
+        }
+        identityHits = matcher.scan(identityText.bytes)
+        challengeSystemHeader = Self.challengeSystemHeader(header: header, bytes: bytes)
 
         // MIME structure of the notice.
         if let top = message.parts.first, top.mediaType.is("multipart", "report") {
@@ -259,29 +287,56 @@ struct MessageEvidence {
 
     /// Whether a From address or display name is the mail system's (RFC 5321 §4.5.1
     /// `postmaster`, the traditional `MAILER-DAEMON`, Exchange's `MicrosoftExchange…`).
+    ///
+    /// Local parts are compared without their separators, so `post_master`, `Mailer.Daemon`
+    /// and `mail-delivery-system` are the same names; a display name counts when it contains
+    /// one of the mail system's names or the word `NDR` (non-delivery report).
     static func isMailSystem(address: String, header: String) -> Bool {
         if address.isEmpty { return true }
         let local = address.split(separator: "@", maxSplits: 1).first.map(String.init) ?? address
-        if mailSystemLocalParts.contains(local) { return true }
-        if local.hasPrefix("microsoftexchange") || local.hasPrefix("mailer-daemon") || local.hasPrefix("postmaster") {
+        let bare = String(local.filter { $0 != "-" && $0 != "_" && $0 != "." })
+        if mailSystemLocalParts.contains(bare) { return true }
+        if bare.hasPrefix("microsoftexchange") || bare.hasPrefix("mailerdaemon") || bare.hasPrefix("postmaster") {
             return true
         }
         let lower = Array(header.utf8)
         for name in mailSystemNames where ASCII.firstRange(of: name, in: lower, from: 0, to: lower.count) != nil { return true }
-        return false
+        let words = header.split { !$0.isLetter && !$0.isNumber }
+        return words.contains { mailSystemWords.contains(String($0)) }
     }
 
+    /// Local parts of the mail system, separators removed (RFC 5321 §4.5.1 `postmaster`, the
+    /// traditional `MAILER-DAEMON`, delivery-system and non-delivery-report senders).
     private static let mailSystemLocalParts: Set<String> = [
-        "mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon", "maildaemon", "postmaster", "post_master",
-        "post-master", "mdaemon", "mail.delivery.system", "mail-delivery-system", "maildeliverysystem",
-        "mail-delivery-subsystem", "mail.delivery.subsystem", "ndr", "nondelivery", "non-delivery", "bounce-notification",
+        "mailerdaemon", "maildaemon", "postmaster", "mdaemon", "maildeliverysystem", "maildeliverysubsystem",
+        "ndr", "nondelivery", "bouncenotification",
     ]
 
     private static let mailSystemNames = [
         "mail delivery system", "mail delivery subsystem", "mail delivery service", "mailer-daemon", "mailer daemon",
         "mail administrator", "delivery status notification", "mail system error", "microsoft outlook",
-        "(mail delivery", "ndr administrator",
+        "(mail delivery",
     ].map { Array($0.utf8) }
+
+    /// Whole words of a display name that name the mail system.
+    private static let mailSystemWords: Set<String> = ["ndr", "postmaster"]
+
+    /// The first header that only challenge-response systems write (SpamAssassin's
+    /// CRBOUNCE conventions: cPanel BoxTrapper, Bluebottle, Boxbe, Spam Arrest, Sendio/ASK,
+    /// Spamazoid, ExiSpam, TMDA), or the `Precedence: spam` some of them set.
+    private static func challengeSystemHeader(header: MessageHeader, bytes: [UInt8]) -> String? {
+        for field in header.fields where field.nameEnd - field.nameStart >= 8 {
+            for prefix in Names.challengeHeaderPrefixes
+            where ASCII.hasPrefix(bytes, at: field.nameStart, end: field.nameEnd, lowercasePrefix: prefix) {
+                return ASCII.string(bytes[field.nameStart..<field.nameEnd])
+            }
+        }
+        if let value = header.value(Names.precedence, in: bytes),
+           ASCII.string(value[...]).lowercased().trimmingSpaces == "spam" {
+            return "Precedence: spam"
+        }
+        return nil
+    }
 
     /// Leading `Fwd:`/`Re:`/`AUTO:` prefixes of a normalized subject.
     private static func subjectPrefixes(_ subject: [UInt8]) -> (forward: Bool, reply: Bool, notesAuto: Bool) {
@@ -422,6 +477,11 @@ struct MessageEvidence {
         static let forClause = Array(" for ".utf8)
         static let envelopeFrom = Array("envelope-from".utf8)
         static let linkMarkers = ["http://", "https://"].map { Array($0.utf8) }
+        static let identityHeaders = ["from", "x-mailer", "user-agent", "message-id"].map { Array($0.utf8) }
+        static let challengeHeaderPrefixes = [
+            "x-boxtrapper", "x-bluebottle-request", "x-boxbe-", "x-spamarrest-", "x-askversion", "x-spamazoid-",
+            "x-exispam", "x-sender-verification", "x-tmda-", "spamlion",
+        ].map { Array($0.utf8) }
         static let listHeaders = ["list-id", "list-unsubscribe", "list-post"].map { Array($0.utf8) }
         static let deliveryHeaders = ["delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-rcpt-to"]
             .map { Array($0.utf8) }
