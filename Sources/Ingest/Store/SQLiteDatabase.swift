@@ -16,7 +16,13 @@ final class SQLiteDatabase {
     /// SQLite copies bound text and blobs (the `SQLITE_TRANSIENT` macro).
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Process-wide library settings, applied once before the first connection opens.
+    private static let libraryConfigured: Void = {
+        _ = rbld_sqlite_disable_memory_statistics()
+    }()
+
     init(path: String, readOnly: Bool, create: Bool) throws(StoreError) {
+        _ = Self.libraryConfigured
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         if readOnly {
