@@ -55,6 +55,7 @@ struct StoreMigrationTests {
         #expect(try query(path, "PRAGMA user_version") == "\(Store.schemaVersion)")
         #expect(try query(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE tbl_name = 'hits' ORDER BY name)")
                 == "hits,hits_by_digest,hits_by_source")
+        #expect(try query(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'sources_by_until'") == "0", "dropped by schema 3")
 
         // The old hit is still the evidence, and still deduplicates its message.
         let before = try store.report(for: prefix("77.1.2.3"), zone: zone, now: clock.now)

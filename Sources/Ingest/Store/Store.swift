@@ -133,6 +133,7 @@ public final class Store {
         switch version {
         case 1: try db.execute("PRAGMA user_version = 1")
         case 2: try db.execute("PRAGMA user_version = 2")
+        case 3: try db.execute("PRAGMA user_version = 3")
         default: throw StoreError(.internalError, "no user_version statement for schema \(version)")
         }
     }
