@@ -222,6 +222,34 @@ struct StorePolicyTests {
         #expect(try store.report(for: prefix("2.0.0.2"), zone: zone, now: clock.now).hitCount == 1)
     }
 
+    @Test func expireDropsDelistingsThatHoldNothingDown() throws {
+        let store = try open()
+        // 3.0.0.1 was hit and delisted 40 days ago: its listing would have ended by now.
+        _ = try store.recordHit(hit("3.0.0.1", at: clock.now - 40 * Self.day), zone: zone)
+        clock.advance(-39 * Self.day)
+        _ = try store.delist(prefix("3.0.0.0/24"), zone: zone, actor: "alice", reason: "fixed their MTA")
+        clock.advance(39 * Self.day)
+        // 4.0.0.1 was hit 13 days ago and delisted 12 days ago: without the delisting it
+        // would still be listed (default expiry 28 days).
+        _ = try store.recordHit(hit("4.0.0.1", at: clock.now - 13 * Self.day), zone: zone)
+        clock.advance(-12 * Self.day)
+        _ = try store.delist(prefix("4.0.0.1"), zone: zone, actor: "alice", reason: "fixed too")
+        clock.advance(12 * Self.day)
+        #expect(try served(store, "4.0.0.1") == nil)
+
+        let dry = try store.expire(zone: zone, hitsOlderThan: 10 * Self.day, dryRun: true, actor: "cron")
+        #expect(dry.deletedDelistings == 1)
+        let summary = try store.expire(zone: zone, hitsOlderThan: 10 * Self.day, actor: "cron")
+        #expect(summary.deletedDelistings == 1 && summary.deletedHits == 2)
+        #expect(try served(store, "4.0.0.1") == nil, "the delisting that still holds a listing down stays")
+        #expect(try store.report(for: prefix("3.0.0.1"), zone: zone, now: clock.now).audit.contains { $0.action == "expire" })
+        // A later, longer expiry cannot bring 4.0.0.1 back while its delisting stays; and
+        // a fresh hit after the delisting lists 3.0.0.1 again, as it would have anyway.
+        _ = try store.recordHit(hit("3.0.0.1"), zone: zone)
+        #expect(try served(store, "3.0.0.1") != nil)
+        #expect(try store.integrityCheck().isEmpty)
+    }
+
     /// The change-log contract: a table built at serial S and patched with `changes(after: S)`
     /// (re-resolving each prefix) equals a fresh `activeListings`. Seeded random operations.
     @Test(arguments: [1, 2, 3] as [UInt64])

@@ -23,6 +23,8 @@ public struct ExpireSummary: Hashable, Sendable, Codable {
     /// Hits older than the evidence retention, and sources left without a recent hit.
     public var deletedHits = 0
     public var deletedSources = 0
+    /// Delistings that can no longer suppress anything (see ``Store/expire(zone:hitsOlderThan:changeLogOlderThan:dryRun:actor:)``).
+    public var deletedDelistings = 0
     /// Change-log rows older than its retention (the DNS side rebuilds if it was that far behind).
     public var prunedChanges = 0
     public var serial: Int64 = 0
@@ -199,6 +201,9 @@ extension Store {
     /// - Parameters:
     ///   - hitsOlderThan: delete hits (evidence) older than this many seconds, and sources
     ///     whose last hit is older and that are no longer listed; nil keeps all evidence.
+    ///     Delistings made before that cut are deleted too once they hold down no running
+    ///     listing: a delisting only suppresses hits not newer than itself, and with those
+    ///     hits gone no rescoring (a later, longer expiry) can bring such a listing back.
     ///   - changeLogOlderThan: delete change-log rows older than this many seconds.
     ///   - dryRun: count only.
     public func expire(zone: String, hitsOlderThan: Int64? = nil, changeLogOlderThan: Int64 = 7 * 86400,
@@ -221,6 +226,7 @@ extension Store {
                                       expires: expired.optionalInt64(6)))
             }
             summary.expiredListings = rows.count
+            var delistings: [DelistingRow] = []
             if let age = hitsOlderThan {
                 summary.deletedHits = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND time < ?2", zoneID, now - age)
                 let sources = try db.statement("""
@@ -230,6 +236,8 @@ extension Store {
                 _ = try sources.step()
                 summary.deletedSources = sources.int(0)
                 sources.reset()
+                delistings = try mootDelistings(zoneID: zoneID, before: now - age, now: now)
+                summary.deletedDelistings = delistings.count
             }
             summary.prunedChanges = try count("SELECT count(*) FROM change_log WHERE time < ?2 AND ?1 = ?1", zoneID, now - changeLogOlderThan)
             if dryRun { summary.serial = try changeSerial(); return summary }
@@ -260,6 +268,16 @@ extension Store {
                     """)
                 recount.bind(1, zoneID).bind(2, now - age)
                 try recount.run()
+                // Served state does not change (nothing was held down): no change-log row.
+                let deleteDelisting = try db.statement("DELETE FROM delistings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4")
+                for row in delistings {
+                    try audit(zoneID: zoneID, actor: actor, action: "expire", prefix: row.prefix,
+                              reason: "the delisting of \(Store.formatTime(row.created)) holds down nothing any more",
+                              before: try Store.json(["delisted": row.created]), after: nil)
+                    deleteDelisting.reset()
+                    deleteDelisting.bind(1, zoneID).bindPrefix(2, row.prefix)
+                    try deleteDelisting.run()
+                }
                 if summary.deletedHits > 0 {
                     try audit(zoneID: zoneID, actor: actor, action: "expire-evidence", prefix: nil,
                               reason: "hits older than \(age / 86400) days", before: nil,
@@ -283,6 +301,35 @@ extension Store {
             summary.serial = try changeSerial()
             return summary
         }
+    }
+
+    struct DelistingRow {
+        var prefix: IPPrefix
+        var created: Int64
+    }
+
+    /// Delistings made before `cut` that hold down no source listed at `now`.
+    func mootDelistings(zoneID: Int64, before cut: Int64, now: Int64) throws(StoreError) -> [DelistingRow] {
+        let old = try db.statement("SELECT family, addr, plen, created FROM delistings WHERE zone_id = ?1 AND created < ?2")
+        old.bind(1, zoneID).bind(2, cut)
+        var candidates: [DelistingRow] = []
+        while try old.step() {
+            guard let prefix = old.prefix(0) else { throw corruptRow("delistings") }
+            candidates.append(DelistingRow(prefix: prefix, created: old.int64(3)))
+        }
+        let held = try db.statement("""
+            SELECT 1 FROM sources
+            WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5 AND last_seen <= ?6 LIMIT 1
+            """)
+        var moot: [DelistingRow] = []
+        for row in candidates {
+            held.reset()
+            held.bind(1, zoneID).bind(2, Int64(row.prefix.family == .v4 ? 4 : 6)).bindAddress(3, row.prefix)
+                .bindAddress(4, family: row.prefix.family, address: row.prefix.lastAddress).bind(5, now).bind(6, row.created)
+            if try !held.step() { moot.append(row) }
+        }
+        held.reset()
+        return moot
     }
 
     // MARK: - Helpers

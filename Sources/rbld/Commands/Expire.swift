@@ -13,7 +13,7 @@ struct Expire: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Delete hits older than this (e.g. 400d), and sources with no newer hit that are not listed.")
+    @Option(help: "Delete hits older than this (e.g. 400d), sources with no newer hit that are not listed, and delistings made before it that hold down no listing any more.")
     var hitsOlderThan: String?
 
     @Option(help: "Delete change-log rows older than this.")
@@ -36,6 +36,7 @@ struct Expire: ParsableCommand {
         if json { try printJSON(summary); return }
         let verb = dryRun ? "would remove" : "removed"
         print("rbld: \(verb) \(summary.expiredListings) expired listing(s), \(summary.deletedHits) hit(s), "
-              + "\(summary.deletedSources) source(s), \(summary.prunedChanges) change-log row(s) in \(summary.zone)")
+              + "\(summary.deletedSources) source(s), \(summary.deletedDelistings) spent delisting(s), "
+              + "\(summary.prunedChanges) change-log row(s) in \(summary.zone)")
     }
 }
