@@ -68,8 +68,11 @@ public final class Store {
         // 64 MiB page cache at most (allocated as used): random inserts into the hit and
         // source indexes of a million-row store stay in memory instead of thrashing.
         try db.execute("PRAGMA cache_size = -65536")
-        // Read pages through a memory map instead of a read() per page miss.
-        try db.execute("PRAGMA mmap_size = 1073741824")
+        // Readers (snapshots, exports, show) read pages through a memory map instead of a
+        // read() per page miss. Writers do not: a long-running ingest touches pages all
+        // over a large store, and mapped pages stay in the process's RSS (up to the whole
+        // file), while the page cache above bounds what a writer keeps.
+        if readOnly { try db.execute("PRAGMA mmap_size = 1073741824") }
         try db.execute("PRAGMA temp_store = MEMORY")
         if readOnly {
             if fresh { throw StoreError(.notFound, "\(path): an empty database, not an rbld store yet") }
