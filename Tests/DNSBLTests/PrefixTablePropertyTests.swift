@@ -73,6 +73,8 @@ enum PrefixTableTesting {
         var name: String
         var insert: @Sendable (inout PrefixTableBuilder, Key, Int, TableValue) -> Void
         var remove: @Sendable (inout PrefixTableBuilder, Key, Int) -> Void
+        var insertDelta: @Sendable (inout PrefixTableDelta, Key, Int, TableValue) -> Void
+        var removeDelta: @Sendable (inout PrefixTableDelta, Key, Int) -> Void
         var lookup: @Sendable (PrefixTable, Key) -> TableValue?
         var count: @Sendable (PrefixTable) -> Int
         var entryAddress: @Sendable (Key) -> TableEntry.Address
@@ -83,6 +85,8 @@ enum PrefixTableTesting {
         name: "v4",
         insert: { $0.insert(v4: $1, prefixLength: $2, value: $3) },
         remove: { $0.remove(v4: $1, prefixLength: $2) },
+        insertDelta: { $0.insert(v4: $1, prefixLength: $2, value: $3) },
+        removeDelta: { $0.remove(v4: $1, prefixLength: $2) },
         lookup: { $0.lookup(v4: $1) },
         count: { $0.v4Count },
         entryAddress: { .v4($0) })
@@ -91,6 +95,8 @@ enum PrefixTableTesting {
         name: "v6",
         insert: { $0.insert(v6: $1, prefixLength: $2, value: $3) },
         remove: { $0.remove(v6: $1, prefixLength: $2) },
+        insertDelta: { $0.insert(v6: $1, prefixLength: $2, value: $3) },
+        removeDelta: { $0.remove(v6: $1, prefixLength: $2) },
         lookup: { $0.lookup(v6: $1) },
         count: { $0.v6Count },
         entryAddress: { .v6($0) })
@@ -125,6 +131,8 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     /// At most this many low bits of a base are randomized; less keeps hosts in a narrow cluster.
     var maxRandomBits = Key.bitWidth
     var builder = PrefixTableBuilder()
+    /// The same edits as `builder` since the first freeze, and since the removals.
+    var deltas = [PrefixTableDelta(), PrefixTableDelta()]
     var oracle = PrefixTableTesting.Oracle<Key>()
 
     init(family: PrefixTableTesting.Family<Key>, seed: UInt64) {
@@ -174,6 +182,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
             }
             let value = randomValue()
             family.insert(&builder, address, length, value)
+            for index in deltas.indices { family.insertDelta(&deltas[index], address, length, value) }
             oracle.insert(address, length, value)
         }
     }
@@ -254,22 +263,36 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
         #expect(builder.count == oracle.entries.count, "\(context)")
         let table = builder.freeze()
         checkAllForms(table, queries: queries(random: randomQueries), stage: "after inserts")
+        #expect(table.applying(PrefixTableDelta()) === table, "\(context): an empty delta changes nothing")
 
-        // Removals applied to the original builder and to a builder from the table agree.
+        // Removals applied to the original builder, to a builder from the table and as a
+        // delta merged into the table agree.
         var fromTable = table.builder()
+        deltas = [PrefixTableDelta(), PrefixTableDelta()]
         for (address, length) in randomRemovals(count: removals) {
             family.remove(&builder, address, length)
             family.remove(&fromTable, address, length)
+            family.removeDelta(&deltas[0], address, length)
             oracle.remove(address, length)
         }
         #expect(builder.count == oracle.entries.count, "\(context)")
         let afterRemovals = builder.freeze()
         #expect(fromTable.freeze().serialized() == afterRemovals.serialized(), "\(context): delta on builder()")
+        let merged = table.applying(deltas[0])
+        #expect(merged.serialized() == afterRemovals.serialized(), "\(context): removals merged by applying(_:)")
         checkAllForms(afterRemovals, queries: queries(random: randomQueries), stage: "after removals")
 
-        // More inserts on top, so holes and relistings interleave with removed prefixes.
+        // More inserts on top, so holes and relistings interleave with removed prefixes;
+        // the same edits merged into the first table (removals and re-inserts, with
+        // prefixes edited more than once) and into the table after the removals.
+        deltas[1] = PrefixTableDelta()
         insertRandom(count: inserts / 2)
-        checkAllForms(builder.freeze(), queries: queries(random: randomQueries), stage: "after re-inserts")
+        let afterReinserts = builder.freeze()
+        checkAllForms(afterReinserts, queries: queries(random: randomQueries), stage: "after re-inserts")
+        #expect(table.applying(deltas[0]).serialized() == afterReinserts.serialized(), "\(context): all edits merged at once")
+        let chained = merged.applying(deltas[1])
+        #expect(chained.serialized() == afterReinserts.serialized(), "\(context): re-inserts merged after the removals")
+        checkAllForms(chained, queries: queries(random: randomQueries), stage: "merged deltas")
     }
 }
 

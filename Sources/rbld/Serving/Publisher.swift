@@ -19,9 +19,9 @@ final class Publisher {
     /// What the publisher keeps per zone between updates.
     private struct ZoneState {
         var factory: SnapshotFactory
+        /// The served table. Changes are merged into it (`PrefixTable.applying`), so no
+        /// editable copy of it is kept between changes.
         var table: PrefixTable
-        /// Built lazily from `table` at the first change, then kept.
-        var builder: PrefixTableBuilder?
         var serial: Int64
         /// The serial of the snapshot cache in the store for this table, if it holds one.
         var cachedSerial: Int64?
@@ -123,7 +123,6 @@ final class Publisher {
             state.noteExpiry(of: listing)
         }
         state.table = builder.freeze()
-        state.builder = builder
         logger.info("zone built from store", metadata: [
             "zone": "\(name)", "serial": "\(active.serial)", "entries": "\(active.listings.count)"])
         return state
@@ -152,18 +151,17 @@ final class Publisher {
                 }
             }
             if !prefixes.isEmpty {
-                var builder = state.builder ?? state.table.builder()
+                var delta = PrefixTableDelta()
                 let resolved = try store.listings(for: prefixes, zone: name, now: now)
                 for (prefix, listing) in zip(prefixes, resolved) {
                     if let listing {
-                        try state.factory.insert(listing, into: &builder)
+                        try state.factory.insert(listing, into: &delta)
                         state.noteExpiry(of: listing)
                     } else {
-                        SnapshotFactory.remove(prefix, from: &builder)
+                        SnapshotFactory.remove(prefix, from: &delta)
                     }
                 }
-                state.table = builder.freeze()
-                state.builder = builder
+                state.table = state.table.applying(delta)
             }
             let tableChanged = state.table !== zones[name]?.table
             zones[name] = state

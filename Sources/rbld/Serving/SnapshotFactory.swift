@@ -48,8 +48,8 @@ struct SnapshotFactory {
         return TableValue(listing: index, expires: expires)
     }
 
-    /// Adds (or replaces) a listing's prefix in `builder`.
-    mutating func insert(_ listing: Listing, into builder: inout PrefixTableBuilder) throws(ServeError) {
+    /// Adds (or replaces) a listing's prefix in `builder` (a builder, or a delta).
+    mutating func insert(_ listing: Listing, into builder: inout some PrefixTableEditor) throws(ServeError) {
         guard let value = value(for: listing) else {
             throw ServeError("zone \(settings.name): more than 65,535 distinct return code/TXT combinations")
         }
@@ -62,7 +62,7 @@ struct SnapshotFactory {
         }
     }
 
-    static func remove(_ prefix: IPPrefix, from builder: inout PrefixTableBuilder) {
+    static func remove(_ prefix: IPPrefix, from builder: inout some PrefixTableEditor) {
         switch prefix.family {
         case .v4: builder.remove(v4: UInt32(truncatingIfNeeded: prefix.address), prefixLength: prefix.length)
         case .v6: builder.remove(v6: prefix.address, prefixLength: prefix.length)
