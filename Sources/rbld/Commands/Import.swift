@@ -83,6 +83,7 @@ struct Import: ParsableCommand {
             logger.logLevel = .warning
             let publisher = Publisher(store: store, zones: [zoneName], logger: logger, clock: { Int64(time(nil)) })
             let table = try publisher.loadAll().zones.first?.table
+            publisher.saveSnapshotCaches()
             print("rbld: \(zoneName): \(summary.added) added, \(summary.updated) updated, \(summary.removed) removed, "
                   + "\(summary.unchanged) unchanged from \(files.count) file(s)"
                   + (badLines > 0 ? ", \(badLines) bad line(s) skipped" : "")

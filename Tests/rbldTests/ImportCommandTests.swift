@@ -1,0 +1,30 @@
+// ImportCommandTests.swift -- `rbld import` as a subprocess: it leaves the frozen table in the snapshot cache.
+
+import Foundation
+import Testing
+import TestSupport
+@testable import Ingest
+
+@Suite struct ImportCommandTests {
+    static let rbld = rbldExecutable()
+
+    /// The first `rbld serve` after a bulk import must not rebuild the table from a million
+    /// rows: import writes the snapshot cache at the serial it committed, and a merge that
+    /// changes the store writes it again at the new serial.
+    @Test func importLeavesTheSnapshotCacheAtItsSerial() throws {
+        let rbld = try #require(Self.rbld)
+        let sandbox = IngestSandbox()
+        let list = sandbox.path + "/list.txt"
+        for (round, text) in ["192.0.2.1\n198.51.100.0/24\n!198.51.100.7\n", "203.0.113.9\n"].enumerated() {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: list))
+            let merge = round == 0 ? [] : ["--merge"]
+            let (termination, output) = try ChildProcess.run(
+                rbld, ["import", "--db", sandbox.dbPath, "--zone", "bl.example.org"] + merge + [list])
+            #expect(termination == .exited(0), "\(output)")
+            let store = try Store(path: sandbox.dbPath, readOnly: true)
+            let cache = try #require(try store.snapshotCache(zone: "bl.example.org"), "round \(round): no snapshot cache")
+            #expect(cache.serial == (try store.changeSerial()), "round \(round)")
+            #expect(!cache.bytes.isEmpty)
+        }
+    }
+}
