@@ -68,10 +68,11 @@ public final class Store {
         // 64 MiB page cache at most (allocated as used): random inserts into the hit and
         // source indexes of a million-row store stay in memory instead of thrashing.
         try db.execute("PRAGMA cache_size = -65536")
-        // Readers (snapshots, exports, show) read pages through a memory map instead of a
-        // read() per page miss. Writers do not: a long-running ingest touches pages all
-        // over a large store, and mapped pages stay in the process's RSS (up to the whole
-        // file), while the page cache above bounds what a writer keeps.
+        // Read-only connections (export, show, stats: one bulk read, then exit) read pages
+        // through a memory map instead of a read() per page miss. Writable ones, which the
+        // long-running processes hold, do not: an ingest touches pages all over a large
+        // store, and mapped pages stay in the process's RSS (up to the whole file), while
+        // the page cache above bounds what such a connection keeps.
         if readOnly { try db.execute("PRAGMA mmap_size = 1073741824") }
         try db.execute("PRAGMA temp_store = MEMORY")
         if readOnly {
