@@ -39,6 +39,15 @@ import Testing
 
     typealias TimeAmountSeconds = Int64
 
+    /// A connection past the greeting and LHLO, ready for a transaction.
+    static func greetedClient(port: Int) throws -> LineClient {
+        let client = try LineClient(port: port)
+        _ = client.reply()                                      // 220
+        client.send("LHLO x\r\n")
+        _ = client.reply()                                      // 250-…
+        return client
+    }
+
     /// One transaction; returns the replies after DATA's end.
     static func send(_ client: LineClient, sender: String, recipients: [String], message: String) -> [String] {
         client.send("MAIL FROM:<\(sender)>\r\n")
@@ -80,10 +89,7 @@ import Testing
     @Test func theEnvelopeSenderIsTheReturnPathForClassification() async throws {
         let sandbox = IngestSandbox()
         try await Self.withServer(sandbox) { port, _ in
-            let client = try LineClient(port: port)
-            _ = client.reply()
-            client.send("LHLO x\r\n")
-            _ = client.reply()
+            let client = try Self.greetedClient(port: port)
             // An auto-reply with the null envelope sender and no Return-Path of its own.
             let message = """
                 Received: from mail.example.com (mail.example.com [81.2.69.41])\r
@@ -112,10 +118,7 @@ import Testing
     @Test func anUnavailableStoreGives451PerRecipientAndNothingIsLost() async throws {
         let sandbox = IngestSandbox()
         try await Self.withServer(sandbox, readOnlyStore: true) { port, worker in
-            let client = try LineClient(port: port)
-            _ = client.reply()
-            client.send("LHLO x\r\n")
-            _ = client.reply()
+            let client = try Self.greetedClient(port: port)
             let replies = Self.send(client, sender: "", recipients: ["a@trap.example.net", "b@trap.example.net"],
                                     message: IngestMail.lmtpDSN(source: "81.2.69.42", id: "F1"))
             #expect(replies == ["451 4.3.0 <a@trap.example.net> store unavailable, try again later",
@@ -132,10 +135,7 @@ import Testing
     @Test func anEmptyMessageIsAcceptedAsProcessed() async throws {
         let sandbox = IngestSandbox()
         try await Self.withServer(sandbox) { port, worker in
-            let client = try LineClient(port: port)
-            _ = client.reply()
-            client.send("LHLO x\r\n")
-            _ = client.reply()
+            let client = try Self.greetedClient(port: port)
             // Only the Return-Path the session adds: a header, but nothing to attribute.
             let replies = Self.send(client, sender: "x@example.org", recipients: ["a@trap.example.net"], message: "")
             #expect(replies == ["250 2.0.0 <a@trap.example.net> processed: no public source to attribute"])
@@ -148,10 +148,7 @@ import Testing
     @Test func aDamagedMessageIsRecordedAndCopiedToQuarantine() async throws {
         let sandbox = IngestSandbox()
         try await Self.withServer(sandbox) { port, worker in
-            let client = try LineClient(port: port)
-            _ = client.reply()
-            client.send("LHLO x\r\n")
-            _ = client.reply()
+            let client = try Self.greetedClient(port: port)
             let message = IngestMail.lmtpDSN(source: "81.2.69.43", id: "N1")
                 .replacingOccurrences(of: "I'm sorry", with: "I'm\u{0} sorry")
             let replies = Self.send(client, sender: "", recipients: ["a@trap.example.net", "b@trap.example.net"], message: message)
@@ -175,10 +172,7 @@ import Testing
         let sandbox = IngestSandbox()
         _ = FileManager.default.createFile(atPath: sandbox.path + "/quarantine", contents: Data())  // not a folder
         try await Self.withServer(sandbox) { port, worker in
-            let client = try LineClient(port: port)
-            _ = client.reply()
-            client.send("LHLO x\r\n")
-            _ = client.reply()
+            let client = try Self.greetedClient(port: port)
             let message = IngestMail.lmtpDSN(source: "81.2.69.44", id: "N2")
                 .replacingOccurrences(of: "I'm sorry", with: "I'm\u{0} sorry")
             let replies = Self.send(client, sender: "", recipients: ["a@trap.example.net"], message: message)
