@@ -76,19 +76,22 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                      "too many entries for one table")
         var hostPairs = Array(hosts)
         hostPairs.sort { $0.key < $1.key }
-        let keys = hostPairs.map(\.key)
-        let firstListing = hostPairs.first?.value.listing ?? 0
-        let listings = hostPairs.allSatisfy({ $0.value.listing == firstListing })
-            ? [] : hostPairs.map(\.value.listing)
-        let expiries = hostPairs.allSatisfy({ $0.value.expires == 0 })
-            ? [] : hostPairs.map(\.value.expires)
-
         var prefixPairs = Array(prefixes)
         prefixPairs.sort { $0.key < $1.key }
-        self.init(hostKeys: keys, hostListings: listings, uniformHostListing: firstListing,
-                  hostExpiries: expiries,
+        self.init(hostKeys: hostPairs.map(\.key), everyHostListing: hostPairs.map(\.value.listing),
+                  everyHostExpiry: hostPairs.map(\.value.expires),
                   prefixStarts: prefixPairs.map(\.key.start), prefixLengths: prefixPairs.map(\.key.length),
                   prefixValues: prefixPairs.map(\.value))
+    }
+
+    /// Stores per-host values compactly: no listing array when all hosts share one, no
+    /// expiry array when none expires (sorted, validated arrays as for the designated init).
+    init(hostKeys: [Key], everyHostListing listings: [UInt16], everyHostExpiry expiries: [UInt32],
+         prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
+        let first = listings.first ?? 0
+        self.init(hostKeys: hostKeys, hostListings: listings.allSatisfy { $0 == first } ? [] : listings,
+                  uniformHostListing: first, hostExpiries: expiries.allSatisfy { $0 == 0 } ? [] : expiries,
+                  prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
 
     /// The number of entries, hosts and shorter prefixes, exclusions included.

@@ -139,10 +139,6 @@ extension AddressFamilyTable {
             }
         }
         copyHosts(next..<hostKeys.count)
-        // Stored compactly as the builder's freeze stores them.
-        let first = listings.first ?? 0
-        if listings.allSatisfy({ $0 == first }) { listings = [] }
-        if expiries.allSatisfy({ $0 == 0 }) { expiries = [] }
 
         // Shorter prefixes: few, merged one by one.
         var starts: [Key] = []
@@ -172,7 +168,7 @@ extension AddressFamilyTable {
         while index < prefixStarts.count { copyPrefix() }
 
         precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys, hostListings: listings, uniformHostListing: first, hostExpiries: expiries,
+        return Self(hostKeys: keys, everyHostListing: listings, everyHostExpiry: expiries,
                     prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 
