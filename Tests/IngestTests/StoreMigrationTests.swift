@@ -54,7 +54,9 @@ struct StoreMigrationTests {
         let store = try Store(path: path, clock: clock.function)
         #expect(try query(path, "PRAGMA user_version") == "\(Store.schemaVersion)")
         #expect(try query(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE tbl_name = 'hits' ORDER BY name)")
-                == "hits,hits_by_digest,hits_by_source")
+                == "hits,hits_by_source")
+        #expect(try query(path, "SELECT sql LIKE '%UNIQUE%(zone_id, family, addr, digest)' FROM sqlite_schema WHERE name = 'hits_by_source'") == "1",
+                "schema 4: unique per source and digest")
         #expect(try query(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'sources_by_until'") == "0", "dropped by schema 3")
 
         // The old hit is still the evidence, and still deduplicates its message.
@@ -79,19 +81,23 @@ struct StoreMigrationTests {
     }
 
     /// Duplicates by digest within one batch and across batches, with digests of any length
-    /// (shorter than the 8-byte lookup key, sharing it, or equal).
-    @Test func deduplicationIsByTheWholeDigest() throws {
+    /// (short, sharing a prefix, or equal). A message is one hit per source: the same bytes
+    /// attributed to another source (another trusted-network setting) count there too.
+    @Test func deduplicationIsByTheWholeDigestPerSource() throws {
         let store = try Store(path: directory.file("dedupe.sqlite"), clock: clock.function)
-        func hit(_ address: String, _ digest: String) -> Hit {
-            Hit(source: prefix(address), kind: .dsn, time: clock.now, trap: "…@trap.example.org", digest: Array(digest.utf8))
+        func hit(_ address: String, _ digest: String, at offset: Int64 = 0) -> Hit {
+            Hit(source: prefix(address), kind: .dsn, time: clock.now + offset, trap: "…@trap.example.org", digest: Array(digest.utf8))
         }
         let first = try store.recordHits([hit("20.0.0.1", "ab"), hit("20.0.0.2", "abcdefgh-1"), hit("20.0.0.1", "ab"),
-                                          hit("20.0.0.3", "abcdefgh-2"), hit("20.0.0.3", "abcdefgh-1")], zone: zone)
+                                          hit("20.0.0.3", "abcdefgh-2"), hit("20.0.0.3", "abcdefgh-1"),
+                                          hit("20.0.0.3", "abcdefgh-2")], zone: zone)
         #expect(first == [.recorded(listed: true, code: 2), .recorded(listed: true, code: 2), .duplicate,
-                          .recorded(listed: true, code: 2), .duplicate])
-        let second = try store.recordHits([hit("20.0.0.9", "abcdefgh-2"), hit("20.0.0.9", "abcdefgh"), hit("20.0.0.9", "a")], zone: zone)
-        #expect(second == [.duplicate, .recorded(listed: true, code: 2), .recorded(listed: true, code: 2)])
-        #expect(try store.statistics(zone: zone, now: clock.now).hits == 5)
+                          .recorded(listed: true, code: 2), .recorded(listed: true, code: 2), .duplicate])
+        let second = try store.recordHits([hit("20.0.0.3", "abcdefgh-2"), hit("20.0.0.3", "abcdefgh"), hit("20.0.0.3", "a"),
+                                           hit("20.0.0.1", "ab", at: 60)], zone: zone)
+        #expect(second == [.duplicate, .recorded(listed: true, code: 2), .recorded(listed: true, code: 2), .duplicate])
+        #expect(try store.statistics(zone: zone, now: clock.now).hits == 6)
+        #expect(try store.report(for: prefix("20.0.0.3"), zone: zone, now: clock.now).hitCount == 4)
         #expect(try store.integrityCheck().isEmpty)
     }
 }

@@ -194,6 +194,41 @@ struct StorePolicyTests {
         #expect(report.code == 2, "the virus hit's listing ended long before")
     }
 
+    /// A batch folds each source's hits in memory (a new source's row is inserted, a known
+    /// one read and updated). Recording the same hits one transaction at a time is the
+    /// oracle: every source must end in the same state. Seeded batches mix new and known
+    /// sources, repeated messages and times out of order.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64]) func batchesAgreeWithSingleHits(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let kinds: [HitKind] = [.dsn, .autoreply, .challenge, .virus]
+        let addresses = (1...12).map { "198.51.100.\($0)" } + ["2001:db8::7", "2001:db8::8"]
+        var batches: [[Hit]] = []
+        for _ in 0..<6 {
+            batches.append((0..<Int.random(in: 1...25, using: &random)).map { _ in
+                let address = addresses.randomElement(using: &random)!
+                let time = clock.now - Int64.random(in: 0...(60 * Self.day), using: &random)
+                let message = Int.random(in: 0..<40, using: &random)  // repeats across and within batches
+                return Hit(source: prefix(address), kind: kinds[message % kinds.count], time: time,
+                           trap: "…@trap.example.org", digest: Array("m\(message)-\(address)".utf8))
+            })
+        }
+        let batched = try Store(path: directory.file("batched.sqlite"), clock: clock.function)
+        let single = try Store(path: directory.file("single.sqlite"), clock: clock.function)
+        for batch in batches {
+            _ = try batched.recordHits(batch, zone: zone)
+            for hit in batch { _ = try single.recordHit(hit, zone: zone) }
+        }
+        for address in addresses {
+            let a = try batched.report(for: prefix(address), zone: zone, now: clock.now)
+            let b = try single.report(for: prefix(address), zone: zone, now: clock.now)
+            #expect(a.status == b.status && a.code == b.code && a.expires == b.expires, "\(address), seed \(seed)")
+            #expect(a.hitCount == b.hitCount && a.firstSeen == b.firstSeen && a.lastSeen == b.lastSeen, "\(address), seed \(seed)")
+            #expect(a.listedSince == b.listedSince && a.allKinds == b.allKinds, "\(address), seed \(seed)")
+            #expect(abs((a.score ?? 0) - (b.score ?? 0)) < 1e-9, "\(address), seed \(seed)")
+        }
+        #expect(try batched.integrityCheck().isEmpty)
+    }
+
     @Test func statsCount() throws {
         let store = try open()
         _ = try store.recordHits([hit("1.0.0.1"), hit("1.0.0.2", .virus), hit("1.0.0.2", .autoreply)], zone: zone)

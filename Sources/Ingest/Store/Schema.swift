@@ -172,6 +172,19 @@ enum Schema {
         """
         DROP INDEX sources_by_until;
         """,
+        // 4: hits are deduplicated per source: one UNIQUE index of (zone, source, digest)
+        // instead of one index by digest and another by source and time. Every new hit
+        // inserted into both, each at a random place; now the insert's own uniqueness check
+        // finds a repeated message, and a batch sorted by source inserts in key order. The
+        // digest covers the Received fields that attribution reads, so with the same trusted
+        // networks a message is still one hit; attributed to another source (other trusted
+        // networks) it counts for that source too. `show` reads the hits recorded last by id
+        // through the same index.
+        """
+        DROP INDEX hits_by_digest;
+        DROP INDEX hits_by_source;
+        CREATE UNIQUE INDEX hits_by_source ON hits(zone_id, family, addr, digest);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

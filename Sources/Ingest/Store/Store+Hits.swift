@@ -11,7 +11,7 @@ public struct Hit: Hashable, Sendable {
     public var trap: String
     /// The trap MTA that received it (its `by` host), if known.
     public var reporter: String?
-    /// The message's content digest (e.g. SHA-256): a message seen twice counts once.
+    /// The message's content digest (e.g. SHA-256): a message a source sent twice counts once.
     public var digest: [UInt8]
     /// A header excerpt for `show`, with the trap's local part redacted.
     public var excerpt: String?
@@ -65,17 +65,14 @@ extension Store {
             // one source are folded in memory and its row written once. Hits of one source
             // keep their order (the sort is stable on the index).
             let order = hits.indices.sorted { hits[$0].source != hits[$1].source ? hits[$0].source < hits[$1].source : $0 < $1 }
-            // A digest is looked up through its 8-byte prefix (hits_by_digest), then compared whole.
-            let seen = try db.statement("""
-                SELECT 1 FROM hits INDEXED BY hits_by_digest
-                WHERE zone_id = ?1 AND substr(digest, 1, 8) = substr(?2, 1, 8) AND digest = ?2
-                """)
+            // hits_by_source is UNIQUE on (zone, source, digest): a message the source sent
+            // before is no row, and the insert's own search of the index finds it.
             let insert = try db.statement("""
                 INSERT INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING
                 """)
-            seen.bind(1, zoneID)
             insert.bind(1, zoneID).bind(3, recorded)
+            var accepted: [Int] = []  // indices into `hits` of one source's new hits
             var start = 0
             while start < order.count {
                 let source = hits[order[start]].source
@@ -90,42 +87,72 @@ extension Store {
                 }
                 insert.resetKeepingBindings()  // binding needs a reset statement (else SQLITE_MISUSE)
                 insert.bind(4, Int64(source.family == .v4 ? 4 : 6)).bindAddress(5, source)
-                var state = try sourceState(zoneID: zoneID, host: source)?.score
-                var lastHitID: Int64?
+                accepted.removeAll(keepingCapacity: true)
+                var lastHitID: Int64 = 0
                 for index in order[start..<end] {
                     let hit = hits[index]
-                    seen.resetKeepingBindings()
-                    seen.bind(2, hit.digest)
-                    let duplicate = try seen.step()
-                    seen.resetKeepingBindings()  // an unreset statement would pin the read snapshot
-                    if duplicate { continue }  // the same message (digest) before: .duplicate
                     insert.resetKeepingBindings()
                     insert.bind(2, hit.time).bind(6, hit.kind.rawValue).bind(7, hit.trap).bind(8, hit.reporter)
                         .bind(9, hit.digest).bind(10, hit.excerpt)
                     try insert.run()
+                    guard db.changes == 1 else { continue }  // the same message from this source: .duplicate
+                    accepted.append(index)
                     lastHitID = db.lastInsertRowID
-                    let next: SourceScore
-                    if let old = state {
-                        if hit.time >= old.lastSeen {
-                            next = old.adding(kind: hit.kind, at: hit.time, policy: policy)
-                        } else {
-                            // Out of order: replay every stored hit of the source, this one included.
-                            next = try replaySource(zoneID: zoneID, host: source, policy: policy) ?? old
-                        }
-                    } else {
-                        next = SourceScore(firstHit: hit.kind, at: hit.time, policy: policy)
+                }
+                // Most sources of a large batch are new to the zone: their row is inserted
+                // straight away (one search of the tree), and only a source the insert finds
+                // already there is read, folded further and updated.
+                let new = accepted.map { (time: hits[$0].time, kind: hits[$0].kind) }
+                guard var states = fold(new, onto: nil, policy: policy) else { continue }
+                if try !insertSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID) {
+                    guard let old = try sourceState(zoneID: zoneID, host: source)?.score,
+                          let folded = fold(new, onto: old, policy: policy) else {
+                        throw StoreError(.internalError, "\(db.path): source \(source) neither new nor stored")
                     }
-                    state = next
-                    outcomes[index] = .recorded(listed: next.isListed(at: hit.time), code: next.code)
+                    states = folded
+                    if states.outOfOrder {
+                        // A hit older than the source's last: replay every stored hit (this batch's included).
+                        states.final = try replaySource(zoneID: zoneID, host: source, policy: policy) ?? states.final
+                    }
+                    try updateSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID)
                 }
-                if let lastHitID, let state {
-                    try saveSource(zoneID: zoneID, host: source, state, lastHitID: lastHitID)
-                    changed.append(source)
+                for (position, index) in accepted.enumerated() {
+                    let state = states.outOfOrder ? states.final : states.each[position]
+                    outcomes[index] = .recorded(listed: state.isListed(at: hits[index].time), code: state.code)
                 }
+                changed.append(source)
             }
             try logChanges(zoneID: zoneID, changed)
             return outcomes
         }
+    }
+
+    /// A source's state after each of its new hits (in batch order) and after all of them.
+    private struct Folded {
+        var each: [SourceScore] = []
+        var final: SourceScore
+        /// A hit was older than the state before it: `each` is empty and `final` is the
+        /// replay in time order of the hits alone (the caller replays stored hits for an
+        /// existing source).
+        var outOfOrder = false
+    }
+
+    /// Folds `hits` (not empty) onto `old` (nil: a source without hits).
+    private func fold(_ hits: [(time: Int64, kind: HitKind)], onto old: SourceScore?, policy: ListingPolicy) -> Folded? {
+        var each: [SourceScore] = []
+        each.reserveCapacity(hits.count)
+        var state = old
+        for hit in hits {
+            if let current = state, hit.time < current.lastSeen {
+                let ordered = hits.indices.sorted { (hits[$0].time, $0) < (hits[$1].time, $1) }.map { hits[$0] }
+                return SourceScore.replay(ordered, policy: policy).map { Folded(final: $0, outOfOrder: true) }
+            }
+            let next = state.map { $0.adding(kind: hit.kind, at: hit.time, policy: policy) }
+                ?? SourceScore(firstHit: hit.kind, at: hit.time, policy: policy)
+            each.append(next)
+            state = next
+        }
+        return state.map { Folded(each: each, final: $0) }
     }
 
     func sourceState(zoneID: Int64, host: IPPrefix) throws(StoreError) -> (score: SourceScore, lastHitID: Int64?)? {
@@ -143,21 +170,34 @@ extension Store {
         return (score, statement.optionalInt64(8))
     }
 
-    func saveSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) {
+    /// Inserts the row of a source new to the zone; false (nothing written) when the zone
+    /// has one already.
+    func insertSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) -> Bool {
         let statement = try db.statement("""
             INSERT INTO sources(zone_id, family, addr, first_seen, last_seen, hit_count, score, kinds, all_kinds,
                                 listed_since, until, last_hit_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-            ON CONFLICT (zone_id, family, addr) DO UPDATE SET
-                first_seen = excluded.first_seen, last_seen = excluded.last_seen, hit_count = excluded.hit_count,
-                score = excluded.score, kinds = excluded.kinds, all_kinds = excluded.all_kinds,
-                listed_since = excluded.listed_since, until = excluded.until, last_hit_id = excluded.last_hit_id
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING
             """)
+        try bindSource(statement, zoneID: zoneID, host: host, state, lastHitID: lastHitID).run()
+        return db.changes == 1
+    }
+
+    /// Writes the state of a source the zone has a row for.
+    func updateSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) {
+        let statement = try db.statement("""
+            UPDATE sources SET first_seen = ?4, last_seen = ?5, hit_count = ?6, score = ?7, kinds = ?8, all_kinds = ?9,
+                               listed_since = ?10, until = ?11, last_hit_id = ?12
+            WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
+            """)
+        try bindSource(statement, zoneID: zoneID, host: host, state, lastHitID: lastHitID).run()
+    }
+
+    private func bindSource(_ statement: Statement, zoneID: Int64, host: IPPrefix, _ state: SourceScore,
+                            lastHitID: Int64?) -> Statement {
         statement.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host)
             .bind(4, state.firstSeen).bind(5, state.lastSeen).bind(6, state.hitCount).bind(7, state.score)
             .bind(8, HitKind.mask(state.kinds)).bind(9, HitKind.mask(state.allKinds))
             .bind(10, state.listedSince).bind(11, state.until).bind(12, lastHitID)
-        try statement.run()
     }
 
     /// Rebuilds a source's state from all its hits (an out-of-order hit, a policy change).
@@ -184,8 +224,9 @@ extension Store {
         }
         for (host, lastHitID) in sources {
             if let state = try replaySource(zoneID: zoneID, host: host, policy: policy) {
-                try saveSource(zoneID: zoneID, host: host, state, lastHitID: lastHitID)
+                try updateSource(zoneID: zoneID, host: host, state, lastHitID: lastHitID)
             }
         }
     }
 }
+

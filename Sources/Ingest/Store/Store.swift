@@ -22,6 +22,8 @@ public final class Store {
     let clock: @Sendable () -> Int64
     private var zoneIDs: [String: Int64] = [:]
     private var zoneCache: [Int64: (settings: ZoneSettings, policy: ListingPolicy)] = [:]
+    /// Writable stores checkpoint the WAL in the background (nil when read-only).
+    let checkpointer: Checkpointer?
 
     /// The schema version this binary writes.
     public static var schemaVersion: Int { Schema.currentVersion }
@@ -80,20 +82,30 @@ public final class Store {
             if version < Schema.currentVersion {
                 throw StoreError(.newerSchema, "\(path): store schema version \(version) is older than this rbld's (\(Schema.currentVersion)); open it once writable to migrate")
             }
+            checkpointer = nil
             return
         }
         let mode = try db.statement("PRAGMA journal_mode = WAL")
         _ = try mode.step()
         mode.reset()
         try db.execute("PRAGMA synchronous = FULL")
-        // Checkpoint every ~400 MB of WAL rather than 4 MB: index and source pages that
-        // consecutive batches of random sources dirty again are copied back once, not after
-        // every batch (1M hits in batches of 10k: a fifth less written, BENCHMARKS.md). Each
-        // commit is still synced to the WAL (synchronous=FULL), so this costs no durability;
-        // after a checkpoint the WAL file is cut back to 256 MB.
-        try db.execute("PRAGMA wal_autocheckpoint = 100000")
+        // The WAL is checkpointed by a thread of its own from 256 MB on, so that commits do
+        // not wait for the copy; a writer copies only past 1 GB, when that thread cannot keep
+        // up. Rarely, not after every batch: index and source pages that consecutive batches
+        // of random sources dirty again are copied back once (BENCHMARKS.md). Each commit is
+        // still synced to the WAL (synchronous=FULL), so this costs no durability. After a
+        // checkpoint that caught up, the WAL file is cut back to 256 MB.
+        let checkpointer = Checkpointer(path: path, threshold: 65_536, limit: 262_144)
+        checkpointer.attach(to: db.handle)
+        self.checkpointer = checkpointer
         try db.execute("PRAGMA journal_size_limit = 268435456")
         if fresh || version < Schema.currentVersion { try migrate() }
+    }
+
+    deinit {
+        // The thread's connection closes first; the hook must not outlive the checkpointer.
+        checkpointer?.stop()
+        if checkpointer != nil { Checkpointer.detach(from: db.handle) }
     }
 
     /// Reads application_id, user_version and the number of schema objects.
@@ -138,6 +150,7 @@ public final class Store {
         case 1: try db.execute("PRAGMA user_version = 1")
         case 2: try db.execute("PRAGMA user_version = 2")
         case 3: try db.execute("PRAGMA user_version = 3")
+        case 4: try db.execute("PRAGMA user_version = 4")
         default: throw StoreError(.internalError, "no user_version statement for schema \(version)")
         }
     }
