@@ -30,10 +30,8 @@ struct CheckpointerTests {
     }
 
     @Test func backgroundThreadCopiesTheLogAfterTheThreshold() throws {
-        let db = try open("background.sqlite")
-        let checkpointer = Checkpointer(path: db.path, threshold: 20, limit: 1_000_000)
-        checkpointer.attach(to: db.handle)
-        defer { checkpointer.stop(); detach(db) }
+        let (db, checkpointer) = try attached("background.sqlite", threshold: 20, limit: 1_000_000)
+        defer { detach(db, checkpointer) }
         try write(db, rows: 5)
         #expect(checkpointer.backgroundRuns == 0, "below the threshold nothing starts")
         #expect(fileSize(db.path) < 10_000)
@@ -46,10 +44,8 @@ struct CheckpointerTests {
     }
 
     @Test func writerCheckpointsItselfPastTheLimit() throws {
-        let db = try open("limit.sqlite")
-        let checkpointer = Checkpointer(path: db.path, threshold: 1_000_000, limit: 30)
-        checkpointer.attach(to: db.handle)
-        defer { checkpointer.stop(); detach(db) }
+        let (db, checkpointer) = try attached("limit.sqlite", threshold: 1_000_000, limit: 30)
+        defer { detach(db, checkpointer) }
         try write(db, rows: 15)
         #expect(fileSize(db.path) < 10_000, "below the limit the rows stay in the log")
         try write(db, rows: 40)
@@ -63,7 +59,18 @@ struct CheckpointerTests {
         #expect(try Store(path: path, readOnly: true).checkpointer == nil, "read-only stores write no log")
     }
 
-    func detach(_ db: SQLiteDatabase) { Checkpointer.detach(from: db.handle) }
+    /// A database as `open` makes it, with a checkpointer attached.
+    func attached(_ name: String, threshold: Int32, limit: Int32) throws -> (SQLiteDatabase, Checkpointer) {
+        let db = try open(name)
+        let checkpointer = Checkpointer(path: db.path, threshold: threshold, limit: limit)
+        checkpointer.attach(to: db.handle)
+        return (db, checkpointer)
+    }
+
+    func detach(_ db: SQLiteDatabase, _ checkpointer: Checkpointer) {
+        checkpointer.stop()
+        Checkpointer.detach(from: db.handle)
+    }
 
     func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? -1

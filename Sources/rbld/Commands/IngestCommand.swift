@@ -65,7 +65,8 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "Keep running: watch the Maildirs for new messages until SIGTERM.")
     var watch = false
 
-    @Option(help: "Messages committed per store transaction (Maildir, mbox).")
+    @Option(help: ArgumentHelp("Messages committed per store transaction (Maildir, mbox).",
+                               discussion: "Small batches list a source soon after its mail arrives; a backlog loads fastest in large ones (100000: 1M hits in about 17 s of store time, with the batch's messages held in memory)."))
     var batch = 256
 
     @Option(name: .customLong("lmtp-idle-timeout"), help: "Seconds without input before an LMTP connection is closed with 421.")
