@@ -65,7 +65,7 @@ final class Checkpointer: @unchecked Sendable {  // state guarded by `condition`
             let rc = sqlite3_wal_checkpoint_v2(connection, schema, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             condition.withLock {
                 runs.writer += 1
-                if rc != SQLITE_OK { error = "writer checkpoint: result code \(rc)" }
+                if !Self.succeeded(rc) { error = "writer checkpoint: result code \(rc)" }
             }
         } else if frames >= threshold {
             request()
@@ -84,6 +84,10 @@ final class Checkpointer: @unchecked Sendable {  // state guarded by `condition`
             condition.broadcast()
         }
     }
+
+    /// SQLITE_BUSY from a PASSIVE checkpoint means another checkpoint (the thread's or a
+    /// writer's) is running: the log is being copied, nothing failed.
+    private static func succeeded(_ rc: Int32) -> Bool { rc == SQLITE_OK || rc == SQLITE_BUSY }
 
     /// Ends the thread after the checkpoint it is running, if any; returns when it is gone.
     func stop() {
@@ -118,7 +122,7 @@ final class Checkpointer: @unchecked Sendable {  // state guarded by `condition`
             let rc = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             condition.withLock {
                 runs.background += 1
-                if rc != SQLITE_OK { error = "background checkpoint: \(String(cString: sqlite3_errmsg(connection)))" }
+                if !Self.succeeded(rc) { error = "background checkpoint: \(String(cString: sqlite3_errmsg(connection)))" }
             }
         }
         sqlite3_close_v2(connection)
