@@ -70,13 +70,33 @@ import TestSupport
         let dsn = try #require(objects[0])
         #expect(dsn["verdict"] as? String == "backscatter")
         #expect(dsn["kind"] as? String == "dsn")
+        #expect(dsn["rule"] as? String == "delivery-status-report", "the deciding rule: \(dsn)")
+        #expect(dsn["strength"] as? String == "strong", "an RFC 3464 report lists on its own: \(dsn)")
         #expect(dsn["source_ip"] as? String == "203.0.113.70")
         let ham = try #require(objects[1])
         #expect(ham["verdict"] as? String == "not-backscatter")
         #expect(ham["kind"] as? String == "none")
+        #expect(ham["strength"] == nil, "strength belongs to backscatter only: \(ham)")
         let headless = try #require(objects[2])
         #expect(headless["verdict"] as? String == "unattributable")
         #expect(headless["source_ip"] is NSNull, "null, not absent or empty: \(headless)")
+    }
+
+    /// `--explain` names the rules that concluded, the deciding one first, and the evidence.
+    @Test func explainPrintsTheRulesThatFiredAndTheEvidence() throws {
+        let sandbox = IngestSandbox()
+        let file = sandbox.path + "/dsn.eml"
+        try Self.write(IngestMail.dsn(source: "203.0.113.78", id: "C8"), to: file)
+        let (status, text, stderr) = try Self.classify(["--trusted-networks", "10.0.0.0/8", "--explain", file], sandbox: sandbox)
+        #expect(status == 0, "\(stderr)")
+        #expect(text.contains("rule=delivery-status-report"), "\(text)")
+        #expect(text.contains("    rules: delivery-status-report (decided)"), "\(text)")
+        #expect(text.contains("delivery-status part"), "the evidence: \(text)")
+        let (_, json, _) = try Self.classify(["--trusted-networks", "10.0.0.0/8", "--explain", "--json", file], sandbox: sandbox)
+        let object = try #require(Self.objects(json).first ?? nil)
+        let rules = try #require(object["matched_rules"] as? [String], "\(json)")
+        #expect(rules.first == "delivery-status-report")
+        #expect((object["evidence"] as? [String] ?? []).contains("delivery-status part"), "\(json)")
     }
 
     @Test func trustedNetworksMoveTheSourceBelowTheRelay() throws {
@@ -121,7 +141,7 @@ import TestSupport
         try Self.write(IngestMail.ham(source: "203.0.113.74", id: "C6"), to: ham)
         let (ordinary, text, _) = try Self.classify(["--trusted-networks", "10.0.0.0/8", ham], sandbox: sandbox)
         #expect(ordinary == 0)
-        #expect(text.hasPrefix("\(ham): not-backscatter kind=none source=203.0.113.74: "), "the text form: \(text)")
+        #expect(text.hasPrefix("\(ham): not-backscatter kind=none source=203.0.113.74 rule=no-rule: "), "the text form: \(text)")
         let empty = sandbox.path + "/empty.eml"
         _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let (bad, stdout, stderr) = try Self.classify(["--trusted-networks", "10.0.0.0/8", "--json", empty], sandbox: sandbox)

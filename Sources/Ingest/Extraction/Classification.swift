@@ -34,6 +34,12 @@ public struct Classification: Hashable, Sendable {
 
     public var verdict: Verdict
     public var kind: Kind
+    /// How much the evidence proves on its own: `weak` hits list only when corroborated.
+    public var strength: EvidenceStrength
+    /// The classification rule that decided (`delivery-status-report`, `auto-reply-tag`, ...).
+    public var rule: String
+    /// Every rule that would have concluded, in order; the first decided (for `--explain`).
+    public var matchedRules: [String]
     /// Canonical text of the source (first untrusted client) IP, IPv4-mapped shown as IPv4;
     /// `nil` when unattributable.
     public var sourceIP: String?
@@ -59,6 +65,12 @@ public struct Classification: Hashable, Sendable {
 
     /// Whether this message counts as a hit for `sourceIP`.
     public var isHit: Bool { verdict == .backscatter && sourceIP != nil }
+
+    /// The classifier's rules in the order they are tried (the first that concludes decides):
+    /// each one's name, as `rule` reports it, and a one-line summary.
+    public static var rules: [(name: String, summary: String)] {
+        ClassificationRules.ordered.map { ($0.name, $0.summary) }
+    }
 }
 
 /// Classifies and attributes one raw message. Never fails and never traps: any input,
@@ -71,16 +83,16 @@ public struct Classification: Hashable, Sendable {
 public func classify(message: [UInt8], trustedNetworks: TrustedNetworks) -> Classification {
     let parsed = Message(raw: message)
     let evidence = MessageEvidence(message: parsed)
-    let decision = ContentClassifier.decide(evidence)
+    let decision = ClassifierDecision.decide(evidence)
     let attribution = Attribution(header: parsed.header, bytes: parsed.bytes, trusted: trustedNetworks)
 
     let verdict: Classification.Verdict
     var sourceIP: String? = nil
-    var reason = decision.reason
+    var reason = decision.finding.reason
     switch attribution.outcome {
     case .source(let address):
         sourceIP = address.description
-        verdict = decision.isBackscatter ? .backscatter : .notBackscatter
+        verdict = decision.finding.isBackscatter ? .backscatter : .notBackscatter
         reason += "; " + attribution.explanation
     case .nonPublicSource, .noReceivedHeaders, .noClientAddress, .allHopsTrusted:
         verdict = .unattributable
@@ -98,7 +110,10 @@ public func classify(message: [UInt8], trustedNetworks: TrustedNetworks) -> Clas
     }
     return Classification(
         verdict: verdict,
-        kind: decision.kind,
+        kind: decision.finding.kind,
+        strength: decision.finding.strength,
+        rule: decision.rule,
+        matchedRules: decision.matchedRules,
         sourceIP: sourceIP,
         reason: reason,
         digest: SHA256.hexDigest(message),

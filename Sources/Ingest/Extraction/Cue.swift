@@ -3,90 +3,31 @@
 /// Cue categories and their phrases (lowercase, single-spaced, as `CueText` produces).
 ///
 /// Wording is the second line of evidence, after structure (null sender, RFC 3464 parts,
-/// RFC 3834 headers). Phrases come from the fixed texts MTAs and mail clients generate
-/// (Postfix `bounce` templates, Sendmail, Exim, qmail, Exchange/Office 365, Lotus Notes,
-/// Gmail, Courier, the "vacation" program and its clones), in the languages those ship in.
-/// None names a particular sender, host or message.
+/// RFC 3834 headers, a returned original). Phrases come from the fixed texts MTAs and mail
+/// clients generate (Postfix `bounce` templates, Sendmail, Exim, qmail, Exchange/Office 365,
+/// Lotus Notes, Gmail, Courier, the "vacation" program and its clones) and the genre's
+/// common English. Text tables are English: a notice in another language is recognized by its
+/// structure. Subject tags, which responders put in front of the original subject in the
+/// user's language, are translated systematically (every language of the table, not those a
+/// sample happened to use), as is the word for a virus. None names a particular sender,
+/// host or message.
 enum Cue {
-    // Subject-only categories.
-    static let bounceSubject = 0
-    static let delaySubject = 1
-    static let autoreplySubject = 2
-    static let virusSubject = 3
-    // Body categories.
-    static let bounceBody = 4
-    static let delayBody = 5
-    static let recipientProblem = 6
-    static let autoreplyBody = 7
-    static let autoreplyBodyWeak = 8
-    static let challenge = 9
-    static let messageReference = 10
-    static let virusBody = 11
-    static let listManager = 12
-    static let forwardMarker = 13
-    static let originalMarker = 14
-    static let smtpEvidence = 15
-    static let phishing = 16
-    static let link = 17
-    static let malware = 18
-    static let virusName = 19
-    static let verification = 20
-    static let senderOrPerson = 21
-    static let replyRequest = 22
-    // Identity categories: read only from the notice's From, X-Mailer, User-Agent and Message-ID.
-    static let filterProduct = 23
-    static let challengeProduct = 24
-    static let categoryCount = 25
-
-    /// Categories the classifier reads from the Subject, and from the text.
-    static let subjectCategories = [bounceSubject, delaySubject, autoreplySubject, virusSubject, challenge, listManager, malware]
-    static let bodyCategories = [bounceBody, delayBody, recipientProblem, autoreplyBody, autoreplyBodyWeak, challenge,
-                                 messageReference, virusBody, listManager, originalMarker, smtpEvidence, phishing, malware,
-                                 virusName, verification, senderOrPerson, replyRequest]
-    static let identityCategories = [filterProduct, challengeProduct]
-
-    static let names = [
-        "bounce", "delay", "auto-reply", "virus notice",
-        "bounce wording", "delay wording", "recipient problem", "auto-reply wording", "acknowledgement wording",
-        "challenge wording", "reference to the original", "virus notice wording", "list-manager notice",
-        "forwarded-message marker", "returned-original marker", "SMTP transcript", "phishing wording", "link", "malware wording",
-        "virus name", "verification wording", "sender or person", "reply request", "virus/content filter", "challenge-response system",
-    ]
-
     /// The one automaton for every table below.
-    static let matcher = CueMatcher(entries: entries, categoryCount: categoryCount)
+    static let matcher = CueMatcher(entries: entries)
 
-    private static var entries: [(category: Int, phrase: String)] {
-        var result: [(category: Int, phrase: String)] = []
-        func add(_ category: Int, _ phrases: [String]) {
-            for phrase in phrases { result.append((category, phrase)) }
-        }
-        add(bounceSubject, bounceSubjects)
-        add(delaySubject, delaySubjects)
-        add(autoreplySubject, autoreplySubjects)
-        add(virusSubject, virusSubjects)
-        add(bounceBody, bounceBodies)
-        add(delayBody, delayBodies)
-        add(recipientProblem, recipientProblems)
-        add(autoreplyBody, autoreplyBodies)
-        add(autoreplyBodyWeak, autoreplyBodiesWeak)
-        add(challenge, challenges)
-        add(messageReference, messageReferences)
-        add(virusBody, virusBodies)
-        add(listManager, listManagerNotices)
-        add(forwardMarker, forwardMarkers)
-        add(originalMarker, originalMarkers)
-        add(smtpEvidence, smtpTranscript)
-        add(phishing, phishingPhrases)
-        add(link, ["http://", "https://"])
-        add(malware, malwareWords)
-        add(virusName, virusNames)
-        add(verification, verificationWords)
-        add(senderOrPerson, senderOrPersonWords)
-        add(replyRequest, replyRequests)
-        add(filterProduct, filterProducts)
-        add(challengeProduct, challengeProducts)
-        return result
+    private static var entries: [(category: CueCategory, phrase: String)] {
+        let tables: [(CueCategory, [String])] = [
+            (.bounceSubject, bounceSubjects), (.delaySubject, delaySubjects), (.autoreplySubject, autoreplySubjects),
+            (.absenceSubject, absenceSubjects), (.virusSubject, virusSubjects), (.bounceBody, bounceBodies),
+            (.delayBody, delayBodies), (.recipientProblem, recipientProblems), (.autoreplyBody, autoreplyBodies),
+            (.acknowledgement, acknowledgements), (.challenge, challenges), (.messageReference, messageReferences),
+            (.virusBody, virusBodies), (.listManager, listManagerRejections), (.listModeration, listModerationNotices),
+            (.forwardMarker, forwardMarkers), (.originalMarker, originalMarkers), (.smtpEvidence, smtpTranscript),
+            (.mtaTemplate, mtaTemplates), (.receiptSubject, receiptSubjects), (.receiptTemplate, receiptTemplates), (.malware, malwareWords), (.verification, verificationWords),
+            (.senderOrPerson, senderOrPersonWords), (.replyRequest, replyRequests), (.filterProduct, filterProducts),
+            (.challengeProduct, challengeProducts),
+        ]
+        return tables.flatMap { category, phrases in phrases.map { (category, $0) } }
     }
 
     // MARK: - Subjects
@@ -130,32 +71,57 @@ enum Cue {
         "still being retried", "verzögert", "retardé", "retrasado", "ritardat",
     ]
 
-    /// Auto-reply subjects (RFC 3834 responders, Exchange OOF, Notes, vacation clones).
+    /// Tags by which responders say their reply is automatic, as they put them in front of the
+    /// original subject ("Automatic reply: ..."): the English forms of RFC 3834 responders,
+    /// Exchange/Outlook, Notes (`AUTO:` is read separately), Gmail and the vacation programs,
+    /// and Outlook's translations of "Automatic reply" in the languages it ships in.
     static let autoreplySubjects = [
-        "auto reply", "auto-reply", "autoreply", "auto re:", "automatic reply", "automatic response",
-        "auto response", "auto-response", "autoresponse", "autorespons", "autoresponder", "automated response",
-        "automated reply", "out of office", "out of the office", "out-of-office", "away from the office",
-        "away from my", "on vacation", "on holiday", "on leave", "vacation reply", "vacation notice",
-        "vacation message", "away message", "thank you for your e-mail", "thank you for your email",
-        "thank you for your message", "thanks for your email", "thanks for your e-mail", "thanks for your message",
-        "thank you for contacting", "we have received your", "we received your", "your message has been received",
-        "abwesenheitsnotiz", "abwesend", "automatische antwort", "abwesenheit", "nicht im büro", "außer haus",
-        "réponse automatique", "reponse automatique", "absent du bureau", "absence du bureau",
-        "respuesta automática", "respuesta automatica", "fuera de la oficina", "fuera de oficina",
-        "risposta automatica", "fuori ufficio", "fuori sede", "resposta automática", "resposta automatica",
-        "fora do escritório", "automatisch antwoord", "afwezig", "niet aanwezig", "afwezigheid",
-        "automatyczna odpowied", "poza biurem", "nieobecnoś", "autosvar", "automatisk svar", "automatiskt svar",
-        "frånvaro", "fraværende", "fravær", "automaattinen vastaus", "automatická odpověď", "automatikus válasz",
-        "otomatik yanıt", "otomatik cevap", "автоответ", "автоматический ответ", "нет на месте", "в отпуске",
-        "自動応答", "自動返信", "不在", "自动回复", "自動回覆", "자동 응답", "자동응답",
+        "auto reply", "auto-reply", "autoreply", "auto re:", "automatic reply", "automatic response", "auto response",
+        "auto-response", "autoresponse", "autorespond", "automated response", "automated reply", "out of office autoreply",
+        "vacation reply", "vacation notice", "vacation message", "away message", "[auto",
+        // de, fr, es, ca, it, pt, nl, da, sv, no, fi, et, lv, lt, pl, cs, sk, hu, ro, sl, hr/sr/bs, tr, el.
+        "automatische antwort", "autom. antwort", "réponse automatique", "reponse automatique", "respuesta automática",
+        "respuesta automatica", "resposta automàtica", "risposta automatica", "resposta automática",
+        "resposta automatica", "automatisch antwoord", "automatisk svar", "automatiskt svar", "autosvar",
+        "automaattinen vastaus", "automaatne vastus", "automātiskā atbilde", "automatinis atsakymas",
+        "automatyczna odpowied", "automatická odpověď", "automatická odpoveď", "automatikus válasz", "răspuns automat",
+        "raspuns automat", "samodejni odgovor", "automatski odgovor", "otomatik yanıt", "otomatik cevap",
+        "αυτόματη απάντηση",
+        // ru, uk, bg, ar, he, ja, zh (simplified and traditional), ko, vi, id/ms, th.
+        "автоответ", "автоматический ответ", "автоматична відповідь", "автоматичен отговор", "رد تلقائي",
+        "תשובה אוטומטית", "自動応答", "自動返信", "自动回复", "自动答复", "自動回覆", "自動答覆", "자동 응답", "자동응답",
+        "자동 회신", "trả lời tự động", "balasan otomatis", "balasan automatik", "ตอบกลับอัตโนมัติ",
+    ]
+
+    /// Tags by which vacation responders say the person is away ("Out of office: ..."). A person
+    /// announcing an absence writes the same words, so these count only as a prefix tag.
+    static let absenceSubjects = [
+        "out of the office", "out-of-office", "away from the office", "on vacation", "on holiday",
+        "on leave", "abwesend", "nicht im büro", "außer haus", "absence du bureau",
+        "absent", "fuera de la oficina", "fuera de oficina", "ausente", "fuori ufficio", "fuori sede", "assente",
+        "fora do escritório", "afwezig", "niet aanwezig", "frånvaro", "fraværende", "fravær", "ikke på kontoret",
+        "nieobecn", "nepřítomn", "mimo kancelář", "házon kívül", "ofis dışında",
+        "нет на месте", "в отпуске", "отсутств", "不在", "休暇", "休假", "外出",
+        "خارج المكتب", "מחוץ למשרד",
+    ]
+
+    /// Acknowledgements of helpdesks, CRMs and auto-responders ("thank you for your message"):
+    /// also the words of order confirmations and newsletters, so they count only for a reply.
+    static let acknowledgements = [
+        "thank you for your email", "thank you for your e-mail", "thank you for your message",
+        "thanks for your email", "thanks for your e-mail", "thanks for your message", "thank you for contacting",
+        "thank you for writing", "we have received your", "we received your", "i have received your",
+        "your message has been received", "received your message", "received your email",
+        "will reply as soon as", "reply as soon as possible", "respond as soon as possible",
+        "respond to your email", "respond to your message", "reply to your email", "get back to you",
+        "this is an automated", "this is an automatic",
     ]
 
     /// Virus / content-filter notice subjects.
     static let virusSubjects = [
         "virus", "infected", "malware", "worm found", "trojan", "quarantine", "banned attachment",
-        "banned file", "blocked attachment", "message blocked", "mail blocked",
-        "content filter", "content-filter", "contentfilter", "policy violation", "attachment removed",
-        "attachment blocked", "blocked by", "spam detected", "detected as spam", "wirus",
+        "banned file", "blocked attachment", "content filter", "content-filter", "contentfilter", "policy violation",
+        "attachment removed", "attachment blocked", "spam detected", "detected as spam", "wirus",
         "virenfund", "virenwarnung", "infiziert", "infecté", "infectado", "infetto", "besmet", "zainfekowan",
         "вирус", "заражен", "ウイルス", "病毒",
     ]
@@ -179,7 +145,7 @@ enum Cue {
         "your message did not reach", "did not reach some or all", "your message couldn't be delivered",
         "your message wasn't delivered", "your message could not be delivered", "message could not be delivered",
         "returned to sender", "returning message to sender", "returned mail", "delivery failure",
-        "non-delivery", "nondelivery report", "non delivery report", "unrouteable address",
+        "nondelivery report", "non delivery report",
         "host or domain name not found", "relay access denied", "relaying denied", "rejected your message",
         "message was rejected", "message has been rejected", "mail was rejected", "smtp error from remote",
         "error from remote mail server", "remote host said", "remote server replied", "remote server returned",
@@ -187,27 +153,6 @@ enum Cue {
         "failed to deliver", "message not delivered", "delivery attempt failed", "could not be forwarded",
         "no valid recipients", "failed addresses follow", "failed recipient", "delivery was stopped",
         "could not be relayed",
-        // German, French, Spanish, Italian, Portuguese, Dutch, Nordic, Polish, Czech, Hungarian, Turkish.
-        "konnte nicht zugestellt werden", "nicht zugestellt werden", "konnte nicht ausgeliefert werden",
-        "unzustellbar", "zustellung fehlgeschlagen", "nicht zustellbar", "n'a pas pu être remis",
-        "n'a pas pu etre remis", "n'a pas pu être délivré", "n'a pas pu être distribué", "impossible de remettre",
-        "n'a pas été remis", "échec de la remise", "echec de la remise", "échec de distribution",
-        "no se pudo entregar", "no pudo ser entregado", "no ha podido ser entregado", "no se ha podido entregar",
-        "no ha sido entregado", "no pudo entregarse", "non è stato possibile recapitare",
-        "non è stato recapitato", "impossibile recapitare", "non è stato possibile consegnare",
-        "non recapitabile", "mancato recapito", "não pôde ser entregue", "nao pode ser entregue",
-        "não foi possível entregar", "nao foi possivel entregar", "não foi entregue", "kon niet worden afgeleverd",
-        "kan niet worden afgeleverd", "kon niet worden bezorgd", "niet afgeleverd", "onbestelbaar",
-        "kunde inte levereras", "kunne ikke leveres", "kan ikke leveres", "kunne ikke afleveres",
-        "nie mógł zostać dostarczony", "nie może zostać dostarczona", "nie została dostarczona",
-        "nie został dostarczony", "nie można dostarczyć", "nie dostarczono", "nie zostala dostarczona",
-        "nie zostal dostarczony", "nelze doručit", "nemohla být doručena", "nem kézbesíthető", "teslim edilemedi",
-        // Russian, Ukrainian, Japanese, Chinese, Korean.
-        "не может быть доставлено", "не может быть доставлен", "не доставлено", "не было доставлено",
-        "не удалось доставить", "недоставлено", "не може бути доставлено", "送信できませんでした",
-        "配信できませんでした", "配送できませんでした", "届けることができませんでした", "配信に失敗", "送信に失敗",
-        "配送に失敗", "送信できません", "配信できません", "无法投递", "投递失败", "无法送达", "未能送达", "退信",
-        "無法傳遞", "傳送失敗", "发送失败", "전송되지 못했습니다", "배달되지", "발송 실패",
     ]
 
     /// Delay wording.
@@ -224,58 +169,33 @@ enum Cue {
         "no such address", "mailbox unavailable", "mailbox not found", "mailbox does not exist",
         "mailbox is full", "mailbox full", "mailbox has exceeded", "over quota", "quota exceeded",
         "exceeded storage", "exceeded the quota", "recipient address rejected", "address rejected",
-        "invalid recipient", "invalid user", "invalid mailbox", "invalid address", "recipient unknown",
+        "invalid recipient", "invalid user", "invalid mailbox", "invalid address",
         "unknown recipient", "not a valid user", "not a valid recipient", "account is disabled",
-        "account has been disabled", "account disabled", "account is inactive", "address does not exist",
+        "account has been disabled", "account is inactive", "address does not exist",
         "user does not exist", "recipient does not exist", "addressee unknown", "no mailbox here",
-        "domain not found", "user not found", "unknown host", "host unknown", "host not found", "recipient not found", "is not a valid mailbox",
-        "empfänger unbekannt", "unbekannter empfänger", "postfach voll", "destinataire inconnu",
-        "boîte aux lettres pleine", "destinatario desconocido", "buzón lleno", "destinatario sconosciuto",
-        "casella piena", "destinatário desconhecido", "onbekende ontvanger", "nieznany odbiorca",
-        "skrzynka pełna", "пользователь не найден", "ящик переполнен", "宛先不明", "存在しない",
-        "メールボックスが一杯", "用户不存在", "邮箱已满",
+        "domain not found", "user not found", "unknown host", "host unknown", "host not found", "recipient not found",
+        "is not a valid mailbox",
     ]
 
     /// Vacation and out-of-office wording (strong).
     static let autoreplyBodies = [
-        "out of the office", "out of office", "i am away", "i'm away", "i am currently away",
+        "out of the office", "i am away", "i'm away", "i am currently away",
         "i'm currently away", "i am currently out", "i'm currently out", "i am out of", "i'm out of",
-        "i will be out", "i will be away", "i am on vacation", "i'm on vacation", "i am on holiday",
-        "i'm on holiday", "on annual leave", "on vacation until", "on leave until", "on holiday until",
+        "i will be out", "i will be away", "i am on vacation", "i'm on vacation",
+        "i'm on holiday", "on annual leave", "on vacation until", "on leave until",
         "away until", "back in the office", "return to the office", "returning to the office",
         "i will return", "i will be back", "will be back on", "limited access to email", "limited access to e-mail",
         "limited access to my email", "upon my return", "on my return", "when i return", "until my return",
         "automatic reply", "automated reply", "automatic response", "automated response", "auto-reply",
         "autoreply", "auto reply", "this is an auto-reply", "this is an auto reply", "vacation message",
-        "bin nicht im büro", "nicht im büro", "bin abwesend", "außer haus", "ausser haus", "im urlaub",
-        "abwesenheitsnotiz", "automatische antwort", "je suis absent", "je suis actuellement absent",
-        "je serai absent", "en congé", "en vacances", "de retour le", "réponse automatique",
-        "estoy fuera", "fuera de la oficina", "de vacaciones", "respuesta automática", "sono assente",
-        "fuori ufficio", "in ferie", "risposta automatica", "estou ausente", "fora do escritório",
-        "resposta automática", "ben afwezig", "niet op kantoor", "met vakantie", "automatisch antwoord",
-        "jestem nieobecny", "jestem nieobecna", "przebywam na urlopie", "poza biurem", "automatyczna odpowied",
-        "я в отпуске", "нахожусь в отпуске", "отсутствую", "автоматический ответ", "автоответ",
-        "不在にしております", "不在にしています", "休暇", "自動応答", "自動返信", "我正在休假", "休假", "自动回复",
-    ]
-
-    /// Acknowledgement wording of auto-responders (weak: also in order confirmations).
-    static let autoreplyBodiesWeak = [
-        "thank you for your email", "thank you for your e-mail", "thank you for your message",
-        "thanks for your email", "thanks for your e-mail", "thanks for your message", "thank you for contacting",
-        "we have received your", "i have received your", "received your message", "received your email",
-        "will reply as soon as", "reply as soon as possible", "respond as soon as possible",
-        "respond to your email", "respond to your message", "reply to your email", "get back to you",
-        "this is an automated", "this is an automatic",
-        "vielen dank für ihre", "merci pour votre message", "gracias por su mensaje", "grazie per il",
-        "obrigado pelo seu", "bedankt voor uw", "dziękujemy za", "спасибо за ваше", "ご連絡ありがとう",
     ]
 
     /// Challenge-response wording (TMDA-style verification requests and their commercial kin).
     ///
     /// Fixed phrases of the genre; the looser evidence (a verification word, a word for the
-    /// sender or a person, a reply request or link) is combined in `ContentClassifier`.
+    /// sender or a person, a reply request or link) is combined in `MessageEvidence.asksForVerification`.
     static let challenges = [
-        "verify that you are", "verify you are", "confirm that you are a", "confirm you are a",
+        "verify that you are", "verify you are", "confirm you are a",
         "prove that you are", "prove you are", "real person", "a human being", "human sender",
         "not a spammer", "not an automated", "challenge-response", "challenge/response",
         "challenge response", "sender verification", "verification request",
@@ -312,7 +232,7 @@ enum Cue {
 
     /// Requests to reply or to follow a link (the action a challenge asks for).
     static let replyRequests = [
-        "reply to this", "simply reply", "just reply", "respond to this", "click the link", "click on the link",
+        "reply to this", "simply reply", "respond to this", "click the link", "click on the link",
         "click the following link", "click on the following link", "follow the link", "visit the link",
         "antworten sie auf diese", "auf diese nachricht antworten", "klicken sie auf den link", "répondez à ce",
         "répondre à ce", "cliquez sur le lien", "responda a este", "responder a este", "haga clic en el enlace",
@@ -334,33 +254,25 @@ enum Cue {
     /// Virus and content-filter notice wording.
     static let virusBodies = [
         "virus found", "virus detected", "found a virus", "contains a virus", "contained a virus",
-        "infected with", "infected message", "infected attachment", "is infected", "was infected",
+        "infected with", "infected message", "infected attachment", "is infected",
         "detected a virus", "virus was detected", "viruses were found", "malware detected", "contains malware",
         "banned attachment", "blocked attachment", "banned file", "has been quarantined", "was quarantined",
-        "been placed in quarantine", "content filter", "blocked by our", "policy violation",
+        "been placed in quarantine", "content filter", "blocked by our",
         "violates our", "was blocked", "has been blocked", "dangerous attachment",
         "virus:", "infection", "unsolicited bulk email", "considered spam", "classified as spam", "identified as spam",
         "detected as spam", "banned content", "spam content",
-        // German, French, Spanish, Italian, Dutch, Portuguese, Polish, Russian, Japanese, Chinese.
-        "wurde ein virus", "virus gefunden", "mit einem virus", "ist infiziert", "virus entdeckt",
-        "contient un virus", "est infecté", "virus détecté", "contiene un virus", "está infectado",
-        "virus detectado", "è infetto", "virus rilevato", "bevat een virus", "is besmet", "virus gevonden",
-        "contém um vírus", "está infectada", "vírus detectado", "zawiera wirusa", "wykryto wirusa", "wirus",
-        "содержит вирус", "обнаружен вирус", "заражен", "вирус", "ウイルスが検出", "ウイルスを検出", "ウイルスに感染",
-        "检测到病毒", "发现病毒", "含有病毒", "發現病毒", "偵測到病毒",
     ]
 
-    /// Words naming malware in general (subject, Diagnostic-Code).
+    /// Words naming malware, and the shapes of the names scanners give it: CARO-style platform
+    /// prefixes (`W32/Family@mm`, `Win32.Worm.X`, `JS.Downloader`, `HTML/Phish`), Kaspersky's
+    /// `HEUR:`/`Email-Worm.`, Trend Micro's `WORM_X.A`/`TROJ_X`, Sophos's `Troj/`, the EICAR test file.
     static let malwareWords = [
         "virus", "infected", "malware", "trojan", "ransomware", "infiziert", "infecté", "infectado", "infetto",
-        "besmet", "wirus", "zainfekowan", "вирус", "заражен", "ウイルス", "病毒",
-    ]
-
-    /// Prefixes of virus names as scanners print them (CARO-style `W32/Family@mm`,
-    /// `Win32.Worm.X`, Kaspersky `Email-Worm.Win32.X`, Trend Micro `WORM_X.A`, the EICAR test file).
-    static let virusNames = [
-        "w32/", "w32.", "win32.", "win32/", "w97m/", "x97m/", "o97m/", "i-worm", "email-worm", "net-worm",
-        "p2p-worm", "im-worm", "worm_", "troj_", "trojan.", "trojan-", "trojan/", "backdoor.", "eicar",
+        "besmet", "wirus", "zainfekowan", "вирус", "заражен", "вредонос", "ウイルス", "病毒", "惡意", "恶意",
+        "w32/", "w32.", "win32.", "win32/", "win.", "w97m/", "w97m.", "x97m/", "x97m.", "o97m/", "o97m.", "js/", "js.",
+        "vbs/", "vbs.", "html/", "html.", "lnk/", "lnk.", "pdf/", "pdf.", "heur:", "i-worm", "email-worm", "net-worm",
+        "p2p-worm", "im-worm", "worm_", "worm.", "troj_", "troj/", "backdoor.", "backdoor/", "exploit.", "exploit/",
+        "eicar",
     ]
 
     /// Virus scanners and content filters that write notices, as they name themselves in From
@@ -380,13 +292,47 @@ enum Cue {
         "sendio", "spamlion", "spamazoid", "exispam",
     ]
 
-    /// Mailing-list manager rejections and moderation notices (Mailman, Majordomo, Sympa, fml, ezmlm, LISTSERV).
-    static let listManagerNotices = [
-        "not a member", "not member", "non-member", "nonmember", "members only", "only members",
-        "members-only", "not subscribed", "not on the list", "awaiting moderator", "awaits moderator",
-        "held for moderation", "moderator approval", "requires approval", "subject to moderation",
-        "post by non-member", "posting restriction", "posts from non", "you are not allowed to post",
-        "only accepts messages from", "list is moderated", "not allowed to post",
+    /// What list managers (Mailman, Majordomo, Sympa, LISTSERV, ezmlm, Google/Groups.io-style
+    /// groups) say when they refuse a post: the poster is not a member, or the list does not exist.
+    static let listManagerRejections = [
+        "not a member", "not member", "non-member", "nonmember", "members only", "only members", "members-only",
+        "not subscribed", "not on the list", "not allowed to post", "not authorized to", "posting restriction",
+        "posts from non", "rejected", "has not been distributed", "list does not exist", "unknown list",
+    ]
+
+    /// What list managers say when they hold a post for a moderator, or acknowledge it.
+    static let listModerationNotices = [
+        "awaiting moderator", "awaits moderator", "held for moderation", "held until", "moderator approval",
+        "requires approval", "subject to moderation", "list is moderated", "reviewed by a moderator",
+        "post by non-member", "is being held", "thanks for your post",
+    ]
+
+    /// The opening lines of the bounce templates of common MTAs (Postfix, qmail, Exim,
+    /// Sendmail, Exchange/Office 365, Gmail, Notes/Domino, Courier, OpenSMTPD, smail, AOL, Yahoo).
+    static let mtaTemplates = [
+        "this is the mail system at host", "this is the qmail-send program",
+        "this message was created automatically by mail delivery software", "transcript of session follows",
+        "the original message was received at", "the following addresses had permanent fatal errors",
+        "delivery has failed to these recipients or groups", "did not reach some or all of the intended recipients",
+        "diagnostic information for administrators", "delivery to the following recipient failed permanently",
+        "delivery to the following recipients failed",
+        "this is an automatically generated delivery status notification", "the following recipient(s) could not be reached",
+        "your message was not delivered to", "a message that you sent could not be delivered",
+        "a message that you sent has not yet been delivered", "an error has occurred while attempting to deliver",
+        "this is the mailer-daemon at", "failed addresses follow", "sorry, we were unable to deliver your message",
+        "your mail to the following recipients could not be delivered", "this report relates to a message you sent",
+        "i'm sorry to have to inform you that your message could not", "message delivery has failed",
+    ]
+
+    /// Subjects of read and delivery receipts that are not RFC 8098 reports (Lotus Notes/Domino
+    /// "Return Receipt", Outlook and GroupWise receipts).
+    static let receiptSubjects = [
+        "return receipt", "read receipt", "delivery receipt",
+    ]
+
+    /// The lines of Lotus Notes/Domino's return receipt ("Your document: X / was received by: Y / at: Z").
+    static let receiptTemplates = [
+        "your document:", "was received by:",
     ]
 
     /// Markers of a forward by a person (mail clients' forward separators).
@@ -414,19 +360,5 @@ enum Cue {
         "<<< 5", "<<< 4", "smtp; 5", "smtp; 4", "diagnostic-code", "reporting-mta", "final-recipient",
         "remote-mta", "action: failed", "status: 5.", "status: 4.", "x-postfix;", "while talking to",
         "conversation with", "dns; ", "remote server", "host said",
-    ]
-
-    /// Wording of phishing and spam dressed as mail-system notices.
-    static let phishingPhrases = [
-        "click here", "click below", "log in", "login", "sign in", "password", "verify your account",
-        "confirm your account", "update your account", "release your", "release the", "pending messages",
-        "pending emails", "held messages", "upgrade your", "storage limit", "mailbox quota", "webmail",
-        "account will be", "suspended", "deactivat", "recover your", "unlock", "download", "your computer",
-        "your pc", "scan your", "buy now", "order now", "special offer", "free trial", "unsubscribe",
-        // German, French, Spanish, Italian, Dutch, Portuguese, Polish, Russian, Japanese, Chinese.
-        "klicken sie hier", "passwort", "kennwort", "cliquez ici", "mot de passe", "connectez-vous",
-        "haga clic aquí", "haga clic aqui", "contraseña", "iniciar sesión", "clicca qui", "accedi al",
-        "klik hier", "wachtwoord", "clique aqui", "senha", "kliknij tutaj", "hasło", "zaloguj",
-        "нажмите здесь", "пароль", "こちらをクリック", "パスワード", "ログインして", "点击这里", "點擊這裡", "密码", "密碼",
     ]
 }

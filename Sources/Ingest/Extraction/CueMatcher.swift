@@ -13,14 +13,10 @@ struct CueMatcher: Sendable {
 
         init(categoryCount: Int) { firstPhrase = [Int32](repeating: -1, count: categoryCount) }
 
-        func contains(_ category: Int) -> Bool { categories & (1 << UInt64(category)) != 0 }
+        func contains(_ category: CueCategory) -> Bool { categories & (1 << UInt64(category.rawValue)) != 0 }
 
-        mutating func formUnion(_ other: Hits) {
-            for category in 0..<firstPhrase.count where other.contains(category) && !contains(category) {
-                firstPhrase[category] = other.firstPhrase[category]
-            }
-            categories |= other.categories
-        }
+        /// Whether any of `categories` is present.
+        func containsAny(_ categories: CueCategory...) -> Bool { categories.contains(where: contains) }
     }
 
     private let byteClass: [UInt8]
@@ -33,9 +29,9 @@ struct CueMatcher: Sendable {
     let phrases: [[UInt8]]
     let categoryCount: Int
 
-    /// Builds the automaton. `entries` pairs each phrase (lowercase UTF-8) with its category
-    /// (0..<64).
-    init(entries: [(category: Int, phrase: String)], categoryCount: Int) {
+    /// Builds the automaton. `entries` pairs each phrase (lowercase UTF-8) with its category.
+    init(entries: [(category: CueCategory, phrase: String)]) {
+        let categoryCount = CueCategory.allCases.count
         precondition(categoryCount <= 64)
         self.categoryCount = categoryCount
         let phraseBytes = entries.map { Array($0.phrase.utf8) }
@@ -72,7 +68,7 @@ struct CueMatcher: Sendable {
                     state = newState
                 }
             }
-            mask[state] |= 1 << UInt64(entries[index].category)
+            mask[state] |= 1 << UInt64(entries[index].category.rawValue)
             phraseAt[state].append(Int32(index))
         }
         let stateCount = mask.count
@@ -110,7 +106,7 @@ struct CueMatcher: Sendable {
         transitions = table.map { UInt16(truncatingIfNeeded: $0) }
         outputMask = mask
         outputPhrase = phraseAt
-        self.entries = entries.map(\.category)
+        self.entries = entries.map(\.category.rawValue)
     }
 
     private let entries: [Int]
@@ -145,8 +141,8 @@ struct CueMatcher: Sendable {
     }
 
     /// The phrase that first put `category` into `hits`, for a reason string.
-    func phrase(for category: Int, in hits: Hits) -> String? {
-        let index = hits.firstPhrase[category]
+    func phrase(for category: CueCategory, in hits: Hits) -> String? {
+        let index = hits.firstPhrase[category.rawValue]
         return index < 0 ? nil : String(decoding: phrases[Int(index)], as: UTF8.self)
     }
 }

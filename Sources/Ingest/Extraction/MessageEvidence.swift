@@ -2,9 +2,11 @@
 
 /// Structural and wording facts gathered once from a parsed message.
 ///
-/// Structure (the envelope sender, RFC 3464/3834/6522 headers and parts) is read from the
-/// notice itself: parts inside an attached original (`message/rfc822`) never count, since
-/// a returned or forwarded original may itself be a bounce.
+/// Structure (the envelope sender, RFC 3464/3834/6522/8098 headers and parts, a returned
+/// original, links and attachments) is read from the notice itself: parts inside an
+/// attached original (`message/rfc822`) never count, since a returned or forwarded original
+/// may itself be a bounce, or spam with links. The rules in `ClassificationRules` read
+/// only these facts.
 struct MessageEvidence {
     enum EnvelopeSender: Equatable {
         /// `Return-Path: <>` (RFC 5321 §4.5.5: DSNs and, per RFC 3834 §3.1.1, responses).
@@ -24,121 +26,150 @@ struct MessageEvidence {
         case other
     }
 
+    // MARK: Who sent it, and to whom
+
     var envelopeSender: EnvelopeSender = .unknown
     var fromAddress = ""
+    /// From names the mail system (postmaster, MAILER-DAEMON, a "Mail Delivery System").
     var fromIsMailSystem = false
+    /// Addresses the trap is known by (Delivered-To, X-Original-To, `for <...>`, To).
+    var trapAddresses: [String] = []
+    /// To is missing or names no address (`undisclosed-recipients:;`): sent to a hidden list.
+    var isAddressedToNobody = false
+    /// Cc names an address: responders answer the sender alone, people copy colleagues.
+    var hasCc = false
+    var hasInReplyTo = false
+    /// In-Reply-To or References names a message of another domain than the sender's: an
+    /// answer to someone else's message, not a notification threaded to its own.
+    var answersForeignMessage = false
+
+    // MARK: Header conventions of automatic mail
+
     var autoSubmitted: AutoSubmitted = .absent
     /// `Auto-Submitted` carries a `(failure)`/`(delay)` comment, as Sendmail writes on DSNs.
     var autoSubmittedNamesFailure = false
     /// Name of a de-facto auto-responder header (`X-Autoreply`, `Precedence: auto_reply`, ...).
     var autoresponderHeader: String?
+    /// A header or address only challenge-response systems write (`X-Boxtrapper`,
+    /// `X-...-Challenge`, `X-...: challenge`, a one-time `...-confirm-TOKEN@` reply address).
+    var challengeHeader: String?
+    /// A header by which a scanner marks its own notice as a virus finding
+    /// (`X-...-Notification: Virus`, `X-...-Status: Infected`).
+    var virusHeader: String?
     /// `X-Failed-Recipients` (Exim bounces).
     var hasFailedRecipients = false
     /// `List-Id`, `List-Unsubscribe` or `List-Post` on the notice: list or bulk traffic.
     var hasListHeaders = false
+    /// A list manager marks its administrative notice (`X-List-Administrivia`,
+    /// `X-Mailman-Administrivia`, `X-Mailman-Rule-Hits`, `X-Groups-Notification`).
+    var listAdministrivia: String?
+    /// The sender is a list manager's address (`x-owner@`, `owner-x@`, `x-bounces@`, `listserv@`).
+    var isFromListManager = false
     var precedence = ""
-    var hasInReplyTo = false
+
+    // MARK: Subject
+
     var subject = ""
+    var subjectHits: CueMatcher.Hits
+    /// Cues in the subject's leading tag: the text before its first `:` or `]`, or the whole
+    /// subject when it has none; empty when the subject starts with a reply or forward prefix.
+    var subjectTagHits: CueMatcher.Hits
+    /// The leading tag ends in `:` or `]` ("Out of office: ...", "[Auto-Reply] ...").
+    var subjectTagIsPrefix = false
     var subjectIsForward = false
     var subjectIsReply = false
+    /// Lotus Notes' `AUTO:` prefix.
     var subjectIsNotesAuto = false
+
+    // MARK: MIME structure
 
     /// `report-type` of a top-level multipart/report (RFC 6522).
     var reportType = ""
     var deliveryStatuses: [DeliveryStatus] = []
     var hasDispositionNotification = false
     var hasFeedbackReport = false
+    /// A `message/rfc822` or `text/rfc822-headers` part, or a text attachment that is a header.
     var hasAttachedOriginal = false
+    /// A header block of an original message quoted in the notice's text (qmail, Exim, Notes).
+    var hasInlineOriginal = false
+    /// The returned original (attached or inline) claims to come from a trap address.
+    var returnsTrapMessage = false
+    /// Addresses the returned original (attached or inline) claims to come from.
+    var originalSenders: [String] = []
+    /// An executable, archive, macro document or disk image outside any attached original.
     var hasRiskyAttachment = false
+    /// An HTML page attached to the notice (a phishing form in place of the returned original).
+    var hasHTMLPageAttachment = false
 
-    var subjectHits: CueMatcher.Hits
+    // MARK: Text
+
     var bodyHits: CueMatcher.Hits
     /// Cues in the notice's self-description: From, X-Mailer, User-Agent, Message-ID.
     var identityHits: CueMatcher.Hits
-    /// A header that only challenge-response systems write (`X-Boxtrapper`, `X-Bluebottle-Request`...).
-    var challengeSystemHeader: String?
     /// Cues in the first few hundred bytes of the text (forward markers belong at the top).
     var leadHits: CueMatcher.Hits
+    /// An RFC 3463 enhanced status code (`5.1.1`) in the text.
     var hasEnhancedStatusCode = false
-    /// A URL anywhere in the notice's text or HTML (an `href` survives tag stripping only here).
-    var hasLink = false
+    /// Web links (`http://`, `https://`) in the notice's own text and HTML (not in a returned
+    /// original, attached or quoted).
+    var linkCount = 0
+    /// A link that carries a trap address: a login page made out for the trap's account.
+    var hasLinkWithTrapAddress = false
+    /// An HTML form in the notice.
+    var hasForm = false
+    /// The text names an address that is neither the trap's nor the notice's sender: the
+    /// failed recipient of a bounce, the person an auto-reply speaks for.
+    var namesOtherAddress = false
     var bodyTextByteCount = 0
-
     /// Text that was not valid in its declared charset (decoded leniently anyway).
     var sawUndecodableText = false
-
-    /// Addresses the trap is known by (Delivered-To, X-Original-To, `for <...>`), for redaction.
-    var trapAddresses: [String] = []
 
     var dsnStructure: Bool { deliveryStatuses.contains { $0.hasRequiredFields } }
 
     /// The notice names a virus scanner or content filter as its author (From, X-Mailer).
-    var isFilterNotifier: Bool { identityHits.contains(Cue.filterProduct) }
+    var isFilterNotifier: Bool { identityHits.contains(.filterProduct) }
 
     /// The challenge-response system that wrote the notice, by its header or its name.
     var challengeSystem: String? {
-        if let challengeSystemHeader { return challengeSystemHeader }
-        return Cue.matcher.phrase(for: Cue.challengeProduct, in: identityHits)
+        if let challengeHeader { return challengeHeader }
+        return Cue.matcher.phrase(for: .challengeProduct, in: identityHits)
     }
-
-    /// Every fact found, one short phrase each, for `Classification.evidence`.
-    var summary: [String] {
-        var facts: [String] = []
-        switch envelopeSender {
-        case .null: facts.append("null envelope sender")
-        case .address(let address): facts.append("envelope sender <\(address)>")
-        case .unknown: facts.append("no Return-Path")
-        }
-        if fromIsMailSystem { facts.append("From is the mail system (\(fromAddress))") }
-        switch autoSubmitted {
-        case .absent: break
-        case .no: facts.append("Auto-Submitted: no")
-        case .autoReplied: facts.append("Auto-Submitted: auto-replied")
-        case .autoGenerated: facts.append("Auto-Submitted: auto-generated\(autoSubmittedNamesFailure ? " (failure)" : "")")
-        case .autoNotified: facts.append("Auto-Submitted: auto-notified")
-        case .other: facts.append("Auto-Submitted: other")
-        }
-        if let autoresponderHeader { facts.append("auto-responder header \(autoresponderHeader)") }
-        if hasFailedRecipients { facts.append("X-Failed-Recipients") }
-        if hasListHeaders { facts.append("List-* headers") }
-        if !precedence.isEmpty { facts.append("Precedence: \(precedence)") }
-        if hasInReplyTo { facts.append("In-Reply-To/References") }
-        if subjectIsForward { facts.append("forward subject") }
-        if subjectIsReply { facts.append("reply subject") }
-        if !reportType.isEmpty { facts.append("multipart/report; report-type=\(reportType)") }
-        if dsnStructure { facts.append("delivery-status part") }
-        if hasDispositionNotification { facts.append("disposition-notification part") }
-        if hasFeedbackReport { facts.append("feedback-report part") }
-        if hasAttachedOriginal { facts.append("attached original") }
-        if hasRiskyAttachment { facts.append("executable/macro attachment") }
-        if hasEnhancedStatusCode { facts.append("enhanced status code") }
-        if hasLink { facts.append("link") }
-        let matcher = Cue.matcher
-        if isFilterNotifier, let phrase = matcher.phrase(for: Cue.filterProduct, in: identityHits) {
-            facts.append("notice written by a virus scanner or content filter (\"\(phrase)\")")
-        }
-        if let challengeSystem { facts.append("challenge-response system (\(challengeSystem))") }
-        for category in Cue.subjectCategories {
-            if subjectHits.contains(category), let phrase = matcher.phrase(for: category, in: subjectHits) {
-                facts.append("subject \(Cue.names[category]): \"\(phrase)\"")
-            }
-        }
-        for category in Cue.bodyCategories {
-            if bodyHits.contains(category), let phrase = matcher.phrase(for: category, in: bodyHits) {
-                facts.append("text \(Cue.names[category]): \"\(phrase)\"")
-            }
-        }
-        return facts
-    }
-
-    // MARK: - Gathering
 
     init(message: Message) {
         let bytes = message.bytes
         let header = message.header
         let matcher = Cue.matcher
+        let empty = CueMatcher.Hits(categoryCount: CueCategory.allCases.count)
+        subjectHits = empty
+        subjectTagHits = empty
+        bodyHits = empty
+        identityHits = empty
+        leadHits = empty
 
-        // Envelope sender: the topmost Return-Path, written by the delivering MTA.
+        trapAddresses = Self.trapAddresses(header: header, bytes: bytes)
+        readSenders(header: header, bytes: bytes)
+        readAutomationHeaders(header: header, bytes: bytes)
+        readSubject(header: header, bytes: bytes, matcher: matcher)
+
+        // Who wrote the notice, in its own words: scanners and challenge-response systems name
+        // themselves in From, X-Mailer or User-Agent, and TMDA in its Message-ID.
+        var identityText = CueText(limit: 2048)
+        for name in Names.identityHeaders {
+            guard let value = header.value(name, in: bytes) else { continue }
+            identityText.append(EncodedWords.decode(Array(value.prefix(512))), dropQuoted: false, html: false)
+            identityText.append([ASCII.space], dropQuoted: false, html: false)
+        }
+        identityHits = matcher.scan(identityText.bytes)
+
+        readStructure(message: message)
+        readText(message: message, matcher: matcher)
+    }
+}
+
+// MARK: - Gathering
+
+extension MessageEvidence {
+    private mutating func readSenders(header: MessageHeader, bytes: [UInt8]) {
         // Envelope sender: the topmost Return-Path, written by the delivering MTA; without one,
         // the `envelope-from` the trap's own MTA recorded in its Received header (Exim, Dovecot).
         if let value = header.value(Names.returnPath, in: bytes) ?? Self.receivedEnvelopeFrom(header: header, bytes: bytes) {
@@ -152,6 +183,21 @@ struct MessageEvidence {
             fromAddress = Self.addrSpec(in: decoded).lowercased()
             fromIsMailSystem = Self.isMailSystem(address: fromAddress, header: ASCII.string(decoded[...]).lowercased())
         }
+        let to = header.value(Names.to, in: bytes) ?? []
+        isAddressedToNobody = !to.contains(ASCII.at)
+        hasCc = header.value(Names.cc, in: bytes)?.contains(ASCII.at) ?? false
+        hasInReplyTo = header.first(Names.inReplyTo, in: bytes) != nil || header.first(Names.references, in: bytes) != nil
+        let referenced = [Names.inReplyTo, Names.references].compactMap { header.value($0, in: bytes) }
+            .flatMap { Self.messageIDDomains(in: Array($0.prefix(4096))) }
+        var ownDomains = [Self.registeredDomain(fromAddress)]
+        if case .address(let sender) = envelopeSender { ownDomains.append(Self.registeredDomain(sender.lowercased())) }
+        answersForeignMessage = referenced.contains { !$0.isEmpty && !ownDomains.contains(Self.registeredDomain($0)) }
+        var senders = fromAddress
+        if case .address(let sender) = envelopeSender { senders = sender.lowercased() + " " + senders }
+        isFromListManager = Names.listManagerAddresses.contains { senders.contains($0) }
+    }
+
+    private mutating func readAutomationHeaders(header: MessageHeader, bytes: [UInt8]) {
         if let value = header.value(Names.autoSubmitted, in: bytes) {
             let text = ASCII.string(value[...]).lowercased().trimmingSpaces
             if text.hasPrefix("no") && !text.hasPrefix("not") {
@@ -185,41 +231,76 @@ struct MessageEvidence {
         }
         hasFailedRecipients = header.first(Names.failedRecipients, in: bytes) != nil
         hasListHeaders = Names.listHeaders.contains { header.first($0, in: bytes) != nil }
-        hasInReplyTo = header.first(Names.inReplyTo, in: bytes) != nil || header.first(Names.references, in: bytes) != nil
+        for field in header.fields {
+            let name = ASCII.string(bytes[field.nameStart..<min(field.nameEnd, field.nameStart + 64)]).lowercased()
+            guard name.hasPrefix("x-") else { continue }
+            let value = ASCII.string(MessageHeader.unfoldedValue(field, in: bytes, limit: 200)[...]).lowercased().trimmingSpaces
+            if challengeHeader == nil, Self.isChallengeHeader(name: name, value: value) {
+                challengeHeader = ASCII.string(bytes[field.nameStart..<field.nameEnd])
+            }
+            if virusHeader == nil, Self.isVirusHeader(name: name, value: value) {
+                virusHeader = ASCII.string(bytes[field.nameStart..<field.nameEnd]) + ": " + String(value.prefix(40))
+            }
+            if listAdministrivia == nil, Names.listAdministriviaHeaders.contains(name) {
+                listAdministrivia = ASCII.string(bytes[field.nameStart..<field.nameEnd])
+            }
+        }
+        if challengeHeader == nil, let value = header.value(Names.precedence, in: bytes),
+           ASCII.string(value[...]).lowercased().trimmingSpaces == "spam" {
+            challengeHeader = "Precedence: spam"
+        }
+        if challengeHeader == nil {
+            var senders = [fromAddress]
+            if case .address(let sender) = envelopeSender { senders.append(sender.lowercased()) }
+            if let address = senders.first(where: Self.isOneTimeConfirmationAddress) {
+                challengeHeader = "one-time confirmation address <\(address)>"
+            }
+        }
+    }
 
+    private mutating func readSubject(header: MessageHeader, bytes: [UInt8], matcher: CueMatcher) {
         var subjectText = CueText(limit: 2048)
         if let value = header.value(Names.subject, in: bytes) {
             let decoded = EncodedWords.decode(Array(value.prefix(4096)))
             subject = ASCII.string(decoded[...])
             subjectText.append(decoded, dropQuoted: false, html: false)
         }
-        subjectHits = matcher.scan(subjectText.bytes)
-        (subjectIsForward, subjectIsReply, subjectIsNotesAuto) = Self.subjectPrefixes(subjectText.bytes)
-
-        // Who wrote the notice, in its own words: scanners and challenge-response systems name
-        // themselves in From, X-Mailer or User-Agent, and TMDA in its Message-ID.
-        var identityText = CueText(limit: 2048)
-        for name in Names.identityHeaders {
-            guard let value = header.value(name, in: bytes) else { continue }
-            identityText.append(EncodedWords.decode(Array(value.prefix(512))), dropQuoted: false, html: false)
-            identityText.append([ASCII.space], dropQuoted: false, html: false)
+        let normalized = subjectText.bytes
+        subjectHits = matcher.scan(normalized)
+        (subjectIsForward, subjectIsReply, subjectIsNotesAuto) = Self.subjectPrefixes(normalized)
+        if !subjectIsForward && !subjectIsReply {
+            var start = 0
+            while start < normalized.count, normalized[start] == ASCII.space { start += 1 }
+            let window = normalized[start...].prefix(80)
+            if let separator = window.firstIndex(where: { $0 == ASCII.colon || $0 == ASCII.closeBracket }) {
+                subjectTagIsPrefix = true
+                subjectTagHits = matcher.scan(Array(normalized[start...separator]))
+            } else {
+                subjectTagHits = subjectHits
+            }
         }
-        identityHits = matcher.scan(identityText.bytes)
-        challengeSystemHeader = Self.challengeSystemHeader(header: header, bytes: bytes)
+    }
 
-        // MIME structure of the notice.
+    private mutating func readStructure(message: Message) {
+        let bytes = message.bytes
         if let top = message.parts.first, top.mediaType.is("multipart", "report") {
             reportType = ASCII.string((top.mediaType.parameter("report-type") ?? [])[...]).lowercased()
         }
         deliveryStatuses = message.deliveryStatuses()
-        var bodyText = CueText(limit: MessageLimits.maxTextByteCount)
-        var htmlParts: [MIMEPart] = []
+        var originalSenders: [String] = []
         for (index, part) in message.parts.enumerated() where !part.isInsideAttachedMessage {
             let type = part.mediaType
             if index > 0, type.isType("message") || type.is("text", "rfc822-headers") {
                 let subtype = ASCII.string(type.subtype[...])
                 if ["rfc822", "global", "rfc822-headers", "global-headers", "news", "partial"].contains(subtype) {
                     hasAttachedOriginal = true
+                    if type.isType("message"), let inner = message.parts[(index + 1)...].first,
+                       inner.isInsideAttachedMessage, inner.depth == part.depth + 1 {
+                        originalSenders += Self.senders(of: inner.header, in: bytes)
+                    } else if !type.isType("message") {
+                        let body = message.decodedBody(of: part, limit: MessageLimits.maxTextBytesPerPart)
+                        originalSenders += Self.senders(of: MessageHeader(bytes: body, start: 0, end: body.count), in: body)
+                    }
                 } else if subtype == "disposition-notification" || subtype == "global-disposition-notification" {
                     hasDispositionNotification = true
                 } else if subtype == "feedback-report" {
@@ -227,19 +308,42 @@ struct MessageEvidence {
                 }
             }
             if Self.isRisky(part, bytes: bytes) { hasRiskyAttachment = true }
-            guard !bodyText.isFull else { continue }
+            if index > 0, type.is("text", "html"), part.isAttachment || Self.attachmentName(part, bytes: bytes) != nil {
+                hasHTMLPageAttachment = true
+            }
+            // A text attachment that starts with header fields is a returned original (or its header).
+            if index > 0, type.is("text", "plain"), part.isAttachment || Self.attachmentName(part, bytes: bytes) != nil {
+                let body = message.decodedBody(of: part, limit: 8192)
+                let attached = MessageHeader(bytes: body, start: 0, end: body.count)
+                if attached.fields.count >= 2, attached.defects.isEmpty {
+                    hasAttachedOriginal = true
+                    originalSenders += Self.senders(of: attached, in: body)
+                }
+            }
+        }
+        self.originalSenders = originalSenders
+    }
+
+    private mutating func readText(message: Message, matcher: CueMatcher) {
+        var bodyText = CueText(limit: MessageLimits.maxTextByteCount)
+        var htmlParts: [MIMEPart] = []
+        var rawTexts: [(text: [UInt8], isHTML: Bool)] = []
+        for (index, part) in message.parts.enumerated() where !part.isInsideAttachedMessage {
+            let type = part.mediaType
+            guard !bodyText.isFull else { break }
             if type.is("text", "plain") || (index == 0 && type.isType("text") && !type.is("text", "html")) {
                 if part.isAttachment && index > 0 { continue }
                 let (text, clean) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
                 if !clean { sawUndecodableText = true }
                 bodyText.append(text, dropQuoted: true, html: false)
+                rawTexts.append((text, false))
             } else if type.is("text", "html") {
+                if part.isAttachment { continue }
                 htmlParts.append(part)
-                if !hasLink {
-                    var (html, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
-                    ASCII.lowercaseInPlace(&html)
-                    hasLink = Names.linkMarkers.contains { ASCII.firstRange(of: $0, in: html, from: 0, to: html.count) != nil }
-                }
+                var (html, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
+                ASCII.lowercaseInPlace(&html)
+                if ASCII.firstRange(of: Names.formTag, in: html, from: 0, to: html.count) != nil { hasForm = true }
+                rawTexts.append((html, true))
             } else if type.isType("message"), type.subtype.elementsEqual("delivery-status".utf8)
                         || type.subtype.elementsEqual("global-delivery-status".utf8) {
                 let (text, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
@@ -248,254 +352,34 @@ struct MessageEvidence {
         }
         // HTML only when the plain text says little (an HTML-only notice).
         if bodyText.bytes.count < 400 {
-            for part in htmlParts where !bodyText.isFull && !part.isAttachment {
+            for part in htmlParts where !bodyText.isFull {
                 let (text, _) = message.text(of: part, limit: MessageLimits.maxTextBytesPerPart)
                 bodyText.append(text, dropQuoted: false, html: true)
             }
         }
         bodyTextByteCount = bodyText.bytes.count
         bodyHits = matcher.scan(bodyText.bytes)
-        if bodyHits.contains(Cue.link) { hasLink = true }
         leadHits = matcher.scan(Array(bodyText.bytes.prefix(600)))
         hasEnhancedStatusCode = Self.containsEnhancedStatusCode(bodyText.bytes)
-        trapAddresses = Self.trapAddresses(header: header, bytes: bytes)
-    }
 
-    // MARK: - Helpers
-
-    /// The addr-spec of an address header value: inside `<...>` when present, else the first
-    /// word with an `@`, else the trimmed value (RFC 5322 §3.4).
-    static func addrSpec(in value: [UInt8]) -> String {
-        if let open = value.lastIndex(of: ASCII.lessThan) {
-            let close = value[open...].firstIndex(of: ASCII.greaterThan) ?? value.count
-            var inner = Array(value[(open + 1)..<close])
-            // "<<>>" and "<>" are both null.
-            inner.removeAll { $0 == ASCII.lessThan || $0 == ASCII.greaterThan || ASCII.isWhitespace($0) }
-            return ASCII.string(inner[...])
-        }
-        var words = value.split(whereSeparator: { ASCII.isWhitespace($0) || $0 == ASCII.openParen || $0 == ASCII.closeParen })
-        words = words.filter { $0.contains(ASCII.at) }
-        if let word = words.first { return ASCII.string(word) }
-        let (start, end) = ASCII.trimmed(value, 0, value.count)
-        let trimmed = value[start..<end]
-        if trimmed.contains(ASCII.openParen) {
-            // "MAILER-DAEMON (Mail Delivery System)": the word before the comment.
-            return ASCII.string(trimmed.prefix { !ASCII.isWhitespace($0) && $0 != ASCII.openParen })
-        }
-        return ASCII.string(trimmed)
-    }
-
-    /// Whether a From address or display name is the mail system's (RFC 5321 §4.5.1
-    /// `postmaster`, the traditional `MAILER-DAEMON`, Exchange's `MicrosoftExchange…`).
-    ///
-    /// Local parts are compared without their separators, so `post_master`, `Mailer.Daemon`
-    /// and `mail-delivery-system` are the same names; a display name counts when it contains
-    /// one of the mail system's names or the word `NDR` (non-delivery report).
-    static func isMailSystem(address: String, header: String) -> Bool {
-        if address.isEmpty { return true }
-        let local = address.split(separator: "@", maxSplits: 1).first.map(String.init) ?? address
-        let bare = String(local.filter { $0 != "-" && $0 != "_" && $0 != "." })
-        if mailSystemLocalParts.contains(bare) { return true }
-        if bare.hasPrefix("microsoftexchange") || bare.hasPrefix("mailerdaemon") || bare.hasPrefix("postmaster") {
-            return true
-        }
-        let lower = Array(header.utf8)
-        for name in mailSystemNames where ASCII.firstRange(of: name, in: lower, from: 0, to: lower.count) != nil { return true }
-        let words = header.split { !$0.isLetter && !$0.isNumber }
-        return words.contains { mailSystemWords.contains(String($0)) }
-    }
-
-    /// Local parts of the mail system, separators removed (RFC 5321 §4.5.1 `postmaster`, the
-    /// traditional `MAILER-DAEMON`, delivery-system and non-delivery-report senders).
-    private static let mailSystemLocalParts: Set<String> = [
-        "mailerdaemon", "maildaemon", "postmaster", "mdaemon", "maildeliverysystem", "maildeliverysubsystem",
-        "ndr", "nondelivery", "bouncenotification",
-    ]
-
-    private static let mailSystemNames = [
-        "mail delivery system", "mail delivery subsystem", "mail delivery service", "mailer-daemon", "mailer daemon",
-        "mail administrator", "delivery status notification", "mail system error", "microsoft outlook",
-        "(mail delivery",
-    ].map { Array($0.utf8) }
-
-    /// Whole words of a display name that name the mail system.
-    private static let mailSystemWords: Set<String> = ["ndr", "postmaster"]
-
-    /// The first header that only challenge-response systems write (SpamAssassin's
-    /// CRBOUNCE conventions: cPanel BoxTrapper, Bluebottle, Boxbe, Spam Arrest, Sendio/ASK,
-    /// Spamazoid, ExiSpam, TMDA), or the `Precedence: spam` some of them set.
-    private static func challengeSystemHeader(header: MessageHeader, bytes: [UInt8]) -> String? {
-        for field in header.fields where field.nameEnd - field.nameStart >= 8 {
-            for prefix in Names.challengeHeaderPrefixes
-            where ASCII.hasPrefix(bytes, at: field.nameStart, end: field.nameEnd, lowercasePrefix: prefix) {
-                return ASCII.string(bytes[field.nameStart..<field.nameEnd])
-            }
-        }
-        if let value = header.value(Names.precedence, in: bytes),
-           ASCII.string(value[...]).lowercased().trimmingSpaces == "spam" {
-            return "Precedence: spam"
-        }
-        return nil
-    }
-
-    /// Leading `Fwd:`/`Re:`/`AUTO:` prefixes of a normalized subject.
-    private static func subjectPrefixes(_ subject: [UInt8]) -> (forward: Bool, reply: Bool, notesAuto: Bool) {
-        var start = 0
-        while start < subject.count, subject[start] == ASCII.space || subject[start] == ASCII.openBracket { start += 1 }
-        func has(_ prefix: String) -> Bool {
-            ASCII.hasPrefix(subject, at: start, end: subject.count, lowercasePrefix: Array(prefix.utf8))
-        }
-        let forward = forwardPrefixes.contains(where: has)
-        let reply = replyPrefixes.contains(where: has)
-        return (forward, reply, has("auto:") || has("auto :"))
-    }
-
-    private static let forwardPrefixes = ["fwd:", "fw:", "fwd ", "fw ", "wg:", "tr:", "rv:", "enc:", "doorst:", "pd:", "fs:", "vb:"]
-    private static let replyPrefixes = ["re:", "re ", "aw:", "sv:", "antw:", "odp:", "ynt:", "réf:", "ref:", "r:", "vs:"]
-
-    /// Whether the part is an executable or macro attachment of the notice (not of an
-    /// attached original): worm mail dressed as a bounce carries one, real notices do not.
-    private static func isRisky(_ part: MIMEPart, bytes: [UInt8]) -> Bool {
-        guard !part.isInsideAttachedMessage else { return false }
-        let type = part.mediaType
-        if type.isType("application") {
-            let subtype = ASCII.string(type.subtype[...])
-            if ["x-msdownload", "x-msdos-program", "x-ms-dos-executable", "x-executable", "x-dosexec",
-                "vnd.microsoft.portable-executable", "x-zip-compressed", "zip", "x-rar-compressed", "x-7z-compressed",
-                "java-archive", "x-javascript", "hta"].contains(subtype) {
-                return true
-            }
-        }
-        var name = type.parameter("name") ?? []
-        if let disposition = part.header.value(Names.contentDisposition, in: bytes),
-           let parsed = MediaType(Array("x/x".utf8) + disposition.drop(while: { $0 != ASCII.semicolon })),
-           let filename = parsed.parameter("filename") {
-            name = filename
-        }
-        guard !name.isEmpty else { return false }
-        let decoded = ASCII.string(EncodedWords.decode(name)[...]).lowercased().trimmingSpaces
-        guard let dot = decoded.lastIndex(of: ".") else { return false }
-        let ext = String(decoded[decoded.index(after: dot)...])
-        return riskyExtensions.contains(ext)
-    }
-
-    private static let riskyExtensions: Set<String> = [
-        "exe", "scr", "pif", "com", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "jar", "cpl", "msi",
-        "hta", "lnk", "iso", "img", "zip", "rar", "7z", "ace", "arj", "cab", "docm", "xlsm", "pptm", "dotm", "xlam",
-    ]
-
-    /// Whether the text holds an RFC 3463 enhanced status code of class 4 or 5 (`5.1.1`),
-    /// standing alone (not part of a version number or an IP address).
-    static func containsEnhancedStatusCode(_ text: [UInt8]) -> Bool {
-        let count = text.count
-        var index = 1
-        while index + 4 < count {
-            let byte = text[index]
-            if (byte == 0x34 || byte == 0x35), text[index + 1] == ASCII.dot {
-                let before = text[index - 1]
-                if !(ASCII.isDigit(before) || before == ASCII.dot || ASCII.isAlpha(before)) {
-                    var probe = index + 2
-                    var digits = 0
-                    while probe < count, ASCII.isDigit(text[probe]), digits < 4 { probe += 1; digits += 1 }
-                    if digits >= 1, digits <= 3, probe < count, text[probe] == ASCII.dot {
-                        probe += 1
-                        digits = 0
-                        while probe < count, ASCII.isDigit(text[probe]), digits < 4 { probe += 1; digits += 1 }
-                        let after: UInt8 = probe < count ? text[probe] : ASCII.space
-                        let afterNext: UInt8 = probe + 1 < count ? text[probe + 1] : ASCII.space
-                        if digits >= 1, digits <= 3, !ASCII.isDigit(after), !ASCII.isAlpha(after),
-                           !(after == ASCII.dot && ASCII.isDigit(afterNext)) {
-                            return true
-                        }
-                    }
+        for (text, isHTML) in rawTexts {
+            var ownTextEnd = text.count
+            if !isHTML {
+                let inline = Self.inlineHeaderBlock(in: text)
+                if let start = inline.start {
+                    hasInlineOriginal = true
+                    originalSenders += inline.senders
+                    ownTextEnd = start
                 }
             }
-            index += 1
+            let (links, withTrap) = isHTML ? Self.links(inHTML: text, trapAddresses: trapAddresses)
+                                           : Self.links(inText: text, before: ownTextEnd, trapAddresses: trapAddresses)
+            linkCount += links
+            if withTrap { hasLinkWithTrapAddress = true }
         }
-        return false
-    }
-
-    /// The `envelope-from <x>` of one of the top Received headers, as `<x>`.
-    private static func receivedEnvelopeFrom(header: MessageHeader, bytes: [UInt8]) -> [UInt8]? {
-        for field in header.all(Names.received, in: bytes).prefix(4) {
-            var value = MessageHeader.unfoldedValue(field, in: bytes, limit: 2048)
-            ASCII.lowercaseInPlace(&value)
-            guard let hit = ASCII.firstRange(of: Names.envelopeFrom, in: value, from: 0, to: value.count) else { continue }
-            var start = hit + Names.envelopeFrom.count
-            while start < value.count, value[start] == ASCII.space || value[start] == ASCII.equals { start += 1 }
-            var end = start
-            while end < value.count, !ASCII.isWhitespace(value[end]), value[end] != ASCII.closeParen,
-                  value[end] != ASCII.semicolon { end += 1 }
-            let word = value[start..<end]
-            return word.first == ASCII.lessThan ? Array(word) : [ASCII.lessThan] + word + [ASCII.greaterThan]
+        returnsTrapMessage = originalSenders.contains { trapAddresses.contains($0) }
+        namesOtherAddress = Self.addresses(in: bodyText.bytes).contains { address in
+            address != fromAddress && !trapAddresses.contains(address) && !originalSenders.contains(address)
         }
-        return nil
-    }
-
-    /// Addresses the trap received the message as, from the delivery headers at the top.
-    private static func trapAddresses(header: MessageHeader, bytes: [UInt8]) -> [String] {
-        var result: [String] = []
-        func add(_ address: String) {
-            let lower = address.lowercased()
-            guard lower.contains("@"), lower.count < 256, !result.contains(lower), result.count < 8 else { return }
-            result.append(lower)
-        }
-        for name in Names.deliveryHeaders {
-            for field in header.all(name, in: bytes).prefix(4) {
-                add(addrSpec(in: MessageHeader.unfoldedValue(field, in: bytes, limit: 512)))
-            }
-        }
-        for field in header.all(Names.received, in: bytes).prefix(4) {
-            let value = MessageHeader.unfoldedValue(field, in: bytes, limit: 2048)
-            var lower = value
-            ASCII.lowercaseInPlace(&lower)
-            if let hit = ASCII.firstRange(of: Names.forClause, in: lower, from: 0, to: lower.count) {
-                let rest = Array(value[(hit + Names.forClause.count)...].prefix(300))
-                let end = rest.firstIndex(where: { $0 == ASCII.semicolon || $0 == ASCII.greaterThan }) ?? rest.count
-                let word = rest[..<end].split(whereSeparator: ASCII.isWhitespace).first ?? []
-                add(ASCII.string(word.filter { $0 != ASCII.lessThan }[...]))
-            }
-        }
-        for field in header.all(Names.to, in: bytes).prefix(2) {
-            add(addrSpec(in: MessageHeader.unfoldedValue(field, in: bytes, limit: 512)))
-        }
-        return result
-    }
-
-    enum Names {
-        static let returnPath = Array("return-path".utf8)
-        static let from = Array("from".utf8)
-        static let to = Array("to".utf8)
-        static let subject = Array("subject".utf8)
-        static let autoSubmitted = Array("auto-submitted".utf8)
-        static let precedence = Array("precedence".utf8)
-        static let failedRecipients = Array("x-failed-recipients".utf8)
-        static let inReplyTo = Array("in-reply-to".utf8)
-        static let references = Array("references".utf8)
-        static let contentDisposition = Array("content-disposition".utf8)
-        static let received = Array("received".utf8)
-        static let forClause = Array(" for ".utf8)
-        static let envelopeFrom = Array("envelope-from".utf8)
-        static let linkMarkers = ["http://", "https://"].map { Array($0.utf8) }
-        static let identityHeaders = ["from", "x-mailer", "user-agent", "message-id"].map { Array($0.utf8) }
-        static let challengeHeaderPrefixes = [
-            "x-boxtrapper", "x-bluebottle-request", "x-boxbe-", "x-spamarrest-", "x-askversion", "x-spamazoid-",
-            "x-exispam", "x-sender-verification", "x-tmda-", "spamlion",
-        ].map { Array($0.utf8) }
-        static let listHeaders = ["list-id", "list-unsubscribe", "list-post"].map { Array($0.utf8) }
-        static let deliveryHeaders = ["delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-rcpt-to"]
-            .map { Array($0.utf8) }
-        /// Headers whose mere presence marks an auto-responder (de-facto, pre-RFC 3834).
-        static let autoresponderHeaders: [([UInt8], String)] = [
-            ("x-autoreply", "X-Autoreply"), ("x-autorespond", "X-Autorespond"), ("x-autoresponder", "X-Autoresponder"),
-            ("x-autoresponse", "X-Autoresponse"), ("x-auto-reply", "X-Auto-Reply"), ("x-vacation", "X-Vacation"),
-            ("x-ms-exchange-inbox-rules-loop", "X-MS-Exchange-Inbox-Rules-Loop"),
-        ].map { (Array($0.0.utf8), $0.1) }
-        /// Headers whose value may name an auto-responder (`X-Autogenerated: Reply`, `X-Mailer: vacation`).
-        static let autoReplyValueHeaders: [([UInt8], String, [String])] = [
-            (Array("x-autogenerated".utf8), "X-Autogenerated", ["reply"]),
-            (Array("x-auto-response".utf8), "X-Auto-Response", ["reply", "vacation"]),
-            (Array("x-mailer".utf8), "X-Mailer", ["vacation", "autoreply", "auto-reply", "autorespond", "autoresponder"]),
-        ]
     }
 }

@@ -20,7 +20,9 @@ struct Classify: ParsableCommand {
             Prints, for each FILE ('-' reads standard input), whether it is backscatter, \
             its kind (dsn, autoreply, challenge, virus, unknown-bounce, none), the source IP \
             (the first Received hop outside the trusted networks; 127.0.0.0/8 is always \
-            trusted) and the reason.
+            trusted), the deciding classification rule and the reason. --explain adds every \
+            rule that concluded and the evidence found; --list-rules prints the rules in the \
+            order they are tried.
             """
     )
 
@@ -34,8 +36,11 @@ struct Classify: ParsableCommand {
     @Flag(help: "Print counts and throughput to standard error at the end.")
     var summary = false
 
-    @Flag(help: "Also print the evidence found (structure and wording cues) for each file.")
+    @Flag(help: "Also print, for each file, the classification rules that concluded (the first decided) and the evidence found.")
     var explain = false
+
+    @Flag(name: .customLong("list-rules"), help: "Print the classification rules in the order they are tried, and exit.")
+    var listRules = false
 
     @Option(name: .customLong("files-from"),
             help: ArgumentHelp("Also classify the files listed in LIST, one path a line ('-': standard input).", valueName: "LIST"))
@@ -50,6 +55,7 @@ struct Classify: ParsableCommand {
 
     func validate() throws {
         _ = try parsedNetworks()
+        if listRules { return }
         guard !files.isEmpty || filesFrom != nil else { throw ValidationError("Give at least one FILE, or --files-from LIST.") }
         if filesFrom == "-" && files.contains("-") {
             throw ValidationError("Standard input cannot be both the file list and a message.")
@@ -82,6 +88,11 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
+        if listRules {
+            printTable(header: ["#", "RULE", "WHEN IT APPLIES AND WHAT IT CONCLUDES"],
+                       rows: Classification.rules.enumerated().map { ["\($0.offset + 1)", $0.element.name, $0.element.summary] })
+            return
+        }
         let networks = try parsedNetworks()
         var output = OutputBuffer()
         var ioFailures = 0
@@ -112,7 +123,7 @@ struct Classify: ParsableCommand {
                 output.append(Self.jsonLine(file: file, result, explain: explain))
             } else {
                 output.append(Self.textLine(file: file, result))
-                if explain { output.append(result.evidence.map { "    \($0)\n" }.joined()) }
+                if explain { output.append(Self.explanation(result)) }
             }
         }
         output.flush()
@@ -146,16 +157,37 @@ struct Classify: ParsableCommand {
         line += ",\"kind\":\"" + result.kind.rawValue + "\""
         line += ",\"source_ip\":" + (result.sourceIP.map(JSONText.quoted) ?? "null")
         line += ",\"reason\":" + JSONText.quoted(result.reason)
+        line += ",\"rule\":" + JSONText.quoted(result.rule)
+        if result.verdict == .backscatter { line += ",\"strength\":\"" + result.strength.rawValue + "\"" }
         line += ",\"digest\":\"" + result.digest + "\""
         if let mta = result.reportingMTA { line += ",\"reporting_mta\":" + JSONText.quoted(mta) }
-        if explain { line += ",\"evidence\":[" + result.evidence.map(JSONText.quoted).joined(separator: ",") + "]" }
+        if explain {
+            line += ",\"evidence\":[" + result.evidence.map(JSONText.quoted).joined(separator: ",") + "]"
+            line += ",\"matched_rules\":[" + result.matchedRules.map(JSONText.quoted).joined(separator: ",") + "]"
+        }
         line += "}\n"
         return line
     }
 
     static func textLine(file: String, _ result: Classification) -> String {
         let source = result.sourceIP ?? "-"
-        return "\(file): \(result.verdict.rawValue) kind=\(result.kind.rawValue) source=\(source): \(result.reason)\n"
+        let strength = result.verdict == .backscatter ? " strength=\(result.strength.rawValue)" : ""
+        return "\(file): \(result.verdict.rawValue) kind=\(result.kind.rawValue)\(strength) source=\(source) "
+            + "rule=\(result.rule): \(result.reason)\n"
+    }
+
+    /// `--explain`: the rules that concluded (the first decided) and the evidence found.
+    static func explanation(_ result: Classification) -> String {
+        var text = ""
+        if result.matchedRules.isEmpty {
+            text += "    rules: none concluded\n"
+        } else {
+            text += "    rules: " + result.matchedRules.enumerated()
+                .map { $0.offset == 0 ? "\($0.element) (decided)" : $0.element }.joined(separator: ", ") + "\n"
+        }
+        text += "    evidence:\n"
+        text += result.evidence.map { "      \($0)\n" }.joined()
+        return text
     }
 }
 
