@@ -79,6 +79,19 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
             subject: "Undeliverable: 3 incoming messages",
             body: "Your mailbox could not receive 3 messages. Restore it: https://mail-portal.example/r?u=info%40trap.example.net\n"),
                  rule: "account-lure", kind: .none, strength: nil),
+        RuleCase(name: "fraud with forged auto-reply headers collecting replies elsewhere", mail: RuleMail(
+            returnPath: "<barr@chambers.example>", from: "Barr <barr@chambers.example>", subject: "Auto-Reply: your claim",
+            headers: ["Reply-To: private.barr@freemail.example", "X-Autoreply: yes", "Auto-Submitted: auto-replied"],
+            body: "This is an automatic acknowledgement. Send your details to my private address.\n"),
+                 rule: "replies-redirected", kind: .none, strength: nil),
+        RuleCase(name: "a delivery report with a link and no returned original", mail: RuleMail(
+            subject: "Delivery Status Notification (Failure)",
+            contentType: "multipart/report; report-type=delivery-status; boundary=\"b1\"",
+            body: RuleMail.multipart([
+                ("Content-Type: text/plain", "Delivery failed. Resend it here: https://resend.example/r/77"),
+                ("Content-Type: message/delivery-status",
+                 "Reporting-MTA: dns; mx.sender.example\n\nFinal-Recipient: rfc822; someone@recipient.example\nAction: failed\nStatus: 5.0.0"),
+            ])), rule: "bare-report-with-link", kind: .none, strength: nil),
         RuleCase(name: "a person forwarding a bounce", mail: RuleMail(
             returnPath: "<anna@office.example>", from: "Anna <anna@office.example>", subject: "Fwd: Undelivered Mail Returned to Sender",
             body: "Can you look at this?\n\n---------- Forwarded message ----------\nFrom: MAILER-DAEMON\n"),
@@ -187,6 +200,10 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
         RuleCase(name: "a bounce in words from the mail system quoting SMTP", mail: RuleMail(
             subject: "Returned mail", body: "Delivery to someone@recipient.example failed: 550 5.1.1 user unknown\n"),
                  rule: "mail-system-bounce", kind: .dsn, strength: .strong),
+        RuleCase(name: "an SMTP rejection of another address, in no language the tables know", mail: RuleMail(
+            subject: "Teslim edilemeyen ileti",
+            body: "Gönderdiğiniz ileti alıcıya teslim edilemedi: satis@recipient.example\n(552 5.2.2 Mailbox size limit exceeded)\n"),
+                 rule: "mail-system-bounce", kind: .dsn, strength: .strong),
         RuleCase(name: "a bounce in words naming the recipient", mail: RuleMail(
             from: "Mail Server <noreply@isp.example>", subject: "Undeliverable",
             body: "Your message to someone@recipient.example could not be delivered: mailbox full.\n"),
@@ -206,6 +223,14 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
             returnPath: "<luis@cargo.example>", from: "luis@cargo.example", subject: "Return Receipt",
             body: "Your document:   offer\nwas received by: Luis/CARGO\nat:              04/06/2025 18:26:52\n"),
                  rule: "receipt", kind: .autoreply, strength: .weak),
+        RuleCase(name: "an Outlook plain-text read receipt", mail: RuleMail(
+            returnPath: "<office@council.example>", from: "Office <office@council.example>", subject: "Read: tender",
+            body: "Your message\n\n  To: Office\n  Subject: tender\n\nwas read on Monday, 17 February 2025 09:14:55.\n"),
+                 rule: "receipt", kind: .autoreply, strength: .weak),
+        RuleCase(name: "vacation(1) with Precedence: bulk", mail: RuleMail(
+            returnPath: "<arne@physics.example>", from: "arne@physics.example", subject: "away from my mail",
+            headers: ["Precedence: bulk"], body: "I am at a workshop and will read your message when I return.\n"),
+                 rule: "auto-reply-wording", kind: .autoreply, strength: .weak),
         RuleCase(name: "an acknowledgement with a null sender", mail: RuleMail(
             from: "Desk <desk@shop.example>", subject: "Thank you for your e-mail",
             body: "Thank you for your message. We will get back to you soon.\n"),

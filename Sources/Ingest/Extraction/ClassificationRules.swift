@@ -30,11 +30,24 @@ enum ClassificationRules {
             return .notBackscatter("\(e.hasForm ? "an HTML form" : "a link carrying the trap's address") asks the trap to act "
                                    + "on its own account, \(e.senderText)")
         },
+        ClassificationRule("replies-redirected",
+                           "an ordinary sender's Reply-To at another organisation, answering no message: replies collected elsewhere") { e in
+            guard e.redirectsReplies, !e.isNullSender, !e.isFromMailSystem, !e.hasInReplyTo, !e.dsnStructure, !e.returnsOriginal
+            else { return nil }
+            return .notBackscatter("Reply-To sends answers to another domain than the sender's and the message answers "
+                                   + "none, \(e.senderText)")
+        },
         ClassificationRule("forwarded-by-a-person",
                            "a forward subject or marker from an ordinary sender: a person passing mail on") { e in
             guard e.subjectIsForward || e.leadHits.contains(.forwardMarker), !e.isFromMailSystem, !e.isNullSender,
                   !e.dsnStructure, !e.isAutoReplied else { return nil }
             return .notBackscatter("forwarded by a person (\(e.subjectIsForward ? "forward subject" : "forward marker")), \(e.senderText)")
+        },
+        ClassificationRule("bare-report-with-link",
+                           "an RFC 3464 report that returns no original but carries a link to follow: a report made up") { e in
+            guard e.dsnStructure, !e.returnsOriginal, e.linkCount > 0 else { return nil }
+            return .notBackscatter("a delivery report with \(e.linkCount == 1 ? "a link" : "links") to follow and no returned "
+                                   + "original, \(e.senderText)")
         },
         ClassificationRule("feedback-report", "an RFC 5965 abuse report: about mail, not a response to it") { e in
             guard e.hasFeedbackReport && !e.dsnStructure else { return nil }
@@ -157,20 +170,24 @@ enum ClassificationRules {
 
     static let wording: [ClassificationRule] = [
         ClassificationRule("mail-system-bounce",
-                           "a null sender, no links, and bounce wording that names a recipient or quotes an SMTP reply; "
-                           + "strong with a quoted SMTP reply from the mail system") { e in
-            guard e.isNullSender, e.linkCount == 0, !e.isSentLikeMail else { return nil }
+                           "a null sender or the mail system's From, no links, and bounce wording that names a recipient "
+                           + "or quotes an SMTP reply; strong with a quoted SMTP reply from the mail system") { e in
+            guard e.isNullSender || e.isFromMailSystem, e.linkCount == 0 else { return nil }
+            // An SMTP reply about another address says it in any language; otherwise the words must.
+            let smtpRejection = e.quotesSMTP && e.namesOtherAddress
             let words = e.hasBounceWording || e.hasBounceSubject
-            guard words && (e.isFromMailSystem || e.namesOtherAddress || e.quotesSMTP || e.returnsOrAnnouncesOriginal) else { return nil }
+            guard smtpRejection || (words && (e.isFromMailSystem || e.namesOtherAddress || e.quotesSMTP || e.returnsOrAnnouncesOriginal))
+            else { return nil }
+            guard e.isNullSender || e.namesOtherAddress || e.quotesSMTP else { return nil }
             let kind = Self.kindByWording(e, otherwise: .dsn)
-            let strength: EvidenceStrength = e.isFromMailSystem && e.quotesSMTP && e.namesOtherAddress ? .strong : .weak
+            let strength: EvidenceStrength = e.isFromMailSystem && smtpRejection ? .strong : .weak
             return .backscatter(kind, strength, "bounce (\(Self.kindCue(e, kind)))\(e.isFromMailSystem ? " from the mail system" : "")"
                                 + "\(e.quotesSMTP ? " quoting an SMTP reply" : ""), \(e.senderText)")
         },
         ClassificationRule("virus-notice-wording",
                            "an automatic notice (null sender, the mail system) naming malware in a message it blocked") { e in
             guard e.isNullSender || e.isFromMailSystem, e.namesMalware, e.bodyHits.contains(.messageReference) || e.namesOtherAddress,
-                  e.linkCount == 0, !e.isSentLikeMail else { return nil }
+                  e.linkCount == 0 else { return nil }
             return .backscatter(.virus, .weak, "virus/content-filter notice (\(Self.kindCue(e, .virus))), \(e.senderText)")
         },
         ClassificationRule("challenge-wording", "a request to verify the sender of a message the trap supposedly sent") { e in
@@ -190,15 +207,16 @@ enum ClassificationRules {
             return .backscatter(.autoreply, .weak, "receipt (\(e.phrase(.receiptTemplate, in: e.bodyHits))), \(e.senderText)")
         },
         ClassificationRule("auto-reply-wording",
-                           "a null sender and vacation or acknowledgement wording answering a message") { e in
-            guard e.isNullSender, !e.isSentLikeMail, e.linkCount == 0 else { return nil }
+                           "vacation or acknowledgement wording from a null sender or with Precedence: bulk/junk (vacation(1))") { e in
+            guard e.isNullSender || e.precedence.hasPrefix("bulk") || e.precedence.hasPrefix("junk"),
+                  !e.isSentLikeMail, e.linkCount == 0 else { return nil }
             guard e.bodyHits.contains(.autoreplyBody)
                     || (e.bodyHits.contains(.acknowledgement) || e.subjectHits.contains(.acknowledgement)) else { return nil }
             return .backscatter(.autoreply, .weak, "auto-reply (\(e.firstPhrase(.autoreplyBody, .acknowledgement) ?? "wording")), \(e.senderText)")
         },
         ClassificationRule("mail-system-notice",
                            "a null sender and a mail-system From, no links, not auto-generated: a notice of some kind") { e in
-            guard e.isNullSender, e.fromIsMailSystem, e.linkCount == 0, !e.isSentLikeMail,
+            guard e.isNullSender, e.fromIsMailSystem, e.linkCount == 0, !e.hasListHeaders,
                   e.autoSubmitted != .autoGenerated || e.autoSubmittedNamesFailure else { return nil }
             return .backscatter(.unknownBounce, .weak, "notice from the mail system with a null sender, wording not recognized")
         },

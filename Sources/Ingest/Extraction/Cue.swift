@@ -110,7 +110,7 @@ enum Cue {
     static let acknowledgements = [
         "thank you for your email", "thank you for your e-mail", "thank you for your message",
         "thanks for your email", "thanks for your e-mail", "thanks for your message", "thank you for contacting",
-        "thank you for writing", "we have received your", "we received your", "i have received your",
+        "thanks for contacting", "thank you for writing", "we have received your", "we received your", "i have received your",
         "your message has been received", "received your message", "received your email",
         "will reply as soon as", "reply as soon as possible", "respond as soon as possible",
         "respond to your email", "respond to your message", "reply to your email", "get back to you",
@@ -325,14 +325,15 @@ enum Cue {
     ]
 
     /// Subjects of read and delivery receipts that are not RFC 8098 reports (Lotus Notes/Domino
-    /// "Return Receipt", Outlook and GroupWise receipts).
+    /// "Return Receipt", Outlook's "Read: <subject>").
     static let receiptSubjects = [
-        "return receipt", "read receipt", "delivery receipt",
+        "return receipt", "read receipt", "delivery receipt", "read:",
     ]
 
-    /// The lines of Lotus Notes/Domino's return receipt ("Your document: X / was received by: Y / at: Z").
+    /// The lines of Lotus Notes/Domino's return receipt ("Your document: X / was received by: Y /
+    /// at: Z") and of Outlook's plain-text read receipt ("Your message ... was read on DATE").
     static let receiptTemplates = [
-        "your document:", "was received by:",
+        "your document:", "was received by:", "was read on",
     ]
 
     /// Markers of a forward by a person (mail clients' forward separators).

@@ -127,6 +127,7 @@ extension MessageEvidence {
         if !precedence.isEmpty { facts.append("Precedence: \(precedence)") }
         if hasInReplyTo { facts.append("In-Reply-To/References") }
         if hasCc { facts.append("Cc") }
+        if redirectsReplies { facts.append("Reply-To at another domain") }
         if isAddressedToNobody { facts.append("no recipient in To") }
         if subjectIsForward { facts.append("forward subject") }
         if subjectIsReply { facts.append("reply subject") }

@@ -359,13 +359,14 @@ extension MessageEvidence {
     /// A header block of an original message quoted in a text (qmail's "--- Below this line
     /// is a copy of the message.", Exim's "------ This is a copy of the message, including all
     /// the headers."): at least two header lines (From, To, Subject, Date, Message-ID,
-    /// Received, Return-Path, Sender) within six lines. Returns where the block starts (nil
-    /// when there is none) and its sender addresses.
+    /// Received, Return-Path, Sender) within six lines, one of them a field that mail
+    /// software writes (Date, Message-ID, Received, Return-Path) rather than only the From and
+    /// Subject a person would quote. Returns where the block starts (nil when there is none)
+    /// and its sender addresses.
     static func inlineHeaderBlock(in text: [UInt8]) -> (start: Int?, senders: [String]) {
         var blockStart: Int? = nil
         var senders: [String] = []
-        var lineStarts: [Int: Int] = [:]   // line number -> offset, for the recent header lines
-        var recent: [Int] = []   // line numbers of recent header lines
+        var recent: [(line: Int, offset: Int, isMachineField: Bool)] = []
         var lineNumber = 0
         var lineStart = 0
         let count = min(text.count, 64 << 10)
@@ -376,9 +377,9 @@ extension MessageEvidence {
                 start += 1
             }
             for name in Names.quotedHeaderNames where ASCII.hasPrefix(text, at: start, end: lineEnd, lowercasePrefix: name) {
-                recent = recent.filter { lineNumber - $0 < 6 } + [lineNumber]
-                lineStarts[lineNumber] = lineStart
-                if recent.count >= 2, blockStart == nil { blockStart = lineStarts[recent[0]] }
+                recent = recent.filter { lineNumber - $0.line < 6 }
+                    + [(lineNumber, lineStart, Names.machineHeaderNames.contains(name))]
+                if recent.count >= 2, recent.contains(where: \.isMachineField), blockStart == nil { blockStart = recent[0].offset }
                 if Names.senderHeaders.contains(where: { Array($0 + [ASCII.colon]) == name }) {
                     let address = addrSpec(in: Array(text[(start + name.count)..<lineEnd])).lowercased()
                     if address.contains("@") { senders.append(address) }
@@ -420,6 +421,7 @@ extension MessageEvidence {
         static let from = Array("from".utf8)
         static let to = Array("to".utf8)
         static let cc = Array("cc".utf8)
+        static let replyTo = Array("reply-to".utf8)
         static let subject = Array("subject".utf8)
         static let autoSubmitted = Array("auto-submitted".utf8)
         static let precedence = Array("precedence".utf8)
@@ -443,6 +445,7 @@ extension MessageEvidence {
         static let senderHeaders = ["from", "return-path", "sender"].map { Array($0.utf8) }
         static let quotedHeaderNames = ["from:", "to:", "subject:", "date:", "message-id:", "received:", "return-path:",
                                         "sender:", "cc:"].map { Array($0.utf8) }
+        static let machineHeaderNames = ["date:", "message-id:", "received:", "return-path:"].map { Array($0.utf8) }
         static let identityHeaders = ["from", "x-mailer", "user-agent", "message-id"].map { Array($0.utf8) }
         static let challengeHeaderPrefixes = [
             "x-boxtrapper", "x-bluebottle-request", "x-boxbe-", "x-spamarrest-", "x-askversion", "x-spamazoid-",

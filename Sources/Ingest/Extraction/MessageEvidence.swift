@@ -36,6 +36,9 @@ struct MessageEvidence {
     var trapAddresses: [String] = []
     /// To is missing or names no address (`undisclosed-recipients:;`): sent to a hidden list.
     var isAddressedToNobody = false
+    /// Reply-To names an address at another domain than From and the envelope sender: answers
+    /// are to go to someone else (advance-fee fraud), not back to the responder.
+    var redirectsReplies = false
     /// Cc names an address: responders answer the sender alone, people copy colleagues.
     var hasCc = false
     var hasInReplyTo = false
@@ -186,6 +189,12 @@ extension MessageEvidence {
         let to = header.value(Names.to, in: bytes) ?? []
         isAddressedToNobody = !to.contains(ASCII.at)
         hasCc = header.value(Names.cc, in: bytes)?.contains(ASCII.at) ?? false
+        if let replyTo = header.value(Names.replyTo, in: bytes) {
+            let address = Self.addrSpec(in: Array(EncodedWords.decode(Array(replyTo.prefix(1024))))).lowercased()
+            var own = [Self.registeredDomain(fromAddress)]
+            if case .address(let sender) = envelopeSender { own.append(Self.registeredDomain(sender.lowercased())) }
+            redirectsReplies = address.contains("@") && !own.contains(Self.registeredDomain(address))
+        }
         hasInReplyTo = header.first(Names.inReplyTo, in: bytes) != nil || header.first(Names.references, in: bytes) != nil
         let referenced = [Names.inReplyTo, Names.references].compactMap { header.value($0, in: bytes) }
             .flatMap { Self.messageIDDomains(in: Array($0.prefix(4096))) }
