@@ -283,6 +283,21 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
         #expect(mail.classified().verdict == .notBackscatter, "a reply to an auto-reply: \(tag)")
     }
 
+    /// Advertising that forges auto-reply headers answers no message and carries links.
+    @Test func forgedAutoReplyHeadersOnAdvertisingAreNotBackscatter() {
+        let mail = RuleMail(returnPath: "<promo@shop.example>", from: "Shop <promo@shop.example>", subject: "Auto: our summer sale",
+                            headers: ["Auto-Submitted: auto-replied"], body: "Summer sale: https://shop.example/sale\n")
+        #expect(mail.classified().verdict == .notBackscatter)
+    }
+
+    /// Account phishing asks to verify "your account" and names no message the trap sent.
+    @Test func verifyingAnAccountIsNotAChallenge() {
+        let mail = RuleMail(returnPath: "<it@desk.example>", from: "IT Desk <it@desk.example>", subject: "Action required",
+                            body: "Your message quota is full. Verify you are a real person and the sender of this mailbox: "
+                                + "reply to this message with your password.\n")
+        #expect(mail.classified().verdict == .notBackscatter)
+    }
+
     /// A person announcing an absence copies colleagues and writes no tag prefix.
     @Test func anAbsenceAnnouncedByAPersonIsNotAnAutoReply() {
         let mail = RuleMail(returnPath: "<paola@office.example>", from: "Paola <paola@office.example>",

@@ -159,6 +159,8 @@ enum ClassificationRules {
         ClassificationRule("auto-replied",
                            "Auto-Submitted: auto-replied or an auto-responder header; strong with a null sender or In-Reply-To") { e in
             guard e.isAutoReplied else { return nil }
+            // Forged auto-reply headers on advertising: an ordinary sender, answering no message, with links.
+            guard e.isNullSender || e.hasInReplyTo || e.linkCount == 0 || e.isFromListManager else { return nil }
             let bounce = (e.hasBounceSubject || e.hasBounceWording) && (e.isFromMailSystem || e.quotesSMTP)
             let kind = Self.kindByWording(e, otherwise: bounce ? .dsn : .autoreply)
             let header = e.autoSubmitted == .autoReplied ? "Auto-Submitted: auto-replied" : e.autoresponderHeader ?? "auto-responder header"
@@ -191,7 +193,10 @@ enum ClassificationRules {
             return .backscatter(.virus, .weak, "virus/content-filter notice (\(Self.kindCue(e, .virus))), \(e.senderText)")
         },
         ClassificationRule("challenge-wording", "a request to verify the sender of a message the trap supposedly sent") { e in
-            guard e.asksForVerification, e.answersAMessage, !e.isSentLikeMail, !e.hasBounceWording || !e.quotesSMTP else { return nil }
+            // A challenge is about one message (to whom, its subject, a reply to it); account
+            // phishing asks to verify "your account" and names no message.
+            let namesTheMessage = e.namesOtherAddress || e.returnsOrAnnouncesOriginal || e.hasInReplyTo || e.subjectIsReply
+            guard e.asksForVerification, namesTheMessage, !e.isSentLikeMail, !e.hasBounceWording || !e.quotesSMTP else { return nil }
             return .backscatter(.challenge, .weak, "challenge-response request (\(Self.challengeCue(e))), \(e.senderText)")
         },
         ClassificationRule("auto-reply-tag",
