@@ -298,6 +298,35 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
         #expect(mail.classified().verdict == .notBackscatter)
     }
 
+    /// A challenge system's verification link names the sender it verifies, the trap; with the
+    /// trap's own message returned, it is no account lure.
+    @Test func aVerificationLinkNamingTheTrapIsAChallenges() {
+        let body = """
+            The message you sent requires that you verify that you are a real person. Simply reply, or open
+            https://host.example/cgi-sys/verify?email=info%40trap.example.net&id=8a3c
+
+            The headers of the message sent from your address are shown below:
+
+            \(RuleMail.trapOriginal)
+            Date: Thu, 21 Mar 2024 21:57:39 +0530
+            """
+        let mail = RuleMail(returnPath: "<mike@plumbing.example>", from: "mike@plumbing.example",
+                            subject: "Your email requires verification", body: body)
+        let result = mail.classified()
+        #expect(result.verdict == .backscatter, "\(result.reason)")
+        #expect(result.kind == .challenge, "\(result.reason)")
+    }
+
+    /// "Out of office:" on advertising that answers nothing is not an auto-reply; on an answer
+    /// to a message (In-Reply-To) it is.
+    @Test func anAbsenceTagCountsOnAnAnswer() {
+        var mail = RuleMail(returnPath: "<ethan@seo.example>", from: "Ethan <ethan@seo.example>", subject: "Out of Office: Re: your website",
+                            body: "Thanks for your email! I'm out of the office, but your site is not on the first page of Google.\n")
+        #expect(mail.classified().verdict == .notBackscatter)
+        mail.headers = ["In-Reply-To: <offer.77@bulk.example>"]
+        #expect(mail.classified().rule == "auto-reply-tag")
+    }
+
     /// A person announcing an absence copies colleagues and writes no tag prefix.
     @Test func anAbsenceAnnouncedByAPersonIsNotAnAutoReply() {
         let mail = RuleMail(returnPath: "<paola@office.example>", from: "Paola <paola@office.example>",
@@ -381,6 +410,15 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
     ])
     func oneTimeConfirmationAddresses(_ address: String, _ expected: Bool) {
         #expect(MessageEvidence.isOneTimeConfirmationAddress(address) == expected)
+    }
+
+    /// RFC 3463 codes, not version numbers or addresses that look like them.
+    @Test(arguments: [
+        ("550 5.1.1 user unknown", true), ("said: 452 4.2.2 mailbox full", true), ("status 5.7.26 unauthenticated", true),
+        ("by mx (Exim 4.96.2)", false), ("version 5.10.3", false), ("host 5.9.1.20", false), ("release 4.4", false),
+    ])
+    func enhancedStatusCodes(_ text: String, _ expected: Bool) {
+        #expect(MessageEvidence.containsEnhancedStatusCode(Array(text.utf8)) == expected, "\(text)")
     }
 
     /// An answer to another organisation's message, not a notification threaded to its own.

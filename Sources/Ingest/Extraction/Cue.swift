@@ -78,7 +78,7 @@ enum Cue {
     static let autoreplySubjects = [
         "auto reply", "auto-reply", "autoreply", "auto re:", "automatic reply", "automatic response", "auto response",
         "auto-response", "autoresponse", "autorespond", "automated response", "automated reply", "out of office autoreply",
-        "vacation reply", "vacation notice", "vacation message", "away message", "[auto",
+        "vacation reply", "vacation notice", "vacation message", "away message", "[auto", "abwesenheitsnotiz",
         // de, fr, es, ca, it, pt, nl, da, sv, no, fi, et, lv, lt, pl, cs, sk, hu, ro, sl, hr/sr/bs, tr, el.
         "automatische antwort", "autom. antwort", "réponse automatique", "reponse automatique", "respuesta automática",
         "respuesta automatica", "resposta automàtica", "risposta automatica", "resposta automática",
@@ -96,12 +96,12 @@ enum Cue {
     /// Tags by which vacation responders say the person is away ("Out of office: ..."). A person
     /// announcing an absence writes the same words, so these count only as a prefix tag.
     static let absenceSubjects = [
-        "out of the office", "out-of-office", "away from the office", "on vacation", "on holiday",
-        "on leave", "abwesend", "nicht im büro", "außer haus", "absence du bureau",
-        "absent", "fuera de la oficina", "fuera de oficina", "ausente", "fuori ufficio", "fuori sede", "assente",
-        "fora do escritório", "afwezig", "niet aanwezig", "frånvaro", "fraværende", "fravær", "ikke på kontoret",
-        "nieobecn", "nepřítomn", "mimo kancelář", "házon kívül", "ofis dışında",
-        "нет на месте", "в отпуске", "отсутств", "不在", "休暇", "休假", "外出",
+        "out of office", "out of the office", "out-of-office", "away from the office", "on vacation", "on holiday",
+        "on leave", "abwesenheit", "abwesend", "nicht im büro", "außer haus", "absent du bureau",
+        "absence du bureau", "absent", "fuera de la oficina", "fuera de oficina", "ausente", "fuori ufficio", "fuori sede",
+        "assente", "fora do escritório", "afwezig", "niet aanwezig", "frånvaro", "fraværende", "fravær", "ikke på kontoret",
+        "poissa", "poza biurem", "nieobecn", "nepřítomn", "mimo kancelář", "házon kívül", "ofis dışında",
+        "εκτός γραφείου", "нет на месте", "в отпуске", "отсутств", "不在", "休暇", "休假", "外出", "부재",
         "خارج المكتب", "מחוץ למשרד",
     ]
 

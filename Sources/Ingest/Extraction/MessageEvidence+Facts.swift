@@ -48,11 +48,12 @@ extension MessageEvidence {
             && (bodyHits.contains(.replyRequest) || linkCount > 0)
     }
 
-    /// The subject's leading tag says the reply is automatic; or it is a Notes `AUTO:` prefix,
-    /// or an absence tag used as a prefix ("Out of office: ...").
+    /// The subject's leading tag says the reply is automatic, or it is a Notes `AUTO:` prefix.
+    /// An absence tag ("Out of office: ...") counts only on an answer to a message
+    /// (In-Reply-To): advertising borrows it to look like a reply.
     var hasAutoreplyTag: Bool {
         subjectTagHits.contains(.autoreplySubject) || subjectIsNotesAuto
-            || (subjectTagIsPrefix && subjectTagHits.contains(.absenceSubject))
+            || (subjectTagIsPrefix && subjectTagHits.contains(.absenceSubject) && hasInReplyTo)
     }
 
     /// The challenge system named itself in a header of its own or a one-time reply address,

@@ -149,7 +149,8 @@ extension MessageEvidence {
     ]
 
     /// Whether the text holds an RFC 3463 enhanced status code of class 4 or 5 (`5.1.1`),
-    /// standing alone (not part of a version number or an IP address).
+    /// standing alone (not part of a version number such as `4.96.2` or an IP address). The
+    /// subject is one digit: RFC 3463 defines subjects 0 to 7.
     static func containsEnhancedStatusCode(_ text: [UInt8]) -> Bool {
         let count = text.count
         var index = 1
@@ -161,7 +162,7 @@ extension MessageEvidence {
                     var probe = index + 2
                     var digits = 0
                     while probe < count, ASCII.isDigit(text[probe]), digits < 4 { probe += 1; digits += 1 }
-                    if digits >= 1, digits <= 3, probe < count, text[probe] == ASCII.dot {
+                    if digits == 1, text[index + 2] <= 0x37, probe < count, text[probe] == ASCII.dot {
                         probe += 1
                         digits = 0
                         while probe < count, ASCII.isDigit(text[probe]), digits < 4 { probe += 1; digits += 1 }
