@@ -41,6 +41,7 @@ let package = Package(
     products: [
         .executable(name: "rbld", targets: ["rbld"]),
         .library(name: "DNSBL", targets: ["DNSBL"]),
+        .library(name: "Store", targets: ["Store"]),
         .library(name: "Ingest", targets: ["Ingest"]),
     ],
     dependencies: [
@@ -70,17 +71,25 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // Message parsing, classification, attribution, scoring and the SQLite store.
+        // The SQLite store, the listing policy and its precedence, scoring and aging, the
+        // list-file formats, and the one IP address/prefix type everything else uses.
+        .target(
+            name: "Store",
+            dependencies: ["CSQLite"],
+            swiftSettings: upcoming
+        ),
+        // Message parsing, classification, attribution and the feeds (Maildir, mbox, stdin,
+        // LMTP sessions) that turn trap mail into hits in the store.
         .target(
             name: "Ingest",
-            dependencies: ["CSQLite"],
+            dependencies: ["Store"],
             swiftSettings: upcoming
         ),
         // The executable: CLI commands, configuration, the daemons and the wiring of DNSBL to the store.
         .executableTarget(
             name: "rbld",
             dependencies: [
-                "DNSBL", "Ingest",
+                "DNSBL", "Store", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),   // the LMTP listener (Ingesting/)
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,7 +106,8 @@ let package = Package(
         // What the test targets share: starting and reaping the programs they run.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
         .testTarget(name: "DNSBLTests", dependencies: ["DNSBL"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Ingest", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "TestSupport"], swiftSettings: upcoming),
     ]
 )

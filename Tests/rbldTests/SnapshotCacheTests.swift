@@ -1,6 +1,7 @@
 // SnapshotCacheTests.swift -- the glue from store listings to served snapshots, and its cache.
 import DNSBL
 import Ingest
+import Store
 import Testing
 @testable import rbld
 

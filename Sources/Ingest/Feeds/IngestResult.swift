@@ -1,5 +1,7 @@
 // IngestResult.swift -- a message between classification and the store, and what became of it.
 
+public import Store
+
 /// A message after classification, before the store: its hit, or its final outcome.
 public struct PreparedMessage: Sendable {
     public var origin: String

@@ -1,5 +1,7 @@
 // Ingester.swift -- classify a message, turn a backscatter verdict into a hit, commit it.
 
+public import Store
+
 /// Feeds messages into the store: classify, attribute, record the hit with its evidence.
 ///
 /// Classification (``prepare(_:trustedNetworks:now:)``) touches no state and may run on

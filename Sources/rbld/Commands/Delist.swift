@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Store
 
 struct Delist: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Store
 
 struct Exclude: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import DNSBL
 import Glibc
 import Ingest
 import Logging
+import Store
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import Store
 
 /// `rbld ingest [--maildir DIR]... [--lmtp HOST:PORT] [--watch] [PATH|-]...`
 ///

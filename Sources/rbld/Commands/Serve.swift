@@ -6,6 +6,7 @@ import DNSBL
 import Glibc
 import Ingest
 import Logging
+import Store
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

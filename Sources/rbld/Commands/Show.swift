@@ -1,6 +1,7 @@
 // Show.swift -- `rbld show IP`: status, answer, score, kinds, evidence and audit trail of an address.
 import ArgumentParser
 import Ingest
+import Store
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 // Stats.swift -- `rbld stats`: counts of listings, sources, hits and the store.
 import ArgumentParser
 import Ingest
+import Store
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show counts of listings, sources, hits and the store.")

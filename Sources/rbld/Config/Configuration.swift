@@ -3,6 +3,7 @@ import DNSBL
 import Glibc
 import Ingest
 import Logging
+import Store
 
 /// The daemon's configuration, read from a YAML file by `ConfigurationFile` or taken
 /// whole from `defaults` when there is no file.

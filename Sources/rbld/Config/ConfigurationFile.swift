@@ -3,6 +3,7 @@ import DNSBL
 import Foundation
 import Ingest
 import Logging
+import Store
 import Yams
 
 /// A configuration file that cannot be used: where, which key, and what is wrong.

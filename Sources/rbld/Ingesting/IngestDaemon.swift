@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import Store
 
 /// The ingest daemon of `rbld ingest --watch`/`--lmtp` (and of `rbld run`): watches trap
 /// Maildirs and serves LMTP until asked to stop.

@@ -6,6 +6,7 @@ import Glibc
 import Ingest
 import Logging
 import ServiceLifecycle
+import Store
 import UnixSignals
 
 /// The whole of rbld in one process, under swift-service-lifecycle.

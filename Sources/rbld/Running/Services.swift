@@ -6,6 +6,7 @@ import Glibc
 import Ingest
 import Logging
 import ServiceLifecycle
+import Store
 import Synchronization
 import UnixSignals
 

@@ -2,6 +2,7 @@
 import DNSBL
 import Ingest
 import Logging
+import Store
 
 /// Loads each zone from the store (or its snapshot cache) and then follows the store's
 /// change log, rebuilding a zone's table off the serving threads and publishing it whole.

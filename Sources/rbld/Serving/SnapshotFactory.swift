@@ -1,6 +1,7 @@
 // SnapshotFactory.swift -- maps the store's listings (Ingest) into served snapshots (DNSBL).
 import DNSBL
 import Ingest
+import Store
 
 /// The glue between the two libraries: Ingest decides what is listed, DNSBL serves it.
 ///

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Store
 
 /// `--db`, `--zone`, `--config`, shared by the admin commands.
 ///

@@ -3,6 +3,7 @@
 import DNSBL
 import Foundation
 import Logging
+import Store
 import Testing
 @testable import Ingest
 @testable import rbld

@@ -3,31 +3,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Ingest
-
-/// A fresh temporary directory, removed when the value goes away.
-final class TemporaryDirectory: @unchecked Sendable {
-    let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("rbld-store-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
-/// A clock tests can move.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int64
-    init(_ start: Int64 = 1_750_000_000) { value = start }
-    var now: Int64 {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
-    }
-    func advance(_ seconds: Int64) { now += seconds }
-    var function: @Sendable () -> Int64 { { [self] in self.now } }
-}
+@testable import Store
 
 func prefix(_ text: String) -> IPPrefix { IPPrefix(text)! }
 

@@ -1,7 +1,8 @@
 // ScoringTests.swift -- the listing policy folded hit by hit, with a moving clock.
 
 import Testing
-@testable import Ingest
+import TestSupport
+@testable import Store
 
 struct ScoringTests {
     static let day: Int64 = 86400

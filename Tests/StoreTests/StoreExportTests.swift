@@ -3,7 +3,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Ingest
+@testable import Store
 
 struct StoreExportTests {
     let directory = TemporaryDirectory()

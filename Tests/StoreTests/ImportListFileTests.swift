@@ -2,7 +2,8 @@
 
 import Foundation
 import Testing
-@testable import Ingest
+import TestSupport
+@testable import Store
 
 struct ImportListFileTests {
     func parse(_ text: String, _ format: ListFileParser.Format = .rbldnsd) -> ListFileResult {

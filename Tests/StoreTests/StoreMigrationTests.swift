@@ -3,7 +3,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Ingest
+@testable import Store
 
 struct StoreMigrationTests {
     let directory = TemporaryDirectory()

@@ -1,7 +1,8 @@
 // IPPrefixTests.swift -- parsing, printing and containment of IPPrefix.
 
 import Testing
-@testable import Ingest
+import TestSupport
+@testable import Store
 
 struct IPPrefixTests {
     struct ParseCase: CustomTestStringConvertible, Sendable {
@@ -121,18 +122,5 @@ struct IPPrefixTests {
             let v4 = IPPrefix(family: .v4, address: UInt128(UInt32(truncatingIfNeeded: generator.next())), length: Int(generator.next() % 33))!
             #expect(IPPrefix(v4.description) == v4)
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,7 +2,8 @@
 
 import Foundation
 import Testing
-@testable import Ingest
+import TestSupport
+@testable import Store
 
 struct StoreConcurrencyTests {
     @Test func twoWritersAndAReaderNeverSeeBusy() throws {
