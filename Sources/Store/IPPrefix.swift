@@ -61,6 +61,16 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Comparable 
         self = prefix
     }
 
+    /// Parses one address (no `/length`) from bytes as its host prefix: a dotted-quad IPv4
+    /// address (1–3 decimal digits an octet) or IPv6 text (RFC 4291 §2.2, with `::` and a
+    /// trailing dotted quad). Nil for anything else, including surrounding spaces.
+    public init?(address text: some Collection<UInt8>) {
+        let parsed = text.withContiguousStorageIfAvailable { IPPrefix.parseAddress($0, from: 0, to: $0.count) }
+            ?? Array(text).withUnsafeBufferPointer { IPPrefix.parseAddress($0, from: 0, to: $0.count) }
+        guard let (family, address) = parsed else { return nil }
+        self.init(unchecked: family, address, family.bitCount)
+    }
+
     /// Parses like ``init(_:)`` but says why text was rejected.
     ///
     /// For host bits set, the error carries the masked prefix, so a lenient caller (a list
@@ -76,6 +86,14 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Comparable 
         let bits = family.bitCount
         let all: UInt128 = bits == 128 ? ~0 : (UInt128(1) << 32) &- 1  // &-: 1 << 32 >= 1
         return all & ~((UInt128(1) << (bits - length)) &- 1)         // &-: bits - length <= 32 or < 128 shift, value >= 1
+    }
+
+    /// An IPv4-mapped IPv6 prefix (`::ffff:a.b.c.d`, inside `::ffff:0:0/96`) as the IPv4
+    /// prefix it stands for; every other prefix unchanged. Mail software writes IPv4 clients
+    /// either way (Courier uses the mapped form), and trust checks must not care which.
+    public var unmapped: IPPrefix {
+        guard family == .v6, length >= 96, address >> 32 == 0xFFFF else { return self }
+        return IPPrefix(unchecked: .v4, address & 0xFFFF_FFFF, length - 96)
     }
 
     /// True for a single address (`/32` or `/128`).

@@ -123,4 +123,28 @@ struct IPPrefixTests {
             #expect(IPPrefix(v4.description) == v4)
         }
     }
+
+    /// An address alone (no length) parses from bytes as its host prefix, and nothing else does.
+    @Test(arguments: [
+        ("192.0.2.1", "192.0.2.1"), ("::1", "::1"), ("2001:DB8::25", "2001:db8::25"), ("::ffff:198.51.100.7", "::ffff:c633:6407"),
+    ])
+    func addressFromBytes(_ text: String, _ printed: String) throws {
+        let address = try #require(IPPrefix(address: Array(text.utf8)))
+        #expect(address.isHost && address.description == printed)
+        #expect(IPPrefix(address: Array(text.utf8)[...]) == address, "any collection of bytes")
+    }
+
+    @Test(arguments: ["192.0.2.0/24", "", " 192.0.2.1", "1.2.3", "2001:db8::/32", "host.example"])
+    func addressFromBytesRejects(_ text: String) {
+        #expect(IPPrefix(address: Array(text.utf8)) == nil)
+    }
+
+    /// IPv4-mapped IPv6 prefixes stand for IPv4 ones; everything else is left alone.
+    @Test(arguments: [
+        ("::ffff:192.0.2.1", "192.0.2.1"), ("::ffff:10.0.0.0/104", "10.0.0.0/8"), ("::ffff:0:0/96", "0.0.0.0/0"),
+        ("::fffe:0:0/95", "::fffe:0:0/95"), ("2001:db8::1", "2001:db8::1"), ("::192.0.2.1", "::c000:201"), ("192.0.2.0/24", "192.0.2.0/24"),
+    ])
+    func unmapped(_ text: String, _ expected: String) throws {
+        #expect(try #require(IPPrefix(text)).unmapped.description == expected)
+    }
 }

@@ -70,13 +70,8 @@ public final class Ingester {
         case .backscatter:
             break
         }
-        guard let text = result.sourceIP, let source = IPPrefix(text), source.isHost else {
-            prepared.outcome = .quarantine(IngestError(.rejectedByStore,
-                "\(message.origin): classifier named source '\(result.sourceIP ?? "")', not a single address"))
-            return prepared
-        }
-        guard let digest = Self.bytes(hex: result.digest) else {
-            prepared.outcome = .quarantine(IngestError(.rejectedByStore, "\(message.origin): no usable message digest"))
+        guard let source = result.sourceIP else {
+            prepared.outcome = .unattributable
             return prepared
         }
         let traps = message.recipients.isEmpty ? TrapAddress.fromHeader(message.bytes) : message.recipients
@@ -89,7 +84,7 @@ public final class Ingester {
             time: message.receivedTime ?? now,
             trap: traps.first.map(TrapAddress.redacted) ?? "unknown",
             reporter: result.reportingMTA.map { String($0.prefix(255)) },
-            digest: digest,
+            digest: result.digest.bytes,
             excerpt: TrapAddress.redact(excerpt, addresses: message.recipients))
         return prepared
     }
@@ -163,30 +158,6 @@ public final class Ingester {
         switch error.code {
         case .invalidInput, .conflict: true
         default: false
-        }
-    }
-
-    /// Bytes of a hex string (the classifier's digest), nil when it is not hex.
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
         }
     }
 }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Store
 
 /// `rbld classify --trusted-networks CIDR[,CIDR...] [--json] [--files-from LIST] FILE...`
 ///
@@ -144,9 +145,9 @@ struct Classify: ParsableCommand {
         var line = "{\"file\":" + JSONText.quoted(file)
         line += ",\"verdict\":\"" + result.verdict.rawValue + "\""
         line += ",\"kind\":\"" + result.kind.rawValue + "\""
-        line += ",\"source_ip\":" + (result.sourceIP.map(JSONText.quoted) ?? "null")
+        line += ",\"source_ip\":" + (result.sourceIP.map { JSONText.quoted($0.description) } ?? "null")
         line += ",\"reason\":" + JSONText.quoted(result.reason)
-        line += ",\"digest\":\"" + result.digest + "\""
+        line += ",\"digest\":\"" + result.digest.description + "\""
         if let mta = result.reportingMTA { line += ",\"reporting_mta\":" + JSONText.quoted(mta) }
         if explain { line += ",\"evidence\":[" + result.evidence.map(JSONText.quoted).joined(separator: ",") + "]" }
         line += "}\n"
@@ -154,7 +155,7 @@ struct Classify: ParsableCommand {
     }
 
     static func textLine(file: String, _ result: Classification) -> String {
-        let source = result.sourceIP ?? "-"
+        let source = result.sourceIP?.description ?? "-"
         return "\(file): \(result.verdict.rawValue) kind=\(result.kind.rawValue) source=\(source): \(result.reason)\n"
     }
 }

@@ -89,7 +89,7 @@ struct ConfigurationTests {
         // Ingest for the first zone: loopback not trusted, 10/8 trusted, 127/8 attributable.
         let networks = try configuration.trustedNetworks()
         #expect(!networks.contains(address: "127.0.0.5") && networks.contains(address: "10.9.9.9"))
-        #expect(networks.mayBeSource(SourceAddress("127.0.0.5")!) && !networks.mayBeSource(SourceAddress("192.168.1.1")!))
+        #expect(networks.mayBeSource(IPPrefix("127.0.0.5")!) && !networks.mayBeSource(IPPrefix("192.168.1.1")!))
     }
 
     /// Each bad file: the error names the line and the key, and says what is wrong.
