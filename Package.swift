@@ -43,6 +43,7 @@ let package = Package(
         .library(name: "DNSBL", targets: ["DNSBL"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Publication", targets: ["Publication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,11 +86,22 @@ let package = Package(
             dependencies: ["Store"],
             swiftSettings: upcoming
         ),
-        // The executable: CLI commands, configuration, the daemons and the wiring of DNSBL to the store.
+        // Store → zones → frozen tables → DNS server: start-up, the publisher that follows
+        // the store's change log, the snapshot cache.
+        .target(
+            name: "Publication",
+            dependencies: [
+                "DNSBL", "Store", "CNetShim",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The executable: CLI commands, configuration, and the service groups of `run` and `serve`.
         .executableTarget(
             name: "rbld",
             dependencies: [
-                "DNSBL", "Store", "Ingest",
+                "DNSBL", "Store", "Ingest", "Publication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),   // the LMTP listener (Ingesting/)
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -105,9 +117,12 @@ let package = Package(
         ),
         // What the test targets share: starting and reaping the programs they run.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
-        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        // DNS messages as the tests build and read them, independently of DNSBL's wire code.
+        .target(name: "DNSTestSupport", path: "Tests/DNSTestSupport", swiftSettings: upcoming),
+        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "PublicationTests", dependencies: ["Publication", "DNSBL", "Store", "TestSupport", "DNSTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "TestSupport"], swiftSettings: upcoming),
     ]
 )

@@ -5,6 +5,7 @@
 // file must be dropped. To re-capture after an intended change:
 //   RBLD_WRITE_GOLDEN=1 swift test --filter GoldenPacket && scripts/annotate-dns-hex Tests/DNSBLTests/Fixtures/golden/*.hex
 // and review the diff.
+import DNSTestSupport
 import Foundation
 import Testing
 @testable import DNSBL

@@ -1,4 +1,5 @@
 // ResponderTests.swift -- every row of the DNS behaviour table, in-process.
+import DNSTestSupport
 import Testing
 @testable import DNSBL
 

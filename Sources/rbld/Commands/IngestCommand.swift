@@ -5,7 +5,9 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import ServiceLifecycle
 import Store
+import UnixSignals
 
 /// `rbld ingest [--maildir DIR]... [--lmtp HOST:PORT] [--watch] [PATH|-]...`
 ///
@@ -416,20 +418,18 @@ struct IngestCommand: AsyncParsableCommand {
         }
         if let bound { print("rbld: LMTP listening on \(bound)") }
         if !traps.isEmpty { print("rbld: watching \(traps.map(\.path).joined(separator: ", "))") }
-        fflush(nil)
+        flushStandardOutput()
 
-        let stop = StopFlag()
-        let signals = Task {
-            for await signal in SignalStream.make([SIGTERM, SIGINT]) {
-                logger.notice("stopping on signal \(signal): finishing the messages in flight")
-                stop.raise()
-                break
-            }
-        }
-        defer { signals.cancel() }
-        let counts = await daemon.run(until: stop)
-        await endpoint?.stop()
-        return counts
+        // The same shutdown as `rbld run`'s: SIGTERM or SIGINT finishes the messages in
+        // flight, then the metrics endpoint stops.
+        let ingest = IngestService(daemon: daemon, logger: logger)
+        var group = ServiceGroupConfiguration(services: [
+            .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
+            .init(service: ingest, serviceName: "ingest"),
+        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.logging.keys.serviceKey = "service"
+        try await ServiceGroup(configuration: group).run()
+        return ingest.totals
     }
 
     /// A trap Maildir named by the operator; exit 66 when it is not one.

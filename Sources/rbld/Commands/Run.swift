@@ -34,7 +34,7 @@ struct Run: AsyncParsableCommand {
         let daemon = try await Daemon.start(configuration, logger: logger)
         print("rbld: configuration \(configuration.source ?? "built-in defaults")")
         daemon.summary.forEach { print($0) }
-        fflush(nil)
+        flushStandardOutput()
         try await daemon.run()
     }
 }

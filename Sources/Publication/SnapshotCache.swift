@@ -1,6 +1,6 @@
 // SnapshotCache.swift -- a zone's frozen table and listing classes as one blob in the store.
+
 import DNSBL
-import Ingest
 import Store
 
 /// The snapshot cache lets `rbld serve` start in milliseconds: `rbld import` (and the

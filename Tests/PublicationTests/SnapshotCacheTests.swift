@@ -1,9 +1,8 @@
 // SnapshotCacheTests.swift -- the glue from store listings to served snapshots, and its cache.
 import DNSBL
-import Ingest
 import Store
 import Testing
-@testable import rbld
+@testable import Publication
 
 private func listing(_ text: String, code: UInt8 = 2, txt: String? = nil, excluded: Bool = false, expires: Int64? = nil) -> Listing {
     Listing(prefix: IPPrefix(text)!, excluded: excluded, code: code, text: txt, expires: expires)

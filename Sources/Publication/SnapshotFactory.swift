@@ -1,9 +1,9 @@
-// SnapshotFactory.swift -- maps the store's listings (Ingest) into served snapshots (DNSBL).
+// SnapshotFactory.swift -- maps the store's listings (Store) into served snapshots (DNSBL).
+
 import DNSBL
-import Ingest
 import Store
 
-/// The glue between the two libraries: Ingest decides what is listed, DNSBL serves it.
+/// The glue between the two libraries: the store decides what is listed, DNSBL serves it.
 ///
 /// Listing classes (return code + TXT template) are interned in first-seen order after the
 /// zone's default class, so table values stay small (`UInt16`).
@@ -50,9 +50,9 @@ struct SnapshotFactory {
     }
 
     /// Adds (or replaces) a listing's prefix in `builder` (a builder, or a delta).
-    mutating func insert(_ listing: Listing, into builder: inout some PrefixTableEditor) throws(ServeError) {
+    mutating func insert(_ listing: Listing, into builder: inout some PrefixTableEditor) throws(PublicationError) {
         guard let value = value(for: listing) else {
-            throw ServeError("zone \(settings.name): more than 65,535 distinct return code/TXT combinations")
+            throw PublicationError(.badData, "zone \(settings.name): more than 65,535 distinct return code/TXT combinations")
         }
         switch listing.prefix.family {
         case .v4:
@@ -84,17 +84,11 @@ struct SnapshotFactory {
             listings: classes)
     }
 
-    func snapshot(table: PrefixTable, serial: Int64) throws(ServeError) -> ZoneSnapshot {
+    func snapshot(table: PrefixTable, serial: Int64) throws(PublicationError) -> ZoneSnapshot {
         do {
             return try ZoneSnapshot(config: zoneConfig(serial: serial), table: table)
         } catch {
-            throw ServeError("zone \(settings.name): \(error)")
+            throw PublicationError(.badData, "zone \(settings.name): \(error)")
         }
     }
-}
-
-/// A serving or publishing failure, with a message that names what failed.
-struct ServeError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,21 +1,20 @@
 // Publisher.swift -- keeps the served snapshots in step with the store.
+
 import DNSBL
-import Ingest
 import Logging
 import Store
 
 /// Loads each zone from the store (or its snapshot cache) and then follows the store's
 /// change log, rebuilding a zone's table off the serving threads and publishing it whole.
 ///
-/// One publisher owns one `Store` connection and runs on one task; serving threads only
+/// One publisher owns one store connection and runs on one task; serving threads only
 /// ever see frozen `ZoneSnapshot`s through the `SnapshotStore`.
 final class Publisher {
-    private let store: Store
+    private let store: any ListingSource
     private let zoneNames: [String]
     private let logger: Logger
     private let clock: @Sendable () -> Int64
     private var zones: [String: ZoneState] = [:]
-    private var seenSerial: Int64 = -1
 
     /// What the publisher keeps per zone between updates.
     private struct ZoneState {
@@ -42,7 +41,7 @@ final class Publisher {
         }
     }
 
-    init(store: Store, zones: [String], logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    init(store: any ListingSource, zones: [String], logger: Logger, clock: @escaping @Sendable () -> Int64) {
         self.store = store
         zoneNames = zones
         self.logger = logger
@@ -70,7 +69,6 @@ final class Publisher {
             zones[name] = state
             snapshots.append(try state.factory.snapshot(table: state.table, serial: state.serial))
         }
-        seenSerial = serial
         try? store.shrinkMemory()  // polling from here on needs few pages
         return ServedZones(snapshots)
     }
@@ -93,7 +91,7 @@ final class Publisher {
             state.cachedSerial = state.serial
             zones[name] = state
             logger.info("snapshot cache saved", metadata: [
-                "zone": "\(name)", "serial": "\(state.serial)", "seconds": "\((ContinuousClock.now - start).seconds)"])
+                "zone": "\(name)", "serial": "\(state.serial)", "duration": "\(ContinuousClock.now - start)"])
         }
         try? store.shrinkMemory()
     }
@@ -131,14 +129,22 @@ final class Publisher {
 
     /// Applies what changed since the last look, and re-resolves listings whose time ran
     /// out; returns the zones to publish, if any.
+    ///
+    /// All or nothing: when a read fails, no zone moves on (each keeps its table, serial
+    /// and pending expiries), so the next call retries the same work and no change is
+    /// skipped; the served snapshots stay the last good ones meanwhile.
     func update() throws -> [ZoneSnapshot] {
         let serial = try store.changeSerial()
         let now = clock()
+        var next: [String: ZoneState] = [:]
         var published: [ZoneSnapshot] = []
         for name in zoneNames {
-            guard var state = zones[name] else { continue }
+            guard let current = zones[name] else { continue }
+            var state = current
             var prefixes = state.takeExpired(now: now)
-            if serial != seenSerial {
+            // A zone is behind while its serial is: a change batch that hit its limit is
+            // continued at the next call even when nothing new was committed.
+            if state.serial < serial {
                 let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
                 if settings != state.factory.settings {
                     state = try build(zone: name, settings: settings)  // apex or template changed
@@ -164,13 +170,12 @@ final class Publisher {
                 }
                 state.table = state.table.applying(delta)
             }
-            let tableChanged = state.table !== zones[name]?.table
-            zones[name] = state
-            if tableChanged {
+            if state.table !== current.table {
                 published.append(try state.factory.snapshot(table: state.table, serial: state.serial))
             }
+            next[name] = state
         }
-        seenSerial = serial
+        zones.merge(next) { $1 }
         return published
     }
 }
