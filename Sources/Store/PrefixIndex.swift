@@ -36,4 +36,31 @@ struct PrefixIndex<Value> {
     }
 
     func covers(_ prefix: IPPrefix) -> Bool { firstCovering(prefix) { _, _ in true } }
+
+    /// Whether `prefix` itself is an entry, and whether a wider entry contains it.
+    func exclusion(of prefix: IPPrefix) -> (exact: Bool, insideWider: Bool) {
+        var exact = false, wider = false
+        firstCovering(prefix) { candidate, _ in
+            if candidate.length == prefix.length { exact = true } else { wider = true }
+            return exact && wider
+        }
+        return (exact, wider)
+    }
+
+    /// Calls `body` for every entry.
+    func forEach(_ body: (IPPrefix, Value) -> Void) {
+        for (prefix, value) in entries { body(prefix, value) }
+    }
+}
+
+extension PrefixIndex where Value: Comparable {
+    /// The greatest value among the entries that contain `prefix` (itself included).
+    func newestCovering(_ prefix: IPPrefix) -> Value? {
+        var newest: Value?
+        firstCovering(prefix) { _, value in
+            if newest.map({ value > $0 }) ?? true { newest = value }
+            return false
+        }
+        return newest
+    }
 }

@@ -379,7 +379,7 @@ extension Store {
             found.append((host, statement.int64(3)))
         }
         var listed: [IPPrefix] = []
-        for (host, lastSeen) in found where try coveringDelisting(zoneID: zoneID, prefix: host, notOlderThan: lastSeen) == nil {
+        for (host, lastSeen) in found where (try newestCoveringDelisting(zoneID: zoneID, prefix: host) ?? .min) < lastSeen {
             listed.append(host)
         }
         return listed

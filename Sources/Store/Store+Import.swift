@@ -323,6 +323,9 @@ struct ManualRow: PrefixRow {
     var text: String?
     var origin: Origin
     var expires: Int64?
+
+    /// What the listing precedence needs of it.
+    var entry: ManualEntry { ManualEntry(code: code, text: text, expires: expires) }
 }
 
 struct ExclusionRow: PrefixRow {

@@ -13,11 +13,9 @@ public struct ActiveSnapshot: Sendable {
 extension Store {
     /// Everything to serve at `now`, with the listing policy applied.
     ///
-    /// Precedence (DESIGN.md): an exclusion wins over everything (entries inside it are
-    /// dropped, and it is served as a `!` hole); a manual or imported entry lists
-    /// regardless of score or delisting; a delisting suppresses a scored source until a
-    /// hit newer than the delisting; otherwise a source is listed while its listing runs
-    /// (`sources.until > now`). Scoring never lists the policy's `neverList` ranges.
+    /// Each entry is what ``ListingPrecedence/decide(_:facts:policy:defaultCode:now:)``
+    /// makes of its prefix: exclusions (served as `!` holes), manual and imported entries
+    /// that have not expired and are not excluded, and scored sources whose listing runs.
     /// A scored source inside a wider manual network keeps its own entry (its code).
     public func activeListings(zone: String, now: Int64) throws(StoreError) -> [Listing] {
         try activeSnapshot(zone: zone, now: now).listings
@@ -32,20 +30,21 @@ extension Store {
                 return ActiveSnapshot(serial: serial, settings: .defaults(zone: zone), listings: [])
             }
             let (settings, policy) = try zoneConfig(zoneID)
+            func decide(_ prefix: IPPrefix, _ facts: ListingFacts) -> ListingDecision {
+                ListingPrecedence.decide(prefix, facts: facts, policy: policy, defaultCode: settings.defaultCode, now: now)
+            }
+            // Three passes, one per kind of row; each decides its prefixes with all the facts
+            // and adds the entries of its own kind (an excluded manual row's hole comes from
+            // the first pass, a manual host's answer from the second).
             var listings: [Listing] = []
-
-            var exclusions = PrefixIndex<Void>()
-            let exclusionRows = try db.statement("SELECT family, addr, plen FROM exclusions WHERE zone_id = ?1")
-            exclusionRows.bind(1, zoneID)
-            while try exclusionRows.step() {
-                guard let prefix = exclusionRows.prefix(0) else { throw corruptRow("exclusions") }
-                exclusions.insert(prefix, ())
-                listings.append(Listing(prefix: prefix, excluded: true, code: 0))
+            let exclusions = try loadExclusions(zoneID: zoneID)
+            exclusions.forEach { prefix, _ in
+                if case .excluded(let listing) = decide(prefix, ListingFacts(excluded: true)) { listings.append(listing) }
             }
 
             let sourceCount = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
             // Manual hosts, in key order: the sources (also in key order) merge against them.
-            var manualHosts: [IPPrefix] = []
+            var manualHosts: [(prefix: IPPrefix, entry: ManualEntry)] = []
             let manualRows = try db.statement("""
                 SELECT family, addr, plen, code, txt, expires FROM manual_listings
                 WHERE zone_id = ?1 AND (expires IS NULL OR expires > ?2) ORDER BY family, addr, plen
@@ -54,14 +53,18 @@ extension Store {
             listings.reserveCapacity(listings.count + (try count("SELECT count(*) FROM manual_listings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, now)) + sourceCount)
             while try manualRows.step() {
                 guard let prefix = manualRows.prefix(0) else { throw corruptRow("manual_listings") }
-                if !exclusions.isEmpty, exclusions.covers(prefix) { continue }
-                let code = manualRows.isNull(3) ? settings.defaultCode : UInt8(clamping: manualRows.int(3))
-                listings.append(Listing(prefix: prefix, code: code, text: manualRows.text(4), expires: manualRows.optionalInt64(5)))
-                if sourceCount > 0, prefix.isHost { manualHosts.append(prefix) }
+                let entry = ManualEntry(code: manualRows.isNull(3) ? nil : UInt8(clamping: manualRows.int(3)),
+                                        text: manualRows.text(4), expires: manualRows.optionalInt64(5))
+                var facts = ListingFacts(manual: entry)
+                if !exclusions.isEmpty { (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix) }
+                if case .manual(let listing) = decide(prefix, facts) { listings.append(listing) }
+                if sourceCount > 0, prefix.isHost { manualHosts.append((prefix, entry)) }
             }
 
             guard sourceCount > 0 else { return ActiveSnapshot(serial: serial, settings: settings, listings: listings) }
-            if !manualHosts.indices.dropFirst().allSatisfy({ manualHosts[$0 - 1] < manualHosts[$0] }) { manualHosts.sort() }
+            if !manualHosts.indices.dropFirst().allSatisfy({ manualHosts[$0 - 1].prefix < manualHosts[$0].prefix }) {
+                manualHosts.sort { $0.prefix < $1.prefix }
+            }
             var manualIndex = 0
             let delistings = try loadDelistings(zoneID: zoneID)
             let sourceRows = try db.statement("""
@@ -73,13 +76,13 @@ extension Store {
             sourceRows.bind(1, zoneID).bind(2, now)
             while try sourceRows.step() {
                 guard let prefix = sourceRows.prefix(0) else { throw corruptRow("sources") }
-                while manualIndex < manualHosts.count, manualHosts[manualIndex] < prefix { manualIndex += 1 }
-                if manualIndex < manualHosts.count, manualHosts[manualIndex] == prefix { continue }  // manual wins
-                if policy.isNeverListed(prefix) { continue }
-                if !exclusions.isEmpty, exclusions.covers(prefix) { continue }
-                let lastSeen = sourceRows.int64(5)
-                if !delistings.isEmpty, delistings.firstCovering(prefix, where: { _, created in created >= lastSeen }) { continue }
-                listings.append(Listing(prefix: prefix, code: Store.sourceCode(kindsMask: sourceRows.int64(3)), expires: sourceRows.int64(4)))
+                var facts = ListingFacts(source: ScoredSource(until: sourceRows.int64(4), lastSeen: sourceRows.int64(5),
+                                                              code: Store.sourceCode(kindsMask: sourceRows.int64(3))))
+                while manualIndex < manualHosts.count, manualHosts[manualIndex].prefix < prefix { manualIndex += 1 }
+                if manualIndex < manualHosts.count, manualHosts[manualIndex].prefix == prefix { facts.manual = manualHosts[manualIndex].entry }
+                if !exclusions.isEmpty { (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix) }
+                if !delistings.isEmpty { facts.delistedAt = delistings.newestCovering(prefix) }
+                if case .scored(let listing) = decide(prefix, facts) { listings.append(listing) }
             }
             return ActiveSnapshot(serial: serial, settings: settings, listings: listings)
         }
@@ -92,29 +95,25 @@ extension Store {
     public func listing(for prefix: IPPrefix, zone: String, now: Int64) throws(StoreError) -> Listing? {
         try db.readTransaction { () throws(StoreError) -> Listing? in
             guard let zoneID = try existingZoneID(zone) else { return nil }
-            let (settings, policy) = try zoneConfig(zoneID)
-            if try exactRowExists(table: .exclusions, zoneID: zoneID, prefix: prefix) {
-                return Listing(prefix: prefix, excluded: true, code: 0)
-            }
-            if try coveringExclusion(zoneID: zoneID, prefix: prefix) != nil { return nil }
-            let manual = try db.statement("""
-                SELECT code, txt, expires FROM manual_listings
-                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4 AND (expires IS NULL OR expires > ?5)
-                """)
-            manual.bind(1, zoneID).bindPrefix(2, prefix).bind(5, now)
-            if try manual.step() {
-                let code = manual.isNull(0) ? settings.defaultCode : UInt8(clamping: manual.int(0))
-                let listing = Listing(prefix: prefix, code: code, text: manual.text(1), expires: manual.optionalInt64(2))
-                manual.reset()
-                return listing
-            }
-            guard prefix.isHost, !policy.isNeverListed(prefix),
-                  let source = try sourceState(zoneID: zoneID, host: prefix)?.score,
-                  let until = source.until, until > now
-            else { return nil }
-            if try coveringDelisting(zoneID: zoneID, prefix: prefix, notOlderThan: source.lastSeen) != nil { return nil }
-            return Listing(prefix: prefix, code: source.code, expires: until)
+            return try decision(for: prefix, zoneID: zoneID, now: now).listing
         }
+    }
+
+    /// The decision for `prefix` from its rows, read by point lookups (inside a read transaction).
+    func decision(for prefix: IPPrefix, zoneID: Int64, now: Int64) throws(StoreError) -> ListingDecision {
+        let (settings, policy) = try zoneConfig(zoneID)
+        var facts = ListingFacts()
+        facts.excluded = try exactRowExists(table: .exclusions, zoneID: zoneID, prefix: prefix)
+        if !facts.excluded, prefix.length > 0 {
+            facts.insideExclusion = try coveringExclusion(zoneID: zoneID, prefix: prefix.truncated(to: prefix.length - 1)) != nil
+        }
+        facts.manual = try manualRow(zoneID: zoneID, prefix: prefix)?.entry
+        if prefix.isHost, let score = try sourceState(zoneID: zoneID, host: prefix)?.score {
+            facts.source = ScoredSource(score)
+            // Only a running listing can be held down; the lookups are skipped otherwise.
+            if (score.until ?? .min) > now { facts.delistedAt = try newestCoveringDelisting(zoneID: zoneID, prefix: prefix) }
+        }
+        return ListingPrecedence.decide(prefix, facts: facts, policy: policy, defaultCode: settings.defaultCode, now: now)
     }
 
     /// ``listing(for:zone:now:)`` for many prefixes at once (applying a change batch):
@@ -129,42 +128,25 @@ extension Store {
             // Small batches against big tables: point lookups beat loading the tables.
             guard prefixes.count > 16, exclusionCount + delistingCount <= 50 * prefixes.count + 10_000 else {
                 var results: [Listing?] = []
-                for prefix in prefixes { results.append(try listing(for: prefix, zone: zone, now: now)) }
+                for prefix in prefixes { results.append(try decision(for: prefix, zoneID: zoneID, now: now).listing) }
                 return results
             }
             let (settings, policy) = try zoneConfig(zoneID)
-            var exclusions = PrefixIndex<Void>()
-            let exclusionRows = try db.statement("SELECT family, addr, plen FROM exclusions WHERE zone_id = ?1")
-            exclusionRows.bind(1, zoneID)
-            while try exclusionRows.step() {
-                guard let prefix = exclusionRows.prefix(0) else { throw corruptRow("exclusions") }
-                exclusions.insert(prefix, ())
-            }
+            let exclusions = try loadExclusions(zoneID: zoneID)
             let delistings = try loadDelistings(zoneID: zoneID)
-            let manual = try db.statement("""
-                SELECT code, txt, expires FROM manual_listings
-                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4 AND (expires IS NULL OR expires > ?5)
-                """)
             var results: [Listing?] = []
             results.reserveCapacity(prefixes.count)
             for prefix in prefixes {
-                if exclusions[exact: prefix] != nil { results.append(Listing(prefix: prefix, excluded: true, code: 0)); continue }
-                if exclusions.covers(prefix) { results.append(nil); continue }
-                manual.reset()
-                manual.bind(1, zoneID).bindPrefix(2, prefix).bind(5, now)
-                if try manual.step() {
-                    let code = manual.isNull(0) ? settings.defaultCode : UInt8(clamping: manual.int(0))
-                    results.append(Listing(prefix: prefix, code: code, text: manual.text(1), expires: manual.optionalInt64(2)))
-                    continue
+                var facts = ListingFacts()
+                (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix)
+                facts.manual = try manualRow(zoneID: zoneID, prefix: prefix)?.entry
+                if prefix.isHost, let score = try sourceState(zoneID: zoneID, host: prefix)?.score {
+                    facts.source = ScoredSource(score)
+                    facts.delistedAt = delistings.newestCovering(prefix)
                 }
-                guard prefix.isHost, !policy.isNeverListed(prefix),
-                      let source = try sourceState(zoneID: zoneID, host: prefix)?.score,
-                      let until = source.until, until > now,
-                      !delistings.firstCovering(prefix, where: { _, created in created >= source.lastSeen })
-                else { results.append(nil); continue }
-                results.append(Listing(prefix: prefix, code: source.code, expires: until))
+                results.append(ListingPrecedence.decide(prefix, facts: facts, policy: policy,
+                                                        defaultCode: settings.defaultCode, now: now).listing)
             }
-            manual.reset()
             return results
         }
     }
@@ -203,19 +185,31 @@ extension Store {
         return nil
     }
 
-    /// A delisting containing `prefix` made at or after `time` (so it still holds).
-    func coveringDelisting(zoneID: Int64, prefix: IPPrefix, notOlderThan time: Int64) throws(StoreError) -> IPPrefix? {
+    /// When the newest delisting containing `prefix` (itself included) was made, by one
+    /// point lookup per possible length.
+    func newestCoveringDelisting(zoneID: Int64, prefix: IPPrefix) throws(StoreError) -> Int64? {
         let statement = try db.statement("""
             SELECT created FROM delistings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
             """)
+        defer { statement.reset() }
+        var newest: Int64?
         for length in 0...prefix.length {
-            let candidate = prefix.truncated(to: length)
             statement.reset()
-            statement.bind(1, zoneID).bindPrefix(2, candidate)
-            if try statement.step(), statement.int64(0) >= time { statement.reset(); return candidate }
+            statement.bind(1, zoneID).bindPrefix(2, prefix.truncated(to: length))
+            if try statement.step() { newest = max(newest ?? .min, statement.int64(0)) }
         }
-        statement.reset()
-        return nil
+        return newest
+    }
+
+    func loadExclusions(zoneID: Int64) throws(StoreError) -> PrefixIndex<Void> {
+        var exclusions = PrefixIndex<Void>()
+        let rows = try db.statement("SELECT family, addr, plen FROM exclusions WHERE zone_id = ?1")
+        rows.bind(1, zoneID)
+        while try rows.step() {
+            guard let prefix = rows.prefix(0) else { throw corruptRow("exclusions") }
+            exclusions.insert(prefix, ())
+        }
+        return exclusions
     }
 
     func loadDelistings(zoneID: Int64) throws(StoreError) -> PrefixIndex<Int64> {

@@ -133,7 +133,8 @@ extension Store {
             let delistingQuery = try db.statement("""
                 SELECT created, actor, reason FROM delistings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
                 """)
-            var bestManual: (prefix: IPPrefix, code: UInt8, text: String?, expires: Int64?)?
+            var manualEntries: [(prefix: IPPrefix, entry: ManualEntry)] = []
+            var newestDelisting: Int64?
             for length in 0...address.length {
                 let candidate = address.truncated(to: length)
                 auditKeys.append(candidate)
@@ -141,13 +142,14 @@ extension Store {
                 manualQuery.bind(1, zoneID).bindPrefix(2, candidate)
                 if try manualQuery.step() {
                     let origin = Origin(rawValue: manualQuery.int64(2)) ?? .admin
-                    let code = manualQuery.isNull(0) ? settings.defaultCode : UInt8(clamping: manualQuery.int(0))
+                    let code = manualQuery.isNull(0) ? nil : UInt8(clamping: manualQuery.int(0))
                     let expires = manualQuery.optionalInt64(4)
                     report.manual.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
-                                               code: code, text: manualQuery.text(1), created: manualQuery.int64(3),
-                                               expires: expires, actor: manualQuery.text(5), reason: manualQuery.text(6)))
+                                               code: code ?? settings.defaultCode, text: manualQuery.text(1),
+                                               created: manualQuery.int64(3), expires: expires, actor: manualQuery.text(5),
+                                               reason: manualQuery.text(6)))
                     if let auditID = manualQuery.optionalInt64(7), origin == .import { importAuditIDs.insert(auditID) }
-                    if (expires ?? .max) > now { bestManual = (candidate, code, manualQuery.text(1), expires) }
+                    manualEntries.append((candidate, ManualEntry(code: code, text: manualQuery.text(1), expires: expires)))
                 }
                 manualQuery.reset()
                 exclusionQuery.reset()
@@ -163,7 +165,9 @@ extension Store {
                 delistingQuery.reset()
                 delistingQuery.bind(1, zoneID).bindPrefix(2, candidate)
                 if try delistingQuery.step() {
-                    report.delistings.append(.init(prefix: candidate.description, created: delistingQuery.int64(0),
+                    let created = delistingQuery.int64(0)
+                    newestDelisting = max(newestDelisting ?? .min, created)
+                    report.delistings.append(.init(prefix: candidate.description, created: created,
                                                    actor: delistingQuery.text(1), reason: delistingQuery.text(2)))
                 }
                 delistingQuery.reset()
@@ -181,29 +185,34 @@ extension Store {
                 report.allKinds = HitKind.allCases.filter(source.allKinds.contains)
             }
 
-            // The effective answer, as the DNS table's longest match gives it.
-            let delisted = source.map { s in report.delistings.contains { ($0.created ?? .min) >= s.lastSeen } } ?? false
-            let sourceListed = source.map { $0.isListed(at: now) } ?? false
-            if !report.exclusions.isEmpty {
+            // The effective answer, as the DNS table's longest match gives it: the address's
+            // own entry when it has one, else the longest manual network around it. Each
+            // decided by the listing precedence, like every served entry.
+            let excluded = !report.exclusions.isEmpty
+            func decide(_ prefix: IPPrefix, _ facts: ListingFacts) -> ListingDecision {
+                ListingPrecedence.decide(prefix, facts: facts, policy: policy, defaultCode: settings.defaultCode, now: now)
+            }
+            let own = decide(address, ListingFacts(
+                excluded: report.exclusions.contains { $0.prefix == address.description },
+                insideExclusion: excluded && !report.exclusions.contains { $0.prefix == address.description },
+                manual: manualEntries.last { $0.prefix == address }?.entry,
+                delistedAt: newestDelisting, source: source.map(ScoredSource.init)))
+            let answer = own.listing ?? manualEntries.reversed().lazy.filter { $0.prefix != address }
+                .compactMap { decide($0.prefix, ListingFacts(insideExclusion: excluded, manual: $0.entry)).listing }.first
+            if excluded {
                 report.status = .excluded
-            } else if let manual = bestManual, manual.prefix.isHost || !(sourceListed && !delisted && !policy.isNeverListed(address)) {
+            } else if let answer {
                 report.status = .listed
-                report.matchedPrefix = manual.prefix.description
-                report.code = manual.code
-                report.text = manual.text ?? settings.txtTemplate
-                report.expires = manual.expires
-            } else if let source, sourceListed, !policy.isNeverListed(address) {
-                if delisted {
-                    report.status = .delisted
-                } else {
-                    report.status = .listed
-                    report.matchedPrefix = address.description
-                    report.code = source.code
-                    report.text = settings.txtTemplate
-                    report.expires = source.until
+                report.matchedPrefix = answer.prefix.description
+                report.code = answer.code
+                report.text = answer.text ?? settings.txtTemplate
+                report.expires = answer.expires
+            } else {
+                switch own {
+                case .delisted: report.status = .delisted
+                case .neverListed: report.status = .specialPurpose
+                case .excluded, .insideExclusion, .manual, .scored, .notListed: report.status = .notListed
                 }
-            } else if policy.isNeverListed(address) {
-                report.status = .specialPurpose
             }
             if let text = report.text { report.text = text.replacingDollar(with: address.addressText) }
             if let code = report.code { report.kinds = ReturnCode.kinds(in: code) }

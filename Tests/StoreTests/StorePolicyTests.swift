@@ -327,6 +327,42 @@ struct StorePolicyTests {
         #expect(try store.integrityCheck().isEmpty)
     }
 
+    /// One rule, three readers: on random stores, every entry of the bulk snapshot is what
+    /// the point lookups (one at a time and batched) decide for its prefix, every other
+    /// prefix has none, and `show` answers each address as the longest match of the bulk
+    /// table does. Fixed seeds, and one fresh seed a run (printed, to replay a failure).
+    @Test(arguments: [21, 22, 23, nil] as [UInt64?])
+    func bulkPointAndShowAgree(seed: UInt64?) throws {
+        let store = try open()
+        var generator = seed.map(SplitMix64.init(seed:)) ?? SplitMix64(printingSeedFor: "bulkPointAndShowAgree")
+        let label = seed.map { "seed \($0)" } ?? "seed printed above"
+        for round in 0..<12 {
+            for _ in 0..<Int(generator.next() % 8) {
+                randomAction(store, &generator)
+                clock.advance(Int64(generator.next() % UInt64(3 * Self.day)))
+            }
+            let bulk = try table(store)
+            var probes = Array(bulk.keys) + (0..<60).map { _ in Self.randomPrefix(&generator) }
+            probes += probes.map { IPPrefix.host(v4: UInt32(truncatingIfNeeded: $0.address) | UInt32(generator.next() % 4)) }
+            let batched = try store.listings(for: probes, zone: zone, now: clock.now)
+            for (probe, listing) in zip(probes, batched) {
+                #expect(listing == bulk[probe], "round \(round), \(probe): batched lookup vs bulk, \(label)")
+                #expect(try store.listing(for: probe, zone: zone, now: clock.now) == bulk[probe],
+                        "round \(round), \(probe): point lookup vs bulk, \(label)")
+            }
+            for host in probes where host.isHost {
+                let answer = bulk.values.filter { $0.prefix.contains(host) }.max { $0.prefix.length < $1.prefix.length }
+                let report = try store.report(for: host, zone: zone, now: clock.now)
+                if let answer, !answer.excluded {
+                    #expect(report.status == .listed && report.code == answer.code && report.matchedPrefix == answer.prefix.description,
+                            "round \(round), \(host): show says \(report.status) \(report.code ?? 0), the table \(answer.code), \(label)")
+                } else {
+                    #expect(report.status != .listed, "round \(round), \(host): show lists what the table does not, \(label)")
+                }
+            }
+        }
+    }
+
     func table(_ store: Store) throws -> [IPPrefix: Listing] {
         Dictionary(uniqueKeysWithValues: try store.activeListings(zone: zone, now: clock.now).map { ($0.prefix, $0) })
     }
