@@ -201,26 +201,29 @@ extension Store {
         return newest
     }
 
+    /// The zone's exclusions, in memory.
     func loadExclusions(zoneID: Int64) throws(StoreError) -> PrefixIndex<Void> {
-        var exclusions = PrefixIndex<Void>()
-        let rows = try db.statement("SELECT family, addr, plen FROM exclusions WHERE zone_id = ?1")
-        rows.bind(1, zoneID)
-        while try rows.step() {
-            guard let prefix = rows.prefix(0) else { throw corruptRow("exclusions") }
-            exclusions.insert(prefix, ())
-        }
-        return exclusions
+        try loadIndex(try db.statement("SELECT family, addr, plen FROM exclusions WHERE zone_id = ?1"),
+                      zoneID: zoneID, table: "exclusions") { _ in () }
     }
 
+    /// The zone's delistings with the time each was made, in memory.
     func loadDelistings(zoneID: Int64) throws(StoreError) -> PrefixIndex<Int64> {
-        var delistings = PrefixIndex<Int64>()
-        let rows = try db.statement("SELECT family, addr, plen, created FROM delistings WHERE zone_id = ?1")
+        try loadIndex(try db.statement("SELECT family, addr, plen, created FROM delistings WHERE zone_id = ?1"),
+                      zoneID: zoneID, table: "delistings") { $0.int64(3) }
+    }
+
+    /// The prefixes (columns 0-2) of `rows` with a value read from each row.
+    private func loadIndex<Value>(_ rows: Statement, zoneID: Int64, table: String,
+                                  value: (Statement) -> Value) throws(StoreError) -> PrefixIndex<Value> {
+        var index = PrefixIndex<Value>()
         rows.bind(1, zoneID)
+        defer { rows.reset() }
         while try rows.step() {
-            guard let prefix = rows.prefix(0) else { throw corruptRow("delistings") }
-            delistings.insert(prefix, rows.int64(3))
+            guard let prefix = rows.prefix(0) else { throw corruptRow(table) }
+            index.insert(prefix, value(rows))
         }
-        return delistings
+        return index
     }
 
     func count(_ sql: StaticString, _ zoneID: Int64, _ value: Int64) throws(StoreError) -> Int {
