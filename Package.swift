@@ -57,15 +57,20 @@ let package = Package(
     targets: [
         // C libraries from Debian (-dev packages), see scripts/bootstrap.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // recvmmsg/sendmmsg are not visible from Glibc: a tiny C shim exposes them.
-        .target(name: "CNetShim"),
+        // C the Glibc module does not show, each shim named for what it holds:
+        // recvmmsg/sendmmsg batches and UDP socket options (the UDP server),
+        .target(name: "CUDPBatch"),
+        // thread names and malloc_trim (glibc's GNU extensions),
+        .target(name: "CGNUExtensions"),
+        // and single-writer counters that other threads read (query statistics).
+        .target(name: "CRelaxedCounter"),
 
         // DNS wire format, prefix table, zone semantics (Foundation- and NIO-free),
         // and UDP/TCP serving (Server/ only).
         .target(
             name: "DNSBL",
             dependencies: [
-                "CNetShim",
+                "CUDPBatch", "CGNUExtensions", "CRelaxedCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,7 +96,7 @@ let package = Package(
         .target(
             name: "Publication",
             dependencies: [
-                "DNSBL", "Store", "CNetShim",
+                "DNSBL", "Store", "CGNUExtensions",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,6 +1,6 @@
 // Heap.swift -- gives freed heap memory back to the kernel after a table was replaced.
 
-import CNetShim
+import CGNUExtensions
 
 /// The process heap, as far as publication cares.
 enum Heap {
@@ -8,6 +8,6 @@ enum Heap {
     /// million entries leaves tens of megabytes free in the heap; without this they would
     /// stay in the server's resident memory until reused.
     static func releaseFreeMemory() {
-        cnet_trim_heap()
+        gnu_trim_heap()
     }
 }

@@ -99,9 +99,9 @@ struct Serve: AsyncParsableCommand {
             throw Failure(.usage, "\(error)")
         }
         if let threads { configuration.dns.udpThreads = threads }
-        if let tcpIdleTimeout { configuration.dns.tcpIdleTimeout = .milliseconds(Int64(tcpIdleTimeout * 1000)) }
+        if let tcpIdleTimeout { configuration.dns.tcpIdleTimeout = Duration(secondsArgument: tcpIdleTimeout) }
         if let tcpMaxConnections { configuration.dns.tcpMaxConnections = tcpMaxConnections }
-        if let pollInterval { configuration.dns.pollInterval = .milliseconds(Int64(pollInterval * 1000)) }
+        if let pollInterval { configuration.dns.pollInterval = Duration(secondsArgument: pollInterval) }
         return configuration
     }
 }

@@ -38,7 +38,7 @@ final class IngestDaemon {
             self.db = db
             self.zone = zone
             self.trustedNetworks = trustedNetworks
-            sideQuarantine = Quarantine(path: URL(fileURLWithPath: db).deletingLastPathComponent().path + "/quarantine")
+            sideQuarantine = Quarantine(path: DefaultQuarantine.besideStore(db))
         }
     }
 

@@ -52,7 +52,7 @@ final class LMTPIngestWorker: Sendable {
     func process(_ delivery: LMTPSession.Delivery, peer: String) -> LMTPSession.DeliveryStatus {
         let message = FeedMessage(bytes: delivery.message, origin: "lmtp from \(peer)", recipients: delivery.recipients)
         // Classified apart from the commit (as `Ingester.ingest` does), so the commit alone is timed.
-        let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: Int64(time(nil)))
+        let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: unixNow())
         let outcome: IngestOutcome
         do {
             outcome = try ingester.withLock { ingester throws(IngestError) -> IngestOutcome in

@@ -155,21 +155,3 @@ final class Daemon {
         logger.notice("SIGHUP: configuration reloaded", metadata: ["file": "\(path)", "zones": "\(fresh.zoneNames.joined(separator: ", "))"])
     }
 }
-
-extension Duration {
-    /// In seconds, for logs.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-extension Failure {
-    /// A publication failure as a command failure: the store's own exit code when the store
-    /// failed (75 busy, 74 I/O, 65 data), 65 for unservable data, 69 for an unbindable address.
-    init(_ error: PublicationError) {
-        switch error.code {
-        case .storeUnavailable:
-            self.init(error.storeError.flatMap { Sysexit(rawValue: $0.exitCode) } ?? .ioError, error.reason)
-        case .badData: self.init(.dataError, error.reason)
-        case .cannotBind: self.init(.unavailable, error.reason)
-        }
-    }
-}

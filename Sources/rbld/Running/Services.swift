@@ -53,16 +53,15 @@ final class IngestService: Service, @unchecked Sendable {
         } catch {
             throw Failure(.dataError, "\(configuration.source ?? "configuration"): ingest.trusted-networks: \(error)")
         }
-        let maildirs = try settings.maildirs.map(IngestCommand.trapMaildir)
+        let maildirs = try settings.maildirs.map(trapMaildir)
         var daemonConfiguration = IngestDaemon.Configuration(db: configuration.db, zone: zone, trustedNetworks: networks)
         daemonConfiguration.maildirs = maildirs
         daemonConfiguration.quarantine = settings.quarantine
-        if let quarantine = settings.quarantine ?? maildirs.first.map({ $0.path + "/.quarantine" }) {
-            daemonConfiguration.sideQuarantine = Quarantine(path: quarantine)
-        }
+        daemonConfiguration.sideQuarantine = Quarantine(path: DefaultQuarantine.path(configured: settings.quarantine,
+                                                                                   maildirs: maildirs, db: configuration.db))
         daemonConfiguration.batch = settings.batch
         daemonConfiguration.lmtp = settings.lmtp
-        daemonConfiguration.lmtpOptions.session.hostname = IngestCommand.hostName()
+        daemonConfiguration.lmtpOptions.session.hostname = hostName()
         daemonConfiguration.lmtpOptions.session.maxMessageByteCount = settings.maxMessageSize
         daemonConfiguration.lmtpOptions.idleTimeout = settings.lmtpIdleTimeout
         daemonConfiguration.lmtpOptions.maxConnections = settings.lmtpMaxConnections

@@ -1,15 +1,13 @@
-// CNetShim.c -- recvmmsg/sendmmsg wrappers with pktinfo handling, see CNetShim.h.
+// CUDPBatch.c -- recvmmsg/sendmmsg wrappers with pktinfo handling, see CUDPBatch.h.
 #define _GNU_SOURCE
-#include "CNetShim.h"
+#include "CUDPBatch.h"
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <string.h>
 
-struct cnet_batch {
-    cnet_slot *slots;
+struct udp_batch {
+    udp_slot *slots;
     unsigned count;
     struct iovec *iov;       // receive: slot buffers
     struct iovec *out_iov;   // send: reply buffers
@@ -18,8 +16,8 @@ struct cnet_batch {
 };
 
 /// Points header `i` at slot `i`'s query buffer, peer and control storage.
-static void reset_receive_header(cnet_batch *b, unsigned i) {
-    cnet_slot *s = &b->slots[i];
+static void reset_receive_header(udp_batch *b, unsigned i) {
+    udp_slot *s = &b->slots[i];
     struct msghdr *h = &b->msgs[i].msg_hdr;
     b->iov[i].iov_base = s->buffer;
     b->iov[i].iov_len = s->capacity;
@@ -32,8 +30,8 @@ static void reset_receive_header(cnet_batch *b, unsigned i) {
     h->msg_controllen = sizeof s->control;
 }
 
-cnet_batch *cnet_batch_create(cnet_slot *slots, unsigned count) {
-    cnet_batch *b = calloc(1, sizeof *b);
+udp_batch *udp_batch_create(udp_slot *slots, unsigned count) {
+    udp_batch *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->slots = slots;
     b->count = count;
@@ -41,22 +39,22 @@ cnet_batch *cnet_batch_create(cnet_slot *slots, unsigned count) {
     b->out_iov = calloc(count, sizeof *b->out_iov);
     b->msgs = calloc(count, sizeof *b->msgs);
     b->out = calloc(count, sizeof *b->out);
-    if (!b->iov || !b->out_iov || !b->msgs || !b->out) { cnet_batch_destroy(b); return NULL; }
+    if (!b->iov || !b->out_iov || !b->msgs || !b->out) { udp_batch_destroy(b); return NULL; }
     for (unsigned i = 0; i < count; i++) reset_receive_header(b, i);
     return b;
 }
 
-void cnet_batch_destroy(cnet_batch *b) {
+void udp_batch_destroy(udp_batch *b) {
     if (!b) return;
     free(b->iov); free(b->out_iov); free(b->msgs); free(b->out); free(b);
 }
 
-int cnet_recv_batch(int fd, cnet_batch *b, unsigned count) {
+int udp_recv_batch(int fd, udp_batch *b, unsigned count) {
     if (count > b->count) count = b->count;
     int n;
     do { n = recvmmsg(fd, b->msgs, count, MSG_WAITFORONE, NULL); } while (n < 0 && errno == EINTR);
     for (int i = 0; i < n; i++) {
-        cnet_slot *s = &b->slots[i];
+        udp_slot *s = &b->slots[i];
         s->length = b->msgs[i].msg_len;
         s->peerLength = b->msgs[i].msg_hdr.msg_namelen;
         s->controlLength = b->msgs[i].msg_hdr.msg_controllen;
@@ -75,7 +73,7 @@ int cnet_recv_batch(int fd, cnet_batch *b, unsigned count) {
 
 /// Turns the received pktinfo into the one that picks the reply's source address
 /// (as knot's udp-handler.c cmsg_handle_pktinfo). Returns the control length to send.
-static size_t prepare_control(cnet_slot *s, struct msghdr *h) {
+static size_t prepare_control(udp_slot *s, struct msghdr *h) {
     if (s->controlLength == 0) return 0;
     h->msg_control = s->control;
     h->msg_controllen = s->controlLength;
@@ -95,11 +93,11 @@ static size_t prepare_control(cnet_slot *s, struct msghdr *h) {
     return 0;
 }
 
-int cnet_send_batch(int fd, cnet_batch *b, unsigned count, unsigned *errors) {
+int udp_send_batch(int fd, udp_batch *b, unsigned count, unsigned *errors) {
     if (count > b->count) count = b->count;
     unsigned m = 0;
     for (unsigned i = 0; i < count; i++) {
-        cnet_slot *s = &b->slots[i];
+        udp_slot *s = &b->slots[i];
         if (s->replyLength == 0) continue;
         b->out_iov[m].iov_base = s->reply;
         b->out_iov[m].iov_len = s->replyLength;
@@ -129,12 +127,12 @@ int cnet_send_batch(int fd, cnet_batch *b, unsigned count, unsigned *errors) {
     return (int)sent;
 }
 
-int cnet_set_reuseport(int fd) {
+int udp_set_reuseport(int fd) {
     int one = 1;
     return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 }
 
-int cnet_enable_pktinfo(int fd, int family) {
+int udp_enable_pktinfo(int fd, int family) {
     int one = 1;
     if (family == AF_INET) return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     if (family == AF_INET6) return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
@@ -142,14 +140,7 @@ int cnet_enable_pktinfo(int fd, int family) {
     return -1;
 }
 
-int cnet_set_thread_name(const char *name) {
-    char shortened[16];                       // Linux keeps 15 bytes plus the NUL
-    strncpy(shortened, name, sizeof shortened - 1);
-    shortened[sizeof shortened - 1] = 0;
-    return pthread_setname_np(pthread_self(), shortened);
-}
-
-socklen_t cnet_make_sockaddr(int family, const char *host, uint16_t port, struct sockaddr_storage *out) {
+socklen_t udp_make_sockaddr(int family, const char *host, uint16_t port, struct sockaddr_storage *out) {
     memset(out, 0, sizeof *out);
     if (family == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)out;
@@ -166,7 +157,7 @@ socklen_t cnet_make_sockaddr(int family, const char *host, uint16_t port, struct
     return 0;
 }
 
-int cnet_bound_port(int fd) {
+int udp_bound_port(int fd) {
     struct sockaddr_storage bound;
     socklen_t length = sizeof bound;
     if (getsockname(fd, (struct sockaddr *)&bound, &length) != 0) return -1;
@@ -174,8 +165,4 @@ int cnet_bound_port(int fd) {
     if (bound.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
     errno = EAFNOSUPPORT;
     return -1;
-}
-
-void cnet_trim_heap(void) {
-    malloc_trim(0);
 }
