@@ -57,6 +57,8 @@ let package = Package(
     targets: [
         // C libraries from Debian (-dev packages), see scripts/bootstrap.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // libldns: the tests read DNS packets with it, independently of DNSBL's wire code.
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         // C the Glibc module does not show, each shim named for what it holds:
         // recvmmsg/sendmmsg batches and UDP socket options (the UDP server),
         .target(name: "CUDPBatch"),
@@ -122,9 +124,10 @@ let package = Package(
         ),
         // What the test targets share: starting and reaping the programs they run.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
-        // DNS messages as the tests build and read them, independently of DNSBL's wire code.
-        .target(name: "DNSTestSupport", path: "Tests/DNSTestSupport", swiftSettings: upcoming),
-        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        // DNS messages as the tests build and read them (their own decoder, and libldns),
+        // independently of DNSBL's wire code.
+        .target(name: "DNSTestSupport", dependencies: ["CLDNS"], path: "Tests/DNSTestSupport", swiftSettings: upcoming),
+        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "PublicationTests", dependencies: ["Publication", "DNSBL", "Store", "TestSupport", "DNSTestSupport"], swiftSettings: upcoming),

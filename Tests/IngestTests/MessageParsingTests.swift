@@ -3,6 +3,7 @@
 import Foundation
 import Store
 import Testing
+import TestSupport
 @testable import Ingest
 
 @Suite struct MessageHeaderTests {
@@ -278,11 +279,16 @@ import Testing
         #expect(result.digest.description == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
+    /// Random bytes (seeded, the seed printed) are no message: no header field, no source, a
+    /// digest of exactly those bytes.
     @Test func binaryInput() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(printingSeedFor: "binaryInput")
         let bytes = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let result = classifyHostile(bytes)
-        #expect(result.verdict != .backscatter)
+        #expect(result.verdict == .unattributable, "\(result.reason)")
+        #expect(result.sourceIP == nil)
+        #expect(result.defects.contains(.nulBytes))
+        #expect(result.digest == MessageDigest(of: bytes))
     }
 
     @Test func nulBytesAndEightBitGarbage() {
@@ -369,10 +375,21 @@ import Testing
         #expect(result.sourceIP == IPPrefix("203.0.113.5"))
     }
 
+    /// Every cut of a bounce classifies: the source is the bounce's own or none (the
+    /// parser never makes one up from a cut address), it is found once its Received line is
+    /// whole, and only then can the verdict be backscatter.
     @Test func everyTruncationOfAFixtureClassifies() throws {
         let bytes = try FixtureFile.bytes("postfix-dsn.eml")
+        let trusted = try TrustedNetworks(parsing: FixtureCase.trusted)
+        let source = try #require(IPPrefix("203.0.113.45"))
+        let sourceLine = try #require(String(decoding: bytes, as: UTF8.self).range(of: "[203.0.113.45])\n"))
+        let sourceLineEnd = String(decoding: bytes, as: UTF8.self)[..<sourceLine.upperBound].utf8.count
         for end in stride(from: 0, through: bytes.count, by: 7) {
-            _ = classify(message: Array(bytes[..<end]), trustedNetworks: networks)
+            let result = classify(message: Array(bytes[..<end]), trustedNetworks: trusted)
+            #expect(result.sourceIP == nil || result.sourceIP == source, "cut at \(end): \(result.reason)")
+            if end >= sourceLineEnd { #expect(result.sourceIP == source, "cut at \(end): \(result.reason)") }
+            if result.sourceIP == nil { #expect(result.verdict != .backscatter, "cut at \(end)") }
+            #expect(result.digest == MessageDigest(of: Array(bytes[..<end])))
         }
     }
 }
@@ -390,7 +407,7 @@ import Testing
     }
 
     @Test func portableMatchesSystemOnEveryLength() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(printingSeedFor: "portableMatchesSystemOnEveryLength")
         for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 100_003] {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             #expect(SHA256.digest(bytes) == SHA256.portableDigest(bytes), "length \(length)")

@@ -71,10 +71,24 @@ struct ReceivedCase: CustomTestStringConvertible, Sendable {
         #expect(parsed.clientAddress?.description == testCase.client)
     }
 
-    @Test func everyPrefixParsesWithoutTrapping() {
+    /// Every cut of every case parses, and names no client or one written in the cut text
+    /// (IPv6 in its canonical form, as the cases write it): the parser never makes an
+    /// address up from pieces. A cut may name another client than the whole value, as a
+    /// header that ends there would (`from [10.0.0.5]` alone names 10.0.0.5), so the whole
+    /// value's client is checked by the cases, and here the cuts that keep it whole.
+    @Test func everyPrefixNamesAnAddressItHolds() {
         for testCase in ReceivedCase.all {
             let bytes = Array(testCase.value.utf8)
-            for end in 0...bytes.count { _ = ReceivedHeader(value: Array(bytes[..<end])) }
+            let whole = ReceivedHeader(value: bytes).clientAddress
+            var sawWhole = whole == nil
+            for end in 0...bytes.count {
+                let cut = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+                guard let client = ReceivedHeader(value: Array(bytes[..<end])).clientAddress else { continue }
+                #expect(cut.contains(client.description), "\(testCase.name), cut at \(end): \(client) is not in the text")
+                if client == whole { sawWhole = true }
+            }
+            #expect(sawWhole, "\(testCase.name): no cut names the whole value's client")
+            #expect(ReceivedHeader(value: bytes).clientAddress?.description == testCase.client)
         }
     }
 
