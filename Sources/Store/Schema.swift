@@ -11,7 +11,8 @@ enum Schema {
 
     /// Migration n (1-based) brings user_version from n-1 to n. Never edit a shipped one.
     static let migrations: [StaticString] = [
-        // 1: the full store of issue 3.
+        // 1: the store: zones, manual entries, exclusions, delistings, hits, sources, audit,
+        // change log, snapshot cache.
         """
         CREATE TABLE zones(
             id INTEGER PRIMARY KEY,

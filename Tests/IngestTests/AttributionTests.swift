@@ -1,4 +1,4 @@
-// AttributionTests.swift -- the trusted-hop walk of DESIGN.md and the trusted-network list.
+// AttributionTests.swift -- the trusted-hop walk (docs/ARCHITECTURE.md) and the trusted-network list.
 
 import Foundation
 import Store

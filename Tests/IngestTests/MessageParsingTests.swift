@@ -174,8 +174,8 @@ import TestSupport
     }
 
     /// The returned header's Received lines are the original's hops, not the bounce's: they
-    /// are never looked at for the source (DESIGN.md: attribution walks the message's own
-    /// header from the top).
+    /// are never looked at for the source (docs/ARCHITECTURE.md: attribution walks the
+    /// message's own header from the top).
     @Test func receivedLinesOfAReturnedHeaderAreNeverHops() throws {
         let trusted = try TrustedNetworks(parsing: "10.20.0.0/16")
         let relayed = Self.headersReport(topReceived: "Received: from relay.trap.example.net (relay.trap.example.net [10.20.0.5]) by mx.trap.example.net (Postfix) with ESMTP id T1\n")

@@ -3,7 +3,7 @@
 /// What kind of backscatter a hit was (the classifier's `kind`, minus `none`).
 ///
 /// Each kind but the plain bounce sets one bit of the answer 127.0.0.X
-/// (X = 2 + 4·autoreply + 8·challenge + 16·virus + 32·manual; DESIGN.md).
+/// (X = 2 + 4·autoreply + 8·challenge + 16·virus + 32·manual; docs/DNS-BEHAVIOUR.md).
 public enum HitKind: String, Codable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// A delivery status notification (RFC 3464) or delay notice.
     case dsn

@@ -2,7 +2,7 @@
 
 import Foundation
 
-/// The per-zone numbers of the listing policy (DESIGN.md "Listing policy").
+/// The per-zone numbers of the listing policy (docs/POLICY.md).
 ///
 /// A hit adds `weight(kind)` to the source's score, and the score halves every `halfLife`.
 /// A listing starts when a hit brings the score to `threshold` (1.0 by default: one hit
@@ -31,7 +31,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         self.neverList = neverList
     }
 
-    /// The defaults of DESIGN.md.
+    /// The defaults of docs/POLICY.md.
     public static let defaults = ListingPolicy()
 
     public func weight(_ kind: HitKind) -> Double { weights[kind] ?? 1.0 }

@@ -13,8 +13,8 @@ import Synchronization
 /// 250 only after the store commit (or after the message was deliberately not stored, or
 /// kept in quarantine; a damaged message only after its hit was committed and its copy
 /// kept); 451 when the store is busy or unavailable, or the quarantine cannot keep what it
-/// must, so the MTA keeps the message queued and retries (RFC 2033 §4.2, DESIGN.md
-/// "Ingest contract"): a retry of a committed hit is a duplicate by digest, counted once.
+/// must, so the MTA keeps the message queued and retries (RFC 2033 §4.2; docs/ARCHITECTURE.md,
+/// "Bad input"): a retry of a committed hit is a duplicate by digest, counted once.
 final class LMTPIngestWorker: Sendable {
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let ingester: Mutex<Ingester>
