@@ -186,6 +186,25 @@ enum Schema {
         DROP INDEX hits_by_source;
         CREATE UNIQUE INDEX hits_by_source ON hits(zone_id, family, addr, digest);
         """,
+        // 5: evidence strength. A hit is strong (structural evidence) or weak (wording
+        // alone), and carries a key of the trap it reached, so weak hits can be counted by
+        // distinct traps without the trap's address being stored. Rows from before are
+        // strong, with no trap key. A source keeps when its last counting hit was (NULL:
+        // `last_seen`, as every hit of such a row counted), its weak hits, until when its
+        // weak evidence would list it if corroborated, and an operator's confirmation or
+        // rejection of that evidence. The trap keys' secret is made once, here.
+        """
+        ALTER TABLE hits ADD COLUMN strength INTEGER NOT NULL DEFAULT 0;    -- 0 strong, 1 weak
+        ALTER TABLE hits ADD COLUMN trap_key BLOB;                           -- keyed hash of the trap address
+        ALTER TABLE sources ADD COLUMN last_counted INTEGER;
+        ALTER TABLE sources ADD COLUMN weak_hits INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN held_until INTEGER;
+        ALTER TABLE sources ADD COLUMN confirmed INTEGER;
+        ALTER TABLE sources ADD COLUMN rejected INTEGER;
+        -- Held-back sources for `rbld hits --weak`; a source without weak evidence is no entry.
+        CREATE INDEX sources_held ON sources(zone_id, held_until) WHERE held_until IS NOT NULL;
+        INSERT INTO meta(key, value) VALUES ('trap_key_secret', randomblob(32));
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

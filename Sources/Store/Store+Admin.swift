@@ -319,7 +319,8 @@ extension Store {
         }
         let held = try db.statement("""
             SELECT 1 FROM sources
-            WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5 AND last_seen <= ?6 LIMIT 1
+            WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5
+              AND coalesce(last_counted, last_seen) <= ?6 LIMIT 1
             """)
         var moot: [DelistingRow] = []
         for row in candidates {
@@ -368,7 +369,7 @@ extension Store {
     /// suppressed by a delisting.
     func listedSources(zoneID: Int64, inside network: IPPrefix, now: Int64) throws(StoreError) -> [IPPrefix] {
         let statement = try db.statement("""
-            SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, last_seen FROM sources
+            SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, coalesce(last_counted, last_seen) FROM sources
             WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5
             """)
         statement.bind(1, zoneID).bind(2, Int64(network.family == .v4 ? 4 : 6)).bindAddress(3, network)
@@ -379,7 +380,7 @@ extension Store {
             found.append((host, statement.int64(3)))
         }
         var listed: [IPPrefix] = []
-        for (host, lastSeen) in found where (try newestCoveringDelisting(zoneID: zoneID, prefix: host) ?? .min) < lastSeen {
+        for (host, lastCounted) in found where (try newestCoveringDelisting(zoneID: zoneID, prefix: host) ?? .min) < lastCounted {
             listed.append(host)
         }
         return listed

@@ -5,10 +5,16 @@ public struct Hit: Hashable, Sendable {
     /// The source host (`/32` or `/128`): the client that delivered the message.
     public var source: IPPrefix
     public var kind: HitKind
+    /// How the message was recognised: strong evidence lists on its own, weak evidence
+    /// needs corroboration (docs/POLICY.md).
+    public var strength: EvidenceStrength
     /// When the trap received the message (unix seconds).
     public var time: Int64
     /// The trap address with its local part redacted (`…@trap.example.org`).
     public var trap: String
+    /// A key that tells traps apart without revealing them (ingest's keyed hash of the full
+    /// address, see ``Store/trapKeySecret()``); nil: traps are told apart by `trap` alone.
+    public var trapKey: [UInt8]?
     /// The trap MTA that received it (its `by` host), if known.
     public var reporter: String?
     /// The message's content digest (e.g. SHA-256): a message a source sent twice counts once.
@@ -16,15 +22,22 @@ public struct Hit: Hashable, Sendable {
     /// A header excerpt for `show`, with the trap's local part redacted.
     public var excerpt: String?
 
-    public init(source: IPPrefix, kind: HitKind, time: Int64, trap: String, reporter: String? = nil,
-                digest: [UInt8], excerpt: String? = nil) {
+    public init(source: IPPrefix, kind: HitKind, strength: EvidenceStrength = .strong, time: Int64, trap: String,
+                trapKey: [UInt8]? = nil, reporter: String? = nil, digest: [UInt8], excerpt: String? = nil) {
         self.source = source
         self.kind = kind
+        self.strength = strength
         self.time = time
         self.trap = trap
+        self.trapKey = trapKey
         self.reporter = reporter
         self.digest = digest
         self.excerpt = excerpt
+    }
+
+    /// The hit as the replay of its source reads it.
+    var evidence: SourceScore.Evidence {
+        SourceScore.Evidence(time: time, kind: kind, strength: strength, trap: trapKey ?? Array(trap.utf8))
     }
 }
 
@@ -68,8 +81,8 @@ extension Store {
             // hits_by_source is UNIQUE on (zone, source, digest): a message the source sent
             // before is no row, and the insert's own search of the index finds it.
             let insert = try db.statement("""
-                INSERT INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING
+                INSERT INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt, strength, trap_key)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING
                 """)
             insert.bind(1, zoneID).bind(3, recorded)
             var accepted: [Int] = []  // indices into `hits` of one source's new hits
@@ -93,31 +106,16 @@ extension Store {
                     let hit = hits[index]
                     insert.resetKeepingBindings()
                     insert.bind(2, hit.time).bind(6, hit.kind.rawValue).bind(7, hit.trap).bind(8, hit.reporter)
-                        .bind(9, hit.digest).bind(10, hit.excerpt)
+                        .bind(9, hit.digest).bind(10, hit.excerpt).bind(11, hit.strength.storedValue).bind(12, hit.trapKey)
                     try insert.run()
                     guard db.changes == 1 else { continue }  // the same message from this source: .duplicate
                     accepted.append(index)
                     lastHitID = db.lastInsertRowID
                 }
-                // Most sources of a large batch are new to the zone: their row is inserted
-                // straight away (one search of the tree), and only a source the insert finds
-                // already there is read, folded further and updated.
-                let new = accepted.map { (time: hits[$0].time, kind: hits[$0].kind) }
-                guard var states = fold(new, onto: nil, policy: policy) else { continue }
-                if try !insertSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID) {
-                    guard let old = try sourceState(zoneID: zoneID, host: source)?.score,
-                          let folded = fold(new, onto: old, policy: policy) else {
-                        throw StoreError(.internalError, "\(db.path): source \(source) neither new nor stored")
-                    }
-                    states = folded
-                    if states.outOfOrder {
-                        // A hit older than the source's last: replay every stored hit (this batch's included).
-                        states.final = try replaySource(zoneID: zoneID, host: source, policy: policy) ?? states.final
-                    }
-                    try updateSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID)
-                }
+                guard !accepted.isEmpty else { continue }
+                let states = try fold(accepted.map { hits[$0] }, into: source, zoneID: zoneID, lastHitID: lastHitID, policy: policy)
                 for (position, index) in accepted.enumerated() {
-                    let state = states.outOfOrder ? states.final : states.each[position]
+                    let state = states.each.isEmpty ? states.final : states.each[position]
                     outcomes[index] = .recorded(listed: state.isListed(at: hits[index].time), code: state.code)
                 }
                 changed.append(source)
@@ -127,8 +125,41 @@ extension Store {
         }
     }
 
+    /// Folds a source's new hits (just inserted, in batch order) into its row and writes it.
+    ///
+    /// Strong hits of a source that has only ever had strong ones are folded in memory: a
+    /// source new to the zone has its row inserted straight away (one search of the tree,
+    /// most sources of a large batch), a known one is read, folded further and updated.
+    /// Weak evidence is judged against the hits around it, and an operator's confirmation
+    /// or rejection against the source's history: such a source is replayed from all its
+    /// stored hits.
+    private func fold(_ new: [Hit], into source: IPPrefix, zoneID: Int64, lastHitID: Int64,
+                      policy: ListingPolicy) throws(StoreError) -> Folded {
+        if new.allSatisfy({ $0.strength == .strong }), var states = fold(new, onto: nil, policy: policy) {
+            if try insertSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID) { return states }
+            guard let old = try sourceState(zoneID: zoneID, host: source) else {
+                throw StoreError(.internalError, "\(db.path): source \(source) neither new nor stored")
+            }
+            if old.score.weakHits == 0, let folded = fold(new, onto: old.score, policy: policy), !folded.outOfOrder {
+                states = folded
+                try updateSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID)
+                return states
+            }
+        }
+        // A hit older than the source's last, weak evidence, or an operator's judgement:
+        // replay every stored hit (this batch's included).
+        guard let replayed = try replaySource(zoneID: zoneID, host: source, policy: policy) else {
+            throw StoreError(.internalError, "\(db.path): source \(source) has no hits to replay")
+        }
+        if try !insertSource(zoneID: zoneID, host: source, replayed, lastHitID: lastHitID) {
+            try updateSource(zoneID: zoneID, host: source, replayed, lastHitID: lastHitID)
+        }
+        return Folded(final: replayed)
+    }
+
     /// A source's state after each of its new hits (in batch order) and after all of them.
     private struct Folded {
+        /// Empty when the source was replayed: then `final` answers for every new hit.
         var each: [SourceScore] = []
         var final: SourceScore
         /// A hit was older than the state before it: `each` is empty and `final` is the
@@ -137,15 +168,14 @@ extension Store {
         var outOfOrder = false
     }
 
-    /// Folds `hits` (not empty) onto `old` (nil: a source without hits).
-    private func fold(_ hits: [(time: Int64, kind: HitKind)], onto old: SourceScore?, policy: ListingPolicy) -> Folded? {
+    /// Folds strong `hits` (not empty) onto `old` (nil: a source without hits).
+    private func fold(_ hits: [Hit], onto old: SourceScore?, policy: ListingPolicy) -> Folded? {
         var each: [SourceScore] = []
         each.reserveCapacity(hits.count)
         var state = old
         for hit in hits {
             if let current = state, hit.time < current.lastSeen {
-                let ordered = hits.indices.sorted { (hits[$0].time, $0) < (hits[$1].time, $1) }.map { hits[$0] }
-                return SourceScore.replay(ordered, policy: policy).map { Folded(final: $0, outOfOrder: true) }
+                return SourceScore.replay(hits.map(\.evidence), policy: policy).map { Folded(final: $0, outOfOrder: true) }
             }
             let next = state.map { $0.adding(kind: hit.kind, at: hit.time, policy: policy) }
                 ?? SourceScore(firstHit: hit.kind, at: hit.time, policy: policy)
@@ -155,9 +185,21 @@ extension Store {
         return state.map { Folded(each: each, final: $0) }
     }
 
-    func sourceState(zoneID: Int64, host: IPPrefix) throws(StoreError) -> (score: SourceScore, lastHitID: Int64?)? {
+    /// A source's row: its scoring state, the last hit's id, and the operator's judgements
+    /// of its weak evidence.
+    struct SourceRow {
+        var score: SourceScore
+        var lastHitID: Int64?
+        /// When an operator confirmed its weak evidence (`rbld confirm`).
+        var confirmed: Int64?
+        /// When an operator rejected its weak evidence (`rbld reject`).
+        var rejected: Int64?
+    }
+
+    func sourceState(zoneID: Int64, host: IPPrefix) throws(StoreError) -> SourceRow? {
         let statement = try db.statement("""
-            SELECT first_seen, last_seen, hit_count, score, kinds, all_kinds, listed_since, until, last_hit_id
+            SELECT first_seen, last_seen, hit_count, score, kinds, all_kinds, listed_since, until, last_hit_id,
+                   coalesce(last_counted, last_seen), weak_hits, held_until, confirmed, rejected
             FROM sources WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
             """)
         statement.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host)
@@ -166,8 +208,10 @@ extension Store {
         let score = SourceScore(firstSeen: statement.int64(0), lastSeen: statement.int64(1), hitCount: statement.int(2),
                                 score: statement.double(3), kinds: HitKind.set(statement.int64(4)),
                                 allKinds: HitKind.set(statement.int64(5)), listedSince: statement.optionalInt64(6),
-                                until: statement.optionalInt64(7))
-        return (score, statement.optionalInt64(8))
+                                until: statement.optionalInt64(7), lastCounted: statement.int64(9),
+                                weakHits: statement.int(10), heldUntil: statement.optionalInt64(11))
+        return SourceRow(score: score, lastHitID: statement.optionalInt64(8), confirmed: statement.optionalInt64(12),
+                         rejected: statement.optionalInt64(13))
     }
 
     /// Inserts the row of a source new to the zone; false (nothing written) when the zone
@@ -175,18 +219,20 @@ extension Store {
     func insertSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) -> Bool {
         let statement = try db.statement("""
             INSERT INTO sources(zone_id, family, addr, first_seen, last_seen, hit_count, score, kinds, all_kinds,
-                                listed_since, until, last_hit_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING
+                                listed_since, until, last_hit_id, last_counted, weak_hits, held_until)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING
             """)
         try bindSource(statement, zoneID: zoneID, host: host, state, lastHitID: lastHitID).run()
         return db.changes == 1
     }
 
-    /// Writes the state of a source the zone has a row for.
+    /// Writes the scoring state of a source the zone has a row for (an operator's
+    /// judgements stay as they are).
     func updateSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) {
         let statement = try db.statement("""
             UPDATE sources SET first_seen = ?4, last_seen = ?5, hit_count = ?6, score = ?7, kinds = ?8, all_kinds = ?9,
-                               listed_since = ?10, until = ?11, last_hit_id = ?12
+                               listed_since = ?10, until = ?11, last_hit_id = ?12, last_counted = ?13, weak_hits = ?14,
+                               held_until = ?15
             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
             """)
         try bindSource(statement, zoneID: zoneID, host: host, state, lastHitID: lastHitID).run()
@@ -198,19 +244,32 @@ extension Store {
             .bind(4, state.firstSeen).bind(5, state.lastSeen).bind(6, state.hitCount).bind(7, state.score)
             .bind(8, HitKind.mask(state.kinds)).bind(9, HitKind.mask(state.allKinds))
             .bind(10, state.listedSince).bind(11, state.until).bind(12, lastHitID)
+            .bind(13, state.lastCounted).bind(14, state.weakHits).bind(15, state.heldUntil)
     }
 
-    /// Rebuilds a source's state from all its hits (an out-of-order hit, a policy change).
-    func replaySource(zoneID: Int64, host: IPPrefix, policy: ListingPolicy) throws(StoreError) -> SourceScore? {
+    /// A source's hits as the replay reads them, in time order.
+    func evidence(zoneID: Int64, host: IPPrefix) throws(StoreError) -> [SourceScore.Evidence] {
         let statement = try db.statement("""
-            SELECT time, kind FROM hits WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY time, id
+            SELECT time, kind, strength, coalesce(trap_key, CAST(trap AS BLOB)) FROM hits
+            WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY time, id
             """)
         statement.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host)
-        var hits: [(time: Int64, kind: HitKind)] = []
+        defer { statement.reset() }
+        var hits: [SourceScore.Evidence] = []
         while try statement.step() {
-            hits.append((statement.int64(0), HitKind(rawValue: statement.text(1) ?? "") ?? .unknownBounce))
+            hits.append(SourceScore.Evidence(time: statement.int64(0), kind: HitKind(rawValue: statement.text(1) ?? "") ?? .unknownBounce,
+                                             strength: EvidenceStrength(storedValue: statement.int64(2)),
+                                             trap: statement.blob(3) ?? []))
         }
-        return SourceScore.replay(hits, policy: policy)
+        return hits
+    }
+
+    /// Rebuilds a source's state from all its hits and the operator's judgements (weak
+    /// evidence, an out-of-order hit, a policy change, a confirmation or rejection).
+    func replaySource(zoneID: Int64, host: IPPrefix, policy: ListingPolicy) throws(StoreError) -> SourceScore? {
+        let row = try sourceState(zoneID: zoneID, host: host)
+        return SourceScore.replay(try evidence(zoneID: zoneID, host: host), policy: policy,
+                                  confirmed: row?.confirmed, rejected: row?.rejected)
     }
 
     /// Recomputes every source of the zone from its hits under a new policy.
@@ -229,4 +288,3 @@ extension Store {
         }
     }
 }
-

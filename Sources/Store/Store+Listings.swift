@@ -68,7 +68,7 @@ extension Store {
             var manualIndex = 0
             let delistings = try loadDelistings(zoneID: zoneID)
             let sourceRows = try db.statement("""
-                SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, kinds, until, last_seen
+                SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, kinds, until, coalesce(last_counted, last_seen)
                 FROM sources WHERE zone_id = ?1 AND +until > ?2 ORDER BY family, addr
                 """)
             // `+until`: scan the table in key order rather than visiting it in `until` order
@@ -76,7 +76,7 @@ extension Store {
             sourceRows.bind(1, zoneID).bind(2, now)
             while try sourceRows.step() {
                 guard let prefix = sourceRows.prefix(0) else { throw corruptRow("sources") }
-                var facts = ListingFacts(source: ScoredSource(until: sourceRows.int64(4), lastSeen: sourceRows.int64(5),
+                var facts = ListingFacts(source: ScoredSource(until: sourceRows.int64(4), lastCounted: sourceRows.int64(5),
                                                               code: Store.sourceCode(kindsMask: sourceRows.int64(3))))
                 while manualIndex < manualHosts.count, manualHosts[manualIndex].prefix < prefix { manualIndex += 1 }
                 if manualIndex < manualHosts.count, manualHosts[manualIndex].prefix == prefix { facts.manual = manualHosts[manualIndex].entry }

@@ -10,6 +10,9 @@ public struct SourceReport: Hashable, Sendable, Codable {
         case excluded
         /// Scored as listed, but delisted by an operator until a newer hit.
         case delisted
+        /// Weak evidence would list it, but is not corroborated (``SourceReport/corroboration``
+        /// says what is missing); `rbld confirm` lists it, `rbld reject` drops the evidence.
+        case heldBack = "held-back"
         /// Scoring never lists this range (RFC 6890); manual entries still could.
         case specialPurpose = "special-purpose"
         /// Not listed.
@@ -30,10 +33,59 @@ public struct SourceReport: Hashable, Sendable, Codable {
     public struct Evidence: Hashable, Sendable, Codable {
         public var time: Int64
         public var kind: String
+        /// `strong` or `weak` (``EvidenceStrength``).
+        public var strength: String
         public var trap: String
         public var reporter: String?
         public var digest: String
         public var excerpt: String?
+    }
+
+    /// The zone's listing policy, as far as scoring this address goes.
+    public struct Policy: Hashable, Sendable, Codable {
+        public var threshold: Double
+        public var halfLife: Int64
+        public var expiry: Int64
+        /// Weight of a hit by kind.
+        public var weights: [String: Double]
+        /// Factor on the weight of a weak hit.
+        public var weakWeight: Double
+        /// Weak hits and distinct traps needed within `window` seconds to corroborate.
+        public var corroborationWeakHits: Int
+        public var corroborationTraps: Int
+        public var corroborationWindow: Int64
+
+        init(_ policy: ListingPolicy) {
+            threshold = policy.threshold
+            halfLife = policy.halfLife
+            expiry = policy.expiry
+            weights = Dictionary(uniqueKeysWithValues: HitKind.allCases.map { ($0.rawValue, policy.weight($0)) })
+            weakWeight = policy.weakWeight
+            corroborationWeakHits = policy.corroboration.weakHits
+            corroborationTraps = policy.corroboration.traps
+            corroborationWindow = policy.corroboration.window
+        }
+    }
+
+    /// The state of a source's weak evidence.
+    public struct Corroboration: Hashable, Sendable, Codable {
+        /// Weak hits recorded, rejected ones included.
+        public var weakHits: Int
+        /// In the corroboration window that ends now: weak hits that are evidence (not
+        /// rejected), the distinct traps they reached, and strong hits.
+        public var recentWeakHits: Int
+        public var recentTraps: Int
+        public var recentStrongHits: Int
+        /// When held back: until when the weak evidence would list the source.
+        public var heldUntil: Int64?
+        /// When held back: how many more weak hits, from how many more distinct traps, the
+        /// window ending now needs before a weak hit counts (the next hit included; a strong
+        /// hit does instead).
+        public var missingWeakHits: Int?
+        public var missingTraps: Int?
+        /// When an operator confirmed or rejected the weak evidence.
+        public var confirmed: Int64?
+        public var rejected: Int64?
     }
 
     public struct AuditRecord: Hashable, Sendable, Codable {
@@ -70,6 +122,10 @@ public struct SourceReport: Hashable, Sendable, Codable {
     public var listedSince: Int64?
     public var scoreListingEnds: Int64?
     public var allKinds: [HitKind]
+    /// The policy that scored it.
+    public var policy: Policy
+    /// Its weak evidence, when it has any.
+    public var corroboration: Corroboration?
     // What applies.
     public var manual: [Entry]
     public var exclusions: [Entry]
@@ -90,6 +146,8 @@ public struct StoreStatistics: Hashable, Sendable, Codable {
     public var delistings: Int
     public var sources: Int
     public var sourcesListed: Int
+    /// Sources whose weak evidence would list them but is not corroborated.
+    public var sourcesHeldBack: Int
     public var hits: Int
     public var hitsLast24h: Int
     public var hitsLast7d: Int
@@ -114,10 +172,12 @@ extension Store {
             let zoneName = ZoneSettings.normalizedName(zone)
             var report = SourceReport(address: address.description, zone: zoneName, now: now, status: .notListed, kinds: [],
                                       threshold: ListingPolicy.defaults.threshold, hitCount: 0, allKinds: [],
+                                      policy: SourceReport.Policy(.defaults),
                                       manual: [], exclusions: [], delistings: [], lastHits: [], audit: [])
             guard let zoneID = try existingZoneID(zone) else { return report }
             let (settings, policy) = try zoneConfig(zoneID)
             report.threshold = policy.threshold
+            report.policy = SourceReport.Policy(policy)
 
             // Rows covering the address, widest first.
             var auditKeys: [IPPrefix] = []
@@ -174,7 +234,11 @@ extension Store {
             }
 
             // Scoring.
-            let source = try sourceState(zoneID: zoneID, host: address)?.score
+            let row = try sourceState(zoneID: zoneID, host: address)
+            let source = row?.score
+            if let row, let source, source.weakHits > 0 {
+                report.corroboration = try corroboration(of: address, zoneID: zoneID, row: row, policy: policy, now: now)
+            }
             if let source {
                 report.score = source.score(at: now, policy: policy)
                 report.hitCount = source.hitCount
@@ -210,6 +274,7 @@ extension Store {
             } else {
                 switch own {
                 case .delisted: report.status = .delisted
+                case .heldBack: report.status = .heldBack
                 case .neverListed: report.status = .specialPurpose
                 case .excluded, .insideExclusion, .manual, .scored, .notListed: report.status = .notListed
                 }
@@ -220,15 +285,17 @@ extension Store {
             // Evidence: the hits recorded last, newest message first. The inner query reads
             // ids from the index alone, so a source of 100,000 hits costs no row reads.
             let hits = try db.statement("""
-                SELECT time, kind, trap, reporter, hex(digest), excerpt FROM hits
+                SELECT time, kind, trap, reporter, hex(digest), excerpt, strength FROM hits
                 WHERE id IN (SELECT id FROM hits INDEXED BY hits_by_source
                              WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY id DESC LIMIT ?4)
                 ORDER BY time DESC, id DESC
                 """)
             hits.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bindAddress(3, address).bind(4, hitLimit)
             while try hits.step() {
-                report.lastHits.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "", trap: hits.text(2) ?? "",
-                                             reporter: hits.text(3), digest: (hits.text(4) ?? "").lowercased(), excerpt: hits.text(5)))
+                report.lastHits.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "",
+                                             strength: EvidenceStrength(storedValue: hits.int64(6)).rawValue,
+                                             trap: hits.text(2) ?? "", reporter: hits.text(3),
+                                             digest: (hits.text(4) ?? "").lowercased(), excerpt: hits.text(5)))
             }
 
             // Audit trail: rows on the address and on every prefix covering it, plus the
@@ -263,13 +330,31 @@ extension Store {
         }
     }
 
+    /// The state of a source's weak evidence at `now`: what the corroboration window ending
+    /// now holds, and what it lacks while the source is held back.
+    func corroboration(of host: IPPrefix, zoneID: Int64, row: SourceRow, policy: ListingPolicy,
+                       now: Int64) throws(StoreError) -> SourceReport.Corroboration {
+        let evidence = try evidence(zoneID: zoneID, host: host).filter { hit in
+            hit.strength == .strong || row.rejected.map { hit.time > $0 } ?? true
+        }
+        let recent = CorroborationWindow.counts(evidence, rule: policy.corroboration, endingAt: now)
+        let held = row.score.isHeldBack(at: now)
+        let rule = policy.corroboration
+        return SourceReport.Corroboration(
+            weakHits: row.score.weakHits, recentWeakHits: recent.weakHits, recentTraps: recent.traps,
+            recentStrongHits: recent.strongHits, heldUntil: held ? row.score.heldUntil : nil,
+            missingWeakHits: held ? max(0, rule.weakHits - recent.weakHits) : nil,
+            missingTraps: held ? max(0, rule.traps - recent.traps) : nil,
+            confirmed: row.confirmed, rejected: row.rejected)
+    }
+
     /// Counts for `stats`.
     public func statistics(zone: String, now: Int64) throws(StoreError) -> StoreStatistics {
         try db.readTransaction { () throws(StoreError) -> StoreStatistics in
             reloadZones()
             var stats = StoreStatistics(zone: ZoneSettings.normalizedName(zone), now: now, serial: try changeSerial(),
                                         schemaVersion: Schema.currentVersion, manualImported: 0, manualAdmin: 0, exclusions: 0,
-                                        delistings: 0, sources: 0, sourcesListed: 0, hits: 0, hitsLast24h: 0, hitsLast7d: 0,
+                                        delistings: 0, sources: 0, sourcesListed: 0, sourcesHeldBack: 0, hits: 0, hitsLast24h: 0, hitsLast7d: 0,
                                         hitsByKind: [:], activeListings: 0, changeLogRows: 0, auditRows: 0, databaseBytes: 0)
             let pages = try db.statement("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
             if try pages.step() { stats.databaseBytes = pages.int64(0) }
@@ -281,6 +366,9 @@ extension Store {
             stats.delistings = try count("SELECT count(*) FROM delistings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             stats.sources = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             stats.sourcesListed = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
+            stats.sourcesHeldBack = try count("""
+                SELECT count(*) FROM sources INDEXED BY sources_held WHERE zone_id = ?1 AND held_until > ?2 AND (until IS NULL OR until <= ?2)
+                """, zoneID, now)
             stats.changeLogRows = try count("SELECT count(*) FROM change_log WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             stats.auditRows = try count("SELECT count(*) FROM audit WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
             // One pass over the hits for all hit counts.

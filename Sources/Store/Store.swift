@@ -151,6 +151,7 @@ public final class Store {
         case 2: try db.execute("PRAGMA user_version = 2")
         case 3: try db.execute("PRAGMA user_version = 3")
         case 4: try db.execute("PRAGMA user_version = 4")
+        case 5: try db.execute("PRAGMA user_version = 5")
         default: throw StoreError(.internalError, "no user_version statement for schema \(version)")
         }
     }
@@ -352,6 +353,21 @@ public final class Store {
         let statement = try db.statement("SELECT value FROM meta WHERE key = 'change_log_pruned_through'")
         defer { statement.reset() }
         return try statement.step() ? statement.int64(0) : 0
+    }
+
+    // MARK: - Trap keys
+
+    /// The secret that ingest keys trap addresses with (`HMAC-SHA256(secret, address)`), so
+    /// that hits can be told apart by trap while no trap address is stored. Made at random
+    /// when the store is created; it never leaves the store file, so whoever holds the file
+    /// can test guesses of trap addresses, and nobody else can.
+    public func trapKeySecret() throws(StoreError) -> [UInt8] {
+        let statement = try db.statement("SELECT value FROM meta WHERE key = 'trap_key_secret'")
+        defer { statement.reset() }
+        guard try statement.step(), let secret = statement.blob(0), secret.count >= 16 else {
+            throw StoreError(.corrupt, "\(path): the trap key secret is missing")
+        }
+        return secret
     }
 
     // MARK: - Snapshot cache

@@ -7,8 +7,8 @@ struct ListingPrecedenceTests {
     static let now: Int64 = 1_750_000_000
     static let host = IPPrefix("81.2.69.1")!
     static let network = IPPrefix("81.2.69.0/24")!
-    static let running = ScoredSource(until: now + 100, lastSeen: now - 10, code: 6)
-    static let ended = ScoredSource(until: now, lastSeen: now - 28 * 86400, code: 6)
+    static let running = ScoredSource(until: now + 100, lastCounted: now - 10, code: 6)
+    static let ended = ScoredSource(until: now, lastCounted: now - 28 * 86400, code: 6)
     static let manual = ManualEntry(code: 40, text: "manual $", expires: nil)
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -24,7 +24,7 @@ struct ListingPrecedenceTests {
         .init(name: "a running score lists", facts: ListingFacts(source: running),
               expected: .scored(Listing(prefix: host, code: 6, expires: now + 100))),
         .init(name: "an ended score does not", facts: ListingFacts(source: ended), expected: .notListed),
-        .init(name: "a source never listed", facts: ListingFacts(source: ScoredSource(until: nil, lastSeen: now, code: 2)),
+        .init(name: "a source never listed", facts: ListingFacts(source: ScoredSource(until: nil, lastCounted: now, code: 2)),
               expected: .notListed),
         .init(name: "a delisting after the last hit holds it down",
               facts: ListingFacts(delistedAt: now - 10, source: running), expected: .delisted(since: now - 10)),
@@ -48,6 +48,24 @@ struct ListingPrecedenceTests {
               facts: ListingFacts(source: running), expected: .neverListed),
         .init(name: "but a manual entry there does", prefix: IPPrefix("10.1.2.3")!, facts: ListingFacts(manual: manual),
               expected: .manual(Listing(prefix: IPPrefix("10.1.2.3")!, code: 40, text: "manual $"))),
+        .init(name: "uncorroborated weak evidence is held back",
+              facts: ListingFacts(source: ScoredSource(until: nil, lastCounted: .min, code: 2, heldUntil: now + 50)),
+              expected: .heldBack(until: now + 50)),
+        .init(name: "held back after a strong listing ended",
+              facts: ListingFacts(source: ScoredSource(until: now, lastCounted: now - 28 * 86400, code: 2, heldUntil: now + 50)),
+              expected: .heldBack(until: now + 50)),
+        .init(name: "held evidence that ran out is nothing",
+              facts: ListingFacts(source: ScoredSource(until: nil, lastCounted: .min, code: 2, heldUntil: now)), expected: .notListed),
+        .init(name: "a running listing is not held back",
+              facts: ListingFacts(source: ScoredSource(until: now + 100, lastCounted: now - 10, code: 6, heldUntil: now + 200)),
+              expected: .scored(Listing(prefix: host, code: 6, expires: now + 100))),
+        .init(name: "a delisting holds the listing down, not the held evidence",
+              facts: ListingFacts(delistedAt: now - 5, source: ScoredSource(until: now + 100, lastCounted: now - 10, code: 6,
+                                                                             heldUntil: now + 200)),
+              expected: .delisted(since: now - 5)),
+        .init(name: "an exclusion wins over held evidence",
+              facts: ListingFacts(excluded: true, source: ScoredSource(until: nil, lastCounted: .min, code: 2, heldUntil: now + 50)),
+              expected: .excluded(Listing(prefix: host, excluded: true, code: 0))),
         .init(name: "a network has no score", prefix: network, facts: ListingFacts(source: running), expected: .notListed),
         .init(name: "a manual network lists", prefix: network, facts: ListingFacts(manual: manual),
               expected: .manual(Listing(prefix: network, code: 40, text: "manual $"))),

@@ -60,6 +60,69 @@ struct ScoringTests {
         }
     }
 
+    /// A timeline of hits with their evidence strength and trap (`nil`: strong), an
+    /// operator's confirmation or rejection, and what holds at given days: listed with a
+    /// code, held back, or neither.
+    struct EvidenceCase: CustomTestStringConvertible, Sendable {
+        enum State: Equatable, Sendable { case listed(UInt8), heldBack, not }
+        let name: String
+        var policy = ListingPolicy.defaults
+        let hits: [(day: Double, kind: HitKind, weakTrap: String?)]
+        var confirmed: Double?
+        var rejected: Double?
+        let checks: [(day: Double, state: State)]
+        var testDescription: String { name }
+    }
+
+    static let evidenceCases: [EvidenceCase] = [
+        .init(name: "a weak hit alone is held back for the expiry", hits: [(0, .dsn, "a")],
+              checks: [(0, .heldBack), (27.9, .heldBack), (28, .not)]),
+        .init(name: "two weak hits at one trap stay held back", hits: [(0, .dsn, "a"), (1, .dsn, "a")],
+              checks: [(1, .heldBack), (28.9, .heldBack), (29, .not)]),
+        .init(name: "two weak hits from two traps within the window list", hits: [(0, .dsn, "a"), (6.9, .autoreply, "b")],
+              checks: [(0, .heldBack), (6.9, .listed(6)), (34.8, .listed(6)), (34.9, .not)]),
+        .init(name: "two traps a window apart do not corroborate", hits: [(0, .dsn, "a"), (7, .dsn, "b")],
+              checks: [(7, .heldBack), (34.9, .heldBack), (35, .not)]),
+        .init(name: "a strong hit lists, and the held weak kinds join it", hits: [(0, .autoreply, "a"), (1, .dsn, nil)],
+              checks: [(0.5, .heldBack), (1, .listed(6)), (28.9, .listed(6)), (29, .not)]),
+        .init(name: "a strong hit in the window corroborates the weak hit after it", hits: [(0, .dsn, nil), (5, .virus, "a")],
+              checks: [(5, .listed(18)), (32.9, .listed(18)), (33, .not)]),
+        .init(name: "an uncorroborated weak hit does not extend a strong listing", hits: [(0, .dsn, nil), (10, .virus, "a")],
+              checks: [(10, .listed(2)), (27.9, .listed(2)), (28, .heldBack), (37.9, .heldBack), (38, .not)]),
+        .init(name: "weak hits weigh less: three are needed at weight 0.5", policy: ListingPolicy(weakWeight: 0.5),
+              hits: [(0, .dsn, "a"), (0.1, .dsn, "b"), (0.2, .dsn, "c")],
+              checks: [(0.1, .not), (0.2, .listed(2)), (28.1, .listed(2)), (28.2, .not)]),
+        .init(name: "three traps needed", policy: ListingPolicy(corroboration: .init(weakHits: 3, traps: 3)),
+              hits: [(0, .dsn, "a"), (1, .dsn, "b"), (2, .dsn, "b"), (3, .dsn, "c")],
+              checks: [(2, .heldBack), (3, .listed(2))]),
+        .init(name: "a confirmation lists the held evidence from its hits", hits: [(0, .dsn, "a"), (3, .challenge, "a")],
+              confirmed: 5, checks: [(5, .listed(10)), (30.9, .listed(10)), (31, .not)]),
+        .init(name: "weak hits after a confirmation are judged again", hits: [(0, .dsn, "a"), (20, .dsn, "a")],
+              confirmed: 1, checks: [(20, .listed(2)), (27.9, .listed(2)), (28, .heldBack), (48, .not)]),
+        .init(name: "a rejection drops the weak evidence and what it listed", hits: [(0, .dsn, "a"), (1, .dsn, "b")],
+              rejected: 2, checks: [(2, .not), (10, .not)]),
+        .init(name: "weak hits after a rejection are evidence again", hits: [(0, .dsn, "a"), (3, .dsn, "b")],
+              rejected: 1, checks: [(3, .heldBack), (30.9, .heldBack), (31, .not)]),
+        .init(name: "a rejection leaves strong hits standing", hits: [(0, .dsn, nil), (1, .virus, "a"), (2, .virus, "b")],
+              rejected: 3, checks: [(3, .listed(2)), (27.9, .listed(2)), (28, .not)]),
+    ]
+
+    @Test(arguments: evidenceCases)
+    func evidence(_ c: EvidenceCase) {
+        for check in c.checks {
+            let seen = c.hits.filter { $0.day <= check.day }.map { hit in
+                SourceScore.Evidence(time: Self.at(hit.day), kind: hit.kind, strength: hit.weakTrap == nil ? .strong : .weak,
+                                     trap: Array((hit.weakTrap ?? "strong").utf8))
+            }
+            let confirmed = c.confirmed.flatMap { $0 <= check.day ? Self.at($0) : nil }
+            let rejected = c.rejected.flatMap { $0 <= check.day ? Self.at($0) : nil }
+            let state = SourceScore.replay(seen, policy: c.policy, confirmed: confirmed, rejected: rejected)
+            let now = Self.at(check.day)
+            let got: EvidenceCase.State = state.map { $0.isListed(at: now) ? .listed($0.code) : $0.isHeldBack(at: now) ? .heldBack : .not } ?? .not
+            #expect(got == check.state, "day \(check.day): \(got), score \(state?.score ?? 0), until \(state?.until ?? 0), held \(state?.heldUntil ?? 0)")
+        }
+    }
+
     @Test func scoreHalvesEveryHalfLife() {
         let policy = ListingPolicy.defaults
         let state = SourceScore(firstHit: .dsn, at: Self.t0, policy: policy)

@@ -73,6 +73,59 @@ struct StoreMigrationTests {
         #expect(try store.integrityCheck().isEmpty)
     }
 
+    /// A schema-4 file (before evidence strength): its hits become strong hits without a trap
+    /// key, its listings and delistings answer as before, and new weak evidence is judged
+    /// against the old strong hits.
+    @Test func version4FileMigratesToEvidenceStrength() throws {
+        let path = directory.file("v4.sqlite")
+        let listed = SourceScore(firstHit: .dsn, at: clock.now - 3600, policy: .defaults)
+        let delisted = SourceScore(firstHit: .virus, at: clock.now - 7200, policy: .defaults)
+        func sourceRow(_ address: String, _ state: SourceScore, hitID: Int) -> String {
+            """
+            INSERT INTO sources(zone_id, family, addr, first_seen, last_seen, hit_count, score, kinds, all_kinds, listed_since, until, last_hit_id)
+                VALUES (1, 4, x'\(address)', \(state.firstSeen), \(state.lastSeen), 1, \(state.score), \(HitKind.mask(state.kinds)),
+                        \(HitKind.mask(state.allKinds)), \(state.listedSince!), \(state.until!), \(hitID));
+            """
+        }
+        try sqlite3(path, """
+            PRAGMA journal_mode = WAL;
+            BEGIN;
+            \(Schema.migrations[0..<4].map(\.description).joined(separator: "\n"))
+            INSERT INTO zones(id, name, settings, policy, created) VALUES (1, '\(zone)',
+                \(Self.quoted(try Store.json(ZoneSettings.defaults(zone: zone)))),
+                \(Self.quoted(#"{"expiry":2419200,"halfLife":604800,"neverList":[],"threshold":1,"weights":{}}"#)), \(clock.now));
+            INSERT INTO hits(id, zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
+                VALUES (1, 1, \(listed.firstSeen), \(listed.firstSeen), 4, x'4d010203', 'dsn', '…@trap.example.org', NULL, x'01', NULL),
+                       (2, 1, \(delisted.firstSeen), \(delisted.firstSeen), 4, x'4d010204', 'virus', '…@trap.example.org', NULL, x'02', NULL);
+            \(sourceRow("4d010203", listed, hitID: 1))
+            \(sourceRow("4d010204", delisted, hitID: 2))
+            INSERT INTO delistings(zone_id, family, addr, plen, created, actor, reason) VALUES (1, 4, x'4d010204', 32, \(clock.now - 60), 'alice', 'fixed');
+            PRAGMA application_id = 1919052900;
+            PRAGMA user_version = 4;
+            COMMIT;
+            """)
+        let store = try Store(path: path, clock: clock.function)
+        #expect(try query(path, "PRAGMA user_version") == "5")
+        #expect(try query(path, "SELECT group_concat(strength || ':' || (trap_key IS NULL), ',') FROM hits") == "0:1,0:1")
+        #expect(try query(path, "SELECT count(*) FROM sources WHERE last_counted IS NULL AND weak_hits = 0 AND held_until IS NULL") == "2")
+        #expect(try store.trapKeySecret().count == 32)
+        #expect(try store.listingPolicy(zone: zone).corroboration == ListingPolicy.Corroboration(), "a stored policy gets the new defaults")
+
+        #expect(try store.listing(for: prefix("77.1.2.3"), zone: zone, now: clock.now)?.expires == listed.until)
+        #expect(try store.listing(for: prefix("77.1.2.4"), zone: zone, now: clock.now) == nil, "still delisted")
+        #expect(try store.report(for: prefix("77.1.2.4"), zone: zone, now: clock.now).status == .delisted)
+        // A weak hit within the window of the old strong hit is corroborated by it; one on a
+        // source without strong evidence is held back.
+        let weak = { (address: String, digest: UInt8) in
+            Hit(source: prefix(address), kind: .autoreply, strength: .weak, time: clock.now, trap: "…@trap.example.org",
+                trapKey: [1], digest: [digest])
+        }
+        #expect(try store.recordHit(weak("77.1.2.3", 3), zone: zone) == .recorded(listed: true, code: 6))
+        #expect(try store.recordHit(weak("77.1.2.5", 4), zone: zone) == .recorded(listed: false, code: 6))
+        #expect(try store.report(for: prefix("77.1.2.5"), zone: zone, now: clock.now).status == .heldBack)
+        #expect(try store.integrityCheck().isEmpty)
+    }
+
     @Test func newStoreIsAtTheCurrentVersion() throws {
         let path = directory.file("new.sqlite")
         _ = try Store(path: path, clock: clock.function)

@@ -327,10 +327,12 @@ struct StorePolicyTests {
         #expect(try store.integrityCheck().isEmpty)
     }
 
-    /// One rule, three readers: on random stores, every entry of the bulk snapshot is what
-    /// the point lookups (one at a time and batched) decide for its prefix, every other
-    /// prefix has none, and `show` answers each address as the longest match of the bulk
-    /// table does. Fixed seeds, and one fresh seed a run (printed, to replay a failure).
+    /// One rule, three readers: on random stores (strong and weak hits, confirmations and
+    /// rejections among the acts), every entry of the bulk snapshot is what the point
+    /// lookups (one at a time and batched) decide for its prefix, every other prefix has
+    /// none, and `show` answers each address as the longest match of the bulk table does,
+    /// calling held back exactly the addresses `hits --weak` lists. Fixed seeds, and one
+    /// fresh seed a run (printed, to replay a failure).
     @Test(arguments: [21, 22, 23, nil] as [UInt64?])
     func bulkPointAndShowAgree(seed: UInt64?) throws {
         let store = try open()
@@ -350,9 +352,12 @@ struct StorePolicyTests {
                 #expect(try store.listing(for: probe, zone: zone, now: clock.now) == bulk[probe],
                         "round \(round), \(probe): point lookup vs bulk, \(label)")
             }
+            let held = Set(try store.heldBackSources(zone: zone, now: clock.now).map(\.address))
             for host in probes where host.isHost {
                 let answer = bulk.values.filter { $0.prefix.contains(host) }.max { $0.prefix.length < $1.prefix.length }
                 let report = try store.report(for: host, zone: zone, now: clock.now)
+                #expect((report.status == .heldBack) == held.contains(host.description),
+                        "round \(round), \(host): show says \(report.status), hits --weak \(held.contains(host.description)), \(label)")
                 if let answer, !answer.excluded {
                     #expect(report.status == .listed && report.code == answer.code && report.matchedPrefix == answer.prefix.description,
                             "round \(round), \(host): show says \(report.status) \(report.code ?? 0), the table \(answer.code), \(label)")
@@ -373,10 +378,11 @@ struct StorePolicyTests {
         return IPPrefix(family: .v4, address: UInt128(address), length: length)!
     }
 
-    /// One random admin action, hit or import; refused actions are part of the game.
+    /// One random admin action, hit (strong or weak, at one of three traps), import, or
+    /// judgement of weak evidence; refused actions are part of the game.
     func randomAction(_ store: Store, _ generator: inout SplitMix64) {
         let target = Self.randomPrefix(&generator)
-        let choice = generator.next() % 7
+        let choice = generator.next() % 11
         let kind = HitKind.allCases[Int(generator.next() % 5)]
         let entries = (0..<3).map { _ in ImportEntry(prefix: Self.randomPrefix(&generator), excluded: generator.next() % 4 == 0) }
         let replace = generator.next() % 2 == 0
@@ -388,6 +394,13 @@ struct StorePolicyTests {
             case 3: _ = try store.delist(target, zone: zone, actor: "t", reason: "r")
             case 4: _ = try store.exclude(target, zone: zone, actor: "t", reason: "r")
             case 5: _ = try store.unexclude(target, zone: zone, actor: "t", reason: "r")
+            case 7, 8:
+                var weak = hit(host.description, kind)
+                weak.strength = .weak
+                weak.trapKey = [UInt8(generator.next() % 3)]
+                _ = try store.recordHit(weak, zone: zone)
+            case 9: _ = try store.confirm(host, zone: zone, actor: "t", reason: "r")
+            case 10: _ = try store.reject(host, zone: zone, actor: "t", reason: "r")
             default: _ = try store.importEntries(entries, zone: zone, replace: replace, actor: "t", reason: "r")
             }
         } catch {

@@ -47,19 +47,24 @@ public struct ManualEntry: Hashable, Sendable {
 public struct ScoredSource: Hashable, Sendable {
     /// When its score listing ends (Unix seconds); nil: never listed.
     public var until: Int64?
-    /// The time of its last hit: a delisting holds a listing down until a newer hit.
-    public var lastSeen: Int64
+    /// The time of its last hit that counted toward a listing (strong, or corroborated
+    /// weak): a delisting holds a listing down until such a hit is newer.
+    public var lastCounted: Int64
     /// The answer's code: 2 plus the bits of the listing's kinds.
     public var code: UInt8
+    /// When its weak evidence would stop listing it, had it been corroborated (when later
+    /// than `until`): until then the source is held back for lack of corroboration.
+    public var heldUntil: Int64?
 
-    public init(until: Int64?, lastSeen: Int64, code: UInt8) {
+    public init(until: Int64?, lastCounted: Int64, code: UInt8, heldUntil: Int64? = nil) {
         self.until = until
-        self.lastSeen = lastSeen
+        self.lastCounted = lastCounted
         self.code = code
+        self.heldUntil = heldUntil
     }
 
     public init(_ score: SourceScore) {
-        self.init(until: score.until, lastSeen: score.lastSeen, code: score.code)
+        self.init(until: score.until, lastCounted: score.lastCounted, code: score.code, heldUntil: score.heldUntil)
     }
 }
 
@@ -76,6 +81,9 @@ public enum ListingDecision: Hashable, Sendable {
     /// Its score would list it, but a delisting made at `since` holds it down until a
     /// newer hit.
     case delisted(since: Int64)
+    /// Its weak evidence would list it until `until`, but is not corroborated: it waits
+    /// for more (docs/POLICY.md), or for an operator's `rbld confirm`.
+    case heldBack(until: Int64)
     /// Scoring never lists this range (the policy's never-list).
     case neverListed
     /// Nothing lists it now.
@@ -85,7 +93,7 @@ public enum ListingDecision: Hashable, Sendable {
     public var listing: Listing? {
         switch self {
         case .excluded(let listing), .manual(let listing), .scored(let listing): listing
-        case .insideExclusion, .delisted, .neverListed, .notListed: nil
+        case .insideExclusion, .delisted, .heldBack, .neverListed, .notListed: nil
         }
     }
 }
@@ -99,7 +107,10 @@ public enum ListingPrecedence {
     /// wider exclusion it has no entry at all); a manual or imported entry that has not
     /// expired lists, whatever the score or a delisting says; scoring never lists the
     /// policy's never-list ranges; a running score listing lists unless a delisting made
-    /// at or after the source's last hit holds it down.
+    /// at or after the source's last counting hit holds it down; a source whose weak
+    /// evidence would list it but is not corroborated is held back. Corroboration itself is
+    /// judged hit by hit when the source is scored (``SourceScore/replay(_:policy:confirmed:rejected:)``):
+    /// it decides `until`, and `heldUntil` says what uncorroborated evidence would add.
     ///
     /// - Parameter defaultCode: the zone's code for manual entries without their own.
     public static func decide(_ prefix: IPPrefix, facts: ListingFacts, policy: ListingPolicy,
@@ -111,8 +122,12 @@ public enum ListingPrecedence {
         }
         guard prefix.isHost else { return .notListed }
         if policy.isNeverListed(prefix) { return .neverListed }
-        guard let source = facts.source, let until = source.until, until > now else { return .notListed }
-        if let delisted = facts.delistedAt, delisted >= source.lastSeen { return .delisted(since: delisted) }
-        return .scored(Listing(prefix: prefix, code: source.code, expires: until))
+        guard let source = facts.source else { return .notListed }
+        if let until = source.until, until > now {
+            if let delisted = facts.delistedAt, delisted >= source.lastCounted { return .delisted(since: delisted) }
+            return .scored(Listing(prefix: prefix, code: source.code, expires: until))
+        }
+        if let held = source.heldUntil, held > now { return .heldBack(until: held) }
+        return .notListed
     }
 }
