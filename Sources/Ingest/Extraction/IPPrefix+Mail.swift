@@ -1,6 +1,6 @@
 // IPPrefix+Mail.swift -- client addresses as mail headers write them, and which can be a source.
 
-public import Store
+import Store
 
 extension IPPrefix {
     /// The longest address text a mail header plausibly holds (IPv6 with an `IPv6:` tag, an

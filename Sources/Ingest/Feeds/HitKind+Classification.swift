@@ -1,6 +1,6 @@
 // HitKind+Classification.swift -- the hit kind of a backscatter verdict.
 
-public import Store
+import Store
 
 extension HitKind {
     /// The hit kind of a backscatter classification (`none` never reaches the store).

@@ -9,6 +9,9 @@ public struct PreparedMessage: Sendable {
     public var classification: Classification?
     /// The hit to record (backscatter with a public source).
     public var hit: Hit?
+    /// The trap address the hit's message reached, in full: only its key is stored
+    /// (``Ingester/commit(_:)`` makes it with the store's secret).
+    var trapAddress: String?
     /// The outcome when no store write is needed (not backscatter, unattributable, quarantine).
     public var outcome: IngestOutcome?
     /// Set when the input is damaged (``MessageDefects/severe``): whatever the outcome, the

@@ -19,6 +19,7 @@ public final class Ingester {
     /// When zone settings and policy were last re-read (an admin may change them while a
     /// daemon runs; the store caches them per connection).
     private var zonesReadAt: Int64 = 0
+    private var cachedSecret: [UInt8]?
 
     /// Seconds between re-reads of the zone's policy by a long-running feed.
     public static let zoneReloadInterval: Int64 = 10
@@ -81,11 +82,13 @@ public final class Ingester {
         prepared.hit = Hit(
             source: source,
             kind: HitKind(result.kind),
+            strength: .strong,  // Classification.strength once the classifier provides it
             time: message.receivedTime ?? now,
             trap: traps.first.map(TrapAddress.redacted) ?? "unknown",
             reporter: result.reportingMTA.map { String($0.prefix(255)) },
             digest: result.digest.bytes,
             excerpt: TrapAddress.redact(excerpt, addresses: message.recipients))
+        prepared.trapAddress = traps.first
         return prepared
     }
 
@@ -98,9 +101,15 @@ public final class Ingester {
     /// - Throws: `.storeUnavailable` when the store is busy, unreadable or broken: nothing
     ///   of the batch was written.
     public func commit(_ batch: [PreparedMessage]) throws(IngestError) -> [IngestOutcome] {
-        let hits = batch.compactMap(\.hit)
+        var hits = batch.compactMap(\.hit)
         var stored: [HitOutcome] = []
         if !hits.isEmpty {
+            let secret = try trapKeySecret()
+            var index = 0
+            for message in batch where message.hit != nil {
+                hits[index].trapKey = message.trapAddress.map { TrapAddress.key($0, secret: secret) }
+                index += 1
+            }
             let now = clock()
             if now - zonesReadAt >= Self.zoneReloadInterval || now < zonesReadAt {
                 store.reloadZones()
@@ -151,6 +160,18 @@ public final class Ingester {
             (.eightBitGarbage, "undecodable 8-bit text"), (.mboxSeparator, "mbox From_ line"), (.noHeader, "no header"),
         ]
         return all.filter { defects.contains($0.0) }.map(\.1)
+    }
+
+    /// The store's trap key secret, read once.
+    private func trapKeySecret() throws(IngestError) -> [UInt8] {
+        if let cachedSecret { return cachedSecret }
+        do {
+            let secret = try store.trapKeySecret()
+            cachedSecret = secret
+            return secret
+        } catch {
+            throw IngestError(.storeUnavailable, "store \(store.path): \(error.reason)")
+        }
     }
 
     /// Store errors that are about the hit, not the store: retrying will not help.
