@@ -140,8 +140,10 @@ final class FailingSource: ListingSource {
 
 private func prefix(_ text: String) -> IPPrefix { IPPrefix(text)! }
 
-private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn) -> Hit {
-    Hit(source: prefix(address), kind: kind, time: time, trap: "…@trap.example.net", digest: Array("\(address)-\(time)".utf8))
+private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, strength: EvidenceStrength = .strong,
+                 trap: UInt8 = 1) -> Hit {
+    Hit(source: prefix(address), kind: kind, strength: strength, time: time, trap: "…@trap.example.net", trapKey: [trap],
+        digest: Array("\(address)-\(time)-\(trap)".utf8))
 }
 
 @Suite(.serialized) struct PublicationTests {
@@ -174,6 +176,20 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn) -> Hit
         let running = try await RunningPublication()
         _ = try running.admin.recordHit(hit("81.2.69.20", at: running.clock.now, kind: .autoreply), zone: zone)
         #expect(await running.answers("81.2.69.20", 6), "2 + 4 autoreply")
+        await running.stop()
+    }
+
+    /// A source held back for lack of corroboration is not answered; an operator's confirm
+    /// lists it, and a reject of its weak evidence takes it out again, each within the poll.
+    @Test func aConfirmAndARejectReachTheServer() async throws {
+        let running = try await RunningPublication()
+        _ = try running.admin.recordHit(hit("81.2.69.60", at: running.clock.now, strength: .weak), zone: zone)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try running.answer("81.2.69.60") == nil, "held back")
+        _ = try running.admin.confirm(prefix("81.2.69.60"), zone: zone, actor: "alice", reason: "seen the logs")
+        #expect(await running.answers("81.2.69.60", 2))
+        _ = try running.admin.reject(prefix("81.2.69.60"), zone: zone, actor: "bob", reason: "it was a newsletter")
+        #expect(await running.answers("81.2.69.60", nil))
         await running.stop()
     }
 

@@ -1,5 +1,7 @@
 // Arguments.swift -- command-line values every command reads the same way.
 
+import ArgumentParser
+import Foundation
 import Store
 
 /// Parses an address or CIDR argument strictly (host bits set is a usage error that names the network).
@@ -9,6 +11,11 @@ func parsePrefixArgument(_ text: String) throws -> IPPrefix {
     case .failure(.hostBitsSet(let masked)): throw Failure(.dataError, "\(text): host bits set; did you mean \(masked)?")
     case .failure(let error): throw Failure(.dataError, "\(text): \(error)")
     }
+}
+
+/// A `--reason` that says something: the audit trail keeps it.
+func validateReason(_ reason: String) throws {
+    guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must not be empty") }
 }
 
 /// A duration in whole seconds: `3600`, `90m`, `12h`, `7d`, `2w`, `1w2d`.
