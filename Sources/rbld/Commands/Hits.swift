@@ -39,6 +39,7 @@ struct Hits: ParsableCommand {
             let held = try storeCall { () throws(StoreError) in try db.heldBackSources(zone: zone, now: unixNow(), limit: limit) }
             if json { try printJSON(held); return }
             guard !held.isEmpty else { print("rbld: no source held back for lack of corroboration in \(zone)"); return }
+            print("\(zone): \(held.count) source\(held.count == 1 ? "" : "s") held back for lack of corroboration")
             printTable(header: ["ADDRESS", "WEAK HITS", "TRAPS", "FIRST SEEN", "LAST SEEN", "HELD UNTIL", "NEEDS"], rows: held.map { source in
                 [source.address, "\(source.weakHits)", "\(source.traps)", Store.formatTime(source.firstSeen),
                  Store.formatTime(source.lastSeen), Store.formatTime(source.heldUntil),
