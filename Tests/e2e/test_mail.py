@@ -394,7 +394,7 @@ def main():
 
             def latency_series():
                 misses = []
-                for source in (SERIES if rbld.mode == "run" else SERIES[:3]):
+                for source in SERIES:
                     done, queue_id = send_to_trap(source)
                     took = time_to_listing(source, done)
                     if took is None:
