@@ -195,7 +195,7 @@ enum Schema {
         // rejection of that evidence. The trap keys' secret is made once, here.
         """
         ALTER TABLE hits ADD COLUMN strength INTEGER NOT NULL DEFAULT 0;    -- 0 strong, 1 weak
-        ALTER TABLE hits ADD COLUMN trap_key BLOB;                           -- keyed hash of the trap address
+        ALTER TABLE hits ADD COLUMN trap_key BLOB;                           -- keyed hash of a weak hit's trap address
         ALTER TABLE sources ADD COLUMN last_counted INTEGER;
         ALTER TABLE sources ADD COLUMN weak_hits INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sources ADD COLUMN held_until INTEGER;

@@ -14,6 +14,7 @@ public struct Hit: Hashable, Sendable {
     public var trap: String
     /// A key that tells traps apart without revealing them (ingest's keyed hash of the full
     /// address, see ``Store/trapKeySecret()``); nil: traps are told apart by `trap` alone.
+    /// Stored for weak hits, the only ones whose traps are counted.
     public var trapKey: [UInt8]?
     /// The trap MTA that received it (its `by` host), if known.
     public var reporter: String?
@@ -106,14 +107,15 @@ extension Store {
                     let hit = hits[index]
                     insert.resetKeepingBindings()
                     insert.bind(2, hit.time).bind(6, hit.kind.rawValue).bind(7, hit.trap).bind(8, hit.reporter)
-                        .bind(9, hit.digest).bind(10, hit.excerpt).bind(11, hit.strength.storedValue).bind(12, hit.trapKey)
+                        .bind(9, hit.digest).bind(10, hit.excerpt).bind(11, hit.strength.storedValue)
+                        .bind(12, hit.strength == .weak ? hit.trapKey : nil)  // only weak hits' traps are counted
                     try insert.run()
                     guard db.changes == 1 else { continue }  // the same message from this source: .duplicate
                     accepted.append(index)
                     lastHitID = db.lastInsertRowID
                 }
                 guard !accepted.isEmpty else { continue }
-                let states = try fold(accepted.map { hits[$0] }, into: source, zoneID: zoneID, lastHitID: lastHitID, policy: policy)
+                let states = try fold(accepted, of: hits, into: source, zoneID: zoneID, lastHitID: lastHitID, policy: policy)
                 for (position, index) in accepted.enumerated() {
                     let state = states.each.isEmpty ? states.final : states.each[position]
                     outcomes[index] = .recorded(listed: state.isListed(at: hits[index].time), code: state.code)
@@ -133,14 +135,14 @@ extension Store {
     /// Weak evidence is judged against the hits around it, and an operator's confirmation
     /// or rejection against the source's history: such a source is replayed from all its
     /// stored hits.
-    private func fold(_ new: [Hit], into source: IPPrefix, zoneID: Int64, lastHitID: Int64,
+    private func fold(_ new: [Int], of hits: [Hit], into source: IPPrefix, zoneID: Int64, lastHitID: Int64,
                       policy: ListingPolicy) throws(StoreError) -> Folded {
-        if new.allSatisfy({ $0.strength == .strong }), var states = fold(new, onto: nil, policy: policy) {
+        if new.allSatisfy({ hits[$0].strength == .strong }), var states = fold(new, of: hits, onto: nil, policy: policy) {
             if try insertSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID) { return states }
             guard let old = try sourceState(zoneID: zoneID, host: source) else {
                 throw StoreError(.internalError, "\(db.path): source \(source) neither new nor stored")
             }
-            if old.score.weakHits == 0, let folded = fold(new, onto: old.score, policy: policy), !folded.outOfOrder {
+            if old.score.weakHits == 0, let folded = fold(new, of: hits, onto: old.score, policy: policy), !folded.outOfOrder {
                 states = folded
                 try updateSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID)
                 return states
@@ -168,14 +170,16 @@ extension Store {
         var outOfOrder = false
     }
 
-    /// Folds strong `hits` (not empty) onto `old` (nil: a source without hits).
-    private func fold(_ hits: [Hit], onto old: SourceScore?, policy: ListingPolicy) -> Folded? {
+    /// Folds the strong hits at `indices` of `hits` (not empty) onto `old` (nil: a source
+    /// without hits).
+    private func fold(_ indices: [Int], of hits: [Hit], onto old: SourceScore?, policy: ListingPolicy) -> Folded? {
         var each: [SourceScore] = []
-        each.reserveCapacity(hits.count)
+        each.reserveCapacity(indices.count)
         var state = old
-        for hit in hits {
+        for index in indices {
+            let hit = hits[index]
             if let current = state, hit.time < current.lastSeen {
-                return SourceScore.replay(hits.map(\.evidence), policy: policy).map { Folded(final: $0, outOfOrder: true) }
+                return SourceScore.replay(indices.map { hits[$0].evidence }, policy: policy).map { Folded(final: $0, outOfOrder: true) }
             }
             let next = state.map { $0.adding(kind: hit.kind, at: hit.time, policy: policy) }
                 ?? SourceScore(firstHit: hit.kind, at: hit.time, policy: policy)
@@ -244,7 +248,10 @@ extension Store {
             .bind(4, state.firstSeen).bind(5, state.lastSeen).bind(6, state.hitCount).bind(7, state.score)
             .bind(8, HitKind.mask(state.kinds)).bind(9, HitKind.mask(state.allKinds))
             .bind(10, state.listedSince).bind(11, state.until).bind(12, lastHitID)
-            .bind(13, state.lastCounted).bind(14, state.weakHits).bind(15, state.heldUntil)
+            // NULL when the last hit counted, as every hit of a source with only strong evidence
+            // does: most rows then spend one header byte on it (read as coalesce(last_counted, last_seen)).
+            .bind(13, state.lastCounted == state.lastSeen ? nil : state.lastCounted).bind(14, state.weakHits)
+            .bind(15, state.heldUntil)
     }
 
     /// A source's hits as the replay reads them, in time order.

@@ -27,18 +27,22 @@ struct TrapKeyTests {
         #expect(key == Array(SHA256.hmac(key: secret, message: Array("trap.one@trap.example.net".utf8)).prefix(16)))
     }
 
-    /// What ingest stores for a hit: its strength, and the key of the trap it reached under
-    /// the store's own secret; never the trap's local part.
-    @Test func ingestStoresTheTrapKeyAndStrength() throws {
+    /// What ingest stores for a weak hit: its strength, and the key of the trap it reached
+    /// under the store's own secret; never the trap's local part.
+    @Test func ingestStoresTheTrapKeyOfAWeakHit() throws {
         let sandbox = try FeedSandbox()
-        try sandbox.deliver(TrapMail.dsn(source: "81.2.69.40", id: "K1"))
-        _ = MaildirFeed(maildir: sandbox.maildir, ingester: try sandbox.ingester()).runOnce()
+        let message = TrapMail.dsn(source: "81.2.69.40", id: "K1")
+        let ingester = try sandbox.ingester()
+        var prepared = Ingester.prepare(FeedMessage(bytes: Array(message.utf8), origin: "K1"), trustedNetworks: TrustedNetworks(), now: 0)
+        #expect(prepared.hit?.strength == .strong, "strong until the classifier says otherwise")
+        prepared.hit?.strength = .weak
+        _ = try ingester.commit([prepared])
         let store = try Store(path: sandbox.dbPath)
         let row = try store.db.statement("SELECT strength, trap_key, trap FROM hits")
         defer { row.reset() }
         #expect(try row.step())
-        #expect(row.int64(0) == 0, "strong until the classifier says otherwise")
-        let recipient = try #require(TrapAddress.fromHeader(Array(TrapMail.dsn(source: "81.2.69.40", id: "K1").utf8)).first)
+        #expect(row.int64(0) == 1)
+        let recipient = try #require(TrapAddress.fromHeader(Array(message.utf8)).first)
         #expect(row.blob(1) == TrapAddress.key(recipient, secret: try store.trapKeySecret()))
         #expect(row.text(2)?.hasPrefix("…@") == true)
     }

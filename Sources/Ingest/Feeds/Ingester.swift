@@ -19,7 +19,8 @@ public final class Ingester {
     /// When zone settings and policy were last re-read (an admin may change them while a
     /// daemon runs; the store caches them per connection).
     private var zonesReadAt: Int64 = 0
-    private var cachedSecret: [UInt8]?
+    private var secret: [UInt8]?
+    private var trapKeys: [String: [UInt8]] = [:]
 
     /// Seconds between re-reads of the zone's policy by a long-running feed.
     public static let zoneReloadInterval: Int64 = 10
@@ -104,10 +105,9 @@ public final class Ingester {
         var hits = batch.compactMap(\.hit)
         var stored: [HitOutcome] = []
         if !hits.isEmpty {
-            let secret = try trapKeySecret()
             var index = 0
             for message in batch where message.hit != nil {
-                hits[index].trapKey = message.trapAddress.map { TrapAddress.key($0, secret: secret) }
+                hits[index].trapKey = try message.trapAddress.map { address throws(IngestError) in try trapKey(address) }
                 index += 1
             }
             let now = clock()
@@ -162,17 +162,23 @@ public final class Ingester {
         return all.filter { defects.contains($0.0) }.map(\.1)
     }
 
-    /// The store's trap key secret, read once.
-    private func trapKeySecret() throws(IngestError) -> [UInt8] {
-        if let cachedSecret { return cachedSecret }
-        do {
-            let secret = try store.trapKeySecret()
-            cachedSecret = secret
-            return secret
-        } catch {
-            throw IngestError(.storeUnavailable, "store \(store.path): \(error.reason)")
+    /// The key of a trap address under the store's secret (read once). A trap network has
+    /// few addresses and each receives many messages: keys are kept, not made again.
+    private func trapKey(_ address: String) throws(IngestError) -> [UInt8] {
+        if let known = trapKeys[address] { return known }
+        if secret == nil {
+            do { secret = try store.trapKeySecret() } catch {
+                throw IngestError(.storeUnavailable, "store \(store.path): \(error.reason)")
+            }
         }
+        let key = TrapAddress.key(address, secret: secret ?? [])
+        if trapKeys.count >= Self.trapKeyCacheLimit { trapKeys.removeAll(keepingCapacity: true) }
+        trapKeys[address] = key
+        return key
     }
+
+    /// Trap addresses whose keys are kept (a trap network of more starts over, never grows).
+    static let trapKeyCacheLimit = 65_536
 
     /// Store errors that are about the hit, not the store: retrying will not help.
     static func isPermanent(_ error: StoreError) -> Bool {
