@@ -41,7 +41,9 @@ let package = Package(
     products: [
         .executable(name: "rbld", targets: ["rbld"]),
         .library(name: "DNSBL", targets: ["DNSBL"]),
+        .library(name: "Store", targets: ["Store"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Publication", targets: ["Publication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,32 +57,58 @@ let package = Package(
     targets: [
         // C libraries from Debian (-dev packages), see scripts/bootstrap.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // recvmmsg/sendmmsg are not visible from Glibc: a tiny C shim exposes them.
-        .target(name: "CNetShim"),
+        // libldns: the tests read DNS packets with it, independently of DNSBL's wire code.
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        // C the Glibc module does not show, each shim named for what it holds:
+        // recvmmsg/sendmmsg batches and UDP socket options (the UDP server),
+        .target(name: "CUDPBatch"),
+        // thread names and malloc_trim (glibc's GNU extensions),
+        .target(name: "CGNUExtensions"),
+        // and single-writer counters that other threads read (query statistics).
+        .target(name: "CRelaxedCounter"),
 
         // DNS wire format, prefix table, zone semantics (Foundation- and NIO-free),
         // and UDP/TCP serving (Server/ only).
         .target(
             name: "DNSBL",
             dependencies: [
-                "CNetShim",
+                "CUDPBatch", "CGNUExtensions", "CRelaxedCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
-        // Message parsing, classification, attribution, scoring and the SQLite store.
+        // The SQLite store, the listing policy and its precedence, scoring and aging, the
+        // list-file formats, and the one IP address/prefix type everything else uses.
         .target(
-            name: "Ingest",
+            name: "Store",
             dependencies: ["CSQLite"],
             swiftSettings: upcoming
         ),
-        // The executable: CLI commands, configuration, the daemons and the wiring of DNSBL to the store.
+        // Message parsing, classification, attribution and the feeds (Maildir, mbox, stdin,
+        // LMTP sessions) that turn trap mail into hits in the store.
+        .target(
+            name: "Ingest",
+            dependencies: ["Store"],
+            swiftSettings: upcoming
+        ),
+        // Store → zones → frozen tables → DNS server: start-up, the publisher that follows
+        // the store's change log, the snapshot cache.
+        .target(
+            name: "Publication",
+            dependencies: [
+                "DNSBL", "Store", "CGNUExtensions",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The executable: CLI commands, configuration, and the service groups of `run` and `serve`.
         .executableTarget(
             name: "rbld",
             dependencies: [
-                "DNSBL", "Ingest",
+                "DNSBL", "Store", "Ingest", "Publication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),   // the LMTP listener (Ingesting/)
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,8 +124,13 @@ let package = Package(
         ),
         // What the test targets share: starting and reaping the programs they run.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: upcoming),
-        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
-        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Ingest", "TestSupport"], swiftSettings: upcoming),
+        // DNS messages as the tests build and read them (their own decoder, and libldns),
+        // independently of DNSBL's wire code.
+        .target(name: "DNSTestSupport", dependencies: ["CLDNS"], path: "Tests/DNSTestSupport", swiftSettings: upcoming),
+        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "PublicationTests", dependencies: ["Publication", "DNSBL", "Store", "TestSupport", "DNSTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "TestSupport"], swiftSettings: upcoming),
     ]
 )

@@ -1,5 +1,7 @@
 // ResponderTests.swift -- every row of the DNS behaviour table, in-process.
+import DNSTestSupport
 import Testing
+import TestSupport
 @testable import DNSBL
 
 private let a: UInt16 = 1, ns: UInt16 = 2, soa: UInt16 = 6, mx: UInt16 = 15, txt: UInt16 = 16
@@ -176,21 +178,25 @@ func behaviourTable(_ row: BehaviourCase) throws {
     #expect(try #require(DecodedResponse(respond(makeQuery(name))!)).rcode == 1)
 }
 
-@Test func garbageNeverAnswers() {
-    var state: UInt64 = 0x5782
-    for _ in 0..<20_000 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        let count = Int(state >> 58) + 10
-        var packet = [UInt8](repeating: 0, count: count)
-        for index in packet.indices {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            packet[index] = UInt8(truncatingIfNeeded: state >> 33)
-        }
+/// Random packets (seeded, the seed printed): each is dropped, or answered with a reply that
+/// decodes, echoes its ID and refuses it (FORMERR, NOTIMP, REFUSED) or answers a question
+/// the zone has (NOERROR, NXDOMAIN); never anything else.
+@Test func garbageIsDroppedOrRefused() throws {
+    var generator = SplitMix64(printingSeedFor: "garbageIsDroppedOrRefused")
+    var answered = 0
+    for round in 0..<20_000 {
+        let count = Int(generator.next() >> 58) + 10
+        var packet = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         packet[2] &= 0x7F  // not a response, so it is parsed
-        if let bytes = respond(packet), let reply = DecodedResponse(bytes) {
-            #expect(reply.id == UInt16(packet[0]) << 8 | UInt16(packet[1]))
-        }
+        guard let bytes = respond(packet) else { continue }
+        answered += 1
+        let reply = try #require(DecodedResponse(bytes), "round \(round): a reply that does not decode: \(bytes)")
+        #expect(reply.id == UInt16(packet[0]) << 8 | UInt16(packet[1]), "round \(round)")
+        #expect(reply.flags & 0x8000 != 0, "round \(round): QR set")
+        #expect([0, 1, 3, 4, 5].contains(reply.rcode), "round \(round): rcode \(reply.rcode)")
+        if reply.rcode == 1 || reply.rcode == 4 || reply.rcode == 5 { #expect(reply.answers.isEmpty, "round \(round)") }
     }
+    #expect(answered > 0, "random headers with a readable ID get a FORMERR at least")
 }
 
 @Test func newSnapshotsAreSeenFromTheNextBatch() throws {

@@ -1,6 +1,7 @@
 // ServerStatsTests.swift -- query statistics: per-session counters summed across threads and connections.
 
 @testable import DNSBL
+import DNSTestSupport
 import Testing
 
 @Suite("Query statistics")

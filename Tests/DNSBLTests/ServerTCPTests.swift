@@ -42,9 +42,12 @@ struct ServerTCPTests {
     @Test func queryDripFedByteByByteIsAnswered() async throws {
         try await withServer { _, address in
             let client = try #require(TCPTestClient(connectingTo: address))
+            // The pauses block this thread rather than wait for the cooperative pool: with
+            // other tests blocking its two threads, a `Task.sleep` could resume seconds late
+            // and the drip would run into the server's idle timeout.
             for byte in TCPTestClient.framed(testQuery(id: 42, extra: 3)) {
                 client.write([byte])
-                try await Task.sleep(for: .milliseconds(2))
+                usleep(2000)
             }
             let reply = try #require(client.readFrame())
             #expect(queryID(reply) == 42 && reply.count == 15)

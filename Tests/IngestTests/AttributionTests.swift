@@ -1,6 +1,7 @@
-// AttributionTests.swift -- the trusted-hop walk of DESIGN.md and the trusted-network list.
+// AttributionTests.swift -- the trusted-hop walk (docs/ARCHITECTURE.md) and the trusted-network list.
 
 import Foundation
+import Store
 import Testing
 @testable import Ingest
 
@@ -17,7 +18,7 @@ import Testing
             "from out.example.com (out.example.com [203.0.113.150]) by mx.trap.example (Postfix) with ESMTP id y",
             "from evil.example ([198.51.100.66]) by out.example.com with esmtp",
         ], trusted: "10.20.0.0/16")
-        #expect(result.outcome == .source(SourceAddress("203.0.113.150")!))
+        #expect(result.outcome == .source(IPPrefix("203.0.113.150")!))
         #expect(result.trustedHopCount == 1)
     }
 
@@ -28,7 +29,7 @@ import Testing
             "from mx.trap.example ([10.20.0.21]) by out.example.com with esmtp",
             "from localhost ([127.0.0.1] helo=mx.trap.example) by out.example.com with esmtp",
         ], trusted: "10.20.0.0/16")
-        #expect(result.sourceAddress == SourceAddress("203.0.113.150"))
+        #expect(result.sourceAddress == IPPrefix("203.0.113.150"))
     }
 
     @Test func headersWithoutClientAreSkipped() throws {
@@ -37,7 +38,7 @@ import Testing
             "(qmail 1234 invoked by uid 1002); 11 Mar 2025 08:14:05 -0000",
             "from out2.example.com (out2.example.com. [198.51.100.62]) by mx.google.example with ESMTPS id f",
         ])
-        #expect(result.sourceAddress == SourceAddress("198.51.100.62"))
+        #expect(result.sourceAddress == IPPrefix("198.51.100.62"))
         #expect(result.addresslessCount == 2)
     }
 
@@ -47,7 +48,7 @@ import Testing
             "from localhost ([::1]) by mx with esmtp",
             "from a.example (a.example [192.0.2.8]) by mx (Postfix) with ESMTP id 2",
         ])
-        #expect(result.sourceAddress == SourceAddress("192.0.2.8"))
+        #expect(result.sourceAddress == IPPrefix("192.0.2.8"))
     }
 
     /// A trap MX on loopback (the end-to-end test): loopback untrusted, its listable
@@ -58,12 +59,12 @@ import Testing
         let parsed = Message(raw: Array(headers.utf8))
         var networks = TrustedNetworks.nothing
         #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome
-                == .nonPublicSource(SourceAddress("127.0.0.5")!))
+                == .nonPublicSource(IPPrefix("127.0.0.5")!))
         try networks.attributeAsPublic("127.0.0.0/8")
-        #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome == .source(SourceAddress("127.0.0.5")!))
+        #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome == .source(IPPrefix("127.0.0.5")!))
         let privateHop = Message(raw: Array(headers.replacingOccurrences(of: "127.0.0.5", with: "10.1.2.3").utf8))
         #expect(Attribution(header: privateHop.header, bytes: privateHop.bytes, trusted: networks).outcome
-                == .nonPublicSource(SourceAddress("10.1.2.3")!))
+                == .nonPublicSource(IPPrefix("10.1.2.3")!))
         // Trust still wins: a trusted hop is skipped whatever else is said of it.
         try networks.add("127.0.0.5")
         #expect(Attribution(header: parsed.header, bytes: parsed.bytes, trusted: networks).outcome == .allHopsTrusted)
@@ -90,7 +91,7 @@ import Testing
         #expect(try attribute(["by mx.example.com (Postfix, from userid 0) id 1"]).outcome == .noClientAddress)
         #expect(try attribute(["from x (x [10.20.0.1]) by y with SMTP"], trusted: "10.20.0.0/16").outcome == .allHopsTrusted)
         let result = try attribute(["from x (x [192.168.7.7]) by y with SMTP"], trusted: "10.20.0.0/16")
-        #expect(result.outcome == .nonPublicSource(SourceAddress("192.168.7.7")!))
+        #expect(result.outcome == .nonPublicSource(IPPrefix("192.168.7.7")!))
     }
 
     @Test func receivedWalkIsBounded() throws {

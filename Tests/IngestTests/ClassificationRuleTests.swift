@@ -2,6 +2,7 @@
 
 import Testing
 @testable import Ingest
+import Store
 
 /// A trap message built from parts: the trap MX's header on top, then the responder's own.
 struct RuleMail {

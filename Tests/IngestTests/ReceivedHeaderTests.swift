@@ -1,5 +1,6 @@
 // ReceivedHeaderTests.swift -- client-IP extraction from Received headers, one case per MTA format.
 
+import Store
 import Testing
 @testable import Ingest
 
@@ -70,10 +71,24 @@ struct ReceivedCase: CustomTestStringConvertible, Sendable {
         #expect(parsed.clientAddress?.description == testCase.client)
     }
 
-    @Test func everyPrefixParsesWithoutTrapping() {
+    /// Every cut of every case parses, and names no client or one written in the cut text
+    /// (IPv6 in its canonical form, as the cases write it): the parser never makes an
+    /// address up from pieces. A cut may name another client than the whole value, as a
+    /// header that ends there would (`from [10.0.0.5]` alone names 10.0.0.5), so the whole
+    /// value's client is checked by the cases, and here the cuts that keep it whole.
+    @Test func everyPrefixNamesAnAddressItHolds() {
         for testCase in ReceivedCase.all {
             let bytes = Array(testCase.value.utf8)
-            for end in 0...bytes.count { _ = ReceivedHeader(value: Array(bytes[..<end])) }
+            let whole = ReceivedHeader(value: bytes).clientAddress
+            var sawWhole = whole == nil
+            for end in 0...bytes.count {
+                let cut = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+                guard let client = ReceivedHeader(value: Array(bytes[..<end])).clientAddress else { continue }
+                #expect(cut.contains(client.description), "\(testCase.name), cut at \(end): \(client) is not in the text")
+                if client == whole { sawWhole = true }
+            }
+            #expect(sawWhole, "\(testCase.name): no cut names the whole value's client")
+            #expect(ReceivedHeader(value: bytes).clientAddress?.description == testCase.client)
         }
     }
 
@@ -90,7 +105,8 @@ struct ReceivedCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-@Suite struct SourceAddressTests {
+/// Addresses as mail headers write them (`IPPrefix.mailAddress`), and which can be a source.
+@Suite struct MailAddressTests {
     @Test(arguments: [
         ("192.0.2.1", "192.0.2.1"), ("::ffff:203.0.113.7", "203.0.113.7"), ("::FFFF:7F00:2", "127.0.0.2"),
         ("2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("2001:db8::", "2001:db8::"), ("::1", "::1"),
@@ -98,21 +114,21 @@ struct ReceivedCase: CustomTestStringConvertible, Sendable {
         ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("::192.0.2.1", "::c000:201"),
     ])
     func canonicalText(_ input: String, _ expected: String) {
-        #expect(SourceAddress(input)?.description == expected)
+        #expect(IPPrefix.mailAddress(Array(input.utf8)[...])?.description == expected)
     }
 
     @Test(arguments: ["256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "2001:db8:::1", "1:2:3:4:5:6:7:8:9", "12345::1", "", "abc", ":1", "1:"])
     func rejects(_ input: String) {
-        #expect(SourceAddress(input) == nil)
+        #expect(IPPrefix.mailAddress(Array(input.utf8)[...]) == nil)
     }
 
     @Test func nonPublicRanges() {
         for text in ["10.1.2.3", "172.16.0.1", "192.168.1.1", "127.0.0.1", "169.254.1.1", "100.64.0.1", "0.1.2.3", "224.0.0.1",
                      "fd00::1", "fe80::1", "::1", "::"] {
-            #expect(SourceAddress(text)!.isNonPublic, "\(text)")
+            #expect(IPPrefix(text)!.isNonPublic, "\(text)")
         }
         for text in ["192.0.2.1", "203.0.113.9", "8.8.8.8", "2001:db8::1", "2a00:1450::1"] {
-            #expect(!SourceAddress(text)!.isNonPublic, "\(text)")
+            #expect(!IPPrefix(text)!.isNonPublic, "\(text)")
         }
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_dns.py -- rbld serve against dig, drill and unbound, on loopback.
 
-Covers every row of the DNS behaviour table in DESIGN.md over UDP and TCP, malformed
+Covers every row of docs/DNS-BEHAVIOUR.md over UDP and TCP, malformed
 packets, live updates from `rbld import`, and a real unbound resolver with a stub zone.
 """
 import os

@@ -1,4 +1,4 @@
-// ClassifyCommandTests.swift -- `rbld classify` as a subprocess: the DESIGN.md JSON, trusted networks, exit codes.
+// ClassifyCommandTests.swift -- `rbld classify` as a subprocess: the JSON of docs/CLI.md, trusted networks, exit codes.
 
 import Foundation
 import Testing
@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct ClassifyCommandTests {
     static let rbld = rbldExecutable()
 
-    /// The values DESIGN.md allows ("Command line contract").
+    /// The values docs/CLI.md allows.
     static let verdicts: Set<String> = ["backscatter", "not-backscatter", "unattributable"]
     static let kinds: Set<String> = ["dsn", "autoreply", "challenge", "virus", "unknown-bounce", "none"]
 
@@ -119,7 +119,7 @@ import TestSupport
         #expect(none["source_ip"] is NSNull)
     }
 
-    /// A missing file is an I/O error (74, DESIGN.md's sysexits) named on stderr; the other
+    /// A missing file is an I/O error (74, sysexits as docs/CLI.md lists them) named on stderr; the other
     /// files are still classified.
     @Test func aMissingFileExits74NamingItAndTheOthersAreClassified() throws {
         let sandbox = IngestSandbox()

@@ -1,6 +1,7 @@
 // ImportCommandTests.swift -- `rbld import` as a subprocess: it leaves the frozen table in the snapshot cache.
 
 import Foundation
+import Store
 import Testing
 import TestSupport
 @testable import Ingest

@@ -71,7 +71,7 @@ import Testing
         metrics.observe(snapshots: snapshots)
         metrics.recordIngest(.notBackscatter, classification: nil)
         metrics.storeCommit(.milliseconds(3))
-        metrics.publication(lag: .milliseconds(40))
+        metrics.published(lag: .milliseconds(40))
         let endpoint = metrics.endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), logger: Self.logger)
         let port = Int(try await endpoint.start().port)
 

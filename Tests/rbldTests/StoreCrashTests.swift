@@ -7,6 +7,7 @@
 
 import Foundation
 import Glibc
+import Store
 import Testing
 import TestSupport
 @testable import Ingest

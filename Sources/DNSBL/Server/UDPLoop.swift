@@ -1,6 +1,6 @@
 // UDPLoop.swift -- one thread's receive/respond/send cycle over a batch of datagrams.
 
-import CNetShim
+import CUDPBatch
 import Glibc
 import Synchronization
 
@@ -22,8 +22,8 @@ struct UDPLoop<R: QueryResponder>: Sendable {
     /// Runs until `state.stopRequested` is set; it is checked at least every
     /// ``UDPSocket/receiveTimeoutMilliseconds``.
     func run() {
-        let slots = UnsafeMutablePointer<cnet_slot>.allocate(capacity: batchSize)
-        slots.initialize(repeating: cnet_slot(), count: batchSize)
+        let slots = UnsafeMutablePointer<udp_slot>.allocate(capacity: batchSize)
+        slots.initialize(repeating: udp_slot(), count: batchSize)
         let queries = UnsafeMutableRawPointer.allocate(byteCount: batchSize * queryCapacity, alignment: 16)
         let replies = UnsafeMutableRawPointer.allocate(byteCount: batchSize * replyCapacity, alignment: 16)
         defer {
@@ -37,13 +37,13 @@ struct UDPLoop<R: QueryResponder>: Sendable {
             slots[index].capacity = queryCapacity
             slots[index].reply = replies + index * replyCapacity
         }
-        guard let batch = cnet_batch_create(slots, UInt32(batchSize)) else { return }
-        defer { cnet_batch_destroy(batch) }
+        guard let batch = udp_batch_create(slots, UInt32(batchSize)) else { return }
+        defer { udp_batch_destroy(batch) }
 
         var session = responder.makeSession()
         var counters = UDPCounters()
         while !state.stopRequested.load(ordering: .relaxed) {
-            let received = Int(cnet_recv_batch(socket.descriptor, batch, UInt32(batchSize)))
+            let received = Int(udp_recv_batch(socket.descriptor, batch, UInt32(batchSize)))
             guard received > 0 else {
                 if received < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
                     counters.receiveErrors &+= 1        // wrapping: a 64-bit counter
@@ -74,7 +74,7 @@ struct UDPLoop<R: QueryResponder>: Sendable {
             }
             counters.received &+= UInt64(received)
             var sendErrors: UInt32 = 0
-            _ = cnet_send_batch(socket.descriptor, batch, UInt32(received), &sendErrors)
+            _ = udp_send_batch(socket.descriptor, batch, UInt32(received), &sendErrors)
             counters.sendErrors &+= UInt64(sendErrors)
             state.publish(counters)
         }

@@ -9,7 +9,7 @@ import Synchronization
 /// to the same port with SO_REUSEPORT, and runs one dedicated OS thread per socket
 /// (``UDPLoop``: `recvmmsg`, respond, `sendmmsg`). The kernel spreads clients over the
 /// sockets by flow hash. This is the NSD/Knot design, measured faster here than a NIO
-/// `DatagramChannel` (TOOLCHAIN.md: ≈ 5 µs vs ≈ 8 µs CPU per query).
+/// `DatagramChannel` (≈ 5 µs vs ≈ 8 µs of server CPU per query; docs/DNS.md, Serving).
 ///
 /// ```swift
 /// let udp = UDPServer(responder: responder, addresses: [try ListenAddress(parsing: "127.0.0.1:5300")])

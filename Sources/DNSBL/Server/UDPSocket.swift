@@ -1,6 +1,6 @@
 // UDPSocket.swift -- opening and configuring one SO_REUSEPORT datagram socket.
 
-import CNetShim
+import CUDPBatch
 import Glibc
 import Logging
 
@@ -36,12 +36,12 @@ struct UDPSocket: Sendable {
             func require(_ result: Int32, _ what: String) throws(ServerError) {
                 if result != 0 { throw ServerError(.socketFailed, "UDP \(address): \(what): \(lastError())") }
             }
-            try require(cnet_set_reuseport(fd), "SO_REUSEPORT")
+            try require(udp_set_reuseport(fd), "SO_REUSEPORT")
             if address.family == .ipv6 {
                 try require(setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1), "IPV6_V6ONLY")
             }
             if address.isWildcard {
-                try require(cnet_enable_pktinfo(fd, domain), "IP_PKTINFO/IPV6_RECVPKTINFO")
+                try require(udp_enable_pktinfo(fd, domain), "IP_PKTINFO/IPV6_RECVPKTINFO")
             }
             var timeout = timeval(tv_sec: 0, tv_usec: receiveTimeoutMilliseconds * 1000)
             try require(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)),
@@ -65,13 +65,13 @@ struct UDPSocket: Sendable {
     /// Binds `fd` and returns the address with the bound port.
     static func bind(_ fd: Int32, _ address: ListenAddress) throws(ServerError) -> ListenAddress {
         var storage = sockaddr_storage()
-        let length = cnet_make_sockaddr(address.family == .ipv4 ? AF_INET : AF_INET6,
+        let length = udp_make_sockaddr(address.family == .ipv4 ? AF_INET : AF_INET6,
                                         address.host, address.port, &storage)
         let result = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
         }
         guard length > 0, result == 0 else { throw ServerError(.bindFailed, "UDP \(address): bind: \(lastError())") }
-        let port = cnet_bound_port(fd)
+        let port = udp_bound_port(fd)
         guard port >= 0 else { throw ServerError(.socketFailed, "UDP \(address): getsockname: \(lastError())") }
         return address.with(port: UInt16(port))
     }

@@ -1,6 +1,6 @@
 // WorkerThread.swift -- a joinable OS thread (pthread) for a blocking serving loop.
 
-import CNetShim
+import CGNUExtensions
 import Glibc
 
 /// A dedicated, joinable OS thread that runs one closure.
@@ -24,7 +24,7 @@ struct WorkerThread: Sendable {
         let result = pthread_create(&handle, nil, { raw in
             // Balanced by passRetained above; the thread owns the context from here on.
             let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
-            _ = cnet_set_thread_name(context.name)
+            _ = gnu_set_thread_name(context.name)
             context.body()
             return nil
         }, context)

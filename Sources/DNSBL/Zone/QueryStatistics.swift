@@ -1,6 +1,6 @@
 // QueryStatistics.swift -- per-session query outcome counters of a Responder, summed on request.
 
-import CNetShim
+import CRelaxedCounter
 import Synchronization
 
 /// Counts every answered query by transport, zone, query type and outcome (NSD `STATUP`,
@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Each responder session (one per UDP thread, one per TCP connection) leases a fixed block
 /// of counters when it is made and is the only writer of that block: a count is a relaxed
-/// load and store (`cnet_counter_add`), as cheap as a plain increment. When the session
+/// load and store (`relaxed_counter_add`), as cheap as a plain increment. When the session
 /// ends its block goes back to a free list with its counts in it, and the next session
 /// continues counting there, so totals never go down and the number of blocks is the
 /// largest number of sessions alive at once. ``totals()`` sums every block with relaxed
@@ -98,12 +98,12 @@ public final class QueryStatistics: Sendable {
                     for type in QueryTypeBucket.allCases {
                         let base = Self.offset(transport: transportIndex, zoneSlot: slot, type: type)
                         var truncated: UInt64 = 0
-                        for block in state.blocks { truncated &+= cnet_counter_load(block + base + Self.truncatedColumn) }
+                        for block in state.blocks { truncated &+= relaxed_counter_load(block + base + Self.truncatedColumn) }
                         if truncated > 0 { totals.truncated[transport, default: 0] &+= truncated }
                         for outcome in QueryOutcome.allCases {
                             var sum: UInt64 = 0
                             // Wrapping: 64-bit counters summed over blocks.
-                            for block in state.blocks { sum &+= cnet_counter_load(block + base + outcome.rawValue) }
+                            for block in state.blocks { sum &+= relaxed_counter_load(block + base + outcome.rawValue) }
                             if sum > 0 {
                                 totals.queries[QueryKey(transport: transport, zone: zone, type: type, outcome: outcome)] = sum
                             }
@@ -145,8 +145,8 @@ public final class QueryStatistics: Sendable {
         @inline(__always)
         func record(transport: Transport, zoneSlot: Int, type: QueryTypeBucket, outcome: QueryOutcome, truncated: Bool) {
             let base = QueryStatistics.offset(transport: transport == .udp ? 0 : 1, zoneSlot: zoneSlot, type: type)
-            cnet_counter_add(block + base + outcome.rawValue, 1)   // in bounds: see offset(…)
-            if truncated { cnet_counter_add(block + base + QueryStatistics.truncatedColumn, 1) }
+            relaxed_counter_add(block + base + outcome.rawValue, 1)   // in bounds: see offset(…)
+            if truncated { relaxed_counter_add(block + base + QueryStatistics.truncatedColumn, 1) }
         }
     }
 }

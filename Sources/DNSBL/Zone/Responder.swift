@@ -1,6 +1,6 @@
 // Responder.swift -- answers DNSBL queries from the published snapshot, allocation-free.
 
-/// The DNSBL's answer logic: the DNS behaviour table of DESIGN.md over the served zones.
+/// The DNSBL's answer logic: the DNS behaviour table (docs/DNS-BEHAVIOUR.md) over the served zones.
 ///
 /// RFC 1035 (messages), RFC 5782 (DNSBL conventions and test points), RFC 2308 (negative
 /// answers), RFC 6891 (EDNS0), RFC 8482 (ANY), RFC 8020 (empty non-terminals).

@@ -1,5 +1,7 @@
 // Attribution.swift -- the trusted-hop walk that names a bounce's source (DESIGN.md).
 
+import Store
+
 /// The result of walking a message's `Received` headers from the top.
 ///
 /// DESIGN.md, ingest contract: skip headers that name no client IP; skip hops whose client
@@ -8,10 +10,10 @@
 struct Attribution: Equatable {
     enum Outcome: Equatable {
         /// The first untrusted client address.
-        case source(SourceAddress)
+        case source(IPPrefix)
         /// The first untrusted client is private, loopback, link-local or otherwise never a
         /// public mail source: the trusted networks are probably incomplete; list nothing.
-        case nonPublicSource(SourceAddress)
+        case nonPublicSource(IPPrefix)
         /// No `Received` header at all.
         case noReceivedHeaders
         /// `Received` headers exist, but none names a client address.
@@ -36,7 +38,7 @@ struct Attribution: Equatable {
     /// Index of that header's field in the message header, for excerpts.
     var sourceFieldIndex: Int?
 
-    var sourceAddress: SourceAddress? {
+    var sourceAddress: IPPrefix? {
         if case .source(let address) = outcome { return address }
         return nil
     }

@@ -1,5 +1,7 @@
 // Classification.swift -- the public verdict on one trap message: kind, source, evidence.
 
+public import Store
+
 /// What ingest concluded about one message that reached a trap.
 ///
 /// `verdict` combines the two independent answers: is the content an automatic response to
@@ -40,13 +42,13 @@ public struct Classification: Hashable, Sendable {
     public var rule: String
     /// Every rule that would have concluded, in order; the first decided (for `--explain`).
     public var matchedRules: [String]
-    /// Canonical text of the source (first untrusted client) IP, IPv4-mapped shown as IPv4;
-    /// `nil` when unattributable.
-    public var sourceIP: String?
+    /// The source (first untrusted client) address as a host prefix, IPv4-mapped IPv6 as
+    /// IPv4; `nil` when unattributable.
+    public var sourceIP: IPPrefix?
     /// A sentence a person can read: why this kind, and where the source came from.
     public var reason: String
-    /// Lowercase hex SHA-256 of the raw message bytes (one message = one hit).
-    public var digest: String
+    /// SHA-256 of the raw message bytes (one message = one hit).
+    public var digest: MessageDigest
     /// `Reporting-MTA` of the first delivery-status part, when the message is a DSN.
     public var reportingMTA: String?
     /// The first delivery-status recipient group (Action, Status, Diagnostic-Code...), if any.
@@ -87,11 +89,11 @@ public func classify(message: [UInt8], trustedNetworks: TrustedNetworks) -> Clas
     let attribution = Attribution(header: parsed.header, bytes: parsed.bytes, trusted: trustedNetworks)
 
     let verdict: Classification.Verdict
-    var sourceIP: String? = nil
+    var sourceIP: IPPrefix? = nil
     var reason = decision.finding.reason
     switch attribution.outcome {
     case .source(let address):
-        sourceIP = address.description
+        sourceIP = address
         verdict = decision.finding.isBackscatter ? .backscatter : .notBackscatter
         reason += "; " + attribution.explanation
     case .nonPublicSource, .noReceivedHeaders, .noClientAddress, .allHopsTrusted:
@@ -116,7 +118,7 @@ public func classify(message: [UInt8], trustedNetworks: TrustedNetworks) -> Clas
         matchedRules: decision.matchedRules,
         sourceIP: sourceIP,
         reason: reason,
-        digest: SHA256.hexDigest(message),
+        digest: MessageDigest(of: message),
         reportingMTA: statusPart?.reportingMTA,
         deliveryStatus: statusPart?.recipients.first,
         subject: String(evidence.subject.prefix(200)),

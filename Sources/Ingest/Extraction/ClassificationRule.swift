@@ -1,15 +1,6 @@
 // ClassificationRule.swift -- one named rule of the classifier and what it concludes.
 
-/// How much a hit's evidence proves on its own.
-///
-/// `strong`: structure that only mail systems and responders write (an RFC 3464 report, an
-/// RFC 8098 receipt, a returned original, an RFC 3834 reply with a null sender, a known
-/// MTA bounce layout, a scanner's or challenge system's own header): it lists on its own.
-/// `weak`: wording backed by little structure; the listing policy asks for corroboration.
-public enum EvidenceStrength: String, Hashable, Sendable, CaseIterable, Codable {
-    case strong
-    case weak
-}
+import Store
 
 /// What a rule concludes about a message.
 struct RuleFinding: Equatable {

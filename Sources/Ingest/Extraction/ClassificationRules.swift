@@ -1,5 +1,7 @@
 // ClassificationRules.swift -- the classifier, as an ordered list of named rules.
 
+import Store
+
 /// Is a message an automatic response to mail the trap never sent, and of which kind?
 ///
 /// The rules are tried in order; the first that concludes decides. Four groups:

@@ -1,5 +1,7 @@
 // ReceivedHeader.swift -- the client address of one Received header (RFC 5321 §4.4).
 
+import Store
+
 /// What one `Received` header says about the connection it records.
 ///
 /// RFC 5321 §4.4 gives the shape `from HELO (TCP-info) by HOST ...`; MTAs fill TCP-info in
@@ -20,7 +22,7 @@
 /// first word itself when it is an address literal (`from [IP] (helo=x)`, `from IP by`).
 struct ReceivedHeader: Equatable {
     /// The connecting client's address, or `nil` when the header names none.
-    var clientAddress: SourceAddress?
+    var clientAddress: IPPrefix?
     /// The first word of the `from` clause (usually the HELO name), for evidence.
     var fromName: String?
     /// The host that wrote the header (`by`), for evidence.
@@ -53,9 +55,9 @@ struct ReceivedHeader: Equatable {
         var words: [Word] = []
         Self.tokenize(value, from: index, to: limit, wrapped: wrapped, into: &words)
 
-        var parenCandidate: SourceAddress?
-        var bracketCandidate: SourceAddress?
-        var firstWordCandidate: SourceAddress?
+        var parenCandidate: IPPrefix?
+        var bracketCandidate: IPPrefix?
+        var firstWordCandidate: IPPrefix?
         var skipGroup = -1      // the group whose next word is a HELO argument
         for (position, word) in words.enumerated() {
             let text = value[word.start..<word.end]
@@ -167,7 +169,7 @@ struct ReceivedHeader: Equatable {
 
     /// The address in one word: `[IP]`, `[IPv6:x]`, `[IP]:port`, `[IP:port]`, `[a.b.c.d.port]`,
     /// `IP`, `IP:port`, `user@IP`; trailing punctuation ignored.
-    static func address(in word: ArraySlice<UInt8>) -> SourceAddress? {
+    static func address(in word: ArraySlice<UInt8>) -> IPPrefix? {
         var text = word
         if let at = text.lastIndex(of: ASCII.at) { text = text[(at + 1)...] }
         while let last = text.last, last == ASCII.dot || last == 0x2C || last == ASCII.semicolon || last == ASCII.closeParen
@@ -183,15 +185,15 @@ struct ReceivedHeader: Equatable {
         }
         guard !text.isEmpty, text.count <= 64, ASCII.isHexDigit(text[text.startIndex]) || text.first == ASCII.colon
                 || ASCII.hasPrefix(Array(text), at: 0, end: text.count, lowercasePrefix: ipv6Tag) else { return nil }
-        if let address = SourceAddress(text) { return address }
+        if let address = IPPrefix.mailAddress(text) { return address }
         // IPv4 with a port: "a.b.c.d:port", or "a.b.c.d.port" as some MTAs write it in brackets.
-        if let colon = text.lastIndex(of: ASCII.colon), let address = SourceAddress.parseIPv4(text[..<colon]) {
-            return SourceAddress(bytes: address)
+        if let colon = text.lastIndex(of: ASCII.colon), let address = IPPrefix(address: text[..<colon]), address.family == .v4 {
+            return address
         }
         if bracketed, let lastDot = text.lastIndex(of: ASCII.dot),
            text[(lastDot + 1)...].allSatisfy(ASCII.isDigit), !text[(lastDot + 1)...].isEmpty,
-           let address = SourceAddress.parseIPv4(text[..<lastDot]) {
-            return SourceAddress(bytes: address)
+           let address = IPPrefix(address: text[..<lastDot]), address.family == .v4 {
+            return address
         }
         return nil
     }

@@ -89,14 +89,7 @@ enum SHA256 {
 
     /// Lowercase hex of the digest.
     static func hexDigest(_ message: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in digest(message) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        MessageDigest(of: message).description
     }
 
     @inline(__always)

@@ -1,31 +1,12 @@
 // TrustedNetworks.swift -- the CIDR blocks whose hops are the trap's own infrastructure.
 
+import Store
+
 /// Networks whose `Received` hops are trusted (the trap's MX and internal relays).
 ///
-/// `127.0.0.0/8` and `::1` are always trusted (DESIGN.md, ingest contract). IPv4-mapped
+/// `127.0.0.0/8` and `::1` are always trusted (docs/ARCHITECTURE.md, attribution). IPv4-mapped
 /// IPv6 prefixes (`::ffff:10.0.0.0/104`) are folded into IPv4 ones, as addresses are.
 public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
-    struct Block: Hashable, Sendable {
-        var address: [UInt8]     // 4 or 16 bytes, host bits cleared
-        var prefixLength: Int
-
-        func contains(_ candidate: [UInt8]) -> Bool {
-            guard candidate.count == address.count else { return false }
-            var remaining = prefixLength
-            var index = 0
-            while remaining >= 8 {
-                if candidate[index] != address[index] { return false }
-                remaining -= 8
-                index += 1
-            }
-            if remaining > 0 {
-                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - remaining))
-                if candidate[index] & mask != address[index] { return false }
-            }
-            return true
-        }
-    }
-
     /// A malformed `--trusted-networks` entry: a `code` to switch on, a `reason` naming the
     /// entry, and where it was raised; equal when the codes are (swift-asn1's error shape).
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -55,14 +36,13 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
         public var description: String { "invalid trusted network '\(entry)': \(reason)" }
     }
 
-    private(set) var blocks: [Block]
+    private(set) var blocks: [IPPrefix]
     /// Non-public networks attributed as sources all the same (see `attributeAsPublic`).
-    private(set) var publicBlocks: [Block] = []
+    private(set) var publicBlocks: [IPPrefix] = []
 
     /// Only the always-trusted loopback networks.
     public init() {
-        blocks = [Block(address: [127, 0, 0, 0], prefixLength: 8),
-                  Block(address: [UInt8](repeating: 0, count: 15) + [1], prefixLength: 128)]
+        blocks = [IPPrefix("127.0.0.0/8")!, IPPrefix("::1")!]
     }
 
     /// No network at all, not even loopback: for a trap MX that itself receives mail on
@@ -98,14 +78,16 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
         if !publicBlocks.contains(block) { publicBlocks.append(block) }
     }
 
-    private static func block(parsing entry: String) throws(ParseError) -> Block {
+    /// One entry as a prefix: a mapped IPv6 prefix becomes IPv4 (a mapped /104 is a v4 /8),
+    /// host bits beyond the length are cleared.
+    private static func block(parsing entry: String) throws(ParseError) -> IPPrefix {
         let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let addressText = parts[0]
-        guard let parsed = SourceAddress(Array(addressText.utf8)) else {
+        let addressText = Array(parts[0].utf8)[...]
+        guard let parsed = IPPrefix.mailAddress(addressText) else {
             throw ParseError(.notAnAddress, entry: entry, "not an IPv4 or IPv6 address")
         }
         // The raw width decides the prefix scale (a mapped /104 is a v4 /8).
-        let rawIsIPv6 = addressText.contains(":")
+        let rawIsIPv6 = addressText.contains(UInt8(ascii: ":"))
         let rawWidth = rawIsIPv6 ? 128 : 32
         var length = rawWidth
         if parts.count == 2 {
@@ -114,38 +96,32 @@ public struct TrustedNetworks: Hashable, Sendable, CustomStringConvertible {
             }
             length = value
         }
-        if rawIsIPv6 && parsed.isIPv4 {
+        if rawIsIPv6 && parsed.family == .v4 {
             guard length >= 96 else {
                 throw ParseError(.badPrefixLength, entry: entry, "an IPv4-mapped prefix must be /96 or longer")
             }
             length -= 96
         }
-        var address = parsed.bytes
-        var bit = length
-        for index in address.indices {
-            if bit >= 8 { bit -= 8; continue }
-            address[index] &= UInt8(truncatingIfNeeded: 0xFF << (8 - bit))
-            bit = 0
-        }
-        return Block(address: address, prefixLength: length)
+        return parsed.truncated(to: length)
     }
 
     /// Whether `address` lies in a trusted block.
-    func contains(_ address: SourceAddress) -> Bool {
-        blocks.contains { $0.contains(address.bytes) }
+    func contains(_ address: IPPrefix) -> Bool {
+        blocks.contains { $0.contains(address) }
     }
 
     /// Whether `address` may be a source: public, or in a block given to `attributeAsPublic`.
-    func mayBeSource(_ address: SourceAddress) -> Bool {
-        !address.isNonPublic || publicBlocks.contains { $0.contains(address.bytes) }
+    func mayBeSource(_ address: IPPrefix) -> Bool {
+        !address.isNonPublic || publicBlocks.contains { $0.contains(address) }
     }
 
     /// Whether the textual `address` lies in a trusted block (false when it does not parse).
     public func contains(address text: String) -> Bool {
-        SourceAddress(text).map(contains) ?? false
+        IPPrefix.mailAddress(Array(text.utf8)[...]).map(contains) ?? false
     }
 
+    /// The blocks as CIDRs, comma-separated (`127.0.0.0/8,::1/128`).
     public var description: String {
-        blocks.map { "\(SourceAddress(bytes: $0.address)!)/\($0.prefixLength)" }.joined(separator: ",")
+        blocks.map { $0.isHost ? "\($0)/\($0.length)" : "\($0)" }.joined(separator: ",")
     }
 }

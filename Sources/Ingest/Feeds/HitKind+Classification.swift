@@ -1,5 +1,7 @@
 // HitKind+Classification.swift -- the hit kind of a backscatter verdict.
 
+import Store
+
 extension HitKind {
     /// The hit kind of a backscatter classification (`none` never reaches the store).
     init(_ kind: Classification.Kind) {

@@ -1,5 +1,7 @@
 // IngestOutcome.swift -- what ingesting one message did.
 
+public import Store
+
 /// What ingest did with one message.
 public enum IngestOutcome: Hashable, Sendable {
     /// A new hit was committed for `source`; `listed` when its score listing now runs.

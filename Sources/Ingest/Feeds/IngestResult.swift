@@ -1,5 +1,7 @@
 // IngestResult.swift -- a message between classification and the store, and what became of it.
 
+public import Store
+
 /// A message after classification, before the store: its hit, or its final outcome.
 public struct PreparedMessage: Sendable {
     public var origin: String
@@ -7,6 +9,9 @@ public struct PreparedMessage: Sendable {
     public var classification: Classification?
     /// The hit to record (backscatter with a public source).
     public var hit: Hit?
+    /// The trap address the hit's message reached, in full: only its key is stored
+    /// (``Ingester/commit(_:)`` makes it with the store's secret).
+    var trapAddress: String?
     /// The outcome when no store write is needed (not backscatter, unattributable, quarantine).
     public var outcome: IngestOutcome?
     /// Set when the input is damaged (``MessageDefects/severe``): whatever the outcome, the

@@ -1,5 +1,7 @@
 // Ingester.swift -- classify a message, turn a backscatter verdict into a hit, commit it.
 
+public import Store
+
 /// Feeds messages into the store: classify, attribute, record the hit with its evidence.
 ///
 /// Classification (``prepare(_:trustedNetworks:now:)``) touches no state and may run on
@@ -17,6 +19,8 @@ public final class Ingester {
     /// When zone settings and policy were last re-read (an admin may change them while a
     /// daemon runs; the store caches them per connection).
     private var zonesReadAt: Int64 = 0
+    private var secret: [UInt8]?
+    private var trapKeys: [String: [UInt8]] = [:]
 
     /// Seconds between re-reads of the zone's policy by a long-running feed.
     public static let zoneReloadInterval: Int64 = 10
@@ -68,13 +72,8 @@ public final class Ingester {
         case .backscatter:
             break
         }
-        guard let text = result.sourceIP, let source = IPPrefix(text), source.isHost else {
-            prepared.outcome = .quarantine(IngestError(.rejectedByStore,
-                "\(message.origin): classifier named source '\(result.sourceIP ?? "")', not a single address"))
-            return prepared
-        }
-        guard let digest = Self.bytes(hex: result.digest) else {
-            prepared.outcome = .quarantine(IngestError(.rejectedByStore, "\(message.origin): no usable message digest"))
+        guard let source = result.sourceIP else {
+            prepared.outcome = .unattributable
             return prepared
         }
         let traps = message.recipients.isEmpty ? TrapAddress.fromHeader(message.bytes) : message.recipients
@@ -84,11 +83,13 @@ public final class Ingester {
         prepared.hit = Hit(
             source: source,
             kind: HitKind(result.kind),
+            strength: result.strength,
             time: message.receivedTime ?? now,
             trap: traps.first.map(TrapAddress.redacted) ?? "unknown",
             reporter: result.reportingMTA.map { String($0.prefix(255)) },
-            digest: digest,
+            digest: result.digest.bytes,
             excerpt: TrapAddress.redact(excerpt, addresses: message.recipients))
+        prepared.trapAddress = traps.first
         return prepared
     }
 
@@ -101,9 +102,14 @@ public final class Ingester {
     /// - Throws: `.storeUnavailable` when the store is busy, unreadable or broken: nothing
     ///   of the batch was written.
     public func commit(_ batch: [PreparedMessage]) throws(IngestError) -> [IngestOutcome] {
-        let hits = batch.compactMap(\.hit)
+        var hits = batch.compactMap(\.hit)
         var stored: [HitOutcome] = []
         if !hits.isEmpty {
+            var index = 0
+            for message in batch where message.hit != nil {
+                hits[index].trapKey = try message.trapAddress.map { address throws(IngestError) in try trapKey(address) }
+                index += 1
+            }
             let now = clock()
             if now - zonesReadAt >= Self.zoneReloadInterval || now < zonesReadAt {
                 store.reloadZones()
@@ -156,35 +162,29 @@ public final class Ingester {
         return all.filter { defects.contains($0.0) }.map(\.1)
     }
 
+    /// The key of a trap address under the store's secret (read once). A trap network has
+    /// few addresses and each receives many messages: keys are kept, not made again.
+    private func trapKey(_ address: String) throws(IngestError) -> [UInt8] {
+        if let known = trapKeys[address] { return known }
+        if secret == nil {
+            do { secret = try store.trapKeySecret() } catch {
+                throw IngestError(.storeUnavailable, "store \(store.path): \(error.reason)")
+            }
+        }
+        let key = TrapAddress.key(address, secret: secret ?? [])
+        if trapKeys.count >= Self.trapKeyCacheLimit { trapKeys.removeAll(keepingCapacity: true) }
+        trapKeys[address] = key
+        return key
+    }
+
+    /// Trap addresses whose keys are kept (a trap network of more starts over, never grows).
+    static let trapKeyCacheLimit = 65_536
+
     /// Store errors that are about the hit, not the store: retrying will not help.
     static func isPermanent(_ error: StoreError) -> Bool {
         switch error.code {
         case .invalidInput, .conflict: true
         default: false
-        }
-    }
-
-    /// Bytes of a hex string (the classifier's digest), nil when it is not hex.
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
         }
     }
 }

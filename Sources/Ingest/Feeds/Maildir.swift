@@ -23,6 +23,8 @@ public struct Maildir: Sendable, CustomStringConvertible {
     public var newPath: String { path + "/new" }
     public var curPath: String { path + "/cur" }
     public var tmpPath: String { path + "/tmp" }
+    /// The Maildir that keeps this trap's rejected mail unless another is configured.
+    public var quarantinePath: String { path + "/.quarantine" }
 
     public var description: String { path }
 

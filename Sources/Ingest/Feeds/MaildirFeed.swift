@@ -40,7 +40,7 @@ public final class MaildirFeed {
 
     public init(maildir: Maildir, quarantine: Quarantine? = nil, ingester: Ingester, batchLimit: Int = 256) {
         self.maildir = maildir
-        self.quarantine = quarantine ?? Quarantine(path: maildir.path + "/.quarantine")
+        self.quarantine = quarantine ?? Quarantine(path: maildir.quarantinePath)
         self.ingester = ingester
         self.batchLimit = max(1, batchLimit)
     }

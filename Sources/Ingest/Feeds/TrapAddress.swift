@@ -62,6 +62,19 @@ enum TrapAddress {
         return "…" + text[at...].lowercased()
     }
 
+    /// Bytes of a trap key: enough to tell a trap network's addresses apart.
+    static let keyByteCount = 16
+
+    /// The key the store tells traps apart by: the first bytes of the HMAC-SHA256 of the
+    /// lowercased address under the store's secret (``Store/trapKeySecret()``). Equal for
+    /// one trap however its address is written, different for different traps, and no way
+    /// back to the address without the secret.
+    static func key(_ address: String, secret: [UInt8]) -> [UInt8] {
+        var bare = address.lowercased()
+        if bare.hasPrefix("<"), bare.hasSuffix(">") { bare = String(bare.dropFirst().dropLast()) }
+        return Array(SHA256.hmac(key: secret, message: Array(bare.utf8)).prefix(keyByteCount))
+    }
+
     /// `text` with each address's local part replaced by `[trap]` (case-insensitive), as
     /// the classifier's header excerpt does for the addresses it found itself.
     static func redact(_ text: String, addresses: [String]) -> String {

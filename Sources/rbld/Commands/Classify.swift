@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Store
 
 /// `rbld classify --trusted-networks CIDR[,CIDR...] [--json] [--files-from LIST] FILE...`
 ///
@@ -49,10 +50,6 @@ struct Classify: ParsableCommand {
     @Argument(help: ArgumentHelp("Message files (raw RFC 5322); '-' for standard input.", valueName: "FILE"))
     var files: [String] = []
 
-    /// sysexits.h
-    static let exitDataError: Int32 = 65
-    static let exitIOError: Int32 = 74
-
     func validate() throws {
         _ = try parsedNetworks()
         if listRules { return }
@@ -73,7 +70,7 @@ struct Classify: ParsableCommand {
         }
         guard let data else {
             FileHandle.standardError.write(Data("rbld classify: \(list): cannot read the file list\n".utf8))
-            throw ExitCode(Self.exitIOError)
+            throw ExitCode(.ioError)
         }
         let listed = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
         return files + listed
@@ -99,7 +96,7 @@ struct Classify: ParsableCommand {
         var dataFailures = 0
         var counts: [Classification.Verdict: Int] = [:]
         let start = Date()
-        let startCPU = Self.cpuSeconds()
+        let startCPU = processCPUSeconds()
         for file in try allFiles() {
             let bytes: [UInt8]
             switch MessageFile.read(file) {
@@ -129,7 +126,7 @@ struct Classify: ParsableCommand {
         output.flush()
         if summary {
             let seconds = Date().timeIntervalSince(start)
-            let cpu = Self.cpuSeconds() - startCPU
+            let cpu = processCPUSeconds() - startCPU
             let total = counts.values.reduce(0, +)
             let parts = Classification.Verdict.allCases.map { "\($0.rawValue)=\(counts[$0, default: 0])" }
             let line = "rbld classify: \(total) messages in \(String(format: "%.3f", seconds)) s wall, "
@@ -137,17 +134,8 @@ struct Classify: ParsableCommand {
                 + parts.joined(separator: " ") + "; unreadable=\(ioFailures)\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
-        if ioFailures > 0 { throw ExitCode(Self.exitIOError) }
-        if dataFailures > 0 { throw ExitCode(Self.exitDataError) }
-    }
-
-    /// User plus system CPU time of this process (getrusage), so a busy machine does not
-    /// distort the throughput figure.
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000
+        if ioFailures > 0 { throw ExitCode(.ioError) }
+        if dataFailures > 0 { throw ExitCode(.dataError) }
     }
 
     /// The DESIGN.md JSON object, one line.
@@ -155,11 +143,11 @@ struct Classify: ParsableCommand {
         var line = "{\"file\":" + JSONText.quoted(file)
         line += ",\"verdict\":\"" + result.verdict.rawValue + "\""
         line += ",\"kind\":\"" + result.kind.rawValue + "\""
-        line += ",\"source_ip\":" + (result.sourceIP.map(JSONText.quoted) ?? "null")
+        line += ",\"source_ip\":" + (result.sourceIP.map { JSONText.quoted($0.description) } ?? "null")
         line += ",\"reason\":" + JSONText.quoted(result.reason)
         line += ",\"rule\":" + JSONText.quoted(result.rule)
         if result.verdict == .backscatter { line += ",\"strength\":\"" + result.strength.rawValue + "\"" }
-        line += ",\"digest\":\"" + result.digest + "\""
+        line += ",\"digest\":\"" + result.digest.description + "\""
         if let mta = result.reportingMTA { line += ",\"reporting_mta\":" + JSONText.quoted(mta) }
         if explain {
             line += ",\"evidence\":[" + result.evidence.map(JSONText.quoted).joined(separator: ",") + "]"
@@ -170,7 +158,7 @@ struct Classify: ParsableCommand {
     }
 
     static func textLine(file: String, _ result: Classification) -> String {
-        let source = result.sourceIP ?? "-"
+        let source = result.sourceIP?.description ?? "-"
         let strength = result.verdict == .backscatter ? " strength=\(result.strength.rawValue)" : ""
         return "\(file): \(result.verdict.rawValue) kind=\(result.kind.rawValue)\(strength) source=\(source) "
             + "rule=\(result.rule): \(result.reason)\n"

@@ -1,6 +1,7 @@
 // Expire.swift -- `rbld expire`: remove expired listings, old evidence and old change-log rows.
 import ArgumentParser
 import Ingest
+import Store
 
 struct Expire: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import Ingest
+import Store
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,8 @@ import DNSBL
 import Glibc
 import Ingest
 import Logging
+import Publication
+import Store
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,14 +83,12 @@ struct Import: ParsableCommand {
             // Freeze the table now so that `rbld serve` starts from the cache in milliseconds.
             var logger = Logger(label: "rbld.import")
             logger.logLevel = .warning
-            let publisher = Publisher(store: store, zones: [zoneName], logger: logger, clock: { Int64(time(nil)) })
-            let table = try publisher.loadAll().zones.first?.table
-            publisher.saveSnapshotCaches()
+            let served = try Publication.cacheSnapshot(of: zoneName, in: store, logger: logger)
             print("rbld: \(zoneName): \(summary.added) added, \(summary.updated) updated, \(summary.removed) removed, "
                   + "\(summary.unchanged) unchanged from \(files.count) file(s)"
                   + (badLines > 0 ? ", \(badLines) bad line(s) skipped" : "")
                   + (summary.duplicates > 0 ? ", \(summary.duplicates) duplicate(s)" : "")
-                  + "; serial \(summary.serial); serving \(table?.v4Count ?? 0) IPv4 + \(table?.v6Count ?? 0) IPv6 entries")
+                  + "; serial \(summary.serial); serving \(served.v4) IPv4 + \(served.v6) IPv6 entries")
         } catch let failure as Failure {
             throw failure
         } catch {

@@ -5,6 +5,9 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import ServiceLifecycle
+import Store
+import UnixSignals
 
 /// `rbld ingest [--maildir DIR]... [--lmtp HOST:PORT] [--watch] [PATH|-]...`
 ///
@@ -135,10 +138,10 @@ struct IngestCommand: AsyncParsableCommand {
         let zone = try store.zoneName(in: openedStore)
         let ingester = Ingester(store: openedStore, zone: zone, trustedNetworks: networks)
         let start = ContinuousClock.now
-        let startCPU = Classify.cpuSeconds()
+        let startCPU = processCPUSeconds()
 
         // Inputs named on the command line: Maildirs, mbox files, message files.
-        var traps = try maildirs.map(Self.trapMaildir)
+        var traps = try maildirs.map(trapMaildir)
         var files: [String] = []
         var missing = 0
         for path in paths {
@@ -151,8 +154,7 @@ struct IngestCommand: AsyncParsableCommand {
                 printError("rbld ingest: \(path): \(access(path, F_OK) == 0 ? "not a readable file or Maildir" : "no such file or Maildir")")
             }
         }
-        let sideQuarantine = Quarantine(path: configuredQuarantine ?? traps.first.map { $0.path + "/.quarantine" }
-                                        ?? (URL(fileURLWithPath: store.db).deletingLastPathComponent().path + "/quarantine"))
+        let sideQuarantine = Quarantine(path: DefaultQuarantine.path(configured: configuredQuarantine, maildirs: traps, db: store.db))
 
         var totals = IngestCounts()
         var storeFailure: IngestError?
@@ -177,9 +179,8 @@ struct IngestCommand: AsyncParsableCommand {
             totals.add(watchLoop.totals)
         }
 
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let cpu = Classify.cpuSeconds() - startCPU
+        let seconds = (ContinuousClock.now - start).seconds
+        let cpu = processCPUSeconds() - startCPU
         let rate = seconds > 0 ? Int(Double(totals.processed) / seconds) : 0
         let timing = daemon ? "ran \(String(format: "%.1f", seconds)) s"
             : "in \(String(format: "%.2f", seconds)) s (\(rate) msg/s, \(String(format: "%.2f", cpu)) s CPU)"
@@ -189,8 +190,8 @@ struct IngestCommand: AsyncParsableCommand {
                        + "\(String(format: "%.2f", commitTimer.cpuSeconds)) s CPU; the rest is reading, parsing and classifying")
         }
         if let storeFailure { throw Failure(.tempFail, storeFailure.reason) }
-        if totals.failed > 0 { throw ExitCode(Sysexit.ioError.rawValue) }
-        if missing > 0 { throw ExitCode(Sysexit.noInput.rawValue) }
+        if totals.failed > 0 { throw ExitCode(.ioError) }
+        if missing > 0 { throw ExitCode(.noInput) }
     }
 
     /// The quarantine Maildir named by --quarantine, else by the configuration's
@@ -229,7 +230,7 @@ struct IngestCommand: AsyncParsableCommand {
             var pending: [PreparedMessage] = []
             var bytes: [[UInt8]] = []
             var failure: IngestError?
-            let now = Int64(time(nil))
+            let now = unixNow()
             func flush() {
                 guard failure == nil, !pending.isEmpty else { return }
                 do {
@@ -315,11 +316,10 @@ struct IngestCommand: AsyncParsableCommand {
 
         func time<T>(_ body: () throws(IngestError) -> T) throws(IngestError) -> T {
             let start = ContinuousClock.now
-            let startCPU = Classify.cpuSeconds()
+            let startCPU = processCPUSeconds()
             defer {
-                let elapsed = ContinuousClock.now - start
-                seconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                cpuSeconds += Classify.cpuSeconds() - startCPU
+                seconds += (ContinuousClock.now - start).seconds
+                cpuSeconds += processCPUSeconds() - startCPU
                 commits += 1
             }
             return try body()
@@ -359,8 +359,8 @@ struct IngestCommand: AsyncParsableCommand {
             throw Failure(.tempFail, error.reason)
         }
         if let problem = result.quarantineReason {
-            let place = Quarantine(path: configuredQuarantine ?? maildirs.first.map { $0 + "/.quarantine" }
-                                   ?? (URL(fileURLWithPath: store.db).deletingLastPathComponent().path + "/quarantine"))
+            let place = Quarantine(path: DefaultQuarantine.path(configured: configuredQuarantine,
+                                                                maildirs: maildirs.map(Maildir.init(path:)), db: store.db))
             let kept: String
             do {
                 kept = try place.keep(bytes: bytes, origin: "stdin", reason: problem.reason)
@@ -392,9 +392,9 @@ struct IngestCommand: AsyncParsableCommand {
         configuration.verbose = verbose
         if let lmtp {
             do { configuration.lmtp = try ListenAddress(parsing: lmtp) } catch { throw Failure(.usage, "--lmtp \(lmtp): \(error)") }
-            configuration.lmtpOptions.session.hostname = lmtpHostname ?? Self.hostName()
+            configuration.lmtpOptions.session.hostname = lmtpHostname ?? hostName()
             configuration.lmtpOptions.session.maxMessageByteCount = maxMessageSize
-            configuration.lmtpOptions.idleTimeout = .milliseconds(Int64(lmtpIdleTimeout * 1000))
+            configuration.lmtpOptions.idleTimeout = Duration(secondsArgument: lmtpIdleTimeout)
             configuration.lmtpOptions.maxConnections = lmtpMaxConnections
         }
         var endpoint: MetricsEndpoint?
@@ -415,32 +415,17 @@ struct IngestCommand: AsyncParsableCommand {
         }
         if let bound { print("rbld: LMTP listening on \(bound)") }
         if !traps.isEmpty { print("rbld: watching \(traps.map(\.path).joined(separator: ", "))") }
-        fflush(nil)
+        flushStandardOutput()
 
-        let stop = StopFlag()
-        let signals = Task {
-            for await signal in SignalStream.make([SIGTERM, SIGINT]) {
-                logger.notice("stopping on signal \(signal): finishing the messages in flight")
-                stop.raise()
-                break
-            }
-        }
-        defer { signals.cancel() }
-        let counts = await daemon.run(until: stop)
-        await endpoint?.stop()
-        return counts
-    }
-
-    /// A trap Maildir named by the operator; exit 66 when it is not one.
-    static func trapMaildir(_ path: String) throws -> Maildir {
-        guard Maildir.isMaildir(path) else { throw Failure(.noInput, "\(path): not a Maildir (needs cur/, new/ and tmp/)") }
-        return Maildir(path: path)
-    }
-
-    static func hostName() -> String {
-        var host = [UInt8](repeating: 0, count: 256)
-        _ = host.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 255) }
-        let name = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self)
-        return name.isEmpty ? "localhost" : name
+        // The same shutdown as `rbld run`'s: SIGTERM or SIGINT finishes the messages in
+        // flight, then the metrics endpoint stops.
+        let ingest = IngestService(daemon: daemon, logger: logger)
+        var group = ServiceGroupConfiguration(services: [
+            .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
+            .init(service: ingest, serviceName: "ingest"),
+        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.logging.keys.serviceKey = "service"
+        try await ServiceGroup(configuration: group).run()
+        return ingest.totals
     }
 }

@@ -1,6 +1,7 @@
 // List.swift -- `rbld list IP|CIDR`: list an address or network manually.
 import ArgumentParser
 import Ingest
+import Store
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(

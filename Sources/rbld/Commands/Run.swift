@@ -1,6 +1,5 @@
 // Run.swift -- `rbld run`: the default deployment, everything in one process.
 import ArgumentParser
-import Foundation
 import Glibc
 import Logging
 
@@ -34,19 +33,7 @@ struct Run: AsyncParsableCommand {
         let daemon = try await Daemon.start(configuration, logger: logger)
         print("rbld: configuration \(configuration.source ?? "built-in defaults")")
         daemon.summary.forEach { print($0) }
-        fflush(nil)
+        flushStandardOutput()
         try await daemon.run()
-    }
-}
-
-extension Configuration {
-    /// The configuration a command runs with: `path` when given (it must exist), else
-    /// zones/rbld.yaml when present, else the built-in defaults.
-    ///
-    /// - Throws: `Failure` 78 (EX_CONFIG) naming the file, line and key.
-    static func resolve(_ path: String?) throws -> Configuration {
-        let file = path ?? (FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil)
-        guard let file else { return .defaults }
-        do { return try ConfigurationFile.load(file) } catch { throw Failure(.config, "\(error)") }
     }
 }

@@ -1,11 +1,9 @@
-// Serve.swift -- `rbld serve`: the authoritative DNSBL server over a store.
+// Serve.swift -- `rbld serve`: the authoritative DNSBL server over a store (`rbld run` without ingest).
+
 import ArgumentParser
-import CNetShim
 import DNSBL
-@preconcurrency import Dispatch
-import Glibc
-import Ingest
 import Logging
+import Store
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,13 +11,16 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Answers A, TXT, ANY, SOA and NS queries per RFC 5782 for every zone given with \
             --zone, on every --listen address, UDP and TCP. Without these flags the \
-            configuration decides (--config, else zones/rbld.yaml when present: its db, zones \
-            and dns.listen; a file given with --config also sets the zones' SOA, NS, TTL and \
-            TXT settings and policies in the store); without a configuration: every zone in \
-            the store (else bl.example.org) on 127.0.0.1:5300. Changes committed to the store \
-            (imports, listings, delistings, hits) are served within a second, without restart. \
-            SIGHUP reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
-            `rbld run` serves the same way and ingests too.
+            configuration decides (--config, else zones/rbld.yaml when present: its db, zones, \
+            dns section; a file given with --config also writes the zones' SOA, NS, TTL and \
+            TXT settings and policies to the store, and its metrics address applies); without \
+            a configuration: every zone in the store (else bl.example.org) on 127.0.0.1:5300. \
+            Changes committed to the store (imports, listings, delistings, hits) are served \
+            within a second, without restart. This is `rbld run` with ingest switched off: \
+            the same start-up, services and signals. SIGHUP re-applies the --config file, or \
+            reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
+            Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; 69 an \
+            address cannot be bound; 74 the store cannot be opened; 78 the configuration is invalid.
             """)
 
     @Option(help: "The SQLite store to serve (default: the configuration's db, else ./rbld.sqlite).")
@@ -34,121 +35,73 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Configuration file (default: zones/rbld.yaml when present); flags take precedence.", valueName: "FILE"))
     var config: String?
 
-    @Option(help: "UDP sockets (one thread each) per address; default: one per core.")
+    @Option(help: "UDP sockets (one thread each) per address (default: the configuration's, else one per core).")
     var threads: Int?
 
-    @Option(help: "Seconds before an idle TCP connection is closed (RFC 7766 §6.2.3).")
-    var tcpIdleTimeout: Double = 10
+    @Option(help: "Seconds before an idle TCP connection is closed (RFC 7766 §6.2.3; default: the configuration's, else 10).")
+    var tcpIdleTimeout: Double?
 
-    @Option(help: "Concurrent TCP connections; more are closed at once.")
-    var tcpMaxConnections = 256
+    @Option(help: "Concurrent TCP connections; more are closed at once (default: the configuration's, else 256).")
+    var tcpMaxConnections: Int?
 
-    @Option(help: "Seconds between checks of the store for changes.")
-    var pollInterval: Double = 0.2
+    @Option(help: "Seconds between checks of the store for changes (default: the configuration's, else 0.2).")
+    var pollInterval: Double?
 
-    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: none).", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: a --config file's, else none).", valueName: "HOST:PORT"))
     var metrics: String?
 
     func validate() throws {
-        guard tcpIdleTimeout > 0, pollInterval > 0, tcpMaxConnections > 0, (threads ?? 1) > 0 else {
+        guard (tcpIdleTimeout ?? 1) > 0, (pollInterval ?? 1) > 0, (tcpMaxConnections ?? 1) > 0, (threads ?? 1) > 0 else {
             throw ValidationError("--tcp-idle-timeout, --poll-interval, --tcp-max-connections and --threads must be positive")
         }
     }
 
     func run() async throws {
+        let configuration = try serving()
         var logger = Logger(label: "rbld.serve")
-        logger.logLevel = .notice
-        let clock: @Sendable () -> Int64 = { Int64(time(nil)) }
+        logger.logLevel = configuration.logLevel
+        let role = Daemon.Role(ingests: false, appliesZoneDefinitions: config != nil)
+        let daemon = try await Daemon.start(configuration, role: role, logger: logger)
+        daemon.summary.forEach { print($0) }
+        flushStandardOutput()
+        try await daemon.run()
+    }
 
-        let configured = try Configuration.resolve(config)
-        let file = configured.source == nil ? nil : configured  // defaults only where there is a file
-        let db = self.db ?? file?.db ?? "rbld.sqlite"
-        let store: Store
-        let zoneNames: [String]
-        do {
-            store = try Store(path: db)
-            // Only a file named on the command line rewrites the store's zone settings; the
-            // implicit zones/rbld.yaml gives defaults, and imported $SOA/$NS lines stand.
-            if let file, config != nil { try ZoneConfigurator.apply(file, to: store, logger: logger) }
-            let known = try store.zoneNames()
-            zoneNames = !zones.isEmpty ? zones.map(ZoneSettings.normalizedName)
-                : file?.zoneNames ?? (known.isEmpty ? ["bl.example.org"] : known)
-        } catch {
-            throw Failure(.ioError, "\(db): \(error)")
+    /// The configuration in effect, the flags laid over it: the file's (--config, else the
+    /// implicit zones/rbld.yaml) or the built-in defaults, serving on 127.0.0.1:5300 and
+    /// without metrics unless told.
+    func serving() throws -> Configuration {
+        var configuration = try Configuration.resolve(config)
+        let file = configuration.source != nil
+        if let db { configuration.db = db }
+        let names: [String]
+        if !zones.isEmpty {
+            names = zones.map(ZoneSettings.normalizedName)
+        } else if file {
+            names = configuration.zoneNames
+        } else {
+            let known = try storeCall { () throws(StoreError) in try Store(path: configuration.db).zoneNames() }
+            names = known.isEmpty ? ["bl.example.org"] : known
         }
-        let publisher = Publisher(store: store, zones: zoneNames, logger: logger, clock: clock)
-        let served: ServedZones
-        do { served = try publisher.loadAll() } catch { throw Failure(.dataError, "\(db): \(error)") }
-
-        // Loading copied the cache blob and built arrays from it: give the freed heap back.
-        cnet_trim_heap()
-        let snapshots = SnapshotStore(served)
-        var dns = Configuration.DNS()
+        configuration.zones = names.map { name in configuration.zones.first { $0.settings.name == name } ?? .init(name: name) }
         do {
-            dns.listen = try listen.isEmpty ? file?.dns.listen ?? [ListenAddress(parsing: "127.0.0.1:5300")]
-                : listen.map { text throws(ServerError) in try ListenAddress(parsing: text) }
+            if !listen.isEmpty {
+                configuration.dns.listen = try listen.map { text throws(ServerError) in try ListenAddress(parsing: text) }
+            } else if !file {
+                configuration.dns.listen = [try ListenAddress(parsing: "127.0.0.1:5300")]
+            }
+            if let metrics {
+                configuration.metrics = try ListenAddress(parsing: metrics)
+            } else if config == nil {
+                configuration.metrics = nil
+            }
         } catch {
             throw Failure(.usage, "\(error)")
         }
-        dns.udpThreads = threads
-        dns.tcpIdleTimeout = .milliseconds(Int(tcpIdleTimeout * 1000))
-        dns.tcpMaxConnections = tcpMaxConnections
-        let metricsAddress: ListenAddress?
-        do { metricsAddress = try metrics.map(ListenAddress.init(parsing:)) } catch { throw Failure(.usage, "--metrics: \(error)") }
-        let server = dns.makeServer(serving: snapshots, logger: logger)
-        do { try await server.start() } catch { throw Failure(.unavailable, "\(error)") }
-        let processMetrics = metricsAddress == nil ? nil : RBLDMetrics.process
-        var endpoint: MetricsEndpoint?
-        if let metricsAddress, let processMetrics {
-            do {
-                let started = try await processMetrics.serve(dns: server, snapshots: snapshots, at: metricsAddress, logger: logger)
-                print("rbld: metrics on http://\(started.address)/metrics")
-                endpoint = started.endpoint
-            } catch {
-                await server.stop()
-                throw error
-            }
-        }
-
-        for zone in served.zones {
-            print("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
-                  + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries)")
-        }
-        print("rbld: listening on \(server.boundAddresses.map(\.description).joined(separator: ", ")) (UDP and TCP)")
-        fflush(nil)
-
-        let publication = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
-                                             interval: .milliseconds(Int(pollInterval * 1000)), logger: logger, metrics: processMetrics)
-        let follower = Task.detached { try? await publication.run() }
-
-        for await signal in SignalStream.make([SIGTERM, SIGINT, SIGHUP]) {
-            if signal == SIGHUP {
-                publication.requestReload(zones: zoneNames)
-                continue
-            }
-            logger.notice("stopping on signal \(signal)")
-            break
-        }
-        follower.cancel()
-        await follower.value  // the snapshot cache is saved for the next start
-        await endpoint?.stop()
-        await server.stop()
-    }
-}
-
-/// Delivers Unix signals as an async sequence (Dispatch signal sources).
-enum SignalStream {
-    static func make(_ signals: [Int32]) -> AsyncStream<Int32> {
-        AsyncStream { continuation in
-            let queue = DispatchQueue(label: "rbld.signals")
-            for number in signals {
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { continuation.yield(number) }
-                source.setCancelHandler { _ = source }  // keeps the source alive until cancelled
-                source.resume()
-                continuation.onTermination = { _ in source.cancel() }
-            }
-        }
+        if let threads { configuration.dns.udpThreads = threads }
+        if let tcpIdleTimeout { configuration.dns.tcpIdleTimeout = Duration(secondsArgument: tcpIdleTimeout) }
+        if let tcpMaxConnections { configuration.dns.tcpMaxConnections = tcpMaxConnections }
+        if let pollInterval { configuration.dns.pollInterval = Duration(secondsArgument: pollInterval) }
+        return configuration
     }
 }

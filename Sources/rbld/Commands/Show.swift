@@ -1,10 +1,14 @@
 // Show.swift -- `rbld show IP`: status, answer, score, kinds, evidence and audit trail of an address.
 import ArgumentParser
 import Ingest
+import Store
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show why an address is (not) listed: status, answer, score, evidence, audit trail.")
+        abstract: "Show why an address is (not) listed: status, answer, score, evidence, audit trail.",
+        discussion: """
+            The status is LISTED, EXCLUDED, DELISTED, HELD-BACK (weak evidence that is not             corroborated yet: what it lacks is shown, and `rbld confirm` or `rbld reject`             decide), SPECIAL-PURPOSE or NOT-LISTED. Each hit shows its evidence strength             (strong: the message's structure; weak: its wording alone), and the zone's             policy (threshold, weights, corroboration) is shown beside the score.
+            """)
 
     @OptionGroup var store: StoreOptions
 
@@ -34,6 +38,22 @@ struct Show: ParsableCommand {
 
     static func time(_ value: Int64?) -> String { value.map(Store.formatTime) ?? "-" }
 
+    /// `4d`, `12h`, `90m`, `30s`: the largest unit that divides it.
+    static func duration(_ seconds: Int64) -> String {
+        for (unit, size) in [("w", Int64(604_800)), ("d", 86400), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+
+    /// The policy that scored the address, on one line.
+    static func policyLine(_ p: SourceReport.Policy) -> String {
+        let weights = HitKind.allCases.map { "\($0.rawValue) \(p.weights[$0.rawValue] ?? 1)" }.joined(separator: ", ")
+        return "threshold \(p.threshold), half-life \(duration(p.halfLife)), expiry \(duration(p.expiry)); weights \(weights); "
+            + "weak hits weigh ×\(p.weakWeight) and count once \(p.corroborationWeakHits) from \(p.corroborationTraps) traps "
+            + "fall within \(duration(p.corroborationWindow)), or with a strong hit"
+    }
+
     static func printHuman(_ r: SourceReport) {
         var headline = "\(r.address) in \(r.zone): \(r.status.rawValue.uppercased())"
         if let code = r.code {
@@ -47,6 +67,7 @@ struct Show: ParsableCommand {
         if r.status == .listed { fields.append(("expires", r.expires.map(Store.formatTime) ?? "never")) }
         if let score = r.score {
             fields.append(("score", "\((score * 1000).rounded() / 1000) now (threshold \(r.threshold))"))
+            fields.append(("policy", policyLine(r.policy)))
             fields.append(("hits", "\(r.hitCount)"))
             fields.append(("first seen", time(r.firstSeen)))
             fields.append(("last seen", time(r.lastSeen)))
@@ -54,6 +75,19 @@ struct Show: ParsableCommand {
             if let since = r.listedSince { fields.append(("score listing", "\(time(since)) .. \(time(r.scoreListingEnds))")) }
         } else {
             fields.append(("hits", "none"))
+        }
+        if let c = r.corroboration {
+            let window = duration(r.policy.corroborationWindow)
+            var line = "\(c.weakHits) weak hit\(c.weakHits == 1 ? "" : "s") in all; in the last \(window): "
+                + "\(c.recentWeakHits) weak from \(c.recentTraps) trap\(c.recentTraps == 1 ? "" : "s"), \(c.recentStrongHits) strong"
+            if let confirmed = c.confirmed { line += "; confirmed \(time(confirmed))" }
+            if let rejected = c.rejected { line += "; weak evidence up to \(time(rejected)) rejected" }
+            fields.append(("weak evidence", line))
+            if let held = c.heldUntil, let hits = c.missingWeakHits, let traps = c.missingTraps {
+                fields.append(("held back", "until \(time(held)) unless corroborated: needs \(hits) more weak hit\(hits == 1 ? "" : "s") "
+                               + "from \(traps) more trap\(traps == 1 ? "" : "s") within \(window), or a strong hit "
+                               + "(rbld confirm lists it, rbld reject drops the weak evidence)"))
+            }
         }
         printFields(fields, indent: "  ")
         func entries(_ title: String, _ list: [SourceReport.Entry]) {
@@ -69,8 +103,8 @@ struct Show: ParsableCommand {
         entries("delistings", r.delistings)
         if !r.lastHits.isEmpty {
             print("\nlast hits:")
-            printTable(header: ["TIME", "KIND", "TRAP", "REPORTER", "DIGEST"], rows: r.lastHits.map { hit in
-                [time(hit.time), hit.kind, hit.trap, hit.reporter ?? "-", String(hit.digest.prefix(16))]
+            printTable(header: ["TIME", "KIND", "EVIDENCE", "TRAP", "REPORTER", "DIGEST"], rows: r.lastHits.map { hit in
+                [time(hit.time), hit.kind, hit.strength, hit.trap, hit.reporter ?? "-", String(hit.digest.prefix(16))]
             }, indent: "  ")
             if let excerpt = r.lastHits.first?.excerpt, !excerpt.isEmpty {
                 print("\n  last evidence:")

@@ -1,6 +1,7 @@
 // Stats.swift -- `rbld stats`: counts of listings, sources, hits and the store.
 import ArgumentParser
 import Ingest
+import Store
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show counts of listings, sources, hits and the store.")
@@ -22,7 +23,7 @@ struct Stats: ParsableCommand {
             ("manual (admin)", "\(stats.manualAdmin)"),
             ("exclusions", "\(stats.exclusions)"),
             ("delistings", "\(stats.delistings)"),
-            ("sources", "\(stats.sources) (\(stats.sourcesListed) listed by score)"),
+            ("sources", "\(stats.sources) (\(stats.sourcesListed) listed by score, \(stats.sourcesHeldBack) held back for corroboration)"),
             ("hits", "\(stats.hits) (\(stats.hitsLast24h) in 24 h, \(stats.hitsLast7d) in 7 d)"),
             ("hits by kind", stats.hitsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
             ("change log rows", "\(stats.changeLogRows)"),

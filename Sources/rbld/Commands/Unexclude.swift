@@ -1,6 +1,7 @@
 // Unexclude.swift -- `rbld unexclude IP|CIDR`: remove an exclusion.
 import ArgumentParser
 import Ingest
+import Store
 
 struct Unexclude: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,8 @@ import DNSBL
 import Glibc
 import Ingest
 import Logging
+import Publication
+import Store
 
 /// The daemon's configuration, read from a YAML file by `ConfigurationFile` or taken
 /// whole from `defaults` when there is no file.
@@ -30,16 +32,19 @@ struct Configuration: Sendable, Equatable {
         var tcpMaxConnections = 256
         var pollInterval: Duration = .milliseconds(200)
 
-        /// A DNS server over `snapshots` with these addresses and limits; nothing is bound
-        /// until its `start()`.
-        func makeServer(serving snapshots: SnapshotStore, logger: Logger) -> DNSServer<Responder> {
+        /// The UDP server's settings: one socket (and thread) per core unless set.
+        var udp: UDPServerConfiguration {
             var udp = UDPServerConfiguration()
             if let udpThreads { udp.socketsPerAddress = udpThreads }
+            return udp
+        }
+
+        /// The TCP server's settings.
+        var tcp: TCPServerConfiguration {
             var tcp = TCPServerConfiguration()
             tcp.idleTimeout = tcpIdleTimeout
             tcp.maxConnections = tcpMaxConnections
-            let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: time(nil)) })
-            return DNSServer(responder: responder, addresses: listen, udp: udp, tcp: tcp, logger: logger)
+            return tcp
         }
     }
 
@@ -77,6 +82,23 @@ struct Configuration: Sendable, Equatable {
     static let defaultPath = "zones/rbld.yaml"
 
     var zoneNames: [String] { zones.map(\.settings.name) }
+
+    /// The zones' settings and policies, as publication writes them to the store.
+    var zoneDefinitions: [ZoneDefinition] { zones.map { ZoneDefinition(settings: $0.settings, policy: $0.policy) } }
+
+    /// What publication starts with: the store, the zones (their definitions written to the
+    /// store first when `applyingDefinitions`), the DNS addresses and limits.
+    func publication(applyingDefinitions: Bool) -> PublicationConfiguration {
+        var publication = PublicationConfiguration(db: db, zones: zoneNames, listen: dns.listen)
+        if applyingDefinitions {
+            publication.definitions = zoneDefinitions
+            publication.definitionSource = source ?? "defaults"
+        }
+        publication.udp = dns.udp
+        publication.tcp = dns.tcp
+        publication.pollInterval = dns.pollInterval
+        return publication
+    }
 
     /// What attribution trusts and accepts for the zone ingest records into (the first):
     /// the trusted networks (and loopback, unless trust-loopback is false), and the zone's

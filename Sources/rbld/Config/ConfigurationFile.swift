@@ -3,6 +3,7 @@ import DNSBL
 import Foundation
 import Ingest
 import Logging
+import Store
 import Yams
 
 /// A configuration file that cannot be used: where, which key, and what is wrong.
@@ -279,7 +280,7 @@ private struct Value {
 
     /// The policy, and the listable ranges it lifted from the never-list.
     func policy() throws(ConfigurationError) -> (ListingPolicy, [IPPrefix]) {
-        let keys = try mapping(["half-life", "threshold", "expiry", "weights", "never-list", "listable"])
+        let keys = try mapping(["half-life", "threshold", "expiry", "weights", "weak-weight", "corroboration", "never-list", "listable"])
         var policy = ListingPolicy.defaults
         if let value = keys["half-life"] { policy.halfLife = try value.seconds(max: 10 * 365 * 86400) }
         if let value = keys["threshold"] { policy.threshold = try value.double(in: 0.001...1_000_000) }
@@ -291,6 +292,13 @@ private struct Value {
                 let value = try weight.double(in: 0...1_000_000)
                 policy.weights[kinds[name]!] = value == 1 ? nil : value
             }
+        }
+        if let value = keys["weak-weight"] { policy.weakWeight = try value.double(in: 0...1_000) }
+        if let value = keys["corroboration"], !value.isNull {
+            let rule = try value.mapping(["weak-hits", "traps", "window"])
+            if let hits = rule["weak-hits"] { policy.corroboration.weakHits = try hits.int(in: 1...1000) }
+            if let traps = rule["traps"] { policy.corroboration.traps = try traps.int(in: 1...1000) }
+            if let window = rule["window"] { policy.corroboration.window = try window.seconds(max: 10 * 365 * 86400) }
         }
         var neverList = ListingPolicy.specialPurposeRanges
         if let value = keys["never-list"] {

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import Store
 
 /// The ingest daemon of `rbld ingest --watch`/`--lmtp` (and of `rbld run`): watches trap
 /// Maildirs and serves LMTP until asked to stop.
@@ -37,7 +38,7 @@ final class IngestDaemon {
             self.db = db
             self.zone = zone
             self.trustedNetworks = trustedNetworks
-            sideQuarantine = Quarantine(path: URL(fileURLWithPath: db).deletingLastPathComponent().path + "/quarantine")
+            sideQuarantine = Quarantine(path: DefaultQuarantine.besideStore(db))
         }
     }
 

@@ -2,6 +2,7 @@
 
 import Ingest
 import Logging
+import Store
 
 /// One-line texts and log entries for ingest results.
 enum IngestLog {

@@ -13,8 +13,8 @@ import Synchronization
 /// 250 only after the store commit (or after the message was deliberately not stored, or
 /// kept in quarantine; a damaged message only after its hit was committed and its copy
 /// kept); 451 when the store is busy or unavailable, or the quarantine cannot keep what it
-/// must, so the MTA keeps the message queued and retries (RFC 2033 §4.2, DESIGN.md
-/// "Ingest contract"): a retry of a committed hit is a duplicate by digest, counted once.
+/// must, so the MTA keeps the message queued and retries (RFC 2033 §4.2; docs/ARCHITECTURE.md,
+/// "Bad input"): a retry of a committed hit is a duplicate by digest, counted once.
 final class LMTPIngestWorker: Sendable {
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let ingester: Mutex<Ingester>
@@ -52,7 +52,7 @@ final class LMTPIngestWorker: Sendable {
     func process(_ delivery: LMTPSession.Delivery, peer: String) -> LMTPSession.DeliveryStatus {
         let message = FeedMessage(bytes: delivery.message, origin: "lmtp from \(peer)", recipients: delivery.recipients)
         // Classified apart from the commit (as `Ingester.ingest` does), so the commit alone is timed.
-        let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: Int64(time(nil)))
+        let prepared = Ingester.prepare(message, trustedNetworks: trustedNetworks, now: unixNow())
         let outcome: IngestOutcome
         do {
             outcome = try ingester.withLock { ingester throws(IngestError) -> IngestOutcome in

@@ -52,6 +52,10 @@ struct MetricName: Sendable {
         help: "SOA serial of the served zone (the store's change serial it reflects).")
     static let publicationLag = MetricName(nil, "publication_lag", unit: "seconds",
         help: "Time from the publisher seeing a new change serial to the new snapshot being served.")
+    static let publicationStoreErrors = MetricName("publication", "store_errors", unit: "total",
+        help: "Failed looks at the store by the publisher; every zone kept serving its last good snapshot.")
+    static let publicationLastRead = MetricName("publication", "last_read_timestamp", unit: "seconds",
+        help: "Unix time of the publisher's last successful look at the store: how fresh the served snapshots are.")
 
     // Ingest.
     static let ingestMessages = MetricName("ingest", "messages", unit: "total",

@@ -5,13 +5,14 @@ import Ingest
 import Logging
 import Metrics
 import Prometheus
+import Publication
 import Synchronization
 
 /// The Prometheus metrics of one rbld process (docs/METRICS.md lists them all).
 ///
 /// Two kinds of values meet here. Ingest, store commits and publications are recorded as
-/// they happen (``recordIngest(_:)``, ``storeCommit(_:)``, ``publication(lag:)``): they are
-/// rare. DNS queries are far too frequent for that, so the DNS server counts them in its
+/// they happen (``recordIngest(_:)``, ``storeCommit(_:)``, and as publication's observer):
+/// they are rare. DNS queries are far too frequent for that, so the DNS server counts them in its
 /// own per-thread counters and ``observe(dns:)`` copies the totals in when Prometheus
 /// scrapes, together with the zones' table sizes and the process's memory.
 ///
@@ -147,10 +148,6 @@ final class RBLDMetrics: Sendable {
         histogram(.storeCommit).record(duration)
     }
 
-    /// Records how long a change took from being seen in the store to being served.
-    func publication(lag: Duration) {
-        histogram(.publicationLag).record(lag)
-    }
 
     // MARK: -
 
@@ -161,11 +158,11 @@ final class RBLDMetrics: Sendable {
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
-    private func histogram(_ metric: MetricName) -> DurationHistogram {
+    fileprivate func histogram(_ metric: MetricName) -> DurationHistogram {
         registry.makeDurationHistogram(descriptor: metric.descriptor, buckets: Self.durationBuckets)
     }
 
-    private func gauge(_ metric: MetricName) -> Prometheus.Gauge {
+    fileprivate func gauge(_ metric: MetricName) -> Prometheus.Gauge {
         registry.makeGauge(descriptor: metric.descriptor)
     }
 }
@@ -177,5 +174,20 @@ extension Transport {
         case .udp: "udp"
         case .tcp: "tcp"
         }
+    }
+}
+
+extension RBLDMetrics: PublicationObserver {
+    /// Records how long a change took from being seen in the store to being served.
+    func published(lag: Duration) {
+        histogram(.publicationLag).record(lag)
+    }
+
+    func storeRead(at time: Int64) {
+        gauge(.publicationLastRead).set(time)
+    }
+
+    func storeReadFailed(_ error: any Error) {
+        registry.makeCounter(descriptor: MetricName.publicationStoreErrors.descriptor).increment()
     }
 }

@@ -1,77 +1,14 @@
-// Services.swift -- the services `rbld run` runs under swift-service-lifecycle.
-import CNetShim
+// Services.swift -- the services `rbld run` and `rbld serve` run under swift-service-lifecycle.
+
 import DNSBL
 import Foundation
 import Glibc
 import Ingest
 import Logging
 import ServiceLifecycle
+import Store
 import Synchronization
 import UnixSignals
-
-/// Follows the store's change log and publishes changed zones, off the serving threads.
-/// Used by `rbld run` (as a service) and `rbld serve` (in a task it cancels).
-///
-/// The publisher and its store connection are used only by `run()`'s task once start-up
-/// has handed them over; other tasks talk to it through `requestReload`.
-final class PublicationService: Service, @unchecked Sendable {
-    private var publisher: Publisher
-    private let store: Store
-    private let snapshots: SnapshotStore
-    private let interval: Duration
-    private let logger: Logger
-    private let metrics: RBLDMetrics?
-    /// Set by SIGHUP: the zones to serve from now on, loaded whole at the next tick.
-    private let pendingReload = Mutex<[String]?>(nil)
-
-    init(publisher: Publisher, store: Store, snapshots: SnapshotStore, interval: Duration, logger: Logger,
-         metrics: RBLDMetrics? = nil) {
-        self.publisher = publisher
-        self.store = store
-        self.snapshots = snapshots
-        self.interval = interval
-        self.logger = logger
-        self.metrics = metrics
-    }
-
-    func requestReload(zones: [String]) {
-        pendingReload.withLock { $0 = zones }
-    }
-
-    /// Publishes changes every `interval` until shutdown or cancellation. Zones built from
-    /// the store at start-up are written to the snapshot cache first (while DNS already
-    /// answers), and every zone again at the end, so a restart loads from the cache.
-    func run() async throws {
-        publisher.saveSnapshotCaches()
-        cnet_trim_heap()  // encoding the cache took as much heap again as the table: give it back
-        while !Task.isShuttingDownGracefully {
-            do { try await Task.sleep(for: interval) } catch { break }  // cancelled
-            tick()
-        }
-        publisher.saveSnapshotCaches()
-    }
-
-    private func tick() {
-        do {
-            if let zones = pendingReload.withLock({ $0.take() }) {
-                publisher = Publisher(store: store, zones: zones, logger: logger, clock: { Int64(time(nil)) })
-                snapshots.publish(try publisher.loadAll())
-                logger.notice("reloaded every zone from the store", metadata: ["zones": "\(zones.joined(separator: ", "))"])
-            }
-            // Lag: from this look at the store (where a new serial is first seen) to the
-            // publication; the wait for this tick (at most `interval`) comes on top.
-            let seen = ContinuousClock.now
-            let changed = try publisher.update()
-            guard !changed.isEmpty else { return }
-            for zone in changed { snapshots.publish(zone: zone) }
-            metrics?.publication(lag: ContinuousClock.now - seen)
-            cnet_trim_heap()  // the previous tables are freed by now or soon
-        } catch {
-            // A busy or briefly unavailable store is retried at the next tick.
-            logger.warning("store not readable", metadata: ["error": "\(error)"])
-        }
-    }
-}
 
 /// Keeps the DNS server (started and bound by `Daemon.start`) answering until shutdown.
 struct DNSService: Service {
@@ -93,11 +30,15 @@ final class IngestService: Service, @unchecked Sendable {
     private let counts = Mutex(IngestCounts())
     var totals: IngestCounts { counts.withLock { $0 } }
 
-    private init(daemon: IngestDaemon?, logger: Logger, summary: [String]) {
+    /// A service around a daemon already started (its LMTP address bound).
+    init(daemon: IngestDaemon?, logger: Logger, summary: [String] = []) {
         self.daemon = daemon
         self.logger = logger
         self.summary = summary
     }
+
+    /// Nothing to ingest (`rbld serve`): the service only waits for shutdown.
+    static var off: IngestService { IngestService(daemon: nil, logger: Logger(label: "rbld.ingest"), summary: []) }
 
     /// Opens the LMTP listener, when configured; Maildirs are checked here so a typo fails
     /// at start, not at the first message.
@@ -112,16 +53,15 @@ final class IngestService: Service, @unchecked Sendable {
         } catch {
             throw Failure(.dataError, "\(configuration.source ?? "configuration"): ingest.trusted-networks: \(error)")
         }
-        let maildirs = try settings.maildirs.map(IngestCommand.trapMaildir)
+        let maildirs = try settings.maildirs.map(trapMaildir)
         var daemonConfiguration = IngestDaemon.Configuration(db: configuration.db, zone: zone, trustedNetworks: networks)
         daemonConfiguration.maildirs = maildirs
         daemonConfiguration.quarantine = settings.quarantine
-        if let quarantine = settings.quarantine ?? maildirs.first.map({ $0.path + "/.quarantine" }) {
-            daemonConfiguration.sideQuarantine = Quarantine(path: quarantine)
-        }
+        daemonConfiguration.sideQuarantine = Quarantine(path: DefaultQuarantine.path(configured: settings.quarantine,
+                                                                                   maildirs: maildirs, db: configuration.db))
         daemonConfiguration.batch = settings.batch
         daemonConfiguration.lmtp = settings.lmtp
-        daemonConfiguration.lmtpOptions.session.hostname = IngestCommand.hostName()
+        daemonConfiguration.lmtpOptions.session.hostname = hostName()
         daemonConfiguration.lmtpOptions.session.maxMessageByteCount = settings.maxMessageSize
         daemonConfiguration.lmtpOptions.idleTimeout = settings.lmtpIdleTimeout
         daemonConfiguration.lmtpOptions.maxConnections = settings.lmtpMaxConnections

@@ -1,5 +1,9 @@
 // Failure.swift -- command failures with sysexits(3) exit codes.
+
+import ArgumentParser
 import Glibc
+import Publication
+import Store
 
 /// Exit codes of sysexits(3), so scripts and MTA `pipe` transports can tell failures apart.
 enum Sysexit: Int32, Sendable {
@@ -29,8 +33,30 @@ struct Failure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Writes a line to standard error.
-func printError(_ line: String) {
-    let text = Array((line + "\n").utf8)
-    _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+extension Failure {
+    /// A store error as a command failure with its sysexits code (75 busy, 74 I/O, 65 data).
+    init(_ error: StoreError) {
+        self.init(Sysexit(rawValue: error.exitCode) ?? .software, error.reason)
+    }
+
+    /// A publication failure as a command failure: the store's own exit code when the store
+    /// failed (75 busy, 74 I/O, 65 data), 65 for unservable data, 69 for an unbindable address.
+    init(_ error: PublicationError) {
+        switch error.code {
+        case .storeUnavailable:
+            self.init(error.storeError.flatMap { Sysexit(rawValue: $0.exitCode) } ?? .ioError, error.reason)
+        case .badData: self.init(.dataError, error.reason)
+        case .cannotBind: self.init(.unavailable, error.reason)
+        }
+    }
+}
+
+extension ExitCode {
+    /// A sysexits code, for a command that has already said why.
+    init(_ code: Sysexit) { self.init(code.rawValue) }
+}
+
+/// Runs a store operation, turning its error into a Failure.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws -> T {
+    do { return try body() } catch { throw Failure(error) }
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Store
 
 /// `--db`, `--zone`, `--config`, shared by the admin commands.
 ///
@@ -64,52 +65,6 @@ struct StoreOptions: ParsableArguments {
         }
         return "bl.example.org"
     }
-}
-
-extension Failure {
-    /// A store error as a command failure with its sysexits code (75 busy, 74 I/O, 65 data).
-    init(_ error: StoreError) {
-        self.init(Sysexit(rawValue: error.exitCode) ?? .software, error.reason)
-    }
-}
-
-/// Runs a store operation, turning its error into a Failure.
-func storeCall<T>(_ body: () throws(StoreError) -> T) throws -> T {
-    do { return try body() } catch { throw Failure(error) }
-}
-
-/// Parses an address or CIDR argument strictly (host bits set is a usage error that names the network).
-func parsePrefixArgument(_ text: String) throws -> IPPrefix {
-    switch IPPrefix.parse(text) {
-    case .success(let prefix): return prefix
-    case .failure(.hostBitsSet(let masked)): throw Failure(.dataError, "\(text): host bits set; did you mean \(masked)?")
-    case .failure(let error): throw Failure(.dataError, "\(text): \(error)")
-    }
-}
-
-/// A duration: `3600`, `90m`, `12h`, `7d`, `2w`, `1w2d`.
-func parseDurationArgument(_ text: String, option: String) throws -> Int64 {
-    guard let seconds = ListFileParser.parseDuration(Substring(text)), seconds > 0 else {
-        throw Failure(.usage, "\(option) \(text): expected a duration like 3600, 12h, 7d or 2w")
-    }
-    return Int64(seconds)
-}
-
-/// Who acts, for the audit trail: $SUDO_USER, else $USER, else the uid.
-var auditActor: String {
-    let environment = ProcessInfo.processInfo.environment
-    return environment["SUDO_USER"] ?? environment["USER"] ?? "uid:\(getuid())"
-}
-
-/// Unix seconds now.
-func unixNow() -> Int64 { Int64(Date().timeIntervalSince1970) }
-
-/// Pretty JSON of a result, for --json.
-func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    print(String(decoding: data, as: UTF8.self))
 }
 
 /// Opens the store for writing, applies one admin action (list, delist, exclude,

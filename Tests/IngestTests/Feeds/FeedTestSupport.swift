@@ -2,6 +2,7 @@
 
 import Foundation
 import Glibc
+@testable import Store
 import Testing
 @testable import Ingest
 
@@ -134,7 +135,7 @@ enum TrapMail {
     static func source(_ index: Int) -> String { "81.2.\(index / 250 % 250).\(index % 250 + 1)" }
 }
 
-/// The malformed inputs of issue 4 and what ingest must do with each: processed as usual,
+/// The malformed inputs ingest is specified for (docs/ARCHITECTURE.md, bad input) and what ingest must do with each: processed as usual,
 /// processed with a copy kept in quarantine (damaged: ``MessageDefects/severe``), or kept in
 /// quarantine instead (not a message). Never a crash, never a message lost.
 struct HostileInput: CustomTestStringConvertible, Sendable {

@@ -2,6 +2,7 @@
 
 import Foundation
 import Glibc
+@testable import Store
 import Testing
 @testable import Ingest
 
@@ -161,7 +162,7 @@ import Testing
         #expect(commits == 3)
     }
 
-    /// Each malformed input of issue 4 is classified with the outcome it must have: not a
+    /// Each malformed input is classified with the outcome it must have: not a
     /// message goes to quarantine, damaged input is processed and gets a quarantine copy,
     /// the rest is processed as usual. Every feed shares this decision.
     @Test(arguments: HostileInput.all)
@@ -188,7 +189,7 @@ import Testing
         }
     }
 
-    /// The hostile inputs of issue 4 in one Maildir pass: none crashes or stays in new/,
+    /// The hostile inputs in one Maildir pass: none crashes or stays in new/,
     /// not-a-message is moved to quarantine, damaged input goes to cur/ after a copy with its
     /// reason went to quarantine, and nothing is lost: every hit is recorded.
     @Test func hostileInputsAreProcessedOrQuarantinedAndNothingIsLost() throws {

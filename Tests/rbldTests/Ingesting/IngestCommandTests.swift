@@ -2,6 +2,7 @@
 
 import Foundation
 import Glibc
+@testable import Store
 import Testing
 import TestSupport
 @testable import Ingest

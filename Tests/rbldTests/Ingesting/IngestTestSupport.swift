@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 @testable import Ingest
+@testable import Store
 
 /// A temporary folder removed at the end.
 final class IngestSandbox {

@@ -4,6 +4,7 @@ import DNSBL
 import Foundation
 @testable import Ingest
 import Logging
+@testable import Store
 import Testing
 @testable import rbld
 

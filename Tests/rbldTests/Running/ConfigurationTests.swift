@@ -3,6 +3,7 @@
 import DNSBL
 import Foundation
 import Logging
+import Store
 import Testing
 @testable import Ingest
 @testable import rbld
@@ -57,6 +58,8 @@ struct ConfigurationTests {
                   threshold: 2.5
                   expiry: 1w
                   weights: {autoreply: 0.5}
+                  weak-weight: 0.5
+                  corroboration: {weak-hits: 3, traps: 2, window: 3d}
                   never-list: [special-purpose, 100.0.0.0/8]
                   listable: [127.0.0.0/8]
               - name: other.example.net
@@ -80,6 +83,8 @@ struct ConfigurationTests {
         #expect(zone.settings.refresh == ZoneSettings.defaults(zone: "x").refresh, "keys left out keep their defaults")
         #expect(zone.policy.halfLife == 2 * 86400 && zone.policy.threshold == 2.5 && zone.policy.expiry == 7 * 86400)
         #expect(zone.policy.weight(.autoreply) == 0.5 && zone.policy.weight(.dsn) == 1)
+        #expect(zone.policy.weakWeight == 0.5 && zone.policy.weight(.dsn, .weak) == 0.5 && zone.policy.weight(.autoreply, .weak) == 0.25)
+        #expect(zone.policy.corroboration == ListingPolicy.Corroboration(weakHits: 3, traps: 2, window: 3 * 86400))
         #expect(zone.policy.isNeverListed(IPPrefix("100.1.2.3")!) && zone.policy.isNeverListed(IPPrefix("10.1.2.3")!))
         #expect(!zone.policy.isNeverListed(IPPrefix("127.0.0.5")!), "listable lifts loopback")
         #expect(zone.policy.isNeverListed(IPPrefix("127.0.0.1")!) && zone.policy.isNeverListed(IPPrefix("127.0.0.2")!),
@@ -88,7 +93,7 @@ struct ConfigurationTests {
         // Ingest for the first zone: loopback not trusted, 10/8 trusted, 127/8 attributable.
         let networks = try configuration.trustedNetworks()
         #expect(!networks.contains(address: "127.0.0.5") && networks.contains(address: "10.9.9.9"))
-        #expect(networks.mayBeSource(SourceAddress("127.0.0.5")!) && !networks.mayBeSource(SourceAddress("192.168.1.1")!))
+        #expect(networks.mayBeSource(IPPrefix("127.0.0.5")!) && !networks.mayBeSource(IPPrefix("192.168.1.1")!))
     }
 
     /// Each bad file: the error names the line and the key, and says what is wrong.
@@ -107,6 +112,7 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    default-code: 1\n", 3, "zones[0].default-code", "from 2 to 255"),
         ("zones:\n  - name: a.example\n    txt: \"\(String(repeating: "x", count: 230))$\"\n", 3, "zones[0].txt", "255 bytes"),
         ("zones:\n  - name: a.example\n    policy:\n      weights: {bounce: 1}\n", 4, "zones[0].policy.weights.bounce", "unknown key"),
+        ("zones:\n  - name: a.example\n    policy:\n      corroboration: {traps: 0}\n", 4, "zones[0].policy.corroboration.traps", "expected a whole number"),
         ("zones:\n  - name: a.example\n    policy:\n      never-list: [special]\n", 4, "zones[0].policy.never-list[0]", "special"),
         ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
         ("dns: [1, 2\n", 2, "", "not valid YAML"),

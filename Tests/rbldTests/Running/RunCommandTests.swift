@@ -80,6 +80,30 @@ import TestSupport
         #expect(try storeValue(sandbox.dbPath, "SELECT count(*) FROM audit WHERE actor = 'config' AND action = 'settings'") == 2)
     }
 
+    /// `rbld serve` is `rbld run` without ingest: the same start-up lines, no LMTP, changes
+    /// served live, SIGHUP reloads the zones from the store, SIGTERM stops with 0.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
+    func serveIsRunWithoutIngest() throws {
+        let sandbox = IngestSandbox()
+        let rbld = try #require(Self.rbld)
+        let daemon = try ChildProcess(rbld, ["serve", "--db", sandbox.dbPath, "--zone", "bl.example.org",
+                                             "--listen", "127.0.0.1:0", "--poll-interval", "0.05"],
+                                      logPath: sandbox.path + "/serve.log")
+        defer { daemon.signal(SIGKILL) }
+        let port = try #require(Self.port(after: "rbld: DNS on 127.0.0.1:", in: daemon), "\(daemon.output)")
+        #expect(daemon.output.contains("rbld: serving bl.example.org"), "\(daemon.output)")
+        #expect(!daemon.output.contains("LMTP"), "no ingest: \(daemon.output)")
+        #expect(try Self.dig(port, "2.0.0.127.bl.example.org", "A") == "127.0.0.2")
+        let listed = try ChildProcess.run(rbld, ["list", "81.2.69.50", "--reason", "test", "--db", sandbox.dbPath])
+        #expect(listed.termination == .exited(0), "\(listed.output)")
+        #expect(eventually(10) { (try? Self.dig(port, "50.69.2.81.bl.example.org", "A")) == "127.0.0.34" }, "\(daemon.output)")
+        daemon.signal(SIGHUP)
+        #expect(eventually(10) { daemon.output.contains("reloaded every zone from the store") }, "\(daemon.output)")
+        #expect(try Self.dig(port, "50.69.2.81.bl.example.org", "A") == "127.0.0.34")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(seconds: 30) == .exited(0), "\(daemon.output)")
+    }
+
     @Test func anInvalidConfigurationExits78NamingFileLineAndKey() throws {
         let sandbox = IngestSandbox()
         let config = sandbox.path + "/rbld.yaml"

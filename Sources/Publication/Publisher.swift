@@ -1,0 +1,181 @@
+// Publisher.swift -- keeps the served snapshots in step with the store.
+
+import DNSBL
+import Logging
+import Store
+
+/// Loads each zone from the store (or its snapshot cache) and then follows the store's
+/// change log, rebuilding a zone's table off the serving threads and publishing it whole.
+///
+/// One publisher owns one store connection and runs on one task; serving threads only
+/// ever see frozen `ZoneSnapshot`s through the `SnapshotStore`.
+final class Publisher {
+    private let store: any ListingSource
+    private let zoneNames: [String]
+    private let logger: Logger
+    private let clock: @Sendable () -> Int64
+    private var zones: [String: ZoneState] = [:]
+
+    /// What the publisher keeps per zone between updates.
+    private struct ZoneState {
+        var factory: SnapshotFactory
+        /// The served table. Changes are merged into it (`PrefixTable.applying`), so no
+        /// editable copy of it is kept between changes.
+        var table: PrefixTable
+        var serial: Int64
+        /// The serial of the snapshot cache in the store for this table, if it holds one.
+        var cachedSerial: Int64?
+        /// Prefixes to re-resolve when their listing expires: another layer (a scored
+        /// listing under an expiring manual one) may take over, and expiry is not in the
+        /// change log. Keyed by expiry time in Unix seconds.
+        var expiries: [Int64: [IPPrefix]] = [:]
+
+        mutating func noteExpiry(of listing: Listing) {
+            if let expires = listing.expires, !listing.excluded { expiries[expires, default: []].append(listing.prefix) }
+        }
+
+        /// Removes and returns the prefixes whose listings expired by `now`.
+        mutating func takeExpired(now: Int64) -> [IPPrefix] {
+            let due = expiries.keys.filter { $0 <= now }
+            return due.flatMap { expiries.removeValue(forKey: $0) ?? [] }
+        }
+    }
+
+    init(store: any ListingSource, zones: [String], logger: Logger, clock: @escaping @Sendable () -> Int64) {
+        self.store = store
+        zoneNames = zones
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Loads every zone; fast path: a snapshot cache written at the store's current serial.
+    /// A zone built from the store is not cached here (that would delay the first answer):
+    /// `saveSnapshotCaches()` does it once serving has begun.
+    func loadAll() throws -> ServedZones {
+        let serial = try store.changeSerial()
+        var snapshots: [ZoneSnapshot] = []
+        for name in zoneNames {
+            let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
+            if let cached = try store.snapshotCache(zone: name), cached.serial == serial,
+               let restored = SnapshotCache.decode(cached.bytes, settings: settings) {
+                var state = ZoneState(factory: restored.factory, table: restored.table, serial: serial, cachedSerial: serial)
+                state.expiries = Self.expiries(in: restored.table)
+                zones[name] = state
+                snapshots.append(try restored.factory.snapshot(table: restored.table, serial: serial))
+                logger.info("zone loaded from snapshot cache", metadata: ["zone": "\(name)", "serial": "\(serial)"])
+                continue
+            }
+            let state = try build(zone: name, settings: settings)
+            zones[name] = state
+            snapshots.append(try state.factory.snapshot(table: state.table, serial: state.serial))
+        }
+        try? store.shrinkMemory()  // polling from here on needs few pages
+        return ServedZones(snapshots)
+    }
+
+    /// Writes each zone's table to the store's snapshot cache unless it is there already,
+    /// so that the next start loads in a fraction of a second instead of rebuilding. Called
+    /// after start-up and at shutdown; a read-only store or a busy one is skipped.
+    func saveSnapshotCaches() {
+        guard !store.readOnly else { return }
+        for name in zoneNames {
+            guard var state = zones[name], state.cachedSerial != state.serial else { continue }
+            let start = ContinuousClock.now
+            do {
+                try store.saveSnapshotCache(zone: name, serial: state.serial,
+                                            bytes: SnapshotCache.encode(factory: state.factory, table: state.table))
+            } catch {
+                logger.warning("snapshot cache not saved", metadata: ["zone": "\(name)", "error": "\(error)"])
+                continue
+            }
+            state.cachedSerial = state.serial
+            zones[name] = state
+            logger.info("snapshot cache saved", metadata: [
+                "zone": "\(name)", "serial": "\(state.serial)", "duration": "\(ContinuousClock.now - start)"])
+        }
+        try? store.shrinkMemory()
+    }
+
+    /// The expiring entries of a table loaded from the snapshot cache.
+    private static func expiries(in table: PrefixTable) -> [Int64: [IPPrefix]] {
+        var expiries: [Int64: [IPPrefix]] = [:]
+        table.forEachEntry { entry in
+            guard entry.value.expires != 0, entry.value.listing != 0 else { return }
+            let prefix: IPPrefix?
+            switch entry.address {
+            case .v4(let address): prefix = IPPrefix(family: .v4, address: UInt128(address), length: entry.prefixLength)
+            case .v6(let address): prefix = IPPrefix(family: .v6, address: address, length: entry.prefixLength)
+            }
+            if let prefix { expiries[Int64(entry.value.expires), default: []].append(prefix) }
+        }
+        return expiries
+    }
+
+    /// A zone built from scratch from the store's resolved listings.
+    private func build(zone name: String, settings: ZoneSettings) throws -> ZoneState {
+        let active = try store.activeSnapshot(zone: name, now: clock())
+        let factory = SnapshotFactory(settings: active.settings)
+        var builder = PrefixTableBuilder()
+        var state = ZoneState(factory: factory, table: .empty, serial: active.serial)
+        for listing in active.listings {
+            try state.factory.insert(listing, into: &builder)
+            state.noteExpiry(of: listing)
+        }
+        state.table = builder.freeze()
+        logger.info("zone built from store", metadata: [
+            "zone": "\(name)", "serial": "\(active.serial)", "entries": "\(active.listings.count)"])
+        return state
+    }
+
+    /// Applies what changed since the last look, and re-resolves listings whose time ran
+    /// out; returns the zones to publish, if any.
+    ///
+    /// All or nothing: when a read fails, no zone moves on (each keeps its table, serial
+    /// and pending expiries), so the next call retries the same work and no change is
+    /// skipped; the served snapshots stay the last good ones meanwhile.
+    func update() throws -> [ZoneSnapshot] {
+        let serial = try store.changeSerial()
+        let now = clock()
+        var next: [String: ZoneState] = [:]
+        var published: [ZoneSnapshot] = []
+        for name in zoneNames {
+            guard let current = zones[name] else { continue }
+            var state = current
+            var prefixes = state.takeExpired(now: now)
+            // A zone is behind while its serial is: a change batch that hit its limit is
+            // continued at the next call even when nothing new was committed.
+            if state.serial < serial {
+                let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
+                if settings != state.factory.settings {
+                    state = try build(zone: name, settings: settings)  // apex or template changed
+                    prefixes = []
+                } else if let batch = try store.changes(zone: name, after: state.serial, limit: 100_000) {
+                    prefixes += batch.changes.map(\.prefix)
+                    state.serial = batch.serial
+                } else {
+                    state = try build(zone: name, settings: settings)  // the log no longer reaches back
+                    prefixes = []
+                }
+            }
+            if !prefixes.isEmpty {
+                var delta = PrefixTableDelta()
+                let resolved = try store.listings(for: prefixes, zone: name, now: now)
+                for (prefix, listing) in zip(prefixes, resolved) {
+                    if let listing {
+                        try state.factory.insert(listing, into: &delta)
+                        state.noteExpiry(of: listing)
+                    } else {
+                        SnapshotFactory.remove(prefix, from: &delta)
+                    }
+                }
+                state.table = state.table.applying(delta)
+            }
+            if state.table !== current.table {
+                published.append(try state.factory.snapshot(table: state.table, serial: state.serial))
+            }
+            next[name] = state
+        }
+        zones.merge(next) { $1 }
+        return published
+    }
+}

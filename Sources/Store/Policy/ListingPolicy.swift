@@ -1,0 +1,107 @@
+// ListingPolicy.swift -- when a scored source is listed: decay, threshold, expiry, ranges.
+
+import Foundation
+
+/// The per-zone numbers of the listing policy (docs/POLICY.md).
+///
+/// A hit adds `weight(kind)` to the source's score (times `weakWeight` for weak evidence),
+/// and the score halves every `halfLife`. A listing starts when a hit that counts brings
+/// the score to `threshold` (1.0 by default: one hit lists), and lasts until `expiry` after
+/// the last hit that counts; every such hit while listed extends it. A strong hit always
+/// counts; a weak one only when corroborated (``Corroboration``). So a listing ends at a
+/// known time (continuous expiry, no job needed), and a new one needs the decayed score
+/// to reach the threshold again.
+public struct ListingPolicy: Codable, Hashable, Sendable {
+    /// Score half-life in seconds (7 days).
+    public var halfLife: Int64
+    /// Score a hit must bring the source to, to start a listing (1.0).
+    public var threshold: Double
+    /// Listing lifetime after the last hit that counts, in seconds (28 days, as backscatterer.org).
+    public var expiry: Int64
+    /// Weight of a hit of each kind (1 for every kind by default).
+    public var weights: [HitKind: Double]
+    /// Factor on the weight of a weak hit (1: as much as a strong one).
+    public var weakWeight: Double
+    /// When weak evidence counts toward a listing.
+    public var corroboration: Corroboration
+    /// Networks that scoring never lists (RFC 6890 special-purpose ranges by default).
+    /// Manual and imported entries are not filtered.
+    public var neverList: [IPPrefix]
+
+    /// What makes a weak hit count: within `window` before it (itself included), either a
+    /// strong hit, or at least `weakHits` weak hits from at least `traps` distinct traps.
+    /// An operator's `rbld confirm` makes the source's weak hits until then count too.
+    public struct Corroboration: Codable, Hashable, Sendable {
+        /// Weak hits needed within the window, the judged one included (2).
+        public var weakHits: Int
+        /// Distinct traps those weak hits must have reached (2).
+        public var traps: Int
+        /// How far back from a weak hit its corroboration may lie, in seconds (7 days: one
+        /// score half-life, so the weak hits that corroborate each other still weigh at
+        /// least half).
+        public var window: Int64
+
+        public init(weakHits: Int = 2, traps: Int = 2, window: Int64 = 7 * 86400) {
+            self.weakHits = weakHits
+            self.traps = traps
+            self.window = window
+        }
+    }
+
+    public init(halfLife: Int64 = 7 * 86400, threshold: Double = 1.0, expiry: Int64 = 28 * 86400,
+                weights: [HitKind: Double] = [:], weakWeight: Double = 1.0, corroboration: Corroboration = Corroboration(),
+                neverList: [IPPrefix] = ListingPolicy.specialPurposeRanges) {
+        self.halfLife = halfLife
+        self.threshold = threshold
+        self.expiry = expiry
+        self.weights = weights
+        self.weakWeight = weakWeight
+        self.corroboration = corroboration
+        self.neverList = neverList
+    }
+
+    /// Reads a stored policy; keys added since it was written take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ListingPolicy()
+        halfLife = try container.decode(Int64.self, forKey: .halfLife)
+        threshold = try container.decode(Double.self, forKey: .threshold)
+        expiry = try container.decode(Int64.self, forKey: .expiry)
+        weights = try container.decode([HitKind: Double].self, forKey: .weights)
+        weakWeight = try container.decodeIfPresent(Double.self, forKey: .weakWeight) ?? defaults.weakWeight
+        corroboration = try container.decodeIfPresent(Corroboration.self, forKey: .corroboration) ?? defaults.corroboration
+        neverList = try container.decode([IPPrefix].self, forKey: .neverList)
+    }
+
+    /// The defaults of docs/POLICY.md.
+    public static let defaults = ListingPolicy()
+
+    public func weight(_ kind: HitKind) -> Double { weights[kind] ?? 1.0 }
+
+    /// What a hit of `kind` adds to the score, with its evidence's strength.
+    public func weight(_ kind: HitKind, _ strength: EvidenceStrength) -> Double {
+        strength == .weak ? weight(kind) * weakWeight : weight(kind)
+    }
+
+    /// `score` observed at `from`, decayed to `to` (to ≥ from: halves every half-life).
+    public func decay(_ score: Double, from: Int64, to: Int64) -> Double {
+        guard halfLife > 0 else { return score }
+        return score * exp2(-Double(to - from) / Double(halfLife))
+    }
+
+    /// True when scoring must never list this address.
+    public func isNeverListed(_ prefix: IPPrefix) -> Bool {
+        neverList.contains { $0.contains(prefix) }
+    }
+
+    /// RFC 6890 special-purpose ranges (and their updates: RFC 6598 shared space, RFC 7526,
+    /// RFC 8190), multicast and the IPv4 class E space: never a real mail source.
+    public static let specialPurposeRanges: [IPPrefix] = [
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24",
+        "192.88.99.0/24", "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/127", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+        "2001::/23", "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "ff00::/8",
+    ].map { IPPrefix($0)! }
+}

@@ -1,0 +1,397 @@
+// Store+Report.swift -- `show` (why is this IP listed, since when, who touched it) and `stats`.
+
+/// Everything the store knows about one address (`rbld show IP`).
+public struct SourceReport: Hashable, Sendable, Codable {
+    /// The effective answer.
+    public enum Status: String, Hashable, Sendable, Codable {
+        /// Answered with 127.0.0.X.
+        case listed
+        /// Inside an exclusion: never listed.
+        case excluded
+        /// Scored as listed, but delisted by an operator until a newer hit.
+        case delisted
+        /// Weak evidence would list it, but is not corroborated (``SourceReport/corroboration``
+        /// says what is missing); `rbld confirm` lists it, `rbld reject` drops the evidence.
+        case heldBack = "held-back"
+        /// Scoring never lists this range (RFC 6890); manual entries still could.
+        case specialPurpose = "special-purpose"
+        /// Not listed.
+        case notListed = "not-listed"
+    }
+
+    public struct Entry: Hashable, Sendable, Codable {
+        public var prefix: String
+        public var origin: String?
+        public var code: UInt8?
+        public var text: String?
+        public var created: Int64?
+        public var expires: Int64?
+        public var actor: String?
+        public var reason: String?
+    }
+
+    public struct Evidence: Hashable, Sendable, Codable {
+        public var time: Int64
+        public var kind: String
+        /// `strong` or `weak` (``EvidenceStrength``).
+        public var strength: String
+        public var trap: String
+        public var reporter: String?
+        public var digest: String
+        public var excerpt: String?
+    }
+
+    /// The zone's listing policy, as far as scoring this address goes.
+    public struct Policy: Hashable, Sendable, Codable {
+        public var threshold: Double
+        public var halfLife: Int64
+        public var expiry: Int64
+        /// Weight of a hit by kind.
+        public var weights: [String: Double]
+        /// Factor on the weight of a weak hit.
+        public var weakWeight: Double
+        /// Weak hits and distinct traps needed within `window` seconds to corroborate.
+        public var corroborationWeakHits: Int
+        public var corroborationTraps: Int
+        public var corroborationWindow: Int64
+
+        init(_ policy: ListingPolicy) {
+            threshold = policy.threshold
+            halfLife = policy.halfLife
+            expiry = policy.expiry
+            weights = Dictionary(uniqueKeysWithValues: HitKind.allCases.map { ($0.rawValue, policy.weight($0)) })
+            weakWeight = policy.weakWeight
+            corroborationWeakHits = policy.corroboration.weakHits
+            corroborationTraps = policy.corroboration.traps
+            corroborationWindow = policy.corroboration.window
+        }
+    }
+
+    /// The state of a source's weak evidence.
+    public struct Corroboration: Hashable, Sendable, Codable {
+        /// Weak hits recorded, rejected ones included.
+        public var weakHits: Int
+        /// In the corroboration window that ends now: weak hits that are evidence (not
+        /// rejected), the distinct traps they reached, and strong hits.
+        public var recentWeakHits: Int
+        public var recentTraps: Int
+        public var recentStrongHits: Int
+        /// When held back: until when the weak evidence would list the source.
+        public var heldUntil: Int64?
+        /// When held back: how many more weak hits, from how many more distinct traps, the
+        /// window ending now needs before a weak hit counts (the next hit included; a strong
+        /// hit does instead).
+        public var missingWeakHits: Int?
+        public var missingTraps: Int?
+        /// When an operator confirmed or rejected the weak evidence.
+        public var confirmed: Int64?
+        public var rejected: Int64?
+    }
+
+    public struct AuditRecord: Hashable, Sendable, Codable {
+        public var id: Int64
+        public var time: Int64
+        public var actor: String
+        public var action: String
+        public var prefix: String?
+        public var reason: String
+        public var before: String?
+        public var after: String?
+    }
+
+    public var address: String
+    public var zone: String
+    public var now: Int64
+    public var status: Status
+    /// The table entry that answers (the longest match), when listed.
+    public var matchedPrefix: String?
+    /// X of 127.0.0.X when listed.
+    public var code: UInt8?
+    /// The TXT answer, `$` already replaced.
+    public var text: String?
+    /// When the current answer stops (nil: never, or not listed).
+    public var expires: Int64?
+    /// Kinds in the return code.
+    public var kinds: [HitKind]
+    // Scoring.
+    public var score: Double?
+    public var threshold: Double
+    public var hitCount: Int
+    public var firstSeen: Int64?
+    public var lastSeen: Int64?
+    public var listedSince: Int64?
+    public var scoreListingEnds: Int64?
+    public var allKinds: [HitKind]
+    /// The policy that scored it.
+    public var policy: Policy
+    /// Its weak evidence, when it has any.
+    public var corroboration: Corroboration?
+    // What applies.
+    public var manual: [Entry]
+    public var exclusions: [Entry]
+    public var delistings: [Entry]
+    public var lastHits: [Evidence]
+    public var audit: [AuditRecord]
+}
+
+/// Counts for `rbld stats`.
+public struct StoreStatistics: Hashable, Sendable, Codable {
+    public var zone: String
+    public var now: Int64
+    public var serial: Int64
+    public var schemaVersion: Int
+    public var manualImported: Int
+    public var manualAdmin: Int
+    public var exclusions: Int
+    public var delistings: Int
+    public var sources: Int
+    public var sourcesListed: Int
+    /// Sources whose weak evidence would list them but is not corroborated.
+    public var sourcesHeldBack: Int
+    public var hits: Int
+    public var hitsLast24h: Int
+    public var hitsLast7d: Int
+    public var hitsByKind: [String: Int]
+    public var activeListings: Int
+    public var changeLogRows: Int
+    public var auditRows: Int
+    public var databaseBytes: Int64
+}
+
+extension Store {
+    /// What the store knows about `address` in `zone` at `now`.
+    ///
+    /// - Parameters:
+    ///   - hitLimit: how many of the latest hits to include as evidence.
+    ///   - auditLimit: how many of the latest audit rows (for the address, the prefixes that
+    ///     cover it, and the imports that wrote those) to include.
+    public func report(for address: IPPrefix, zone: String, now: Int64, hitLimit: Int = 5, auditLimit: Int = 50) throws(StoreError) -> SourceReport {
+        guard address.isHost else { throw StoreError(.invalidInput, "show takes one address, not the network \(address)") }
+        return try db.readTransaction { () throws(StoreError) -> SourceReport in
+            reloadZones()
+            let zoneName = ZoneSettings.normalizedName(zone)
+            var report = SourceReport(address: address.description, zone: zoneName, now: now, status: .notListed, kinds: [],
+                                      threshold: ListingPolicy.defaults.threshold, hitCount: 0, allKinds: [],
+                                      policy: SourceReport.Policy(.defaults),
+                                      manual: [], exclusions: [], delistings: [], lastHits: [], audit: [])
+            guard let zoneID = try existingZoneID(zone) else { return report }
+            let (settings, policy) = try zoneConfig(zoneID)
+            report.threshold = policy.threshold
+            report.policy = SourceReport.Policy(policy)
+
+            // Rows covering the address, widest first.
+            var auditKeys: [IPPrefix] = []
+            var importAuditIDs = Set<Int64>()
+            let manualQuery = try db.statement("""
+                SELECT code, txt, origin, created, expires, actor, reason, audit_id FROM manual_listings
+                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                """)
+            let exclusionQuery = try db.statement("""
+                SELECT origin, created, actor, reason, audit_id FROM exclusions
+                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                """)
+            let delistingQuery = try db.statement("""
+                SELECT created, actor, reason FROM delistings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                """)
+            var manualEntries: [(prefix: IPPrefix, entry: ManualEntry)] = []
+            var newestDelisting: Int64?
+            for length in 0...address.length {
+                let candidate = address.truncated(to: length)
+                auditKeys.append(candidate)
+                manualQuery.reset()
+                manualQuery.bind(1, zoneID).bindPrefix(2, candidate)
+                if try manualQuery.step() {
+                    let origin = Origin(rawValue: manualQuery.int64(2)) ?? .admin
+                    let code = manualQuery.isNull(0) ? nil : UInt8(clamping: manualQuery.int(0))
+                    let expires = manualQuery.optionalInt64(4)
+                    report.manual.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
+                                               code: code ?? settings.defaultCode, text: manualQuery.text(1),
+                                               created: manualQuery.int64(3), expires: expires, actor: manualQuery.text(5),
+                                               reason: manualQuery.text(6)))
+                    if let auditID = manualQuery.optionalInt64(7), origin == .import { importAuditIDs.insert(auditID) }
+                    manualEntries.append((candidate, ManualEntry(code: code, text: manualQuery.text(1), expires: expires)))
+                }
+                manualQuery.reset()
+                exclusionQuery.reset()
+                exclusionQuery.bind(1, zoneID).bindPrefix(2, candidate)
+                if try exclusionQuery.step() {
+                    let origin = Origin(rawValue: exclusionQuery.int64(0)) ?? .admin
+                    report.exclusions.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
+                                                   created: exclusionQuery.int64(1), actor: exclusionQuery.text(2),
+                                                   reason: exclusionQuery.text(3)))
+                    if let auditID = exclusionQuery.optionalInt64(4), origin == .import { importAuditIDs.insert(auditID) }
+                }
+                exclusionQuery.reset()
+                delistingQuery.reset()
+                delistingQuery.bind(1, zoneID).bindPrefix(2, candidate)
+                if try delistingQuery.step() {
+                    let created = delistingQuery.int64(0)
+                    newestDelisting = max(newestDelisting ?? .min, created)
+                    report.delistings.append(.init(prefix: candidate.description, created: created,
+                                                   actor: delistingQuery.text(1), reason: delistingQuery.text(2)))
+                }
+                delistingQuery.reset()
+            }
+
+            // Scoring.
+            let row = try sourceState(zoneID: zoneID, host: address)
+            let source = row?.score
+            if let row, let source, source.weakHits > 0 {
+                report.corroboration = try corroboration(of: address, zoneID: zoneID, row: row, policy: policy, now: now)
+            }
+            if let source {
+                report.score = source.score(at: now, policy: policy)
+                report.hitCount = source.hitCount
+                report.firstSeen = source.firstSeen
+                report.lastSeen = source.lastSeen
+                report.listedSince = source.listedSince
+                report.scoreListingEnds = source.until
+                report.allKinds = HitKind.allCases.filter(source.allKinds.contains)
+            }
+
+            // The effective answer, as the DNS table's longest match gives it: the address's
+            // own entry when it has one, else the longest manual network around it. Each
+            // decided by the listing precedence, like every served entry.
+            let excluded = !report.exclusions.isEmpty
+            func decide(_ prefix: IPPrefix, _ facts: ListingFacts) -> ListingDecision {
+                ListingPrecedence.decide(prefix, facts: facts, policy: policy, defaultCode: settings.defaultCode, now: now)
+            }
+            let own = decide(address, ListingFacts(
+                excluded: report.exclusions.contains { $0.prefix == address.description },
+                insideExclusion: excluded && !report.exclusions.contains { $0.prefix == address.description },
+                manual: manualEntries.last { $0.prefix == address }?.entry,
+                delistedAt: newestDelisting, source: source.map(ScoredSource.init)))
+            let answer = own.listing ?? manualEntries.reversed().lazy.filter { $0.prefix != address }
+                .compactMap { decide($0.prefix, ListingFacts(insideExclusion: excluded, manual: $0.entry)).listing }.first
+            if excluded {
+                report.status = .excluded
+            } else if let answer {
+                report.status = .listed
+                report.matchedPrefix = answer.prefix.description
+                report.code = answer.code
+                report.text = answer.text ?? settings.txtTemplate
+                report.expires = answer.expires
+            } else {
+                switch own {
+                case .delisted: report.status = .delisted
+                case .heldBack: report.status = .heldBack
+                case .neverListed: report.status = .specialPurpose
+                case .excluded, .insideExclusion, .manual, .scored, .notListed: report.status = .notListed
+                }
+            }
+            if let text = report.text { report.text = text.replacingDollar(with: address.addressText) }
+            if let code = report.code { report.kinds = ReturnCode.kinds(in: code) }
+
+            // Evidence: the hits recorded last, newest message first. The inner query reads
+            // ids from the index alone, so a source of 100,000 hits costs no row reads.
+            let hits = try db.statement("""
+                SELECT time, kind, trap, reporter, hex(digest), excerpt, strength FROM hits
+                WHERE id IN (SELECT id FROM hits INDEXED BY hits_by_source
+                             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY id DESC LIMIT ?4)
+                ORDER BY time DESC, id DESC
+                """)
+            hits.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bindAddress(3, address).bind(4, hitLimit)
+            while try hits.step() {
+                report.lastHits.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "",
+                                             strength: EvidenceStrength(storedValue: hits.int64(6)).rawValue,
+                                             trap: hits.text(2) ?? "", reporter: hits.text(3),
+                                             digest: (hits.text(4) ?? "").lowercased(), excerpt: hits.text(5)))
+            }
+
+            // Audit trail: rows on the address and on every prefix covering it, plus the
+            // imports that wrote covering rows.
+            var records: [SourceReport.AuditRecord] = []
+            let auditQuery = try db.statement("""
+                SELECT id, time, actor, action, prefix, reason, before, after FROM audit
+                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4 ORDER BY id DESC LIMIT ?5
+                """)
+            func readAudit(_ statement: Statement) -> SourceReport.AuditRecord {
+                .init(id: statement.int64(0), time: statement.int64(1), actor: statement.text(2) ?? "",
+                      action: statement.text(3) ?? "", prefix: statement.text(4), reason: statement.text(5) ?? "",
+                      before: statement.text(6), after: statement.text(7))
+            }
+            for key in auditKeys {
+                auditQuery.reset()
+                auditQuery.bind(1, zoneID).bindPrefix(2, key).bind(5, auditLimit)
+                while try auditQuery.step() { records.append(readAudit(auditQuery)) }
+            }
+            let importQuery = try db.statement("""
+                SELECT id, time, actor, action, prefix, reason, NULL, after FROM audit WHERE id = ?1
+                """)
+            for id in importAuditIDs {
+                importQuery.reset()
+                importQuery.bind(1, id)
+                if try importQuery.step() { records.append(readAudit(importQuery)) }
+            }
+            importQuery.reset()
+            records.sort { $0.id > $1.id }
+            report.audit = Array(records.prefix(auditLimit))
+            return report
+        }
+    }
+
+    /// The state of a source's weak evidence at `now`: what the corroboration window ending
+    /// now holds, and what it lacks while the source is held back.
+    func corroboration(of host: IPPrefix, zoneID: Int64, row: SourceRow, policy: ListingPolicy,
+                       now: Int64) throws(StoreError) -> SourceReport.Corroboration {
+        let evidence = try evidence(zoneID: zoneID, host: host).filter { hit in
+            hit.strength == .strong || row.rejected.map { hit.time > $0 } ?? true
+        }
+        let recent = CorroborationWindow.counts(evidence, rule: policy.corroboration, endingAt: now)
+        let held = row.score.isHeldBack(at: now)
+        let rule = policy.corroboration
+        return SourceReport.Corroboration(
+            weakHits: row.score.weakHits, recentWeakHits: recent.weakHits, recentTraps: recent.traps,
+            recentStrongHits: recent.strongHits, heldUntil: held ? row.score.heldUntil : nil,
+            missingWeakHits: held ? max(0, rule.weakHits - recent.weakHits) : nil,
+            missingTraps: held ? max(0, rule.traps - recent.traps) : nil,
+            confirmed: row.confirmed, rejected: row.rejected)
+    }
+
+    /// Counts for `stats`.
+    public func statistics(zone: String, now: Int64) throws(StoreError) -> StoreStatistics {
+        try db.readTransaction { () throws(StoreError) -> StoreStatistics in
+            reloadZones()
+            var stats = StoreStatistics(zone: ZoneSettings.normalizedName(zone), now: now, serial: try changeSerial(),
+                                        schemaVersion: Schema.currentVersion, manualImported: 0, manualAdmin: 0, exclusions: 0,
+                                        delistings: 0, sources: 0, sourcesListed: 0, sourcesHeldBack: 0, hits: 0, hitsLast24h: 0, hitsLast7d: 0,
+                                        hitsByKind: [:], activeListings: 0, changeLogRows: 0, auditRows: 0, databaseBytes: 0)
+            let pages = try db.statement("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+            if try pages.step() { stats.databaseBytes = pages.int64(0) }
+            pages.reset()
+            guard let zoneID = try existingZoneID(zone) else { return stats }
+            stats.manualImported = try count("SELECT count(*) FROM manual_listings WHERE zone_id = ?1 AND origin = ?2", zoneID, 0)
+            stats.manualAdmin = try count("SELECT count(*) FROM manual_listings WHERE zone_id = ?1 AND origin = ?2", zoneID, 1)
+            stats.exclusions = try count("SELECT count(*) FROM exclusions WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            stats.delistings = try count("SELECT count(*) FROM delistings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            stats.sources = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            stats.sourcesListed = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
+            stats.sourcesHeldBack = try count("""
+                SELECT count(*) FROM sources INDEXED BY sources_held WHERE zone_id = ?1 AND held_until > ?2 AND (until IS NULL OR until <= ?2)
+                """, zoneID, now)
+            stats.changeLogRows = try count("SELECT count(*) FROM change_log WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            stats.auditRows = try count("SELECT count(*) FROM audit WHERE zone_id = ?1 AND ?2 = ?2", zoneID, 0)
+            // One pass over the hits for all hit counts.
+            let kinds = try db.statement("""
+                SELECT kind, count(*), sum(time > ?2), sum(time > ?3) FROM hits WHERE zone_id = ?1 GROUP BY kind
+                """)
+            kinds.bind(1, zoneID).bind(2, now - 86400).bind(3, now - 7 * 86400)
+            while try kinds.step() {
+                stats.hitsByKind[kinds.text(0) ?? "?"] = kinds.int(1)
+                stats.hits += kinds.int(1)
+                stats.hitsLast24h += kinds.int(2)
+                stats.hitsLast7d += kinds.int(3)
+            }
+            stats.activeListings = try activeListings(zone: zone, now: now).filter { !$0.excluded }.count
+            return stats
+        }
+    }
+}
+
+extension String {
+    /// The TXT template with every `$` replaced by the address (rbldnsd's substitution).
+    func replacingDollar(with address: String) -> String {
+        guard contains("$") else { return self }
+        return split(separator: "$", omittingEmptySubsequences: false).joined(separator: address)
+    }
+}

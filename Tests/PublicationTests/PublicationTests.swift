@@ -1,0 +1,242 @@
+// PublicationTests.swift -- what an operator or ingest commits reaches a running server.
+//
+// Each test starts publication for real (store → zones → snapshots → a DNS server bound to
+// 127.0.0.1 with a kernel-chosen port) and runs its service, then changes the store through
+// a second connection, as `rbld list` or ingest would, and asks the server over UDP.
+
+import DNSBL
+import DNSTestSupport
+import Foundation
+import Logging
+import Store
+import Synchronization
+import Testing
+import TestSupport
+@testable import Publication
+
+/// A running publication over a fresh store, with a clock the test moves.
+final class RunningPublication: @unchecked Sendable {
+    static let zone = "bl.example.org"
+
+    let directory = TemporaryDirectory()
+    let clock = TestClock()
+    let observer = RecordingObserver()
+    let log = RecordedLog()
+    /// The second connection: what an admin command or ingest writes through.
+    let admin: Store
+    let publication: Publication
+    let port: UInt16
+    private let task: Task<Void, any Error>
+
+    /// - Parameter source: wraps the publication's own store connection (a test's failing store).
+    init(source: ((Store) -> any ListingSource)? = nil) async throws {
+        let path = directory.file("rbld.sqlite")
+        admin = try Store(path: path, clock: clock.function)
+        let own = try Store(path: path, clock: clock.function)
+        var configuration = PublicationConfiguration(db: path, zones: [Self.zone],
+                                                     listen: [try ListenAddress(parsing: "127.0.0.1:0")])
+        configuration.udp.socketsPerAddress = 1
+        configuration.pollInterval = .milliseconds(20)
+        let recorded = log
+        let logger = Logger(label: "test.publication") { _ in recorded }
+        publication = try await Publication.start(configuration, logger: logger, observer: observer,
+                                                  source: source?(own) ?? own, clock: clock.function)
+        port = try #require(publication.server.boundAddresses.first).port
+        let service = publication.service
+        task = Task { try await service.run() }
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+        await publication.server.stop()
+    }
+
+    /// The return code answered for `address` (X of 127.0.0.X), nil for NXDOMAIN.
+    func answer(_ address: String) throws -> UInt8? {
+        let name = address.split(separator: ".").reversed().joined(separator: ".") + "." + Self.zone
+        let bytes = try #require(exchangeUDP(makeQuery(name), port: port), "no answer from the server")
+        let reply = try #require(DecodedResponse(bytes))
+        if reply.rcode == 3 { return nil }
+        #expect(reply.rcode == 0, "rcode \(reply.rcode)")
+        let a = try #require(reply.answers.first { $0.type == 1 }, "no A record")
+        #expect(a.rdata.prefix(3) == [127, 0, 0])
+        return a.rdata.last
+    }
+
+    /// Waits (up to 5 s) until the server answers `expected` for `address`.
+    func answers(_ address: String, _ expected: UInt8?) async -> Bool {
+        for _ in 0..<250 {
+            if (try? answer(address)) == expected { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
+
+/// Observes publication as the metrics would.
+final class RecordingObserver: PublicationObserver {
+    private let state = Mutex((published: 0, reads: 0, failures: [String]()))
+    var published: Int { state.withLock { $0.published } }
+    var reads: Int { state.withLock { $0.reads } }
+    var failures: [String] { state.withLock { $0.failures } }
+
+    func published(lag: Duration) { state.withLock { $0.published += 1 } }
+    func storeRead(at time: Int64) { state.withLock { $0.reads += 1 } }
+    func storeReadFailed(_ error: any Error) { state.withLock { $0.failures.append("\(error)") } }
+}
+
+/// Keeps every log line, for tests that check what was logged.
+final class RecordedLog: LogHandler, @unchecked Sendable {
+    private let lines = Mutex<[String]>([])
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+    var all: [String] { lines.withLock { $0 } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
+    }
+}
+
+/// A store that fails every read while `failing` is set, as a store does when its disk
+/// goes away or its file is damaged.
+final class FailingSource: ListingSource {
+    let store: Store
+    let failing = Atomic<Bool>(false)
+
+    init(_ store: Store) { self.store = store }
+
+    private func check() throws(StoreError) {
+        if failing.load(ordering: .relaxed) { throw StoreError(.io, "\(store.path): disk I/O error (test)") }
+    }
+
+    var path: String { store.path }
+    var readOnly: Bool { store.readOnly }
+    func changeSerial() throws(StoreError) -> Int64 { try check(); return try store.changeSerial() }
+    func zoneSettings(_ zone: String) throws(StoreError) -> ZoneSettings? { try check(); return try store.zoneSettings(zone) }
+    func activeSnapshot(zone: String, now: Int64) throws(StoreError) -> ActiveSnapshot {
+        try check(); return try store.activeSnapshot(zone: zone, now: now)
+    }
+    func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch? {
+        try check(); return try store.changes(zone: zone, after: serial, limit: limit)
+    }
+    func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?] {
+        try check(); return try store.listings(for: prefixes, zone: zone, now: now)
+    }
+    func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])? {
+        try check(); return try store.snapshotCache(zone: zone)
+    }
+    func saveSnapshotCache(zone: String, serial: Int64, bytes: [UInt8]) throws(StoreError) {
+        try check(); try store.saveSnapshotCache(zone: zone, serial: serial, bytes: bytes)
+    }
+    func shrinkMemory() throws(StoreError) { try store.shrinkMemory() }
+}
+
+private func prefix(_ text: String) -> IPPrefix { IPPrefix(text)! }
+
+private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, strength: EvidenceStrength = .strong,
+                 trap: UInt8 = 1) -> Hit {
+    Hit(source: prefix(address), kind: kind, strength: strength, time: time, trap: "…@trap.example.net", trapKey: [trap],
+        digest: Array("\(address)-\(time)-\(trap)".utf8))
+}
+
+@Suite(.serialized) struct PublicationTests {
+    let zone = RunningPublication.zone
+
+    @Test func aManualListingAndItsDelistingReachTheServer() async throws {
+        let running = try await RunningPublication()
+        #expect(try running.answer("81.2.69.1") == nil)
+        _ = try running.admin.list(prefix("81.2.69.1"), zone: zone, actor: "alice", reason: "test")
+        #expect(await running.answers("81.2.69.1", 34), "2 + 32 manual")
+        _ = try running.admin.delist(prefix("81.2.69.1"), zone: zone, actor: "alice", reason: "fixed")
+        #expect(await running.answers("81.2.69.1", nil))
+        #expect(running.observer.published >= 2)
+        await running.stop()
+    }
+
+    @Test func anExclusionAndItsRemovalReachTheServer() async throws {
+        let running = try await RunningPublication()
+        _ = try running.admin.list(prefix("81.2.69.0/24"), zone: zone, actor: "alice", reason: "spam run")
+        #expect(await running.answers("81.2.69.7", 34))
+        _ = try running.admin.exclude(prefix("81.2.69.7"), zone: zone, actor: "bob", reason: "our relay")
+        #expect(await running.answers("81.2.69.7", nil))
+        #expect(try running.answer("81.2.69.8") == 34, "the rest of the network stays listed")
+        _ = try running.admin.unexclude(prefix("81.2.69.7"), zone: zone, actor: "bob", reason: "not ours")
+        #expect(await running.answers("81.2.69.7", 34))
+        await running.stop()
+    }
+
+    @Test func aHitReachesTheServer() async throws {
+        let running = try await RunningPublication()
+        _ = try running.admin.recordHit(hit("81.2.69.20", at: running.clock.now, kind: .autoreply), zone: zone)
+        #expect(await running.answers("81.2.69.20", 6), "2 + 4 autoreply")
+        await running.stop()
+    }
+
+    /// A source held back for lack of corroboration is not answered; an operator's confirm
+    /// lists it, and a reject of its weak evidence takes it out again, each within the poll.
+    @Test func aConfirmAndARejectReachTheServer() async throws {
+        let running = try await RunningPublication()
+        _ = try running.admin.recordHit(hit("81.2.69.60", at: running.clock.now, strength: .weak), zone: zone)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try running.answer("81.2.69.60") == nil, "held back")
+        _ = try running.admin.confirm(prefix("81.2.69.60"), zone: zone, actor: "alice", reason: "seen the logs")
+        #expect(await running.answers("81.2.69.60", 2))
+        _ = try running.admin.reject(prefix("81.2.69.60"), zone: zone, actor: "bob", reason: "it was a newsletter")
+        #expect(await running.answers("81.2.69.60", nil))
+        await running.stop()
+    }
+
+    /// When a manual listing's time runs out, the scored listing under it takes over: not a
+    /// change in the store, but the publisher re-resolves the prefix at that time.
+    @Test func anExpiryReachesTheServer() async throws {
+        let running = try await RunningPublication()
+        _ = try running.admin.recordHit(hit("81.2.69.30", at: running.clock.now), zone: zone)
+        _ = try running.admin.list(prefix("81.2.69.30"), zone: zone, kinds: [.virus], expires: running.clock.now + 600,
+                                   actor: "alice", reason: "an hour's worth")
+        #expect(await running.answers("81.2.69.30", 50), "2 + 16 virus + 32 manual")
+        running.clock.advance(600)
+        #expect(await running.answers("81.2.69.30", 2), "the scored listing answers once the manual one ran out")
+        running.clock.advance(28 * 86400)
+        #expect(await running.answers("81.2.69.30", nil), "and nothing once that expired too")
+        await running.stop()
+    }
+
+    /// A store that cannot be read: the server keeps answering from the last good snapshot,
+    /// the failure is logged and counted, and publishing resumes when the store is back.
+    @Test func aStoreReadErrorKeepsTheLastGoodSnapshotAndIsReported() async throws {
+        var failing: FailingSource?
+        let running = try await RunningPublication { store in
+            let source = FailingSource(store)
+            failing = source
+            return source
+        }
+        let source = try #require(failing)
+        _ = try running.admin.list(prefix("81.2.69.40"), zone: zone, actor: "alice", reason: "before")
+        #expect(await running.answers("81.2.69.40", 34))
+
+        source.failing.store(true, ordering: .relaxed)
+        _ = try running.admin.list(prefix("81.2.69.41"), zone: zone, actor: "alice", reason: "during")
+        _ = try running.admin.delist(prefix("81.2.69.40"), zone: zone, actor: "alice", reason: "during")
+        try await Task.sleep(for: .milliseconds(300))  // many ticks, each failing
+        #expect(try running.answer("81.2.69.40") == 34, "the last good snapshot is still served")
+        #expect(try running.answer("81.2.69.41") == nil)
+        #expect(running.observer.failures.count >= 5, "every failed look is counted: \(running.observer.failures.count)")
+        #expect(running.observer.failures.allSatisfy { $0.contains("disk I/O error") })
+        let warnings = running.log.all.filter { $0.hasPrefix("warning store not readable") }
+        #expect(warnings.count == 1, "logged once per outage, not per tick: \(running.log.all)")
+        #expect(warnings.first?.contains("failed_reads=1") == true)
+
+        source.failing.store(false, ordering: .relaxed)
+        #expect(await running.answers("81.2.69.41", 34), "the changes made meanwhile are served once the store reads")
+        #expect(await running.answers("81.2.69.40", nil))
+        #expect(running.log.all.contains { $0.hasPrefix("notice store readable again") })
+        await running.stop()
+    }
+}

@@ -1,0 +1,56 @@
+// SnapshotCacheTests.swift -- the glue from store listings to served snapshots, and its cache.
+import DNSBL
+import Store
+import Testing
+@testable import Publication
+
+private func listing(_ text: String, code: UInt8 = 2, txt: String? = nil, excluded: Bool = false, expires: Int64? = nil) -> Listing {
+    Listing(prefix: IPPrefix(text)!, excluded: excluded, code: code, text: txt, expires: expires)
+}
+
+private let listings = [
+    listing("198.51.100.7"),
+    listing("203.0.113.0/24"),
+    listing("203.0.113.9", excluded: true),
+    listing("198.51.100.8", code: 6, txt: "auto $"),
+    listing("198.51.100.9", expires: 2_000_000_000),
+    listing("2001:db8::/32", code: 34),
+]
+
+private func build(_ settings: ZoneSettings) throws -> (SnapshotFactory, PrefixTable) {
+    var factory = SnapshotFactory(settings: settings)
+    var builder = PrefixTableBuilder()
+    for entry in listings { try factory.insert(entry, into: &builder) }
+    return (factory, builder.freeze())
+}
+
+@Test func classesAreInternedAfterTheDefault() throws {
+    let settings = ZoneSettings.defaults(zone: "bl.example.org")
+    let (factory, table) = try build(settings)
+    #expect(factory.classes.count == 3)
+    #expect(factory.classes[0] == ListingClass(code: settings.defaultCode, text: settings.txtTemplate))
+    #expect(table.lookup(v4: 0xC633_6408)?.listing == 2)             // 198.51.100.8: code 6
+    #expect(table.lookup(v4: 0xCB00_7109) == nil)                      // excluded
+    #expect(table.lookup(v4: 0xC633_6409)?.expires == 2_000_000_000)
+    #expect(table.lookup(v6: UInt128(0x2001_0db8) << 96 | 5)?.listing == 3)
+}
+
+@Test func cacheRoundTripsTableAndClasses() throws {
+    let settings = ZoneSettings.defaults(zone: "bl.example.org")
+    let (factory, table) = try build(settings)
+    let bytes = SnapshotCache.encode(factory: factory, table: table)
+    let restored = try #require(SnapshotCache.decode(bytes, settings: settings))
+    #expect(restored.factory.classes == factory.classes)
+    #expect(restored.table.serialized() == table.serialized())
+}
+
+@Test func cacheIsRefusedForOtherSettingsOrDamage() throws {
+    var settings = ZoneSettings.defaults(zone: "bl.example.org")
+    let (factory, table) = try build(settings)
+    let bytes = SnapshotCache.encode(factory: factory, table: table)
+    for end in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 200)) {
+        #expect(SnapshotCache.decode(Array(bytes[0..<end]), settings: settings) == nil, "prefix of \(end) bytes accepted")
+    }
+    settings.txtTemplate = "changed $"
+    #expect(SnapshotCache.decode(bytes, settings: settings) == nil)
+}

@@ -1,0 +1,195 @@
+// StoreExportTests.swift -- exports that other tools read with the same answers as rbld.
+
+import Foundation
+import Testing
+import TestSupport
+@testable import Store
+
+struct StoreExportTests {
+    let directory = TemporaryDirectory()
+    let clock = TestClock()
+    let zone = "bl.example.org"
+
+    /// A store with CIDRs, holes, nested listings inside holes, scored hosts, v6.
+    func populatedStore() throws -> Store {
+        let store = try Store(path: directory.file("rbld.sqlite"), clock: clock.function)
+        let file = ListFileParser.parse(Array("""
+            $SOA 3600 ns1.example.org hostmaster.example.org 0 600 300 86400 60
+            $NS 3600 ns1.example.org
+            :127.0.0.2:Listed, see https://example.org/lookup?ip=$
+            127.0.0.2
+            45.0.0.0/8
+            !45.7.0.0/16
+            45.7.8.0/24 :127.0.0.3:Inner $
+            !45.7.8.9
+            46.1.0.0/20
+            !46.1.3.128/25
+            47.1.1.1
+            2001:db9::/32
+            !2001:db9:1::/48
+            2001:dbc::/30
+            2001:dbb::5 :4:
+            """.utf8), format: .rbldnsd, fileName: "seed.zone")
+        _ = try store.importListFile(file, zone: zone, replace: true, skipBad: false, actor: "t", reason: "seed")
+        _ = try store.recordHit(Hit(source: prefix("48.1.2.3"), kind: .virus, time: clock.now, trap: "t", digest: [1]), zone: zone)
+        _ = try store.recordHit(Hit(source: prefix("45.1.2.3"), kind: .autoreply, time: clock.now, trap: "t", digest: [2]), zone: zone)
+        return store
+    }
+
+    /// Addresses to compare: inside and around every entry.
+    static let probes: [String] = [
+        "127.0.0.2", "127.0.0.1", "45.1.1.1", "45.1.2.3", "45.7.1.1", "45.7.8.1", "45.7.8.9", "45.8.0.0", "44.255.255.255",
+        "46.1.0.1", "46.1.3.1", "46.1.3.129", "46.1.15.255", "46.1.16.0", "47.1.1.1", "47.1.1.2", "48.1.2.3", "48.1.2.4",
+        "2001:db9::1", "2001:db9:1::1", "2001:db9:2::1", "2001:dbc::1", "2001:dbf:ffff::1", "2001:dc0::1", "2001:dbb::5", "2001:dbb::6",
+    ]
+
+    /// The answer a longest-match table of `listings` gives (nil: not listed).
+    static func answer(_ listings: [Listing], _ address: IPPrefix) -> UInt8? {
+        let matching = listings.filter { $0.prefix.contains(address) }
+        guard let best = matching.max(by: { $0.prefix.length < $1.prefix.length }), !best.excluded else { return nil }
+        return best.code
+    }
+
+    func export(_ store: Store, _ format: ListExporter.Format, family: IPPrefix.Family?) throws -> String {
+        let snapshot = try store.activeSnapshot(zone: zone, now: clock.now)
+        var text = ""
+        ListExporter(settings: snapshot.settings, serial: snapshot.serial, now: clock.now)
+            .write(snapshot.listings, format: format, family: family, to: &text)
+        return text
+    }
+
+    @Test func rbldnsdExportParsesBackToTheSameListings() throws {
+        let store = try populatedStore()
+        let listings = try store.activeListings(zone: zone, now: clock.now)
+        var reparsed: [ImportEntry] = []
+        for family in [IPPrefix.Family.v4, .v6] {
+            let text = try export(store, .rbldnsd, family: family)
+            let result = ListFileParser.parse(Array(text.utf8), format: .rbldnsd, fileName: "export")
+            #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(result.errors)")
+            #expect(result.settings.mname == "ns1.example.org" && result.settings.defaultCode == 2)
+            reparsed += result.entries
+        }
+        let settings = try #require(try store.zoneSettings(zone))
+        let back = reparsed.map { entry in
+            Listing(prefix: entry.prefix, excluded: entry.excluded, code: entry.excluded ? 0 : entry.code ?? settings.defaultCode,
+                    text: entry.text == settings.txtTemplate ? nil : entry.text)
+        }
+        let withoutExpiry = listings.map { Listing(prefix: $0.prefix, excluded: $0.excluded, code: $0.code, text: $0.text) }
+        #expect(Set(back) == Set(withoutExpiry))
+    }
+
+    @Test func csvAndJSON() throws {
+        let store = try populatedStore()
+        let csv = try export(store, .csv, family: nil).split(separator: "\n")
+        #expect(csv.first == "prefix,status,code,text,expires")
+        #expect(csv.contains(#"2001:dbb::5,listed,127.0.0.4,"Listed, see https://example.org/lookup?ip=$","#))
+        #expect(!csv.contains { $0.hasPrefix("45.7.8.0/24") }, "inside an exclusion: not served")
+        #expect(csv.contains("45.7.8.9,excluded,,,"))
+        #expect(csv.contains { $0.hasPrefix("48.1.2.3,listed,127.0.0.18,") && $0.hasSuffix("Z") })
+        let json = try export(store, .json, family: nil)
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let rows = object?["listings"] as? [[String: Any]]
+        #expect(rows?.count == (try store.activeListings(zone: zone, now: clock.now).count))
+        #expect(object?["zone"] as? String == zone)
+    }
+
+    /// The master file, read with RFC 4592 wildcard rules, answers every probe like rbld.
+    @Test func zoneExportAnswersLikeTheTable() throws {
+        let store = try populatedStore()
+        let listings = try store.activeListings(zone: zone, now: clock.now)
+        let text = try export(store, .zone, family: nil)
+        let zoneFile = MasterFile(text, origin: zone)
+        var generator = SplitMix64(seed: 4592)
+        var probes = Self.probes.map { prefix($0) }
+        for listing in listings {  // random addresses inside and just outside every entry
+            for _ in 0..<8 {
+                let span = listing.prefix.lastAddress - listing.prefix.address
+                let offset = span == 0 ? 0 : UInt128(generator.next()) % (span + 1)
+                probes.append(IPPrefix(family: listing.prefix.family, address: listing.prefix.address + offset, length: listing.prefix.family.bitCount)!)
+            }
+            if listing.prefix.lastAddress < (listing.prefix.family == .v4 ? UInt128(UInt32.max) : UInt128.max) {
+                probes.append(IPPrefix(family: listing.prefix.family, address: listing.prefix.lastAddress + 1, length: listing.prefix.family.bitCount)!)
+            }
+        }
+        for probe in probes {
+            #expect(zoneFile.lookupA(Self.reverseName(probe)) == Self.answer(listings, probe), "\(probe)")
+        }
+        // ldns accepts it as a master file.
+        let path = directory.file("export.zone")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/ldns-read-zone") {
+            let result = try run("/usr/bin/ldns-read-zone", [path])
+            #expect(result.status == 0, "\(result.output)")
+        }
+    }
+
+    /// rbldnsd, started on loopback with our rbldnsd export, answers like rbld.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/rbldnsd") && FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
+    func rbldnsdServesTheExportWithTheSameAnswers() throws {
+        let store = try populatedStore()
+        let listings = try store.activeListings(zone: zone, now: clock.now)
+        try export(store, .rbldnsd, family: .v4).write(toFile: directory.file("v4.zone"), atomically: true, encoding: .utf8)
+        try export(store, .rbldnsd, family: .v6).write(toFile: directory.file("v6.zone"), atomically: true, encoding: .utf8)
+        let port = 20000 + Int(getpid() % 20000)
+        let server = try ChildProcess("/usr/sbin/rbldnsd", ["-n", "-b", "127.0.0.1/\(port)", "-w", directory.path,
+                                                           "\(zone):ip4set:v4.zone", "\(zone):ip6trie:v6.zone"])
+        defer { server.signal(SIGKILL); server.wait(seconds: 10) }
+        usleep(300_000)
+        for probe in Self.probes.map({ prefix($0) }) {
+            let result = try run("/usr/bin/dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+tries=2", "+time=1",
+                                                  Self.reverseName(probe) + "." + zone, "A"])
+            let got = result.output.split(separator: "\n").first.map(String.init)
+            let expected = Self.answer(listings, probe).map { "127.0.0.\($0)" }
+            #expect(got == expected, "\(probe)")
+        }
+    }
+
+    static func reverseName(_ address: IPPrefix) -> String {
+        if address.family == .v4 {
+            let value = UInt32(truncatingIfNeeded: address.address)
+            return "\(value & 0xFF).\((value >> 8) & 0xFF).\((value >> 16) & 0xFF).\(value >> 24)"
+        }
+        return (0..<32).map { String(Int((address.address >> (4 * $0)) & 0xF), radix: 16) }.joined(separator: ".")
+    }
+
+    func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let (termination, output) = try ChildProcess.run(tool, arguments)
+        guard case .exited(let status)? = termination else { return (-1, "\(tool): \(termination?.description ?? "timed out")\n" + output) }
+        return (status, output)
+    }
+}
+
+/// Just enough of a master file to answer A queries with RFC 1034 §4.3.2 / RFC 4592 rules.
+struct MasterFile {
+    var a: [String: UInt8] = [:]
+    var names = Set<String>()        // owners with any record
+    var existing = Set<String>()     // owners and their ancestors (empty non-terminals)
+
+    init(_ text: String, origin: String) {
+        for line in text.split(separator: "\n") where !line.hasPrefix(";") && !line.hasPrefix("$") && !line.hasPrefix("@") {
+            let fields = line.split(separator: " ")
+            let owner = String(fields[0])
+            names.insert(owner)
+            if let index = fields.firstIndex(of: "A"), index + 1 < fields.count {
+                a[owner] = UInt8(fields[index + 1].split(separator: ".").last!)
+            }
+            var labels = owner.split(separator: ".")
+            while !labels.isEmpty { existing.insert(labels.joined(separator: ".")); labels.removeFirst() }
+        }
+    }
+
+    func lookupA(_ name: String) -> UInt8? {
+        if let code = a[name] { return code }
+        if existing.contains(name) { return nil }  // NODATA
+        // Closest encloser: the longest existing ancestor; then its wildcard.
+        var labels = name.split(separator: ".")
+        while !labels.isEmpty {
+            labels.removeFirst()
+            let ancestor = labels.joined(separator: ".")
+            if labels.isEmpty || existing.contains(ancestor) {
+                return a[labels.isEmpty ? "*" : "*." + ancestor]
+            }
+        }
+        return nil
+    }
+}
