@@ -92,11 +92,38 @@ import TestSupport
         #expect(text.contains("rule=delivery-status-report"), "\(text)")
         #expect(text.contains("    rules: delivery-status-report (decided)"), "\(text)")
         #expect(text.contains("delivery-status part"), "the evidence: \(text)")
+        #expect(text.contains("    strength: strong (the message's structure): a hit lists its source on its own"), "\(text)")
         let (_, json, _) = try Self.classify(["--trusted-networks", "10.0.0.0/8", "--explain", "--json", file], sandbox: sandbox)
         let object = try #require(Self.objects(json).first ?? nil)
         let rules = try #require(object["matched_rules"] as? [String], "\(json)")
         #expect(rules.first == "delivery-status-report")
         #expect((object["evidence"] as? [String] ?? []).contains("delivery-status part"), "\(json)")
+    }
+
+    /// Weak evidence is explained with what it takes to list: corroboration.
+    @Test func explainSaysWhatWeakEvidenceNeeds() throws {
+        let sandbox = IngestSandbox()
+        let file = sandbox.path + "/away.eml"
+        try Self.write("""
+            Return-Path: <eva@recipient.example>
+            Received: from mx.recipient.example (mx.recipient.example [203.0.113.79])
+            \tby mx.trap.example.net (Postfix) with ESMTP id 4Q1; Tue, 11 Mar 2025 09:14:03 +0100
+            From: Eva <eva@recipient.example>
+            To: info@trap.example.net
+            Subject: Away
+            Date: Tue, 11 Mar 2025 09:14:01 +0100
+            Message-ID: <away1@recipient.example>
+            X-Autoreply: yes
+            Content-Type: text/plain; charset=utf-8
+
+            I am away until Monday.
+
+            """, to: file)
+        let (status, text, stderr) = try Self.classify(["--explain", file], sandbox: sandbox)
+        #expect(status == 0, "\(stderr)")
+        #expect(text.contains("backscatter kind=autoreply strength=weak"), "\(text)")
+        #expect(text.contains("    strength: weak (wording with little structure): a hit lists its source only when corroborated, "
+                              + "by default by 2 weak hits from 2 traps within 1w or by a strong hit"), "\(text)")
     }
 
     @Test func trustedNetworksMoveTheSourceBelowTheRelay() throws {

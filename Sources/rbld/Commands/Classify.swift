@@ -173,9 +173,23 @@ struct Classify: ParsableCommand {
             text += "    rules: " + result.matchedRules.enumerated()
                 .map { $0.offset == 0 ? "\($0.element) (decided)" : $0.element }.joined(separator: ", ") + "\n"
         }
+        if result.verdict == .backscatter { text += "    strength: " + strengthMeaning(result.strength) + "\n" }
         text += "    evidence:\n"
         text += result.evidence.map { "      \($0)\n" }.joined()
         return text
+    }
+
+    /// What a hit of this strength does to its source's listing under the default policy.
+    static func strengthMeaning(_ strength: EvidenceStrength) -> String {
+        switch strength {
+        case .strong:
+            return "strong (the message's structure): a hit lists its source on its own"
+        case .weak:
+            let rule = ListingPolicy.defaults.corroboration
+            return "weak (wording with little structure): a hit lists its source only when corroborated, by default "
+                + "by \(rule.weakHits) weak hits from \(rule.traps) traps within \(durationText(rule.window)) or by a strong hit "
+                + "(each zone's policy.corroboration; `rbld show` prints the zone's)"
+        }
     }
 }
 

@@ -7,7 +7,11 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show why an address is (not) listed: status, answer, score, evidence, audit trail.",
         discussion: """
-            The status is LISTED, EXCLUDED, DELISTED, HELD-BACK (weak evidence that is not             corroborated yet: what it lacks is shown, and `rbld confirm` or `rbld reject`             decide), SPECIAL-PURPOSE or NOT-LISTED. Each hit shows its evidence strength             (strong: the message's structure; weak: its wording alone), and the zone's             policy (threshold, weights, corroboration) is shown beside the score.
+            The status is LISTED, EXCLUDED, DELISTED, HELD-BACK (weak evidence that is not \
+            corroborated yet: what it lacks is shown, and `rbld confirm` or `rbld reject` \
+            decide), SPECIAL-PURPOSE or NOT-LISTED. Each hit shows its evidence strength \
+            (strong: the message's structure; weak: its wording alone), and the zone's policy \
+            (threshold, weights, corroboration) is shown beside the score.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -38,20 +42,12 @@ struct Show: ParsableCommand {
 
     static func time(_ value: Int64?) -> String { value.map(Store.formatTime) ?? "-" }
 
-    /// `4d`, `12h`, `90m`, `30s`: the largest unit that divides it.
-    static func duration(_ seconds: Int64) -> String {
-        for (unit, size) in [("w", Int64(604_800)), ("d", 86400), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
-            return "\(seconds / size)\(unit)"
-        }
-        return "\(seconds)s"
-    }
-
     /// The policy that scored the address, on one line.
     static func policyLine(_ p: SourceReport.Policy) -> String {
         let weights = HitKind.allCases.map { "\($0.rawValue) \(p.weights[$0.rawValue] ?? 1)" }.joined(separator: ", ")
-        return "threshold \(p.threshold), half-life \(duration(p.halfLife)), expiry \(duration(p.expiry)); weights \(weights); "
+        return "threshold \(p.threshold), half-life \(durationText(p.halfLife)), expiry \(durationText(p.expiry)); weights \(weights); "
             + "weak hits weigh ×\(p.weakWeight) and count once \(p.corroborationWeakHits) from \(p.corroborationTraps) traps "
-            + "fall within \(duration(p.corroborationWindow)), or with a strong hit"
+            + "fall within \(durationText(p.corroborationWindow)), or with a strong hit"
     }
 
     static func printHuman(_ r: SourceReport) {
@@ -77,7 +73,7 @@ struct Show: ParsableCommand {
             fields.append(("hits", "none"))
         }
         if let c = r.corroboration {
-            let window = duration(r.policy.corroborationWindow)
+            let window = durationText(r.policy.corroborationWindow)
             var line = "\(c.weakHits) weak hit\(c.weakHits == 1 ? "" : "s") in all; in the last \(window): "
                 + "\(c.recentWeakHits) weak from \(c.recentTraps) trap\(c.recentTraps == 1 ? "" : "s"), \(c.recentStrongHits) strong"
             if let confirmed = c.confirmed { line += "; confirmed \(time(confirmed))" }

@@ -35,3 +35,12 @@ extension Duration {
     /// In seconds, for logs and rates.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+/// `4d`, `12h`, `90m`, `30s`: the largest unit that divides `seconds` (how durations are
+/// written in the configuration and printed back).
+func durationText(_ seconds: Int64) -> String {
+    for (unit, size) in [("w", Int64(604_800)), ("d", 86400), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+        return "\(seconds / size)\(unit)"
+    }
+    return "\(seconds)s"
+}
