@@ -41,6 +41,7 @@ struct Export: ParsableCommand {
         let chosen = family ?? (format == .rbldnsd ? .v4 : .all)
         if format == .rbldnsd, chosen == .all { throw Failure(.usage, "rbldnsd data holds one family: --family 4 or --family 6") }
         let progress = Progress("export")
+        defer { progress.finish() }
         progress.phase("reading \(store.db)")
         let db = try store.openStore(readOnly: true)
         let zone = try store.zoneName(in: db)

@@ -24,14 +24,7 @@ struct Import: ParsableCommand {
     @Option(help: "plain or rbldnsd.")
     var format = "plain"
 
-    @Option(help: "The SQLite store (created when missing).")
-    var db = "rbld.sqlite"
-
-    @Option(help: "The zone the entries belong to.")
-    var zone = "bl.example.org"
-
-    @Option(help: "Configuration file (not read by import yet).")
-    var config: String?
+    @OptionGroup var store: StoreOptions
 
     @Flag(help: "Import the good lines even when some are bad.")
     var skipBad = false
@@ -41,6 +34,9 @@ struct Import: ParsableCommand {
 
     @Option(help: "Why (written to the audit trail).")
     var reason = "import"
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
 
     @Argument(help: "List files; - for standard input.")
     var files: [String] = ["-"]
@@ -53,15 +49,18 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let format = ListFileParser.Format(rawValue: format) ?? .plain
-        let zoneName = ZoneSettings.normalizedName(zone)
+        let progress = Progress("import")
+        defer { progress.finish() }
         var entries: [ImportEntry] = []
         var partials: [PartialZoneSettings] = []
         var badLines = 0
         for file in files {
+            progress.phase("reading \(file == "-" ? "standard input" : file)")
             let bytes = try Self.read(file)
+            progress.phase("parsing \(file == "-" ? "standard input" : file) (\(bytes.count) bytes)")
             let result = ListFileParser.parse(bytes, format: format, fileName: file == "-" ? "<stdin>" : file)
-            for warning in result.warnings { printError("rbld: warning: \(warning)") }
-            for error in result.errors { printError("rbld: \(error)") }
+            for warning in result.warnings { progress.interrupt { printError("rbld: warning: \(warning)") } }
+            for error in result.errors { progress.interrupt { printError("rbld: \(error)") } }
             badLines += result.errors.count
             entries += result.entries
             partials.append(result.settings)
@@ -70,29 +69,61 @@ struct Import: ParsableCommand {
             throw Failure(.dataError, "\(badLines) bad line(s); nothing imported (use --skip-bad to import the rest)")
         }
 
-        let store: Store
-        do { store = try Store(path: db) } catch { throw Failure(.ioError, "\(db): \(error)") }
+        let db = try store.openStore(readOnly: false)
+        let zoneName = try store.zoneName(in: db)
+        let summary: ImportSummary
+        let served: (v4: Int, v6: Int)
         do {
-            let base = try store.zoneSettings(zoneName) ?? ZoneSettings.defaults(zone: zoneName)
+            let base = try db.zoneSettings(zoneName) ?? ZoneSettings.defaults(zone: zoneName)
             let settings = partials.reduce(base) { $1.applied(to: $0) }
-            let stored = try store.zoneSettings(zoneName)
-            if stored != settings { try store.saveZoneSettings(settings) }
-            let summary = try store.importEntries(
-                entries, zone: zoneName, replace: !merge, actor: auditActor, reason: reason)
+            let stored = try db.zoneSettings(zoneName)
+            if stored != settings { try db.saveZoneSettings(settings) }
+            progress.phase("importing \(entries.count) entries into \(zoneName)")
+            summary = try db.importEntries(entries, zone: zoneName, replace: !merge, actor: auditActor, reason: reason)
 
             // Freeze the table now so that `rbld serve` starts from the cache in milliseconds.
+            progress.phase("freezing the table of \(zoneName)")
             var logger = Logger(label: "rbld.import")
             logger.logLevel = .warning
-            let served = try Publication.cacheSnapshot(of: zoneName, in: store, logger: logger)
-            print("rbld: \(zoneName): \(summary.added) added, \(summary.updated) updated, \(summary.removed) removed, "
-                  + "\(summary.unchanged) unchanged from \(files.count) file(s)"
-                  + (badLines > 0 ? ", \(badLines) bad line(s) skipped" : "")
-                  + (summary.duplicates > 0 ? ", \(summary.duplicates) duplicate(s)" : "")
-                  + "; serial \(summary.serial); serving \(served.v4) IPv4 + \(served.v6) IPv6 entries")
+            served = try Publication.cacheSnapshot(of: zoneName, in: db, logger: logger)
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure(.ioError, "\(db): \(error)")
+            throw Failure(.ioError, "\(store.db): \(error)")
+        }
+        progress.finish()
+        if json {
+            try printJSON(ImportReport(summary: summary, files: files.count, badLinesSkipped: badLines,
+                                       servedV4: served.v4, servedV6: served.v6))
+            return
+        }
+        print("rbld: \(zoneName): \(summary.added) added, \(summary.updated) updated, \(summary.removed) removed, "
+              + "\(summary.unchanged) unchanged from \(files.count) file(s)"
+              + (badLines > 0 ? ", \(badLines) bad line(s) skipped" : "")
+              + (summary.duplicates > 0 ? ", \(summary.duplicates) duplicate(s)" : "")
+              + "; serial \(summary.serial); serving \(served.v4) IPv4 + \(served.v6) IPv6 entries")
+    }
+
+    /// `--json`: the store's summary with what the command adds to it, in one object (keys
+    /// as the other admin commands' JSON writes them).
+    struct ImportReport: Encodable {
+        var summary: ImportSummary
+        var files: Int
+        var badLinesSkipped: Int
+        var servedV4: Int
+        var servedV6: Int
+
+        enum CodingKeys: String, CodingKey {
+            case files, badLinesSkipped, servedV4, servedV6
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try summary.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(files, forKey: .files)
+            try container.encode(badLinesSkipped, forKey: .badLinesSkipped)
+            try container.encode(servedV4, forKey: .servedV4)
+            try container.encode(servedV6, forKey: .servedV6)
         }
     }
 
