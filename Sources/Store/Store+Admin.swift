@@ -38,7 +38,8 @@ extension Store {
     /// `expires` (nil = never) or until delisted.
     ///
     /// - Parameters:
-    ///   - kinds: kinds to encode in the answer (127.0.0.X = 2 + 32 + kinds' bits).
+    ///   - kinds: kinds to encode in the answer (the zone's ``ReturnCodes`` with the
+    ///     manual bit, fixed when listed: 127.0.0.X = 2 + 32 + kinds' bits by default).
     ///   - code: an explicit X instead (2...255).
     ///   - text: this entry's TXT template (nil = the zone's).
     ///   - allowSpecial: list a special-purpose (RFC 6890) range anyway.
@@ -58,7 +59,7 @@ extension Store {
             if let exclusion = try coveringExclusion(zoneID: zoneID, prefix: prefix) {
                 throw StoreError(.conflict, "\(prefix) is excluded by \(exclusion); unexclude it first")
             }
-            let finalCode = code ?? ReturnCode.code(kinds: kinds, manual: true)
+            let finalCode = code ?? policy.codes.code(kinds: kinds, manual: true)
             let before = try manualRow(zoneID: zoneID, prefix: prefix)
             let after = EntryState(code: finalCode, text: text, expires: expires, origin: .admin, kinds: kinds.isEmpty ? nil : kinds)
             let beforeJSON = try before.map { row throws(StoreError) in try Store.json(EntryState(row)) }

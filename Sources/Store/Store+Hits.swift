@@ -118,7 +118,7 @@ extension Store {
                 let states = try fold(accepted, of: hits, into: source, zoneID: zoneID, lastHitID: lastHitID, policy: policy)
                 for (position, index) in accepted.enumerated() {
                     let state = states.each.isEmpty ? states.final : states.each[position]
-                    outcomes[index] = .recorded(listed: state.isListed(at: hits[index].time), code: state.code)
+                    outcomes[index] = .recorded(listed: state.isListed(at: hits[index].time), code: policy.codes.code(kinds: state.kinds))
                 }
                 changed.append(source)
             }

@@ -77,7 +77,7 @@ extension Store {
             while try sourceRows.step() {
                 guard let prefix = sourceRows.prefix(0) else { throw corruptRow("sources") }
                 var facts = ListingFacts(source: ScoredSource(until: sourceRows.int64(4), lastCounted: sourceRows.int64(5),
-                                                              code: Store.sourceCode(kindsMask: sourceRows.int64(3))))
+                                                              code: policy.codes.code(kindsMask: sourceRows.int64(3))))
                 while manualIndex < manualHosts.count, manualHosts[manualIndex].prefix < prefix { manualIndex += 1 }
                 if manualIndex < manualHosts.count, manualHosts[manualIndex].prefix == prefix { facts.manual = manualHosts[manualIndex].entry }
                 if !exclusions.isEmpty { (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix) }
@@ -109,7 +109,7 @@ extension Store {
         }
         facts.manual = try manualRow(zoneID: zoneID, prefix: prefix)?.entry
         if prefix.isHost, let score = try sourceState(zoneID: zoneID, host: prefix)?.score {
-            facts.source = ScoredSource(score)
+            facts.source = ScoredSource(score, codes: policy.codes)
             // Only a running listing can be held down; the lookups are skipped otherwise.
             if (score.until ?? .min) > now { facts.delistedAt = try newestCoveringDelisting(zoneID: zoneID, prefix: prefix) }
         }
@@ -141,7 +141,7 @@ extension Store {
                 (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix)
                 facts.manual = try manualRow(zoneID: zoneID, prefix: prefix)?.entry
                 if prefix.isHost, let score = try sourceState(zoneID: zoneID, host: prefix)?.score {
-                    facts.source = ScoredSource(score)
+                    facts.source = ScoredSource(score, codes: policy.codes)
                     facts.delistedAt = delistings.newestCovering(prefix)
                 }
                 results.append(ListingPrecedence.decide(prefix, facts: facts, policy: policy,
@@ -149,11 +149,6 @@ extension Store {
             }
             return results
         }
-    }
-
-    /// 127.0.0.X of a scored source: 2 plus the bits of its listing's kinds.
-    static func sourceCode(kindsMask: Int64) -> UInt8 {
-        ReturnCode.code(kinds: HitKind.kinds(inMask: kindsMask))
     }
 
     // MARK: - Helpers shared with the admin side

@@ -260,7 +260,7 @@ extension Store {
                 excluded: report.exclusions.contains { $0.prefix == address.description },
                 insideExclusion: excluded && !report.exclusions.contains { $0.prefix == address.description },
                 manual: manualEntries.last { $0.prefix == address }?.entry,
-                delistedAt: newestDelisting, source: source.map(ScoredSource.init)))
+                delistedAt: newestDelisting, source: source.map { ScoredSource($0, codes: policy.codes) }))
             let answer = own.listing ?? manualEntries.reversed().lazy.filter { $0.prefix != address }
                 .compactMap { decide($0.prefix, ListingFacts(insideExclusion: excluded, manual: $0.entry)).listing }.first
             if excluded {
@@ -280,7 +280,7 @@ extension Store {
                 }
             }
             if let text = report.text { report.text = text.replacingDollar(with: address.addressText) }
-            if let code = report.code { report.kinds = ReturnCode.kinds(in: code) }
+            if let code = report.code { report.kinds = policy.codes.kinds(in: code) }
 
             // Evidence: the hits recorded last, newest message first. The inner query reads
             // ids from the index alone, so a source of 100,000 hits costs no row reads.

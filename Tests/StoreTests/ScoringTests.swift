@@ -1,5 +1,6 @@
 // ScoringTests.swift -- the listing policy folded hit by hit, with a moving clock.
 
+import Foundation
 import Testing
 import TestSupport
 @testable import Store
@@ -56,7 +57,7 @@ struct ScoringTests {
             let now = Self.at(check.day)
             let listed = state.isListed(at: now)
             #expect(listed == (check.code != nil), "day \(check.day): listed \(listed), score \(state.score)")
-            if let code = check.code, listed { #expect(state.code == code, "day \(check.day)") }
+            if let code = check.code, listed { #expect(ReturnCodes.defaults.code(kinds: state.kinds) == code, "day \(check.day)") }
         }
     }
 
@@ -118,7 +119,7 @@ struct ScoringTests {
             let rejected = c.rejected.flatMap { $0 <= check.day ? Self.at($0) : nil }
             let state = SourceScore.replay(seen, policy: c.policy, confirmed: confirmed, rejected: rejected)
             let now = Self.at(check.day)
-            let got: EvidenceCase.State = state.map { $0.isListed(at: now) ? .listed($0.code) : $0.isHeldBack(at: now) ? .heldBack : .not } ?? .not
+            let got: EvidenceCase.State = state.map { $0.isListed(at: now) ? .listed(c.policy.codes.code(kinds: $0.kinds)) : $0.isHeldBack(at: now) ? .heldBack : .not } ?? .not
             #expect(got == check.state, "day \(check.day): \(got), score \(state?.score ?? 0), until \(state?.until ?? 0), held \(state?.heldUntil ?? 0)")
         }
     }
@@ -148,9 +149,39 @@ struct ScoringTests {
     }
 
     @Test func returnCodes() {
-        #expect(ReturnCode.code(kinds: [HitKind]()) == 2)
-        #expect(ReturnCode.code(kinds: [.autoreply, .challenge, .virus], manual: true) == 62)
-        #expect(ReturnCode.kinds(in: 22) == [.autoreply, .virus])
+        let codes = ReturnCodes.defaults
+        #expect(codes.code(kinds: [HitKind]()) == 2)
+        #expect(codes.code(kinds: [.autoreply, .challenge, .virus], manual: true) == 62)
+        #expect(codes.kinds(in: 22) == [.autoreply, .virus])
+    }
+
+    /// The bulk snapshot's per-mask table against the per-kind sum, for every mask and for
+    /// schemes with overlapping, zero and base-sharing bits.
+    @Test(arguments: [ReturnCodes.defaults, ReturnCodes(base: 2, bits: [:], manual: 0),
+                      ReturnCodes(base: 10, bits: [.dsn: 1, .unknownBounce: 1, .autoreply: 2, .virus: 128], manual: 64),
+                      ReturnCodes(base: 2, bits: [.challenge: 2, .virus: 4], manual: 8)])
+    func codeOfAMaskIsTheCodeOfItsKinds(codes: ReturnCodes) {
+        for mask in Int64(0)..<32 {
+            let kinds = HitKind.kinds(inMask: mask)
+            let expected = kinds.reduce(codes.base) { $0 | (codes.bits[$1] ?? 0) }
+            #expect(codes.code(kindsMask: mask) == expected, "mask \(mask)")
+            #expect(codes.code(kinds: kinds) == expected, "mask \(mask)")
+        }
+        // A kind is read back from a code only by a bit of its own.
+        #expect(codes.kinds(in: codes.code(kinds: [.virus])).contains(.virus) == ((codes.bits[.virus] ?? 0) & ~codes.base != 0))
+    }
+
+    /// A policy stored before it had codes reads back with the default scheme; one with a
+    /// scheme round-trips.
+    @Test func returnCodesInAStoredPolicy() throws {
+        var policy = ListingPolicy.defaults
+        policy.codes = ReturnCodes(base: 3, bits: [.virus: 4], manual: 0)
+        let again = try JSONDecoder().decode(ListingPolicy.self, from: JSONEncoder().encode(policy))
+        #expect(again == policy && again.codes.code(kinds: [.virus, .autoreply]) == 7)
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(ListingPolicy.defaults)) as? [String: Any])
+        object["codes"] = nil
+        let old = try JSONDecoder().decode(ListingPolicy.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.codes == .defaults)
     }
 
     @Test(arguments: ["10.1.2.3", "127.0.0.2", "192.168.1.1", "172.16.5.4", "100.64.0.1", "169.254.1.1", "192.0.2.5",

@@ -50,6 +50,25 @@ struct StorePolicyTests {
         #expect(try store.listing(for: prefix("198.51.99.7"), zone: zone, now: clock.now) == nil)
     }
 
+    /// A zone's own code scheme reaches what is served, what a hit reports, a manual
+    /// listing and `show`'s kinds; changing it re-answers the listed sources.
+    @Test func aZoneAnswersWithItsOwnReturnCodes() throws {
+        let store = try open()
+        #expect(try store.recordHit(hit("198.51.99.8", .virus), zone: zone) == .recorded(listed: true, code: 18))
+        var policy = ListingPolicy.defaults
+        policy.codes = ReturnCodes(base: 2, bits: [.virus: 64, .challenge: 64], manual: 0)
+        let before = try store.changeSerial()
+        try store.saveListingPolicy(policy, zone: zone, actor: "test", reason: "match another list's scheme")
+        #expect(try store.changeSerial() > before, "a new scheme is a change to publish")
+        #expect(try served(store, "198.51.99.8") == 66)
+        #expect(try store.recordHit(hit("198.51.99.9", .autoreply), zone: zone) == .recorded(listed: true, code: 2))
+        #expect(try served(store, "198.51.99.9") == 2)
+        _ = try store.list(prefix("8.8.8.0/24"), zone: zone, kinds: [.challenge], actor: "test", reason: "manual")
+        #expect(try served(store, "8.8.8.8") == 66)
+        let report = try store.report(for: prefix("198.51.99.8"), zone: zone, now: clock.now)
+        #expect(report.code == 66 && report.kinds == [.challenge, .virus], "one bit for two kinds reads as both")
+    }
+
     @Test func duplicatesAndSpecialPurposeAddresses() throws {
         let store = try open()
         let first = hit("8.8.4.4", digest: [1, 2, 3])

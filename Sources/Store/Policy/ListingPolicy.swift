@@ -27,6 +27,8 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
     /// Networks that scoring never lists (RFC 6890 special-purpose ranges by default).
     /// Manual and imported entries are not filtered.
     public var neverList: [IPPrefix]
+    /// How kinds become the answer's code.
+    public var codes: ReturnCodes
 
     /// What makes a weak hit count: within `window` before it (itself included), either a
     /// strong hit, or at least `weakHits` weak hits from at least `traps` distinct traps.
@@ -50,7 +52,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
 
     public init(halfLife: Int64 = 7 * 86400, threshold: Double = 1.0, expiry: Int64 = 28 * 86400,
                 weights: [HitKind: Double] = [:], weakWeight: Double = 1.0, corroboration: Corroboration = Corroboration(),
-                neverList: [IPPrefix] = ListingPolicy.specialPurposeRanges) {
+                neverList: [IPPrefix] = ListingPolicy.specialPurposeRanges, codes: ReturnCodes = .defaults) {
         self.halfLife = halfLife
         self.threshold = threshold
         self.expiry = expiry
@@ -58,6 +60,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         self.weakWeight = weakWeight
         self.corroboration = corroboration
         self.neverList = neverList
+        self.codes = codes
     }
 
     /// Reads a stored policy; keys added since it was written take their defaults.
@@ -71,6 +74,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         weakWeight = try container.decodeIfPresent(Double.self, forKey: .weakWeight) ?? defaults.weakWeight
         corroboration = try container.decodeIfPresent(Corroboration.self, forKey: .corroboration) ?? defaults.corroboration
         neverList = try container.decode([IPPrefix].self, forKey: .neverList)
+        codes = try container.decodeIfPresent(ReturnCodes.self, forKey: .codes) ?? defaults.codes
     }
 
     /// The defaults of docs/POLICY.md.

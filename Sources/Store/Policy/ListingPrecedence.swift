@@ -50,7 +50,7 @@ public struct ScoredSource: Hashable, Sendable {
     /// The time of its last hit that counted toward a listing (strong, or corroborated
     /// weak): a delisting holds a listing down until such a hit is newer.
     public var lastCounted: Int64
-    /// The answer's code: 2 plus the bits of the listing's kinds.
+    /// The answer's code: the zone's ``ReturnCodes`` for the listing's kinds.
     public var code: UInt8
     /// When its weak evidence would stop listing it, had it been corroborated (when later
     /// than `until`): until then the source is held back for lack of corroboration.
@@ -63,8 +63,8 @@ public struct ScoredSource: Hashable, Sendable {
         self.heldUntil = heldUntil
     }
 
-    public init(_ score: SourceScore) {
-        self.init(until: score.until, lastCounted: score.lastCounted, code: score.code, heldUntil: score.heldUntil)
+    public init(_ score: SourceScore, codes: ReturnCodes) {
+        self.init(until: score.until, lastCounted: score.lastCounted, code: codes.code(kinds: score.kinds), heldUntil: score.heldUntil)
     }
 }
 

@@ -116,9 +116,6 @@ public struct SourceScore: Hashable, Sendable {
         now <= lastSeen ? score : policy.decay(score, from: lastSeen, to: now)
     }
 
-    /// The return code of the current listing: 2 + the kinds' bits.
-    public var code: UInt8 { ReturnCode.code(kinds: kinds) }
-
     /// One hit as the replay reads it.
     public struct Evidence: Hashable, Sendable {
         public var time: Int64

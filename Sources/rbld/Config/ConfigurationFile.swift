@@ -280,7 +280,8 @@ private struct Value {
 
     /// The policy, and the listable ranges it lifted from the never-list.
     func policy() throws(ConfigurationError) -> (ListingPolicy, [IPPrefix]) {
-        let keys = try mapping(["half-life", "threshold", "expiry", "weights", "weak-weight", "corroboration", "never-list", "listable"])
+        let keys = try mapping(["half-life", "threshold", "expiry", "weights", "weak-weight", "corroboration", "never-list", "listable",
+                                "codes"])
         var policy = ListingPolicy.defaults
         if let value = keys["half-life"] { policy.halfLife = try value.seconds(max: 10 * 365 * 86400) }
         if let value = keys["threshold"] { policy.threshold = try value.double(in: 0.001...1_000_000) }
@@ -300,6 +301,7 @@ private struct Value {
             if let traps = rule["traps"] { policy.corroboration.traps = try traps.int(in: 1...1000) }
             if let window = rule["window"] { policy.corroboration.window = try window.seconds(max: 10 * 365 * 86400) }
         }
+        if let value = keys["codes"], !value.isNull { policy.codes = try value.returnCodes() }
         var neverList = ListingPolicy.specialPurposeRanges
         if let value = keys["never-list"] {
             neverList = []
@@ -314,5 +316,20 @@ private struct Value {
         let listable = try keys["listable"]?.list().map { value throws(ConfigurationError) in try value.prefix() } ?? []
         policy.neverList = ListingPolicy.neverList(neverList, lifting: listable)
         return (policy, listable)
+    }
+
+    /// `codes: {base: 2, autoreply: 4, challenge: 8, virus: 16, dsn: 0, unknown-bounce: 0,
+    /// manual: 32}`: how kinds become 127.0.0.X; keys left out keep their defaults.
+    func returnCodes() throws(ConfigurationError) -> ReturnCodes {
+        let kinds = Dictionary(uniqueKeysWithValues: HitKind.allCases.map { ($0.rawValue, $0) })
+        let keys = try mapping(Set(kinds.keys).union(["base", "manual"]))
+        let defaults = ReturnCodes.defaults
+        let base = try keys["base"].map { value throws(ConfigurationError) in UInt8(try value.int(in: 2...255)) } ?? defaults.base
+        let manual = try keys["manual"].map { value throws(ConfigurationError) in UInt8(try value.int(in: 0...255)) } ?? defaults.manual
+        var bits = defaults.bits
+        for (name, kind) in kinds {
+            if let value = keys[name] { bits[kind] = UInt8(try value.int(in: 0...255)) }
+        }
+        return ReturnCodes(base: base, bits: bits, manual: manual)
     }
 }

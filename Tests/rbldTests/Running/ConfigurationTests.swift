@@ -60,6 +60,7 @@ struct ConfigurationTests {
                   weights: {autoreply: 0.5}
                   weak-weight: 0.5
                   corroboration: {weak-hits: 3, traps: 2, window: 3d}
+                  codes: {virus: 64, dsn: 128, manual: 0}
                   never-list: [special-purpose, 100.0.0.0/8]
                   listable: [127.0.0.0/8]
               - name: other.example.net
@@ -85,6 +86,7 @@ struct ConfigurationTests {
         #expect(zone.policy.weight(.autoreply) == 0.5 && zone.policy.weight(.dsn) == 1)
         #expect(zone.policy.weakWeight == 0.5 && zone.policy.weight(.dsn, .weak) == 0.5 && zone.policy.weight(.autoreply, .weak) == 0.25)
         #expect(zone.policy.corroboration == ListingPolicy.Corroboration(weakHits: 3, traps: 2, window: 3 * 86400))
+        #expect(zone.policy.codes == ReturnCodes(base: 2, bits: [.autoreply: 4, .challenge: 8, .virus: 64, .dsn: 128], manual: 0))
         #expect(zone.policy.isNeverListed(IPPrefix("100.1.2.3")!) && zone.policy.isNeverListed(IPPrefix("10.1.2.3")!))
         #expect(!zone.policy.isNeverListed(IPPrefix("127.0.0.5")!), "listable lifts loopback")
         #expect(zone.policy.isNeverListed(IPPrefix("127.0.0.1")!) && zone.policy.isNeverListed(IPPrefix("127.0.0.2")!),
@@ -114,6 +116,8 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    policy:\n      weights: {bounce: 1}\n", 4, "zones[0].policy.weights.bounce", "unknown key"),
         ("zones:\n  - name: a.example\n    policy:\n      corroboration: {traps: 0}\n", 4, "zones[0].policy.corroboration.traps", "expected a whole number"),
         ("zones:\n  - name: a.example\n    policy:\n      never-list: [special]\n", 4, "zones[0].policy.never-list[0]", "special"),
+        ("zones:\n  - name: a.example\n    policy:\n      codes: {base: 1}\n", 4, "zones[0].policy.codes.base", "from 2 to 255"),
+        ("zones:\n  - name: a.example\n    policy:\n      codes: {bounce: 4}\n", 4, "zones[0].policy.codes.bounce", "unknown key"),
         ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
         ("dns: [1, 2\n", 2, "", "not valid YAML"),
     ])
