@@ -388,6 +388,24 @@ extension Store {
     }
 }
 
+extension Store {
+    /// What a health check reads: two indexed reads, cheap enough for every probe.
+    public struct Health: Hashable, Sendable {
+        /// The change serial (``Store/changeSerial()``).
+        public var serial: Int64
+        /// When ingest stored the newest hit of any zone (Unix seconds); nil: no hits.
+        public var lastHitRecorded: Int64?
+    }
+
+    public func health() throws(StoreError) -> Health {
+        try db.readTransaction { () throws(StoreError) -> Health in
+            let last = try db.statement("SELECT recorded FROM hits WHERE id = (SELECT max(id) FROM hits)")
+            defer { last.reset() }
+            return Health(serial: try changeSerial(), lastHitRecorded: try last.step() ? last.int64(0) : nil)
+        }
+    }
+}
+
 extension String {
     /// The TXT template with every `$` replaced by the address (rbldnsd's substitution).
     func replacingDollar(with address: String) -> String {

@@ -5,7 +5,9 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import Store
 import Testing
+import TestSupport
 @testable import rbld
 
 @Suite struct MetricsEndpointTests {
@@ -104,6 +106,56 @@ import Testing
 
         await endpoint.stop()
         await server.stop()
+    }
+
+    /// `/healthz`: 200 while the store reads and publication keeps looking at it; 503 with
+    /// the reason when the store cannot be read or publication has stopped reading it.
+    @Test func healthSaysWhetherTheStoreReadsAndPublicationKeepsUp() async throws {
+        let directory = TemporaryDirectory()
+        let db = directory.file("rbld.sqlite")
+        let now: Int64 = 1_800_000_000
+        let store = try Store(path: db, clock: { now - 60 })
+        let hit = Hit(source: IPPrefix("81.2.69.60")!, kind: .dsn, time: now - 60, trap: "…@trap.example.org",
+                      digest: Array("health".utf8))
+        _ = try store.recordHit(hit, zone: "bl.example.org")
+        let metrics = RBLDMetrics()
+        let check = HealthCheck(db: db, pollInterval: .milliseconds(200), publication: metrics.publicationHealth, clock: { now })
+
+        metrics.storeRead(at: now - 1)
+        metrics.published(lag: .milliseconds(30))
+        let healthy = check.report()
+        #expect(healthy.isHealthy && healthy.problems.isEmpty, "\(healthy)")
+        let serial = try store.changeSerial()
+        #expect(healthy.storeReadable && healthy.storeSerial == serial)
+        #expect(healthy.lastHit == "2027-01-15T07:59:00Z" && healthy.secondsSinceLastHit == 60, "\(healthy)")
+        #expect(healthy.secondsSinceStoreRead == 1 && healthy.lastPublicationLagSeconds == 0.03)
+
+        // Publication's reads fail for longer than ten polls (here: ten seconds, the least).
+        metrics.storeRead(at: now - 11)
+        metrics.storeReadFailed(StoreError(.busy, "\(db): database is locked"))
+        let stale = check.report()
+        #expect(!stale.isHealthy && stale.publicationFailuresSinceRead == 1)
+        #expect(stale.problems == ["publication has not read the store for 11 s; last error: \(db): database is locked"], "\(stale)")
+
+        // The store itself is gone.
+        metrics.storeRead(at: now)
+        try FileManager.default.moveItem(atPath: db, toPath: db + ".moved")
+        let gone = check.report()
+        #expect(!gone.isHealthy && !gone.storeReadable)
+        #expect(gone.problems.count == 1 && gone.problems[0].hasPrefix("store \(db) cannot be read"), "\(gone)")
+
+        // Over HTTP: the status code says it, the body explains.
+        let endpoint = metrics.endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), health: check, logger: Self.logger)
+        let port = Int(try await endpoint.start().port)
+        let (failing, body) = try Self.get("/healthz", port: port)
+        #expect(failing == "HTTP/1.1 503 Service Unavailable", "\(body)")
+        #expect(body.contains { $0.contains(#""status" : "failing""#) }, "\(body)")
+        try FileManager.default.moveItem(atPath: db + ".moved", toPath: db)
+        let (ok, _) = try Self.get("/healthz", port: port)
+        #expect(ok == "HTTP/1.1 200 OK")
+        let (posted, _) = try Self.get("/healthz", port: port, method: "POST")
+        #expect(posted.hasPrefix("HTTP/1.1 405"))
+        await endpoint.stop()
     }
 
     @Test func otherPathsAre404AndOtherMethods405() async throws {

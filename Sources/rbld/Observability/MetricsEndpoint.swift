@@ -1,4 +1,4 @@
-// MetricsEndpoint.swift -- the HTTP listener Prometheus scrapes: GET /metrics.
+// MetricsEndpoint.swift -- the HTTP listener Prometheus scrapes: GET /metrics, and GET /healthz.
 
 import DNSBL
 import Logging
@@ -8,8 +8,9 @@ import NIOPosix
 import Prometheus
 import Synchronization
 
-/// Serves the Prometheus text exposition format (version 0.0.4) at `GET /metrics`; every
-/// other path is 404, other methods on `/metrics` 405.
+/// Serves the Prometheus text exposition format (version 0.0.4) at `GET /metrics` and, when
+/// given a health check, its JSON at `GET /healthz` (200 healthy, 503 failing); every other
+/// path is 404, other methods 405.
 ///
 /// A scrape first runs `collect` (which copies counted-elsewhere values into the registry),
 /// then writes the registry. Connections are kept alive between scrapes, closed after
@@ -31,6 +32,7 @@ final class MetricsEndpoint: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let logger: Logger
     private let collect: @Sendable () -> Void
+    private let health: (@Sendable () -> HealthAnswer)?
     private let group: any EventLoopGroup
     private let listener = Mutex<(any Channel)?>(nil)
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
@@ -40,11 +42,14 @@ final class MetricsEndpoint: Sendable {
     /// - Parameters:
     ///   - collect: runs before each scrape, to refresh values read on demand.
     ///   - group: the event loops; nil for NIO's shared singleton group.
+    ///   - health: answers `/healthz` (nil: 404 there).
     init(address: ListenAddress, registry: PrometheusCollectorRegistry, logger: Logger,
-         group: (any EventLoopGroup)? = nil, collect: @escaping @Sendable () -> Void) {
+         group: (any EventLoopGroup)? = nil, health: (@Sendable () -> HealthAnswer)? = nil,
+         collect: @escaping @Sendable () -> Void) {
         self.address = address
         self.registry = registry
         self.logger = logger
+        self.health = health
         self.group = group ?? MultiThreadedEventLoopGroup.singleton
         self.collect = collect
     }
@@ -96,11 +101,11 @@ final class MetricsEndpoint: Sendable {
         channel.closeFuture.whenComplete { [self] _ in
             connections.withLock { _ = $0.removeValue(forKey: id) }
         }
-        return channel.eventLoop.makeCompletedFuture { [registry, collect] in
+        return channel.eventLoop.makeCompletedFuture { [registry, collect, health] in
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
             try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-            try pipeline.addHandler(MetricsHTTPHandler(registry: registry, collect: collect))
+            try pipeline.addHandler(MetricsHTTPHandler(registry: registry, collect: collect, health: health))
         }
     }
 }
@@ -112,11 +117,14 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
 
     private let registry: PrometheusCollectorRegistry
     private let collect: @Sendable () -> Void
+    private let health: (@Sendable () -> HealthAnswer)?
     private var request: HTTPRequestHead?
 
-    init(registry: PrometheusCollectorRegistry, collect: @escaping @Sendable () -> Void) {
+    init(registry: PrometheusCollectorRegistry, collect: @escaping @Sendable () -> Void,
+         health: (@Sendable () -> HealthAnswer)?) {
         self.registry = registry
         self.collect = collect
+        self.health = health
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -143,12 +151,20 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
             body.writeBytes(registry.emitToBuffer())
             status = .ok
             headers.add(name: "Content-Type", value: MetricsEndpoint.contentType)
-        case ("/metrics", _):
+        case ("/healthz", .GET) where health != nil:
+            // A few milliseconds of SQLite reads on this event loop: the endpoint serves
+            // probes and scrapes only, never DNS.
+            let answer = health?() ?? HealthAnswer(healthy: false, body: "")
+            body.writeString(answer.body)
+            status = answer.healthy ? .ok : .serviceUnavailable
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Cache-Control", value: "no-store")
+        case ("/metrics", _), ("/healthz", _) where health != nil:
             status = .methodNotAllowed
             headers.add(name: "Allow", value: "GET")
         default:
             status = .notFound
-            body.writeString("not found; metrics are at /metrics\n")
+            body.writeString(health == nil ? "not found; metrics are at /metrics\n" : "not found; metrics are at /metrics, health at /healthz\n")
             headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         }
         headers.add(name: "Content-Length", value: "\(body.readableBytes)")

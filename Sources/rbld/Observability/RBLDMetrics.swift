@@ -32,6 +32,8 @@ import Synchronization
 /// ```
 final class RBLDMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
+    /// What publication last said, for `/healthz`.
+    let publicationHealth = PublicationHealth()
     private let pulled = Mutex(Pulled())
 
     /// What is read at each scrape, and the last totals copied in.
@@ -65,16 +67,19 @@ final class RBLDMetrics: Sendable {
     /// - Returns: the running endpoint and its bound address (the kernel's port for port 0).
     /// - Throws: `Failure` 69 naming the address when it cannot be bound.
     func serve(dns server: DNSServer<Responder>, snapshots: SnapshotStore, at address: ListenAddress,
-               logger: Logger) async throws -> (endpoint: MetricsEndpoint, address: ListenAddress) {
+               health: HealthCheck? = nil, logger: Logger) async throws -> (endpoint: MetricsEndpoint, address: ListenAddress) {
         observe(dns: server)
         observe(snapshots: snapshots)
-        let started = endpoint(address: address, logger: logger)
+        let started = endpoint(address: address, health: health, logger: logger)
         return (started, try await started.start())
     }
 
-    /// A `/metrics` endpoint on `address` serving this registry, collecting before each scrape.
-    func endpoint(address: ListenAddress, logger: Logger) -> MetricsEndpoint {
-        MetricsEndpoint(address: address, registry: registry, logger: logger) { [self] in collect() }
+    /// A `/metrics` endpoint on `address` serving this registry, collecting before each
+    /// scrape, and `/healthz` when given a check.
+    func endpoint(address: ListenAddress, health: HealthCheck? = nil, logger: Logger) -> MetricsEndpoint {
+        var answer: (@Sendable () -> HealthAnswer)?
+        if let health { answer = { health.response() } }
+        return MetricsEndpoint(address: address, registry: registry, logger: logger, health: answer) { [self] in collect() }
     }
 
     // MARK: - Pulled at scrape time
@@ -181,13 +186,16 @@ extension RBLDMetrics: PublicationObserver {
     /// Records how long a change took from being seen in the store to being served.
     func published(lag: Duration) {
         histogram(.publicationLag).record(lag)
+        publicationHealth.published(lag: lag)
     }
 
     func storeRead(at time: Int64) {
         gauge(.publicationLastRead).set(time)
+        publicationHealth.read(at: time)
     }
 
     func storeReadFailed(_ error: any Error) {
         registry.makeCounter(descriptor: MetricName.publicationStoreErrors.descriptor).increment()
+        publicationHealth.failed(error)
     }
 }

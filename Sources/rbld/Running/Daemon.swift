@@ -80,8 +80,10 @@ final class Daemon {
         do {
             ingest = role.ingests ? try await IngestService.start(configuration, logger: logger, metrics: metrics) : .off
             if let address = configuration.metrics, let metrics {
+                let health = HealthCheck(db: configuration.db, pollInterval: configuration.dns.pollInterval,
+                                         publication: metrics.publicationHealth)
                 (endpoint, metricsAddress) = try await metrics.serve(dns: server, snapshots: publication.snapshots,
-                                                                     at: address, logger: logger)
+                                                                     at: address, health: health, logger: logger)
             }
         } catch {
             await server.stop()
@@ -96,7 +98,7 @@ final class Daemon {
         }
         daemon.summary.append("rbld: DNS on \(server.boundAddresses.map(\.description).joined(separator: ", ")) (UDP and TCP)")
         daemon.summary += ingest.summary
-        if let metricsAddress { daemon.summary.append("rbld: metrics on http://\(metricsAddress)/metrics") }
+        if let metricsAddress { daemon.summary.append("rbld: metrics on http://\(metricsAddress)/metrics, health on /healthz") }
         return daemon
     }
 

@@ -61,6 +61,8 @@ import TestSupport
         #expect(scrape.status.hasPrefix("HTTP/1.1 200"), "\(scrape.lines)")
         #expect(scrape.lines.contains { $0.hasPrefix("rbld_dns_queries_total{") && $0.contains("qtype=\"TXT\"") }, "\(scrape.lines)")
         #expect(scrape.lines.contains { $0.hasPrefix("rbld_zone_entries{") }, "\(scrape.lines)")
+        // Beside it, the health check: the store reads and publication keeps looking at it.
+        #expect(eventually(10) { (try? MetricsEndpointTests.get("/healthz", port: metricsPort).status) == "HTTP/1.1 200 OK" })
 
         // A new template: served after SIGHUP, without a restart.
         try Self.configuration(db: sandbox.dbPath, txt: "second $").write(toFile: config, atomically: true, encoding: .utf8)
