@@ -23,7 +23,9 @@ public struct ExpireSummary: Hashable, Sendable, Codable {
     /// Hits older than the evidence retention, and sources left without a recent hit.
     public var deletedHits = 0
     public var deletedSources = 0
-    /// Delistings that can no longer suppress anything (see ``Store/expire(zone:hitsOlderThan:changeLogOlderThan:dryRun:actor:)``).
+    /// Hits beyond the newest `maxHitsPerSource` of their source (retention only).
+    public var cappedHits = 0
+    /// Delistings that can no longer suppress anything (see ``Store/expire(zone:hitsOlderThan:changeLogOlderThan:retention:dryRun:actor:)``).
     public var deletedDelistings = 0
     /// Change-log rows older than its retention (the DNS side rebuilds if it was that far behind).
     public var prunedChanges = 0
@@ -206,13 +208,19 @@ extension Store {
     ///     listing: a delisting only suppresses hits not newer than itself, and with those
     ///     hits gone no rescoring (a later, longer expiry) can bring such a listing back.
     ///   - changeLogOlderThan: delete change-log rows older than this many seconds.
+    ///   - retention: apply the zone's evidence retention (``ListingPolicy/keepHits`` when
+    ///     `hitsOlderThan` is nil, and ``ListingPolicy/maxHitsPerSource``), as `rbld run`
+    ///     does by itself every hour.
     ///   - dryRun: count only.
     public func expire(zone: String, hitsOlderThan: Int64? = nil, changeLogOlderThan: Int64 = 7 * 86400,
-                       dryRun: Bool = false, actor: String) throws(StoreError) -> ExpireSummary {
+                       retention: Bool = false, dryRun: Bool = false, actor: String) throws(StoreError) -> ExpireSummary {
         try db.writeTransaction { () throws(StoreError) -> ExpireSummary in
             let now = clock()
             var summary = ExpireSummary(zone: ZoneSettings.normalizedName(zone), dryRun: dryRun)
             guard let zoneID = try existingZoneID(zone) else { return summary }
+            let policy = try zoneConfig(zoneID).policy
+            let hitsOlderThan = hitsOlderThan ?? (retention ? policy.keepHits : nil)
+            let cap = retention ? policy.maxHitsPerSource : nil
             // Expired manual listings, each audited.
             let expired = try db.statement("""
                 SELECT family, addr, plen, code, txt, origin, expires FROM manual_listings
@@ -241,6 +249,7 @@ extension Store {
                 summary.deletedDelistings = delistings.count
             }
             summary.prunedChanges = try count("SELECT count(*) FROM change_log WHERE time < ?2 AND ?1 = ?1", zoneID, now - changeLogOlderThan)
+            if let cap { summary.cappedHits = try capHits(zoneID: zoneID, keeping: cap, olderThan: hitsOlderThan.map { now - $0 } ?? .min, dryRun: dryRun) }
             if dryRun { summary.serial = try changeSerial(); return summary }
 
             let delete = try db.statement("DELETE FROM manual_listings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4")
@@ -302,6 +311,51 @@ extension Store {
             summary.serial = try changeSerial()
             return summary
         }
+    }
+
+    /// Deletes (or with `dryRun` counts) the hits of each source beyond its newest `keep`,
+    /// leaving out those that retention by age deletes anyway (`time < cut`), and sets
+    /// the capped sources' hit counts to what is left. A source's score and listing are
+    /// kept in its row: they do not change. A later replay of the source (a policy change,
+    /// a late hit) sees its newest `keep` hits, at least the corroboration the policy asks.
+    func capHits(zoneID: Int64, keeping keep: Int, olderThan cut: Int64, dryRun: Bool) throws(StoreError) -> Int {
+        let over = try db.statement("SELECT family, addr, hit_count FROM sources WHERE zone_id = ?1 AND hit_count > ?2")
+        over.bind(1, zoneID).bind(2, keep)
+        var sources: [(family: Int64, addr: [UInt8]?)] = []
+        while try over.step() { sources.append((over.int64(0), over.blob(1))) }
+        guard !sources.isEmpty else { return 0 }
+        let beyond = try db.statement("""
+            SELECT count(*) FROM hits INDEXED BY hits_by_source
+            WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND time >= ?5
+              AND id < (SELECT min(id) FROM (SELECT id FROM hits INDEXED BY hits_by_source
+                                             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY id DESC LIMIT ?4))
+            """)
+        let delete = try db.statement("""
+            DELETE FROM hits WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
+              AND id < (SELECT min(id) FROM (SELECT id FROM hits INDEXED BY hits_by_source
+                                             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY id DESC LIMIT ?4))
+            """)
+        let recount = try db.statement("""
+            UPDATE sources SET hit_count = (SELECT count(*) FROM hits h
+                WHERE h.zone_id = sources.zone_id AND h.family = sources.family AND h.addr = sources.addr)
+            WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
+            """)
+        var capped = 0
+        for source in sources {
+            beyond.reset()
+            beyond.bind(1, zoneID).bind(2, source.family).bind(3, source.addr).bind(4, keep).bind(5, cut)
+            _ = try beyond.step()
+            capped += beyond.int(0)
+            guard !dryRun else { continue }
+            delete.reset()
+            delete.bind(1, zoneID).bind(2, source.family).bind(3, source.addr).bind(4, keep)
+            try delete.run()
+            recount.reset()
+            recount.bind(1, zoneID).bind(2, source.family).bind(3, source.addr)
+            try recount.run()
+        }
+        beyond.reset()
+        return capped
     }
 
     struct DelistingRow {

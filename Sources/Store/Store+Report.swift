@@ -156,6 +156,19 @@ public struct StoreStatistics: Hashable, Sendable, Codable {
     public var changeLogRows: Int
     public var auditRows: Int
     public var databaseBytes: Int64
+    /// What evidence retention (the zone's policy) removes at its next run.
+    public var retention = Retention()
+
+    public struct Retention: Hashable, Sendable, Codable {
+        /// The policy: hits kept this many seconds, at most this many per source.
+        public var keepHits: Int64 = ListingPolicy.defaults.keepHits
+        public var maxHitsPerSource = ListingPolicy.defaults.maxHitsPerSource
+        /// Hits older than `keepHits`, and the sources that go with them (not listed, no newer hit).
+        public var oldHits = 0
+        public var oldSources = 0
+        /// Hits beyond the newest `maxHitsPerSource` of their source (some may be old too).
+        public var hitsBeyondCap = 0
+    }
 }
 
 extension Store {
@@ -383,6 +396,19 @@ extension Store {
                 stats.hitsLast7d += kinds.int(3)
             }
             stats.activeListings = try activeListings(zone: zone, now: now).filter { !$0.excluded }.count
+            let policy = try zoneConfig(zoneID).policy
+            stats.retention.keepHits = policy.keepHits
+            stats.retention.maxHitsPerSource = policy.maxHitsPerSource
+            stats.retention.oldHits = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND time < ?2", zoneID, now - policy.keepHits)
+            let oldSources = try db.statement("""
+                SELECT count(*) FROM sources WHERE zone_id = ?1 AND last_seen < ?2 AND (until IS NULL OR until <= ?3)
+                """)
+            oldSources.bind(1, zoneID).bind(2, now - policy.keepHits).bind(3, now)
+            if try oldSources.step() { stats.retention.oldSources = oldSources.int(0) }
+            oldSources.reset()
+            stats.retention.hitsBeyondCap = try count("""
+                SELECT coalesce(sum(hit_count - ?2), 0) FROM sources WHERE zone_id = ?1 AND hit_count > ?2
+                """, zoneID, Int64(policy.maxHitsPerSource))
             return stats
         }
     }

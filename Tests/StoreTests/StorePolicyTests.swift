@@ -69,6 +69,48 @@ struct StorePolicyTests {
         #expect(report.code == 66 && report.kinds == [.challenge, .virus], "one bit for two kinds reads as both")
     }
 
+    /// Evidence retention: hits older than keep-hits go, and each source keeps its newest
+    /// max-hits-per-source; stats says beforehand what will go, a dry run changes nothing,
+    /// and no listing changes (it rests on recent evidence).
+    @Test func retentionBoundsTheEvidenceAndLeavesListingsAlone() throws {
+        let store = try open()
+        var policy = ListingPolicy.defaults
+        policy.keepHits = 30 * Self.day
+        policy.maxHitsPerSource = 10
+        try store.saveListingPolicy(policy, zone: zone, actor: "test", reason: "short retention")
+        let start = clock.now
+        // An old source: 5 hits 40 days ago, never again.
+        try store.recordHits((0..<5).map { hit("81.2.69.1", at: start + Int64($0)) }, zone: zone)
+        // A busy source: one hit as old as those, then 25 a day apart up to now (listed).
+        try store.recordHits([hit("81.2.69.2", .autoreply, at: start + 5)]
+                             + (0..<25).map { hit("81.2.69.2", .autoreply, at: start + 16 * Self.day + Int64($0) * Self.day) }, zone: zone)
+        clock.advance(40 * Self.day)
+        let listedBefore = try store.activeListings(zone: zone, now: clock.now)
+        #expect(listedBefore.map(\.prefix) == [prefix("81.2.69.2")])
+
+        let due = try store.statistics(zone: zone, now: clock.now).retention
+        // Old: the first source's 5 hits, and the busy one's 1 hit older than 30 days.
+        #expect(due.oldHits == 6 && due.oldSources == 1, "\(due)")
+        #expect(due.hitsBeyondCap == 16, "\(due)")
+        #expect(due.keepHits == 30 * Self.day && due.maxHitsPerSource == 10)
+
+        let dry = try store.expire(zone: zone, retention: true, dryRun: true, actor: "test")
+        #expect(dry.deletedHits == 6 && dry.deletedSources == 1 && dry.cappedHits == 15, "the old hit beyond the cap counts once: \(dry)")
+        #expect(try store.statistics(zone: zone, now: clock.now).hits == 31, "a dry run deletes nothing")
+
+        let done = try store.expire(zone: zone, retention: true, actor: "test")
+        #expect(done.deletedHits == 6 && done.deletedSources == 1 && done.cappedHits == 15, "\(done)")
+        let after = try store.statistics(zone: zone, now: clock.now)
+        #expect(after.hits == 10 && after.sources == 1, "\(after)")
+        #expect(after.retention.oldHits == 0 && after.retention.hitsBeyondCap == 0)
+        #expect(try store.activeListings(zone: zone, now: clock.now) == listedBefore, "listings unchanged")
+        let report = try store.report(for: prefix("81.2.69.2"), zone: zone, now: clock.now, hitLimit: 100)
+        #expect(report.hitCount == 10 && report.lastHits.count == 10, "the newest ten are kept")
+        #expect(report.lastHits.map(\.time).min() == start + 31 * Self.day)
+        // Without retention asked for, evidence stays.
+        #expect(try store.expire(zone: zone, actor: "test").deletedHits == 0)
+    }
+
     @Test func duplicatesAndSpecialPurposeAddresses() throws {
         let store = try open()
         let first = hit("8.8.4.4", digest: [1, 2, 3])

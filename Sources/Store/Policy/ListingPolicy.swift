@@ -29,6 +29,12 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
     public var neverList: [IPPrefix]
     /// How kinds become the answer's code.
     public var codes: ReturnCodes
+    /// Evidence retention: hits older than this (seconds; 90 days) are deleted by the
+    /// running daemon (``Store/expire(zone:hitsOlderThan:changeLogOlderThan:retention:dryRun:actor:)``).
+    /// At least the expiry and the corroboration window, so no listing rests on a deleted hit.
+    public var keepHits: Int64
+    /// Evidence retention: the newest hits kept per source (1,000); older ones beyond it go.
+    public var maxHitsPerSource: Int
 
     /// What makes a weak hit count: within `window` before it (itself included), either a
     /// strong hit, or at least `weakHits` weak hits from at least `traps` distinct traps.
@@ -52,7 +58,8 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
 
     public init(halfLife: Int64 = 7 * 86400, threshold: Double = 1.0, expiry: Int64 = 28 * 86400,
                 weights: [HitKind: Double] = [:], weakWeight: Double = 1.0, corroboration: Corroboration = Corroboration(),
-                neverList: [IPPrefix] = ListingPolicy.specialPurposeRanges, codes: ReturnCodes = .defaults) {
+                neverList: [IPPrefix] = ListingPolicy.specialPurposeRanges, codes: ReturnCodes = .defaults,
+                keepHits: Int64 = 90 * 86400, maxHitsPerSource: Int = 1000) {
         self.halfLife = halfLife
         self.threshold = threshold
         self.expiry = expiry
@@ -61,6 +68,8 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         self.corroboration = corroboration
         self.neverList = neverList
         self.codes = codes
+        self.keepHits = keepHits
+        self.maxHitsPerSource = maxHitsPerSource
     }
 
     /// Reads a stored policy; keys added since it was written take their defaults.
@@ -75,6 +84,8 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         corroboration = try container.decodeIfPresent(Corroboration.self, forKey: .corroboration) ?? defaults.corroboration
         neverList = try container.decode([IPPrefix].self, forKey: .neverList)
         codes = try container.decodeIfPresent(ReturnCodes.self, forKey: .codes) ?? defaults.codes
+        keepHits = try container.decodeIfPresent(Int64.self, forKey: .keepHits) ?? defaults.keepHits
+        maxHitsPerSource = try container.decodeIfPresent(Int.self, forKey: .maxHitsPerSource) ?? defaults.maxHitsPerSource
     }
 
     /// The defaults of docs/POLICY.md.

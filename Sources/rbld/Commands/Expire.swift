@@ -9,13 +9,17 @@ struct Expire: ParsableCommand {
         discussion: """
             Serving never needs this: listings expire continuously, and the DNS answer \
             changes when the time passes. This keeps the store small. Evidence (hits) is \
-            kept unless --hits-older-than is given.
+            kept unless --hits-older-than or --retention is given; `rbld run` applies \
+            --retention by itself every hour.
             """)
 
     @OptionGroup var store: StoreOptions
 
     @Option(help: "Delete hits older than this (e.g. 400d), sources with no newer hit that are not listed, and delistings made before it that hold down no listing any more.")
     var hitsOlderThan: String?
+
+    @Flag(help: "Apply the zone's evidence retention: hits older than policy.keep-hits (unless --hits-older-than is given) and beyond the newest policy.max-hits-per-source of each source.")
+    var retention = false
 
     @Option(help: "Delete change-log rows older than this.")
     var changesOlderThan = "7d"
@@ -32,11 +36,13 @@ struct Expire: ParsableCommand {
         let db = try store.openStore(readOnly: false)
         let zone = try store.zoneName(in: db)
         let summary = try storeCall { () throws(StoreError) in
-            try db.expire(zone: zone, hitsOlderThan: hitAge, changeLogOlderThan: changeAge, dryRun: dryRun, actor: auditActor)
+            try db.expire(zone: zone, hitsOlderThan: hitAge, changeLogOlderThan: changeAge, retention: retention,
+                          dryRun: dryRun, actor: auditActor)
         }
         if json { try printJSON(summary); return }
         let verb = dryRun ? "would remove" : "removed"
-        print("rbld: \(verb) \(summary.expiredListings) expired listing(s), \(summary.deletedHits) hit(s), "
+        print("rbld: \(verb) \(summary.expiredListings) expired listing(s), \(summary.deletedHits) old hit(s), "
+              + (retention ? "\(summary.cappedHits) hit(s) beyond each source's cap, " : "")
               + "\(summary.deletedSources) source(s), \(summary.deletedDelistings) spent delisting(s), "
               + "\(summary.prunedChanges) change-log row(s) in \(summary.zone)")
     }

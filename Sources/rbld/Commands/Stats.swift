@@ -29,6 +29,9 @@ struct Stats: ParsableCommand {
             ("change log rows", "\(stats.changeLogRows)"),
             ("audit rows", "\(stats.auditRows)"),
             ("database", "\(stats.databaseBytes / 1024) KiB"),
+            ("retention", "hits kept \(durationText(stats.retention.keepHits)), at most \(stats.retention.maxHitsPerSource) per source; "
+                + "due: \(stats.retention.oldHits) old hit(s), \(stats.retention.oldSources) source(s), "
+                + "\(stats.retention.hitsBeyondCap) hit(s) beyond a source's cap"),
         ], indent: "  ")
     }
 }

@@ -281,7 +281,7 @@ private struct Value {
     /// The policy, and the listable ranges it lifted from the never-list.
     func policy() throws(ConfigurationError) -> (ListingPolicy, [IPPrefix]) {
         let keys = try mapping(["half-life", "threshold", "expiry", "weights", "weak-weight", "corroboration", "never-list", "listable",
-                                "codes"])
+                                "codes", "keep-hits", "max-hits-per-source"])
         var policy = ListingPolicy.defaults
         if let value = keys["half-life"] { policy.halfLife = try value.seconds(max: 10 * 365 * 86400) }
         if let value = keys["threshold"] { policy.threshold = try value.double(in: 0.001...1_000_000) }
@@ -302,6 +302,19 @@ private struct Value {
             if let window = rule["window"] { policy.corroboration.window = try window.seconds(max: 10 * 365 * 86400) }
         }
         if let value = keys["codes"], !value.isNull { policy.codes = try value.returnCodes() }
+        // A listing (or a held-back source) must never rest on evidence retention deleted:
+        // evidence is kept at least as long as a listing lasts and corroboration looks back.
+        let least = max(policy.expiry, policy.corroboration.window, 86400)
+        policy.keepHits = max(policy.keepHits, least)
+        if let value = keys["keep-hits"] {
+            policy.keepHits = try value.seconds(max: 100 * 365 * 86400)
+            guard policy.keepHits >= least else {
+                throw value.error("must be at least the expiry and the corroboration window (\(least / 86400) days here)")
+            }
+        }
+        if let value = keys["max-hits-per-source"] {
+            policy.maxHitsPerSource = try value.int(in: max(policy.corroboration.weakHits, 10)...10_000_000)
+        }
         var neverList = ListingPolicy.specialPurposeRanges
         if let value = keys["never-list"] {
             neverList = []

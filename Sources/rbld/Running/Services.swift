@@ -99,7 +99,9 @@ struct MetricsService: Service, @unchecked Sendable {
     }
 }
 
-/// Prunes change-log rows older than a week, hourly (`rbld expire` does it on demand).
+/// Hourly: prunes change-log rows older than a week, removes expired manual listings and
+/// applies each zone's evidence retention (`policy.keep-hits`, `policy.max-hits-per-source`),
+/// so the store stays bounded (`rbld expire --retention` does the same on demand).
 /// Listings need no job: they expire continuously in the DNS answers.
 struct ExpiryService: Service {
     let db: String
@@ -116,9 +118,11 @@ struct ExpiryService: Service {
                 let store = try Store(path: db)
                 for zone in zones {
                     let summary = try store.expire(zone: zone, hitsOlderThan: nil, changeLogOlderThan: changeLogAge,
-                                                   dryRun: false, actor: "rbld run")
+                                                   retention: true, dryRun: false, actor: "rbld run")
                     logger.info("expiry", metadata: ["zone": "\(zone)", "pruned_changes": "\(summary.prunedChanges)",
-                                                     "expired_listings": "\(summary.expiredListings)"])
+                                                     "expired_listings": "\(summary.expiredListings)",
+                                                     "deleted_hits": "\(summary.deletedHits + summary.cappedHits)",
+                                                     "deleted_sources": "\(summary.deletedSources)"])
                 }
             } catch {
                 logger.warning("expiry skipped, retried in an hour", metadata: ["error": "\(error)"])

@@ -61,6 +61,8 @@ struct ConfigurationTests {
                   weak-weight: 0.5
                   corroboration: {weak-hits: 3, traps: 2, window: 3d}
                   codes: {virus: 64, dsn: 128, manual: 0}
+                  keep-hits: 60d
+                  max-hits-per-source: 500
                   never-list: [special-purpose, 100.0.0.0/8]
                   listable: [127.0.0.0/8]
               - name: other.example.net
@@ -86,6 +88,7 @@ struct ConfigurationTests {
         #expect(zone.policy.weight(.autoreply) == 0.5 && zone.policy.weight(.dsn) == 1)
         #expect(zone.policy.weakWeight == 0.5 && zone.policy.weight(.dsn, .weak) == 0.5 && zone.policy.weight(.autoreply, .weak) == 0.25)
         #expect(zone.policy.corroboration == ListingPolicy.Corroboration(weakHits: 3, traps: 2, window: 3 * 86400))
+        #expect(zone.policy.keepHits == 60 * 86400 && zone.policy.maxHitsPerSource == 500)
         #expect(zone.policy.codes == ReturnCodes(base: 2, bits: [.autoreply: 4, .challenge: 8, .virus: 64, .dsn: 128], manual: 0))
         #expect(zone.policy.isNeverListed(IPPrefix("100.1.2.3")!) && zone.policy.isNeverListed(IPPrefix("10.1.2.3")!))
         #expect(!zone.policy.isNeverListed(IPPrefix("127.0.0.5")!), "listable lifts loopback")
@@ -99,6 +102,13 @@ struct ConfigurationTests {
     }
 
     /// Each bad file: the error names the line and the key, and says what is wrong.
+    /// Evidence is kept at least as long as a listing can rest on it, even when keep-hits
+    /// is left at its default and the expiry is longer.
+    @Test func keepHitsFollowsALongerExpiry() throws {
+        let configuration = try ConfigurationFile.parse("zones:\n  - name: a.example\n    policy:\n      expiry: 120d\n", file: "long.yaml")
+        #expect(configuration.zones[0].policy.keepHits == 120 * 86400)
+    }
+
     @Test(arguments: [
         ("dns:\n  listn: [127.0.0.1:53]\n", 2, "dns.listn", "unknown key"),
         ("dns:\n  listen: [127.0.0.1]\n", 2, "dns.listen[0]", "HOST:PORT"),
@@ -118,6 +128,7 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    policy:\n      never-list: [special]\n", 4, "zones[0].policy.never-list[0]", "special"),
         ("zones:\n  - name: a.example\n    policy:\n      codes: {base: 1}\n", 4, "zones[0].policy.codes.base", "from 2 to 255"),
         ("zones:\n  - name: a.example\n    policy:\n      codes: {bounce: 4}\n", 4, "zones[0].policy.codes.bounce", "unknown key"),
+        ("zones:\n  - name: a.example\n    policy:\n      keep-hits: 14d\n", 4, "zones[0].policy.keep-hits", "at least the expiry"),
         ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
         ("dns: [1, 2\n", 2, "", "not valid YAML"),
     ])
