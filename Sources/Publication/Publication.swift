@@ -22,6 +22,9 @@ public struct PublicationConfiguration: Sendable {
     public var tcp = TCPServerConfiguration()
     /// How often the store's change serial is looked at.
     public var pollInterval: Duration = .milliseconds(200)
+    /// How often a changed zone's snapshot cache is written while serving (it bounds what
+    /// a restart after a crash replays from the change log).
+    public var cacheInterval: Duration = .seconds(600)
 
     public init(db: String, zones: [String], listen: [ListenAddress]) {
         self.db = db
@@ -104,7 +107,8 @@ public final class Publication: Sendable {
             throw PublicationError(.cannotBind, "DNS: \(error)")
         }
         let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
-                                         interval: configuration.pollInterval, logger: logger, observer: observer,
+                                         interval: configuration.pollInterval, cacheInterval: configuration.cacheInterval,
+                                         logger: logger, observer: observer,
                                          clock: clock)
         return Publication(snapshots: snapshots, server: server, service: service)
     }

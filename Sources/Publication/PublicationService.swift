@@ -22,6 +22,7 @@ public final class PublicationService: Service, @unchecked Sendable {
     private let store: any ListingSource
     private let snapshots: SnapshotStore
     private let interval: Duration
+    private let cacheInterval: Duration
     private let logger: Logger
     private let observer: (any PublicationObserver)?
     private let clock: @Sendable () -> Int64
@@ -30,12 +31,13 @@ public final class PublicationService: Service, @unchecked Sendable {
     /// Consecutive failed ticks, so that a long outage is logged once, and its end too.
     private var failedTicks = 0
 
-    init(publisher: Publisher, store: any ListingSource, snapshots: SnapshotStore, interval: Duration, logger: Logger,
-         observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64) {
+    init(publisher: Publisher, store: any ListingSource, snapshots: SnapshotStore, interval: Duration,
+         cacheInterval: Duration, logger: Logger, observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64) {
         self.publisher = publisher
         self.store = store
         self.snapshots = snapshots
         self.interval = interval
+        self.cacheInterval = cacheInterval
         self.logger = logger
         self.observer = observer
         self.clock = clock
@@ -49,13 +51,20 @@ public final class PublicationService: Service, @unchecked Sendable {
 
     /// Publishes changes every `interval` until shutdown or cancellation. Zones built from
     /// the store at start-up are written to the snapshot cache first (while DNS already
-    /// answers), and every zone again at the end, so a restart loads from the cache.
+    /// answers), changed zones again every `cacheInterval`, and every zone at the end: a
+    /// restart, after a crash too, loads the cache and follows the change log from there.
     public func run() async throws {
         publisher.saveSnapshotCaches()
         Heap.releaseFreeMemory()  // encoding the cache took as much heap again as the table
+        var cached = ContinuousClock.now
         while !Task.isShuttingDownGracefully {
             do { try await Task.sleep(for: interval) } catch { break }  // cancelled
             tick()
+            if ContinuousClock.now - cached >= cacheInterval {
+                // Between ticks, on this task: the serving threads never wait for it.
+                if publisher.saveSnapshotCaches() { Heap.releaseFreeMemory() }
+                cached = ContinuousClock.now
+            }
         }
         publisher.saveSnapshotCaches()
     }

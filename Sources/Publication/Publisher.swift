@@ -48,26 +48,40 @@ final class Publisher {
         self.clock = clock
     }
 
-    /// Loads every zone; fast path: a snapshot cache written at the store's current serial.
-    /// A zone built from the store is not cached here (that would delay the first answer):
-    /// `saveSnapshotCaches()` does it once serving has begun.
+    /// Loads every zone. Fast path: the zone's snapshot cache, then the change log from the
+    /// cache's serial to the store's (as a running server follows it), so a restart after a
+    /// crash costs the changes since the last cache, not a rebuild. A cache that is damaged,
+    /// made for other settings, or older than the change log reaches, is rebuilt from the
+    /// store. A zone built from the store is not cached here (that would delay the first
+    /// answer): `saveSnapshotCaches()` does it once serving has begun.
     func loadAll() throws -> ServedZones {
         let serial = try store.changeSerial()
-        var snapshots: [ZoneSnapshot] = []
         for name in zoneNames {
             let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
-            if let cached = try store.snapshotCache(zone: name), cached.serial == serial,
-               let restored = SnapshotCache.decode(cached.bytes, settings: settings) {
-                var state = ZoneState(factory: restored.factory, table: restored.table, serial: serial, cachedSerial: serial)
-                state.expiries = Self.expiries(in: restored.table)
-                zones[name] = state
-                snapshots.append(try restored.factory.snapshot(table: restored.table, serial: serial))
-                logger.info("zone loaded from snapshot cache", metadata: ["zone": "\(name)", "serial": "\(serial)"])
-                continue
+            if let cached = try store.snapshotCache(zone: name), cached.serial <= serial {
+                if let restored = SnapshotCache.decode(cached.bytes, settings: settings) {
+                    var state = ZoneState(factory: restored.factory, table: restored.table, serial: cached.serial,
+                                          cachedSerial: cached.serial)
+                    state.expiries = Self.expiries(in: restored.table)
+                    zones[name] = state
+                    logger.info("zone loaded from snapshot cache", metadata: [
+                        "zone": "\(name)", "cache_serial": "\(cached.serial)", "serial": "\(serial)"])
+                    continue
+                }
+                logger.warning("snapshot cache refused (damaged, or for other zone settings); building the zone from the store",
+                               metadata: ["zone": "\(name)", "cache_serial": "\(cached.serial)"])
             }
-            let state = try build(zone: name, settings: settings)
-            zones[name] = state
-            snapshots.append(try state.factory.snapshot(table: state.table, serial: state.serial))
+            zones[name] = try build(zone: name, settings: settings)
+        }
+        // Zones from an older cache follow the change log up to the serial read above
+        // (a batch at a time; a log that no longer reaches back rebuilds the zone).
+        var rounds = 0
+        while zones.values.contains(where: { $0.serial < serial }) && rounds < 1000 {
+            _ = try update()
+            rounds += 1
+        }
+        let snapshots = try zoneNames.compactMap { name in
+            try zones[name].map { try $0.factory.snapshot(table: $0.table, serial: $0.serial) }
         }
         try? store.shrinkMemory()  // polling from here on needs few pages
         return ServedZones(snapshots)
@@ -75,9 +89,12 @@ final class Publisher {
 
     /// Writes each zone's table to the store's snapshot cache unless it is there already,
     /// so that the next start loads in a fraction of a second instead of rebuilding. Called
-    /// after start-up and at shutdown; a read-only store or a busy one is skipped.
-    func saveSnapshotCaches() {
-        guard !store.readOnly else { return }
+    /// after start-up, every cache interval while serving, and at shutdown; a read-only
+    /// store or a busy one is skipped. True when a cache was written.
+    @discardableResult
+    func saveSnapshotCaches() -> Bool {
+        guard !store.readOnly else { return false }
+        var saved = false
         for name in zoneNames {
             guard var state = zones[name], state.cachedSerial != state.serial else { continue }
             let start = ContinuousClock.now
@@ -90,10 +107,12 @@ final class Publisher {
             }
             state.cachedSerial = state.serial
             zones[name] = state
+            saved = true
             logger.info("snapshot cache saved", metadata: [
                 "zone": "\(name)", "serial": "\(state.serial)", "duration": "\(ContinuousClock.now - start)"])
         }
         try? store.shrinkMemory()
+        return saved
     }
 
     /// The expiring entries of a table loaded from the snapshot cache.

@@ -3,21 +3,27 @@
 import DNSBL
 import Store
 
-/// The snapshot cache lets `rbld serve` start in milliseconds: `rbld import` (and the
-/// publisher after a full build) store the frozen table with the store's change serial; a
-/// server whose store is still at that serial maps the blob back instead of rebuilding.
+/// The snapshot cache lets `rbld serve` start in milliseconds: `rbld import`, and the
+/// publisher after start-up, about once a minute while the zone changes, and at shutdown,
+/// store the frozen table with the store's change serial; a starting server maps the blob
+/// back and follows the change log from that serial instead of rebuilding the zone.
 ///
 /// ```
-/// "RBLDSNP1"                      8 bytes, magic and version
+/// "RBLDSNP2"                      8 bytes, magic and version
+/// checksum                        UInt64 LE, FNV-1a of every byte after it
 /// class count                     UInt32 LE
 /// per class: code, text length    UInt8, UInt32 LE, then the UTF-8 text
 /// table                           PrefixTable.serialized(), to the end
 /// ```
+///
+/// The blob is written in one SQLite transaction, so it is whole or absent after a crash;
+/// the checksum catches damage to the file under it, and a damaged cache is rebuilt.
 enum SnapshotCache {
-    private static let magic = Array("RBLDSNP1".utf8)
+    private static let magic = Array("RBLDSNP2".utf8)
+    private static let checksumSize = 8
 
     static func encode(factory: SnapshotFactory, table: PrefixTable) -> [UInt8] {
-        var bytes = magic
+        var bytes = magic + [UInt8](repeating: 0, count: checksumSize)
         append(UInt32(factory.classes.count), to: &bytes)
         for listingClass in factory.classes {
             let text = Array(listingClass.text.utf8)
@@ -26,14 +32,32 @@ enum SnapshotCache {
             bytes += text
         }
         bytes += table.serialized()
+        let sum = checksum(bytes[(magic.count + checksumSize)...])
+        for index in 0..<checksumSize { bytes[magic.count + index] = UInt8(truncatingIfNeeded: sum >> UInt64(8 * index)) }
         return bytes
+    }
+
+    /// FNV-1a, 64 bits: no cryptography needed against the disk, and fast enough that a
+    /// 10M-entry table costs tens of milliseconds at start-up.
+    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.withUnsafeBufferPointer { buffer in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in buffer {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            return hash
+        }
     }
 
     /// The cached table and classes, or nil when the blob is foreign, corrupt, or was made
     /// for other zone settings (then the caller rebuilds from the store).
     static func decode(_ bytes: [UInt8], settings: ZoneSettings) -> (factory: SnapshotFactory, table: PrefixTable)? {
         var offset = magic.count
-        guard bytes.count >= offset, Array(bytes[0..<offset]) == magic,
+        guard bytes.count >= offset + checksumSize, Array(bytes[0..<offset]) == magic else { return nil }
+        var stored: UInt64 = 0
+        for index in 0..<checksumSize { stored |= UInt64(bytes[offset + index]) << UInt64(8 * index) }
+        offset += checksumSize
+        guard stored == checksum(bytes[offset...]),
               let classCount = readUInt32(bytes, &offset), classCount >= 1, classCount <= UInt32(UInt16.max)
         else { return nil }
         var classes: [ListingClass] = []

@@ -28,15 +28,21 @@ final class RunningPublication: @unchecked Sendable {
     let port: UInt16
     private let task: Task<Void, any Error>
 
-    /// - Parameter source: wraps the publication's own store connection (a test's failing store).
-    init(source: ((Store) -> any ListingSource)? = nil) async throws {
+    /// - Parameters:
+    ///   - before: what the store holds when publication starts (written through `admin`).
+    ///   - cacheInterval: how often changed zones' snapshot caches are written.
+    ///   - source: wraps the publication's own store connection (a test's failing store).
+    init(before: ((Store) throws -> Void)? = nil, cacheInterval: Duration = .seconds(600),
+         source: ((Store) -> any ListingSource)? = nil) async throws {
         let path = directory.file("rbld.sqlite")
         admin = try Store(path: path, clock: clock.function)
+        try before?(admin)
         let own = try Store(path: path, clock: clock.function)
         var configuration = PublicationConfiguration(db: path, zones: [Self.zone],
                                                      listen: [try ListenAddress(parsing: "127.0.0.1:0")])
         configuration.udp.socketsPerAddress = 1
         configuration.pollInterval = .milliseconds(20)
+        configuration.cacheInterval = cacheInterval
         let recorded = log
         let logger = Logger(label: "test.publication") { _ in recorded }
         publication = try await Publication.start(configuration, logger: logger, observer: observer,
@@ -105,10 +111,11 @@ final class RecordedLog: LogHandler, @unchecked Sendable {
 }
 
 /// A store that fails every read while `failing` is set, as a store does when its disk
-/// goes away or its file is damaged.
+/// goes away or its file is damaged; it counts the reads of whole zones (full builds).
 final class FailingSource: ListingSource {
     let store: Store
     let failing = Atomic<Bool>(false)
+    let zoneBuilds = Atomic<Int>(0)
 
     init(_ store: Store) { self.store = store }
 
@@ -121,7 +128,9 @@ final class FailingSource: ListingSource {
     func changeSerial() throws(StoreError) -> Int64 { try check(); return try store.changeSerial() }
     func zoneSettings(_ zone: String) throws(StoreError) -> ZoneSettings? { try check(); return try store.zoneSettings(zone) }
     func activeSnapshot(zone: String, now: Int64) throws(StoreError) -> ActiveSnapshot {
-        try check(); return try store.activeSnapshot(zone: zone, now: now)
+        try check()
+        zoneBuilds.add(1, ordering: .relaxed)
+        return try store.activeSnapshot(zone: zone, now: now)
     }
     func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch? {
         try check(); return try store.changes(zone: zone, after: serial, limit: limit)
@@ -212,11 +221,11 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, streng
     /// the failure is logged and counted, and publishing resumes when the store is back.
     @Test func aStoreReadErrorKeepsTheLastGoodSnapshotAndIsReported() async throws {
         var failing: FailingSource?
-        let running = try await RunningPublication { store in
+        let running = try await RunningPublication(source: { store in
             let source = FailingSource(store)
             failing = source
             return source
-        }
+        })
         let source = try #require(failing)
         _ = try running.admin.list(prefix("81.2.69.40"), zone: zone, actor: "alice", reason: "before")
         #expect(await running.answers("81.2.69.40", 34))
@@ -237,6 +246,71 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, streng
         #expect(await running.answers("81.2.69.41", 34), "the changes made meanwhile are served once the store reads")
         #expect(await running.answers("81.2.69.40", nil))
         #expect(running.log.all.contains { $0.hasPrefix("notice store readable again") })
+        await running.stop()
+    }
+
+    /// A restart after a crash: the snapshot cache is older than the store (changes came
+    /// after it was written). Publication loads it and follows the change log from its
+    /// serial, without building the zone from the store, and answers as the store says.
+    @Test func aRestartLoadsAnOlderCacheAndFollowsTheLogFromIt() async throws {
+        var counting: FailingSource?
+        let running = try await RunningPublication(before: { store in
+            _ = try store.list(prefix("81.2.69.50"), zone: RunningPublication.zone, actor: "alice", reason: "old")
+            _ = try store.list(prefix("81.2.69.51"), zone: RunningPublication.zone, actor: "alice", reason: "old")
+            _ = try Publication.cacheSnapshot(of: RunningPublication.zone, in: store, logger: Logger(label: "test"))
+            // After the cache: what a crashed server had not cached yet.
+            _ = try store.delist(prefix("81.2.69.50"), zone: RunningPublication.zone, actor: "alice", reason: "new")
+            _ = try store.list(prefix("81.2.69.52"), zone: RunningPublication.zone, kinds: [.virus], actor: "alice", reason: "new")
+        }, source: { store in
+            let source = FailingSource(store)
+            counting = source
+            return source
+        })
+        let source = try #require(counting)
+        #expect(try running.answer("81.2.69.50") == nil, "delisted after the cache")
+        #expect(try running.answer("81.2.69.51") == 34)
+        #expect(try running.answer("81.2.69.52") == 50, "listed after the cache")
+        #expect(source.zoneBuilds.load(ordering: .relaxed) == 0, "no full build: \(running.log.all)")
+        #expect(running.log.all.contains { $0.hasPrefix("info zone loaded from snapshot cache") && $0.contains("cache_serial=") })
+        await running.stop()
+    }
+
+    /// A damaged cache (a flipped byte in the store's blob) is refused, said so, and the
+    /// zone is built from the store instead.
+    @Test func aDamagedCacheIsRebuilt() async throws {
+        var counting: FailingSource?
+        let running = try await RunningPublication(before: { store in
+            _ = try store.list(prefix("81.2.69.60"), zone: RunningPublication.zone, actor: "alice", reason: "listed")
+            _ = try Publication.cacheSnapshot(of: RunningPublication.zone, in: store, logger: Logger(label: "test"))
+            let cached = try #require(try store.snapshotCache(zone: RunningPublication.zone))
+            var bytes = cached.bytes
+            bytes[bytes.count - 3] ^= 0x40
+            try store.saveSnapshotCache(zone: RunningPublication.zone, serial: cached.serial, bytes: bytes)
+        }, source: { store in
+            let source = FailingSource(store)
+            counting = source
+            return source
+        })
+        let source = try #require(counting)
+        #expect(try running.answer("81.2.69.60") == 34)
+        #expect(source.zoneBuilds.load(ordering: .relaxed) == 1)
+        #expect(running.log.all.contains { $0.hasPrefix("warning snapshot cache refused") }, "\(running.log.all)")
+        await running.stop()
+    }
+
+    /// While serving, a changed zone's cache is written again (here at every tick), so the
+    /// cache in the store follows the served serial.
+    @Test func theCacheFollowsTheServedZone() async throws {
+        let running = try await RunningPublication(cacheInterval: .zero)
+        _ = try running.admin.list(prefix("81.2.69.70"), zone: zone, actor: "alice", reason: "listed")
+        #expect(await running.answers("81.2.69.70", 34))
+        let serial = try running.admin.changeSerial()
+        var cachedSerial: Int64?
+        for _ in 0..<250 where cachedSerial != serial {
+            cachedSerial = try running.admin.snapshotCache(zone: zone)?.serial
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(cachedSerial == serial)
         await running.stop()
     }
 }

@@ -54,3 +54,15 @@ private func build(_ settings: ZoneSettings) throws -> (SnapshotFactory, PrefixT
     settings.txtTemplate = "changed $"
     #expect(SnapshotCache.decode(bytes, settings: settings) == nil)
 }
+
+/// Any flipped bit, in the classes or deep in the table, is caught by the checksum.
+@Test func aFlippedBitAnywhereIsCaught() throws {
+    let settings = ZoneSettings.defaults(zone: "bl.example.org")
+    let (factory, table) = try build(settings)
+    let bytes = SnapshotCache.encode(factory: factory, table: table)
+    for position in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 300)) {
+        var damaged = bytes
+        damaged[position] ^= 0x01
+        #expect(SnapshotCache.decode(damaged, settings: settings) == nil, "a flipped bit at byte \(position) was accepted")
+    }
+}
