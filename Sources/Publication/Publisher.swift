@@ -68,7 +68,7 @@ final class Publisher {
                         "zone": "\(name)", "cache_serial": "\(cached.serial)", "serial": "\(serial)"])
                     continue
                 }
-                logger.warning("snapshot cache refused (damaged, or for other zone settings); building the zone from the store",
+                logger.warning("snapshot cache refused (damaged, of another version, or for other zone settings); building the zone from the store",
                                metadata: ["zone": "\(name)", "cache_serial": "\(cached.serial)"])
             }
             zones[name] = try build(zone: name, settings: settings)
