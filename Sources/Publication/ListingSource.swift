@@ -12,7 +12,8 @@ public protocol ListingSource: AnyObject {
     var readOnly: Bool { get }
     func changeSerial() throws(StoreError) -> Int64
     func zoneSettings(_ zone: String) throws(StoreError) -> ZoneSettings?
-    func activeSnapshot(zone: String, now: Int64) throws(StoreError) -> ActiveSnapshot
+    func forEachActiveListing(zone: String, now: Int64, reserve: (Int) -> Void,
+                              _ body: (Listing) throws(StoreError) -> Void) throws(StoreError) -> (serial: Int64, settings: ZoneSettings)
     func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch?
     func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?]
     func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])?

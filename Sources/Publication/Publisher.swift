@@ -131,18 +131,27 @@ final class Publisher {
     }
 
     /// A zone built from scratch from the store's resolved listings.
+    /// Builds a zone's table from the store, entry by entry: the store's rows become the
+    /// builder's entries directly, never a list of every listing first.
     private func build(zone name: String, settings: ZoneSettings) throws -> ZoneState {
-        let active = try store.activeSnapshot(zone: name, now: clock())
-        let factory = SnapshotFactory(settings: active.settings)
+        var factory = SnapshotFactory(settings: settings)
         var builder = PrefixTableBuilder()
-        var state = ZoneState(factory: factory, table: .empty, serial: active.serial)
-        for listing in active.listings {
-            try state.factory.insert(listing, into: &builder)
-            state.noteExpiry(of: listing)
+        var expiries: [Int64: [IPPrefix]] = [:]
+        var entries = 0
+        var failure: (any Error)?
+        let (serial, stored) = try store.forEachActiveListing(zone: name, now: clock(), reserve: { _ in }) { listing in
+            guard failure == nil else { return }
+            do { try factory.insert(listing, into: &builder) } catch { failure = error }
+            if let expires = listing.expires, !listing.excluded { expiries[expires, default: []].append(listing.prefix) }
+            entries += 1
         }
-        state.table = builder.freeze()
-        logger.info("zone built from store", metadata: [
-            "zone": "\(name)", "serial": "\(active.serial)", "entries": "\(active.listings.count)"])
+        if let failure { throw failure }
+        if stored != settings {
+            return try build(zone: name, settings: stored)  // changed between the two reads
+        }
+        var state = ZoneState(factory: factory, table: builder.freeze(), serial: serial)
+        state.expiries = expiries
+        logger.info("zone built from store", metadata: ["zone": "\(name)", "serial": "\(serial)", "entries": "\(entries)"])
         return state
     }
 

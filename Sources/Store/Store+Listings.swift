@@ -23,12 +23,27 @@ extension Store {
 
     /// ``activeListings(zone:now:)`` together with the serial and settings it matches.
     public func activeSnapshot(zone: String, now: Int64) throws(StoreError) -> ActiveSnapshot {
-        try db.readTransaction { () throws(StoreError) -> ActiveSnapshot in
+        var listings: [Listing] = []
+        let (serial, settings) = try forEachActiveListing(zone: zone, now: now, reserve: { listings.reserveCapacity($0) }) {
+            listings.append($0)
+        }
+        return ActiveSnapshot(serial: serial, settings: settings, listings: listings)
+    }
+
+    /// ``activeSnapshot(zone:now:)`` one entry at a time, in one read transaction, so a
+    /// caller that builds its own structure (a 10M-entry table) never holds them all as
+    /// `Listing` values too.
+    ///
+    /// - Parameters:
+    ///   - reserve: told how many entries at most will come, before the first.
+    ///   - body: each entry to serve (unordered).
+    /// - Returns: the change serial and the zone's settings the entries match.
+    public func forEachActiveListing(zone: String, now: Int64, reserve: (Int) -> Void = { _ in },
+                                     _ body: (Listing) throws(StoreError) -> Void) throws(StoreError) -> (serial: Int64, settings: ZoneSettings) {
+        try db.readTransaction { () throws(StoreError) -> (serial: Int64, settings: ZoneSettings) in
             reloadZones()
             let serial = try changeSerial()
-            guard let zoneID = try existingZoneID(zone) else {
-                return ActiveSnapshot(serial: serial, settings: .defaults(zone: zone), listings: [])
-            }
+            guard let zoneID = try existingZoneID(zone) else { return (serial, .defaults(zone: zone)) }
             let (settings, policy) = try zoneConfig(zoneID)
             func decide(_ prefix: IPPrefix, _ facts: ListingFacts) -> ListingDecision {
                 ListingPrecedence.decide(prefix, facts: facts, policy: policy, defaultCode: settings.defaultCode, now: now)
@@ -36,10 +51,10 @@ extension Store {
             // Three passes, one per kind of row; each decides its prefixes with all the facts
             // and adds the entries of its own kind (an excluded manual row's hole comes from
             // the first pass, a manual host's answer from the second).
-            var listings: [Listing] = []
             let exclusions = try loadExclusions(zoneID: zoneID)
+            var excluded: [Listing] = []
             exclusions.forEach { prefix, _ in
-                if case .excluded(let listing) = decide(prefix, ListingFacts(excluded: true)) { listings.append(listing) }
+                if case .excluded(let listing) = decide(prefix, ListingFacts(excluded: true)) { excluded.append(listing) }
             }
 
             let sourceCount = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
@@ -50,18 +65,19 @@ extension Store {
                 WHERE zone_id = ?1 AND (expires IS NULL OR expires > ?2) ORDER BY family, addr, plen
                 """)
             manualRows.bind(1, zoneID).bind(2, now)
-            listings.reserveCapacity(listings.count + (try count("SELECT count(*) FROM manual_listings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, now)) + sourceCount)
+            reserve(excluded.count + (try count("SELECT count(*) FROM manual_listings WHERE zone_id = ?1 AND ?2 = ?2", zoneID, now)) + sourceCount)
+            for listing in excluded { try body(listing) }
             while try manualRows.step() {
                 guard let prefix = manualRows.prefix(0) else { throw corruptRow("manual_listings") }
                 let entry = ManualEntry(code: manualRows.isNull(3) ? nil : UInt8(clamping: manualRows.int(3)),
                                         text: manualRows.text(4), expires: manualRows.optionalInt64(5))
                 var facts = ListingFacts(manual: entry)
                 if !exclusions.isEmpty { (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix) }
-                if case .manual(let listing) = decide(prefix, facts) { listings.append(listing) }
+                if case .manual(let listing) = decide(prefix, facts) { try body(listing) }
                 if sourceCount > 0, prefix.isHost { manualHosts.append((prefix, entry)) }
             }
 
-            guard sourceCount > 0 else { return ActiveSnapshot(serial: serial, settings: settings, listings: listings) }
+            guard sourceCount > 0 else { return (serial, settings) }
             if !manualHosts.indices.dropFirst().allSatisfy({ manualHosts[$0 - 1].prefix < manualHosts[$0].prefix }) {
                 manualHosts.sort { $0.prefix < $1.prefix }
             }
@@ -82,9 +98,9 @@ extension Store {
                 if manualIndex < manualHosts.count, manualHosts[manualIndex].prefix == prefix { facts.manual = manualHosts[manualIndex].entry }
                 if !exclusions.isEmpty { (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix) }
                 if !delistings.isEmpty { facts.delistedAt = delistings.newestCovering(prefix) }
-                if case .scored(let listing) = decide(prefix, facts) { listings.append(listing) }
+                if case .scored(let listing) = decide(prefix, facts) { try body(listing) }
             }
-            return ActiveSnapshot(serial: serial, settings: settings, listings: listings)
+            return (serial, settings)
         }
     }
 

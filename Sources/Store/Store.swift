@@ -300,7 +300,12 @@ public final class Store {
     }
 
     /// Number of changed prefixes above which one "rebuild everything" row is logged instead.
-    static let changeLogBulkLimit = 10_000
+    ///
+    /// A server merges logged changes into its table (about twice the table's memory at
+    /// the peak) but rebuilds the whole zone after a reset row (a builder of every entry
+    /// besides the table it serves), so the limit is high: an import or a policy change of
+    /// a few hundred thousand prefixes is still merged.
+    static let changeLogBulkLimit = 200_000
 
     func logChange(zoneID: Int64, prefix: IPPrefix) throws(StoreError) {
         let statement = try db.statement("INSERT INTO change_log(zone_id, time, family, addr, plen) VALUES (?1, ?2, ?3, ?4, ?5)")

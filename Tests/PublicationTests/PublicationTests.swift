@@ -127,10 +127,11 @@ final class FailingSource: ListingSource {
     var readOnly: Bool { store.readOnly }
     func changeSerial() throws(StoreError) -> Int64 { try check(); return try store.changeSerial() }
     func zoneSettings(_ zone: String) throws(StoreError) -> ZoneSettings? { try check(); return try store.zoneSettings(zone) }
-    func activeSnapshot(zone: String, now: Int64) throws(StoreError) -> ActiveSnapshot {
+    func forEachActiveListing(zone: String, now: Int64, reserve: (Int) -> Void,
+                              _ body: (Listing) throws(StoreError) -> Void) throws(StoreError) -> (serial: Int64, settings: ZoneSettings) {
         try check()
         zoneBuilds.add(1, ordering: .relaxed)
-        return try store.activeSnapshot(zone: zone, now: now)
+        return try store.forEachActiveListing(zone: zone, now: now, reserve: reserve, body)
     }
     func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch? {
         try check(); return try store.changes(zone: zone, after: serial, limit: limit)
@@ -311,6 +312,27 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, streng
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(cachedSerial == serial)
+        await running.stop()
+    }
+
+    /// An import of tens of thousands of entries reaches a running server as a merge into
+    /// its table, not a rebuild of the zone (which would hold every entry twice).
+    @Test func aLargeImportIsMergedNotRebuilt() async throws {
+        var counting: FailingSource?
+        let running = try await RunningPublication(before: { store in
+            try store.saveZoneSettings(.defaults(zone: RunningPublication.zone))  // creating a zone is a reset
+        }, source: { store in
+            let source = FailingSource(store)
+            counting = source
+            return source
+        })
+        let source = try #require(counting)
+        let builds = source.zoneBuilds.load(ordering: .relaxed)
+        let entries = (0..<20_000).map { ImportEntry(prefix: .host(v4: 0x5102_0000 + UInt32($0))) }  // 81.2.0.0 ...
+        _ = try running.admin.importEntries(entries, zone: zone, replace: false, actor: "t", reason: "bulk")
+        #expect(await running.answers("81.2.78.31", 2), "the last of them")
+        #expect(try running.answer("81.2.0.0") == 2)
+        #expect(source.zoneBuilds.load(ordering: .relaxed) == builds, "merged, not rebuilt")
         await running.stop()
     }
 }
