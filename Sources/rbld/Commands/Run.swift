@@ -28,8 +28,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         var configuration = try Configuration.resolve(config)
         if let db { configuration.db = db }
-        var logger = Logger(label: "rbld")
-        logger.logLevel = configuration.logLevel
+        let logger = Logger.daemon(label: "rbld", level: configuration.logLevel)
         let daemon = try await Daemon.start(configuration, logger: logger)
         print("rbld: configuration \(configuration.source ?? "built-in defaults")")
         daemon.summary.forEach { print($0) }

@@ -58,8 +58,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try serving()
-        var logger = Logger(label: "rbld.serve")
-        logger.logLevel = configuration.logLevel
+        let logger = Logger.daemon(label: "rbld.serve", level: configuration.logLevel)
         let role = Daemon.Role(ingests: false, appliesZoneDefinitions: config != nil)
         let daemon = try await Daemon.start(configuration, role: role, logger: logger)
         daemon.summary.forEach { print($0) }

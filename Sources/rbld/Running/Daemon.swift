@@ -141,7 +141,10 @@ final class Daemon {
         if fresh.dns != configuration.dns { restartNeeded.append("dns") }
         if role.ingests, fresh.ingest != configuration.ingest { restartNeeded.append("ingest") }
         if fresh.metrics != configuration.metrics { restartNeeded.append("metrics") }
-        if fresh.logLevel != configuration.logLevel { restartNeeded.append("log-level") }
+        if fresh.logLevel != logger.logLevel {
+            DaemonLogHandler.setLevel(fresh.logLevel)
+            logger.notice("SIGHUP: log level changed", metadata: ["log_level": "\(fresh.logLevel)"])
+        }
         if !restartNeeded.isEmpty {
             logger.warning("SIGHUP: these sections changed and take effect at the next restart",
                            metadata: ["sections": "\(restartNeeded.joined(separator: ", "))"])

@@ -69,6 +69,14 @@ import TestSupport
         daemon.signal(SIGHUP)
         #expect(eventually(10) { (try? Self.dig(port, "2.0.0.127.bl.example.org", "TXT")) == "\"second 127.0.0.2\"" }, "\(daemon.output)")
 
+        // The log level applies live: info lines (a zone reloaded) appear only once it says so.
+        #expect(!daemon.output.contains(" info "), "notice by default: \(daemon.output)")
+        try Self.configuration(db: sandbox.dbPath, txt: "second $", extra: "log-level: info")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(eventually(10) { daemon.output.contains("SIGHUP: log level changed") }, "\(daemon.output)")
+        #expect(eventually(10) { daemon.output.contains(" info rbld: ") }, "the reload's own info lines: \(daemon.output)")
+
         // A broken file on SIGHUP: logged with file, line and key; the running one is kept.
         try "zones:\n  - name: bl.example.org\n    ttl: later\n".write(toFile: config, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
