@@ -5,9 +5,11 @@ Covers every row of docs/DNS-BEHAVIOUR.md over UDP and TCP, malformed
 packets, live updates from `rbld import`, and a real unbound resolver with a stub zone.
 """
 import os
+import signal
 import socket
 import struct
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -69,6 +71,7 @@ def main():
         suite.check("tcp: several queries on one connection", lambda: tcp_pipelined(port))
         suite.check("malformed packets never crash or answer what was not asked", lambda: malformed(port))
         suite.check("live update: import is served within 1 s", lambda: live_update(rbld, db, work, port))
+        suite.check("SIGHUP under load: every query answered, and answered right", lambda: sighup_under_load(server, port))
         suite.check("import with bad lines changes nothing; --skip-bad imports the rest",
                     lambda: import_errors(rbld, db, work, port))
         if have("unbound"):
@@ -274,6 +277,52 @@ def live_update(rbld, db, work, port):
     lag = time.monotonic() - committed
     print(f"     live update: import took {committed - start:.2f}s, served {lag:.2f}s after commit", flush=True)
     expect(ok and lag <= 1.0, f"not served within 1 s of the commit ({lag:.2f}s)")
+
+
+def sighup_under_load(server, port, seconds=6.0, signals=12):
+    """A client asks without pause (one query in flight, 1 s to answer) while the server is
+    sent SIGHUP every half second; each reload loads the zones anew. Not one query may go
+    unanswered or be answered wrongly."""
+    names = [(rev4("198.51.100.7"), 0), (rev4("198.51.100.99"), 3), (rev4("203.0.113.5"), 0), (rev4("203.0.113.9"), 3)]
+    counts = {"sent": 0, "lost": 0, "wrong": 0}
+    stop = threading.Event()
+
+    def client():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(1.0)
+            qid = 0
+            while not stop.is_set():
+                name, rcode = names[qid % len(names)]
+                qid = (qid + 1) & 0xFFFF
+                s.sendto(query_packet(qid, name), ("127.0.0.1", port))
+                counts["sent"] += 1
+                try:
+                    while True:  # a late answer to an earlier query is not this one's
+                        reply = s.recv(65535)
+                        if struct.unpack(">H", reply[:2])[0] == qid:
+                            break
+                except socket.timeout:
+                    counts["lost"] += 1
+                    continue
+                if reply[3] & 0xF != rcode:
+                    counts["wrong"] += 1
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    deadline = time.monotonic() + seconds
+    sent_signals = 0
+    while time.monotonic() < deadline:
+        time.sleep(seconds / signals)
+        if sent_signals < signals:
+            server.proc.send_signal(signal.SIGHUP)
+            sent_signals += 1
+    stop.set()
+    thread.join(timeout=5)
+    print(f"     SIGHUP under load: {counts['sent']} queries, {sent_signals} reloads, "
+          f"{counts['lost']} lost, {counts['wrong']} wrong", flush=True)
+    expect(counts["sent"] > 1000, f"too few queries to tell ({counts['sent']})")
+    expect(counts["lost"] == 0 and counts["wrong"] == 0, f"{counts}")
+    expect(server.alive(), "rbld serve exited")
 
 
 def import_errors(rbld, db, work, port):
