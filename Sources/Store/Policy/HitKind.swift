@@ -39,13 +39,14 @@ public enum HitKind: String, Codable, Hashable, Sendable, CaseIterable, CustomSt
 /// 32·manual; docs/DNS-BEHAVIOUR.md) let an MTA tell kinds apart; an operator matching an
 /// existing list's scheme sets other bits, or none (every listing 127.0.0.2).
 public struct ReturnCodes: Codable, Hashable, Sendable {
+    // Constants: the per-mask table below is made from them once.
     /// Every listing has it (2: 127.0.0.2, RFC 5782's "listed"). At least 2: 127.0.0.1 and
     /// 127.0.0.0 are never answers of a DNSBL.
-    public var base: UInt8
+    public let base: UInt8
     /// Each kind's bit (none for plain bounces by default).
-    public var bits: [HitKind: UInt8]
+    public let bits: [HitKind: UInt8]
     /// Set for manual (operator) listings.
-    public var manual: UInt8
+    public let manual: UInt8
 
     public init(base: UInt8 = 2, bits: [HitKind: UInt8] = [.autoreply: 4, .challenge: 8, .virus: 16], manual: UInt8 = 32) {
         self.base = base
