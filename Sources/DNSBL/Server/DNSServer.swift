@@ -47,22 +47,34 @@ public final class DNSServer<R: QueryResponder>: Sendable {
 
     /// Binds UDP, then TCP on the same ports, and starts serving.
     ///
+    /// A port 0 is the kernel's choice for UDP, and TCP then asks for the same number,
+    /// which another program may hold for TCP: then both are given up and bound anew, a
+    /// few times, before it counts as a failure.
+    ///
     /// - Throws: `ServerError` naming the address that failed; nothing stays open then.
     public func start() async throws(ServerError) {
         guard running.withLock({ $0 == nil }) else {
             throw ServerError(.alreadyStarted, "DNS server already started")
         }
-        let udp = UDPServer(responder: responder, addresses: addresses,
-                            configuration: udpConfiguration, logger: logger)
-        try udp.start()
-        let tcp = TCPServer(responder: responder, addresses: udp.boundAddresses,
-                            configuration: tcpConfiguration, logger: logger)
-        do throws(ServerError) {
-            try await tcp.start()
-        } catch {
-            udp.stop()
-            throw error
+        let chosenByKernel = addresses.contains { $0.port == 0 }
+        var attempts = 0
+        var bound: (udp: UDPServer<R>, tcp: TCPServer<R>)?
+        while bound == nil {
+            let udp = UDPServer(responder: responder, addresses: addresses,
+                                configuration: udpConfiguration, logger: logger)
+            try udp.start()
+            let tcp = TCPServer(responder: responder, addresses: udp.boundAddresses,
+                                configuration: tcpConfiguration, logger: logger)
+            do throws(ServerError) {
+                try await tcp.start()
+                bound = (udp, tcp)
+            } catch {
+                udp.stop()
+                attempts += 1
+                guard chosenByKernel, error.code == .bindFailed, attempts < 8 else { throw error }
+            }
         }
+        guard let (udp, tcp) = bound else { return }
         let installed = running.withLock { current in
             guard current == nil else { return false }
             current = Running(udp: udp, tcp: tcp)
