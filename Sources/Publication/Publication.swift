@@ -22,6 +22,10 @@ public struct PublicationConfiguration: Sendable {
     public var tcp = TCPServerConfiguration()
     /// How often the store's change serial is looked at.
     public var pollInterval: Duration = .milliseconds(200)
+    /// Response rate limiting of UDP answers (off while its rate is 0).
+    public var rateLimit = RateLimitConfiguration()
+    /// Refused networks, fixed-code networks and daily quotas (none by default).
+    public var clientPolicy = ClientPolicyConfiguration()
 
     public init(db: String, zones: [String], listen: [ListenAddress]) {
         self.db = db
@@ -95,7 +99,9 @@ public final class Publication: Sendable {
         }
         Heap.releaseFreeMemory()  // loading copied the cache blob and built arrays from it
         let snapshots = SnapshotStore(served)
-        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: clock()) })
+        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: clock()) },
+                                  rateLimiter: ResponseRateLimiter(configuration.rateLimit),
+                                  clientPolicy: ClientPolicy(configuration.clientPolicy))
         let server = DNSServer(responder: responder, addresses: configuration.listen, udp: configuration.udp,
                                tcp: configuration.tcp, logger: logger)
         do {

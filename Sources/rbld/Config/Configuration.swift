@@ -31,6 +31,10 @@ struct Configuration: Sendable, Equatable {
         var tcpIdleTimeout: Duration = .seconds(10)
         var tcpMaxConnections = 256
         var pollInterval: Duration = .milliseconds(200)
+        /// Response rate limiting (`dns.rrl`); off while its rate is 0.
+        var rrl = RateLimitConfiguration()
+        /// Refused, fixed-code and quota networks (`dns.clients`).
+        var clients = ClientPolicyConfiguration()
 
         /// The UDP server's settings: one socket (and thread) per core unless set.
         var udp: UDPServerConfiguration {
@@ -97,6 +101,8 @@ struct Configuration: Sendable, Equatable {
         publication.udp = dns.udp
         publication.tcp = dns.tcp
         publication.pollInterval = dns.pollInterval
+        publication.rateLimit = dns.rrl
+        publication.clientPolicy = dns.clients
         return publication
     }
 
