@@ -231,6 +231,116 @@ def client_policy(rbld, db, work):
     expect(code == 0, f"rbld serve exit {code}: {open(log).read()[-2000:]}")
 
 
+def vmrss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def ask_udp(port, qid, source=BYSTANDER):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(1.0)
+        s.sendto(query_packet(qid, rev4("198.51.100.7")), ("127.0.0.1", port))
+        try:
+            reply = s.recv(4096)
+        except socket.timeout:
+            return False
+        return reply[:2] == struct.pack(">H", qid) and reply[3] & 0x0F == 0
+
+
+def ask_tcp(port, qid, source=BYSTANDER):
+    query = query_packet(qid, rev4("198.51.100.7"))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((source, 0))
+            s.settimeout(2.0)
+            s.connect(("127.0.0.1", port))
+            s.sendall(struct.pack(">H", len(query)) + query)
+            reply = b""
+            while len(reply) < 4:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return False
+                reply += chunk
+        return reply[2:4] == struct.pack(">H", qid)
+    except OSError:
+        return False
+
+
+def garbage_and_slow_connections(rbld, db, work):
+    """1,000 half-open TCP connections and a flood of random and mutated datagrams from
+    127.0.3.0/24, while 127.0.2.1 keeps asking over UDP and TCP."""
+    port = free_port()
+    log = os.path.join(work, "serve-garbage.log")
+    server = Process([rbld, "serve", "--db", db, "--zone", ZONE, "--listen", f"127.0.0.1:{port}"], log)
+    slow = []
+    try:
+        expect(wait_for(lambda: dig(port, rev4("127.0.0.2")).status == "NOERROR", 30), "rbld serve did not come up")
+        rss_before = vmrss_kib(server.proc.pid)
+        for index in range(1000):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.bind((f"127.0.3.{2 + index % 200}", 0))
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            slow.append(s)
+        time.sleep(0.3)
+        for s in slow:
+            try:
+                s.send(b"\x00")            # the first byte of a length prefix, and nothing more
+            except OSError:
+                pass
+        rng = random.Random(1415)
+        valid = [query_packet(rng.randrange(65536), rev4(f"198.51.100.{n}"), qtype) for n in range(1, 20) for qtype in (1, 16)]
+        pool = []
+        for _ in range(4096):
+            if rng.random() < 0.5:
+                pool.append(bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300))))
+            else:
+                packet = bytearray(rng.choice(valid))
+                for _ in range(rng.randrange(1, 5)):
+                    packet[rng.randrange(len(packet))] = rng.randrange(256)
+                pool.append(bytes(packet[:rng.randrange(1, len(packet) + 1)]))
+        junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        junk.bind(("127.0.3.1", 0))
+        junk.setblocking(False)
+        sent = 0
+        udp, tcp = [0, 0], [0, 0]
+        deadline = time.monotonic() + 4.0
+        while time.monotonic() < deadline:
+            for _ in range(2000):
+                try:
+                    junk.sendto(pool[sent % len(pool)], ("127.0.0.1", port))
+                    sent += 1
+                except (BlockingIOError, OSError):
+                    break
+            qid = 0x6000 + udp[0]
+            udp[0] += 1
+            udp[1] += ask_udp(port, qid)
+            tcp[0] += 1
+            tcp[1] += ask_tcp(port, qid)
+        junk.close()
+        rss_after = vmrss_kib(server.proc.pid)
+        print(f"     {sent} random or mutated datagrams and 1000 half-open connections from 127.0.3.0/24; "
+              f"127.0.2.1: UDP {udp[1]}/{udp[0]}, TCP {tcp[1]}/{tcp[0]} answered; RSS {rss_before} -> {rss_after} KiB",
+              flush=True)
+        expect(sent > 100_000, f"only {sent} datagrams sent")
+        expect(udp[1] >= 0.99 * udp[0], f"UDP: {udp[1]} of {udp[0]} answered")
+        expect(tcp[1] >= 0.99 * tcp[0], f"TCP: {tcp[1]} of {tcp[0]} answered while 127.0.3.0/24 held connections open")
+        expect(rss_after < rss_before + 64 * 1024, f"memory grew from {rss_before} to {rss_after} KiB")
+        expect(server.alive(), "rbld serve exited")
+    finally:
+        for s in slow:
+            s.close()
+        code = server.stop()
+    expect(code == 0, f"rbld serve exit {code}: {open(log).read()[-2000:]}")
+
+
 def bad_flag(rbld):
     result = run([rbld, "serve", "--rrl-rate", "-1"], check=False)
     expect(result.returncode == 64, f"--rrl-rate -1: exit {result.returncode}")
@@ -249,6 +359,8 @@ def main():
     suite.check("rrl: a flood from one /24 is held to the rate, another client keeps its answers",
                 lambda: rate_limiting(rbld, db, work))
     suite.check("client policy: refused, fixed code, daily quota, metrics", lambda: client_policy(rbld, db, work))
+    suite.check("garbage datagrams and 1,000 half-open TCP connections from one /24: others are answered",
+                lambda: garbage_and_slow_connections(rbld, db, work))
     suite.check("--rrl-rate out of range is a usage error", lambda: bad_flag(rbld))
     return suite.finish()
 

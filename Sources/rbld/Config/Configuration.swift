@@ -30,6 +30,7 @@ struct Configuration: Sendable, Equatable {
         var udpThreads: Int?
         var tcpIdleTimeout: Duration = .seconds(10)
         var tcpMaxConnections = 256
+        var tcpMaxConnectionsPerNetwork = 32
         var pollInterval: Duration = .milliseconds(200)
         /// Response rate limiting (`dns.rrl`); off while its rate is 0.
         var rrl = RateLimitConfiguration()
@@ -48,6 +49,7 @@ struct Configuration: Sendable, Equatable {
             var tcp = TCPServerConfiguration()
             tcp.idleTimeout = tcpIdleTimeout
             tcp.maxConnections = tcpMaxConnections
+            tcp.maxConnectionsPerNetwork = tcpMaxConnectionsPerNetwork
             return tcp
         }
     }

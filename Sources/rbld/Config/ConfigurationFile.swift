@@ -198,8 +198,8 @@ private struct Value {
     }
 
     func readDNS(into dns: inout Configuration.DNS) throws(ConfigurationError) {
-        let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections", "poll-interval",
-                                "rrl", "clients"])
+        let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections",
+                                "tcp-max-connections-per-network", "poll-interval", "rrl", "clients"])
         if let listen = keys["listen"] {
             let values = try listen.list()
             guard !values.isEmpty else { throw listen.error("at least one address is needed") }
@@ -211,6 +211,7 @@ private struct Value {
         }
         if let timeout = keys["tcp-idle-timeout"] { dns.tcpIdleTimeout = try timeout.duration(in: .milliseconds(100) ... .seconds(3600)) }
         if let cap = keys["tcp-max-connections"] { dns.tcpMaxConnections = try cap.int(in: 1...100_000) }
+        if let cap = keys["tcp-max-connections-per-network"] { dns.tcpMaxConnectionsPerNetwork = try cap.int(in: 0...100_000) }
         if let poll = keys["poll-interval"] { dns.pollInterval = try poll.duration(in: .milliseconds(10) ... .seconds(60)) }
         if let rrl = keys["rrl"], !rrl.isNull { try rrl.readRateLimit(into: &dns.rrl) }
         if let clients = keys["clients"], !clients.isNull { try clients.readClients(into: &dns.clients) }

@@ -138,6 +138,7 @@ struct ConfigurationTests {
     @Test func abuseControlsAreRead() throws {
         let configuration = try ConfigurationFile.parse("""
             dns:
+              tcp-max-connections-per-network: 4
               rrl:
                 rate: 20
                 slip: 3
@@ -156,6 +157,7 @@ struct ConfigurationTests {
                 ipv6-prefix: 64
                 quota-table-size: 4096
             """, file: "abuse.yaml")
+        #expect(configuration.dns.tcp.maxConnectionsPerNetwork == 4)
         let rrl = configuration.dns.rrl
         #expect(rrl.rate == 20 && rrl.slip == 3 && rrl.ipv4PrefixLength == 22 && rrl.ipv6PrefixLength == 48 && rrl.tableSize == 1024)
         #expect(rrl.exempt == [ClientNetwork(isIPv6: false, address: 0xC000_0200, prefixLength: 24)!,
