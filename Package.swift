@@ -134,3 +134,24 @@ let package = Package(
         .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "TestSupport"], swiftSettings: upcoming),
     ]
 )
+
+// libFuzzer targets (Fuzz/, run by scripts/fuzz). Only with RBLD_FUZZ=1: each defines the
+// entry points libFuzzer calls, and they are built with -sanitize=fuzzer,address in a
+// scratch path of their own, never by a plain `swift build`.
+if Context.environment["RBLD_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .executableTarget(
+            name: "FuzzDNS",
+            dependencies: [
+                "DNSBL", "CFuzzer", "DNSTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/FuzzDNS", swiftSettings: upcoming),
+        .executableTarget(name: "FuzzIngest", dependencies: ["Ingest", "Store", "CFuzzer"], path: "Fuzz/FuzzIngest",
+                          swiftSettings: upcoming),
+        .executableTarget(name: "FuzzStore", dependencies: ["Store", "CFuzzer"], path: "Fuzz/FuzzStore",
+                          swiftSettings: upcoming),
+    ]
+}

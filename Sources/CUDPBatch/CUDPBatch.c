@@ -127,6 +127,25 @@ int udp_send_batch(int fd, udp_batch *b, unsigned count, unsigned *errors) {
     return (int)sent;
 }
 
+int udp_slot_peer(const udp_slot *slot, uint64_t *high, uint64_t *low) {
+    if (slot->peer.ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)&slot->peer;
+        *high = 0;
+        *low = ntohl(sin->sin_addr.s_addr);
+        return 4;
+    }
+    if (slot->peer.ss_family == AF_INET6) {
+        const unsigned char *bytes = ((const struct sockaddr_in6 *)&slot->peer)->sin6_addr.s6_addr;
+        uint64_t h = 0, l = 0;
+        for (int i = 0; i < 8; i++) h = h << 8 | bytes[i];
+        for (int i = 8; i < 16; i++) l = l << 8 | bytes[i];
+        *high = h;
+        *low = l;
+        return 6;
+    }
+    return 0;
+}
+
 int udp_set_reuseport(int fd) {
     int one = 1;
     return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);

@@ -25,6 +25,10 @@ public struct PublicationConfiguration: Sendable {
     /// How often a changed zone's snapshot cache is written while serving (it bounds what
     /// a restart after a crash replays from the change log).
     public var cacheInterval: Duration = .seconds(600)
+    /// Response rate limiting of UDP answers (off while its rate is 0).
+    public var rateLimit = RateLimitConfiguration()
+    /// Refused networks, fixed-code networks and daily quotas (none by default).
+    public var clientPolicy = ClientPolicyConfiguration()
 
     public init(db: String, zones: [String], listen: [ListenAddress]) {
         self.db = db
@@ -98,7 +102,9 @@ public final class Publication: Sendable {
         }
         Heap.releaseFreeMemory()  // loading copied the cache blob and built arrays from it
         let snapshots = SnapshotStore(served)
-        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: clock()) })
+        let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: clock()) },
+                                  rateLimiter: ResponseRateLimiter(configuration.rateLimit),
+                                  clientPolicy: ClientPolicy(configuration.clientPolicy))
         let server = DNSServer(responder: responder, addresses: configuration.listen, udp: configuration.udp,
                                tcp: configuration.tcp, logger: logger)
         do {

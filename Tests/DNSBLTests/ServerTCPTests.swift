@@ -140,6 +140,24 @@ struct ServerTCPTests {
         }
     }
 
+    @Test func perNetworkCapIsHonoured() async throws {
+        try await withServer(configure: { $0.maxConnections = 10; $0.maxConnectionsPerNetwork = 2 }) { server, address in
+            let first = try #require(TCPTestClient(connectingTo: address))
+            let second = try #require(TCPTestClient(connectingTo: address))
+            #expect(await eventually { server.openConnections == 2 })
+            let third = try #require(TCPTestClient(connectingTo: address))
+            #expect(third.waitForClose(), "a third connection from 127.0.0.0/24 is closed at once")
+            #expect(server.counters().connectionsRejected == 1)
+            second.write(TCPTestClient.framed(testQuery(id: 2)))
+            #expect(second.readFrame().map(queryID) == 2)
+            first.disconnect()
+            #expect(await eventually { server.openConnections == 1 })
+            let fourth = try #require(TCPTestClient(connectingTo: address))
+            fourth.write(TCPTestClient.framed(testQuery(id: 4)))
+            #expect(fourth.readFrame().map(queryID) == 4, "the network's slot is free again")
+        }
+    }
+
     @Test func stopClosesListenersAndConnections() async throws {
         let server = TCPServer(responder: EchoResponder(), addresses: [loopback4, loopback6])
         try await server.start()

@@ -28,7 +28,7 @@ final class EchoResponder: QueryResponder {
 
     func respond(
         to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer,
-        transport: Transport, session: inout Session
+        transport: Transport, client: ClientAddress?, session: inout Session
     ) -> Int {
         guard query.count >= 3, query[0] != 0xFF, query.count <= response.count else { return 0 }
         response.copyMemory(from: query)

@@ -47,6 +47,10 @@ int udp_recv_batch(int fd, udp_batch *batch, unsigned count);
 /// destinations are skipped and added to `*errors`.
 int udp_send_batch(int fd, udp_batch *batch, unsigned count, unsigned *errors);
 
+/// The source address of a received slot in host order: an IPv4 address in `*low` (and 0 in
+/// `*high`), an IPv6 address as its high and low 64 bits. Returns 4, 6, or 0 for another family.
+int udp_slot_peer(const udp_slot *slot, uint64_t *high, uint64_t *low);
+
 /// Sets SO_REUSEPORT (not exported by name to Swift on every libc).
 int udp_set_reuseport(int fd);
 

@@ -6,7 +6,8 @@ import Synchronization
 public struct TCPCounters: Hashable, Sendable {
     /// Connections accepted and served.
     public var connectionsAccepted: UInt64 = 0
-    /// Connections closed at once because ``TCPServerConfiguration/maxConnections`` were open.
+    /// Connections closed at once because ``TCPServerConfiguration/maxConnections`` were
+    /// open, or ``TCPServerConfiguration/maxConnectionsPerNetwork`` from the client's network.
     public var connectionsRejected: UInt64 = 0
     /// Connections closed by the idle timeout.
     public var idleClosed: UInt64 = 0

@@ -17,6 +17,8 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
     private let counters: TCPCounterStorage
     private var session: R.Session
     private var output: UnsafeMutableRawBufferPointer?
+    /// The peer's address, for the client policy (TCP is never rate-limited).
+    private var client: ClientAddress?
 
     init(responder: R, counters: TCPCounterStorage) {
         self.responder = responder
@@ -26,6 +28,7 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         output = .allocate(byteCount: TCPFrameDecoder.maximumMessageLength, alignment: 16)
+        client = ClientAddress(context.channel.remoteAddress)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -39,7 +42,7 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
         counters.received.increment()
         responder.beginBatch(&session)
         let written = query.withUnsafeReadableBytes { bytes in
-            responder.respond(to: bytes, into: output, transport: .tcp, session: &session)
+            responder.respond(to: bytes, into: output, transport: .tcp, client: client, session: &session)
         }
         guard written > 0, written <= output.count else {
             counters.dropped.increment()
@@ -78,5 +81,26 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
             counters.framingErrors.increment()
         }
         context.close(promise: nil)
+    }
+}
+
+extension ClientAddress {
+    /// The address of a NIO socket address; nil for Unix sockets or none.
+    init?(_ address: SocketAddress?) {
+        guard let address, let protocolFamily = address.protocol as NIOBSDSocket.ProtocolFamily? else { return nil }
+        // struct sockaddr_in: family (2 bytes), port (2), address (4, network order);
+        // struct sockaddr_in6: family (2), port (2), flow info (4), address (16).
+        let parsed: ClientAddress? = address.withSockAddr { pointer, length in
+            let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer), count: Int(length))
+            if protocolFamily == .inet, bytes.count >= 8 {
+                return .v4(bytes[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            }
+            if protocolFamily == .inet6, bytes.count >= 24 {
+                return .v6(bytes[8..<24].reduce(UInt128(0)) { $0 << 8 | UInt128($1) })
+            }
+            return nil
+        }
+        guard let parsed else { return nil }
+        self = parsed
     }
 }

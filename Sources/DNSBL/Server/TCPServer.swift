@@ -17,8 +17,9 @@ import Synchronization
 /// ```
 ///
 /// Several queries per connection are answered in order (RFC 7766 §6.2.1.1); at most
-/// ``TCPServerConfiguration/maxConnections`` are open at once, newer ones are closed on
-/// accept (RFC 7766 §6.2.2 asks servers to bound their resources).
+/// ``TCPServerConfiguration/maxConnections`` are open at once, and at most
+/// ``TCPServerConfiguration/maxConnectionsPerNetwork`` from one client network; newer ones
+/// are closed on accept (RFC 7766 §6.2.2 asks servers to bound their resources).
 public final class TCPServer<R: QueryResponder>: Sendable {
     private enum State: Sendable {
         case idle
@@ -35,6 +36,8 @@ public final class TCPServer<R: QueryResponder>: Sendable {
     private let counterStorage = TCPCounterStorage()
     private let state = Mutex<State>(.idle)
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Open connections per client network (the source cut to /24 or /56).
+    private let perNetwork = Mutex<[ClientAddress: Int]>([:])
 
     /// Makes a server; nothing is opened until ``start()``.
     ///
@@ -152,6 +155,28 @@ public final class TCPServer<R: QueryResponder>: Sendable {
                 try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
             }
         }
+        let network = ClientAddress(channel.remoteAddress).map(Self.network)
+        if let network, configuration.maxConnectionsPerNetwork > 0 {
+            let admitted = perNetwork.withLock { counts in
+                let current = counts[network, default: 0]
+                guard current < configuration.maxConnectionsPerNetwork else { return false }
+                counts[network] = current + 1
+                return true
+            }
+            guard admitted else {
+                counterStorage.open.wrappingSubtract(1, ordering: .relaxed)
+                counterStorage.connectionsRejected.increment()
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
+                }
+            }
+            channel.closeFuture.whenComplete { [self] _ in
+                perNetwork.withLock { counts in
+                    let left = counts[network, default: 1] - 1
+                    counts[network] = left > 0 ? left : nil
+                }
+            }
+        }
         counterStorage.connectionsAccepted.increment()
         let id = ObjectIdentifier(channel)
         connections.withLock { $0[id] = channel }
@@ -170,7 +195,14 @@ public final class TCPServer<R: QueryResponder>: Sendable {
     }
 }
 
-/// Closes a connection as soon as it is active: the connection cap was reached.
+extension TCPServer {
+    /// The network a client counts in for the per-network cap.
+    static func network(_ client: ClientAddress) -> ClientAddress {
+        ClientAddress(isIPv6: client.isIPv6, bits: client.prefix(v4: 24, v6: 56))
+    }
+}
+
+/// Closes a connection as soon as it is active: a connection cap was reached.
 private final class CloseOnActiveHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 

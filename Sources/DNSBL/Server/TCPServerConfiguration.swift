@@ -9,6 +9,9 @@ public struct TCPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(10)
     /// Open connections allowed at once; connections beyond it are closed at once.
     public var maxConnections: Int = 256
+    /// Open connections allowed at once from one client network (/24, /56), so that slow
+    /// or half-open connections from one network cannot take every slot; 0 = no such cap.
+    public var maxConnectionsPerNetwork: Int = 32
     /// The listen backlog.
     public var backlog: Int32 = 256
 

@@ -60,10 +60,17 @@ struct UDPLoop<R: QueryResponder>: Sendable {
                     counters.truncated &+= 1
                     continue                             // replyLength stays 0: nothing is sent
                 }
+                var high: UInt64 = 0, low: UInt64 = 0
+                let client: ClientAddress? = switch udp_slot_peer(slot, &high, &low) {
+                case 4: .v4(UInt32(truncatingIfNeeded: low))
+                case 6: .v6(UInt128(high) << 64 | UInt128(low))
+                default: nil
+                }
                 let written = responder.respond(
                     to: UnsafeRawBufferPointer(start: slot.pointee.buffer, count: length),
                     into: UnsafeMutableRawBufferPointer(start: slot.pointee.reply, count: replyCapacity),
                     transport: .udp,
+                    client: client,
                     session: &session)
                 if written > 0 && written <= replyCapacity {
                     slot.pointee.replyLength = written

@@ -25,11 +25,26 @@ public protocol QueryResponder: Sendable {
     /// Writes the response into `response` and returns its length; 0 means drop.
     ///
     /// `response` is at least 65,535 bytes for TCP and at least 4,096 bytes for UDP; the
-    /// responder itself limits UDP answers to the client's advertised size.
+    /// responder itself limits UDP answers to the client's advertised size. `client` is the
+    /// query's source address (nil when unknown): rate limits and client policy key on it.
     func respond(
         to query: UnsafeRawBufferPointer,
         into response: UnsafeMutableRawBufferPointer,
         transport: Transport,
+        client: ClientAddress?,
         session: inout Session
     ) -> Int
+}
+
+extension QueryResponder {
+    /// Answers a query whose source is unknown: no rate limit or client policy applies.
+    @inline(__always)
+    public func respond(
+        to query: UnsafeRawBufferPointer,
+        into response: UnsafeMutableRawBufferPointer,
+        transport: Transport,
+        session: inout Session
+    ) -> Int {
+        respond(to: query, into: response, transport: transport, client: nil, session: &session)
+    }
 }

@@ -16,6 +16,13 @@ public struct ResponseWriter {
         self.offset = 0
     }
 
+    /// A writer that continues after `offset` bytes already in the buffer.
+    public init(_ buffer: UnsafeMutableRawBufferPointer, limit: Int, continuingAt offset: Int) {
+        self.buffer = buffer
+        self.limit = min(limit, buffer.count)
+        self.offset = max(0, min(offset, self.limit))
+    }
+
     /// Bytes still available before `limit`.
     @inline(__always) public var remaining: Int { limit &- offset }  // offset ≤ limit is invariant
 

@@ -76,6 +76,31 @@ struct AnswerBuilder {
         }
     }
 
+    /// A client policy's code for an address query, whatever its listing: A `code`, TXT
+    /// `text`, ANY as A (RFC 8482), NODATA for other types; with the negative TTL, so the
+    /// code does not outlive the client's state in caches for long.
+    mutating func policy(
+        code: UInt32, text: [UInt8], address: ListedAddress, into writer: inout ResponseWriter,
+        counters: inout ResponderCounters
+    ) -> Int {
+        let type = query.type
+        guard type == .a || type == .txt || type == .any else {
+            return negative(.noError, into: &writer, counters: &counters)
+        }
+        let ttl = zone.negativeTTL
+        return write(.noError, into: &writer, counters: &counters) { writer in
+            if type == .txt {
+                guard writeTXT(text, address: address, ttl: ttl, into: &writer) else { return nil }
+            } else {
+                guard writer.write(Self.ownerIsQuestion), writer.write(RRType.a.rawValue),
+                      writer.write(DNSClass.internet.rawValue), writer.write(ttl), writer.write(UInt16(4)),
+                      writer.write(code)
+                else { return nil }
+            }
+            return (1, 0)
+        }
+    }
+
     /// NXDOMAIN, or NODATA for `.noError`: no answer, the SOA in authority (RFC 2308 §3, §5).
     mutating func negative(_ rcode: RCode, into writer: inout ResponseWriter, counters: inout ResponderCounters) -> Int {
         if rcode == .noError { counters.noData &+= 1 }

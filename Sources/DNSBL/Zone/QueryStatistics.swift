@@ -32,7 +32,9 @@ public final class QueryStatistics: Sendable {
     static let columnCount = QueryOutcome.allCases.count + 1      // + the truncated column
     static let truncatedColumn = QueryOutcome.allCases.count
     static let transportStride = zoneSlotCount * QueryTypeBucket.allCases.count * columnCount
-    static let blockCount = 2 * transportStride                    // UDP and TCP
+    /// The policy counters (``PolicyAction``) follow the UDP and TCP query counters.
+    static let policyBase = 2 * transportStride
+    static let blockCount = policyBase + PolicyAction.allCases.count
 
     private struct State {
         var blocks: [UnsafeMutablePointer<UInt64>] = []
@@ -111,6 +113,11 @@ public final class QueryStatistics: Sendable {
                     }
                 }
             }
+            for action in PolicyAction.allCases {
+                var sum: UInt64 = 0
+                for block in state.blocks { sum &+= relaxed_counter_load(block + Self.policyBase + action.rawValue) }
+                if sum > 0 { totals.policy[action] = sum }
+            }
             return totals
         }
     }
@@ -147,6 +154,12 @@ public final class QueryStatistics: Sendable {
             let base = QueryStatistics.offset(transport: transport == .udp ? 0 : 1, zoneSlot: zoneSlot, type: type)
             relaxed_counter_add(block + base + outcome.rawValue, 1)   // in bounds: see offset(…)
             if truncated { relaxed_counter_add(block + base + QueryStatistics.truncatedColumn, 1) }
+        }
+
+        /// Counts one act of rate limiting or client policy.
+        @inline(__always)
+        func record(_ action: PolicyAction) {
+            relaxed_counter_add(block + QueryStatistics.policyBase + action.rawValue, 1)  // < blockCount
         }
     }
 }
@@ -220,6 +233,31 @@ public enum QueryOutcome: Int, CaseIterable, Sendable {
     }
 }
 
+/// What response rate limiting and the client policy did to a query.
+public enum PolicyAction: Int, CaseIterable, Sendable {
+    /// A UDP response over its network's rate, not sent.
+    case rateLimitDropped
+    /// A UDP response over its network's rate, sent truncated (TC=1) instead: the slip.
+    case rateLimitSlipped
+    /// A query from a refused network, answered REFUSED.
+    case refused
+    /// An address query from a fixed-code network, answered 127.255.255.254.
+    case fixedCode
+    /// An address query over its network's daily quota, answered 127.255.255.255.
+    case overQuota
+
+    /// The label value in metrics.
+    public var label: String {
+        switch self {
+        case .rateLimitDropped: "dropped"
+        case .rateLimitSlipped: "slipped"
+        case .refused: "refused"
+        case .fixedCode: "fixed-code"
+        case .overQuota: "over-quota"
+        }
+    }
+}
+
 /// One series of ``QueryTotals``.
 public struct QueryKey: Hashable, Sendable {
     /// The zone name standing for zones beyond ``QueryStatistics/maxNamedZones``.
@@ -243,4 +281,6 @@ public struct QueryTotals: Sendable {
     public var queries: [QueryKey: UInt64] = [:]
     /// Answers sent with TC=1 (RFC 2181 §9), per transport; also counted in `queries`.
     public var truncated: [Transport: UInt64] = [:]
+    /// Acts of rate limiting and client policy; actions never taken are absent.
+    public var policy: [PolicyAction: UInt64] = [:]
 }

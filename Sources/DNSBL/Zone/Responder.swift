@@ -10,12 +10,33 @@ public struct Responder: QueryResponder {
     public let clock: @Sendable () -> UInt32
     /// Every answered query, counted per session (see ``QueryStatistics``).
     public let statistics: QueryStatistics
+    /// Response rate limiting of UDP answers; nil: off.
+    public let rateLimiter: ResponseRateLimiter?
+    /// Refused networks, fixed-code networks and daily quotas; nil: every client alike.
+    public let clientPolicy: ClientPolicy?
+    /// Monotonic time in microseconds for the rate limiter; read once per batch while it is on.
+    public let monotonicClock: @Sendable () -> UInt64
 
     public init(store: SnapshotStore, clock: @escaping @Sendable () -> UInt32,
-                statistics: QueryStatistics = QueryStatistics()) {
+                statistics: QueryStatistics = QueryStatistics(),
+                rateLimiter: ResponseRateLimiter? = nil, clientPolicy: ClientPolicy? = nil,
+                monotonicClock: @escaping @Sendable () -> UInt64 = Responder.continuousMicroseconds()) {
         self.store = store
         self.clock = clock
         self.statistics = statistics
+        self.rateLimiter = rateLimiter
+        self.clientPolicy = clientPolicy
+        self.monotonicClock = monotonicClock
+    }
+
+    /// Microseconds of the process's `ContinuousClock` since this call.
+    public static func continuousMicroseconds() -> @Sendable () -> UInt64 {
+        let origin = ContinuousClock.now
+        return {
+            let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+            // Non-negative (monotonic clock); 2^64 µs is 584,000 years.
+            return UInt64(seconds) &* 1_000_000 &+ UInt64(attoseconds / 1_000_000_000_000)
+        }
     }
 
     /// Per-thread state: the snapshot in use, the time, and counters.
@@ -23,6 +44,10 @@ public struct Responder: QueryResponder {
         public var zones: ServedZones
         var generation: UInt64
         public var now: UInt32
+        /// Monotonic microseconds of this batch (while rate limiting is on).
+        var microseconds: UInt64 = 0
+        /// Responses this session has had limited; every `slip`-th one is sent truncated.
+        var limitedCount = 0
         public var counters = ResponderCounters()
         /// This session's block of ``QueryStatistics``, and where each of `zones` counts.
         let recorder: QueryStatistics.Recorder
@@ -44,46 +69,85 @@ public struct Responder: QueryResponder {
             session.generation = generation
         }
         session.now = clock()
+        if rateLimiter != nil { session.microseconds = monotonicClock() }
     }
 
     public func respond(
         to query: UnsafeRawBufferPointer,
         into response: UnsafeMutableRawBufferPointer,
         transport: Transport,
+        client: ClientAddress?,
         session: inout Session
     ) -> Int {
+        var written: Int
+        var rcode: RCode
+        var zoneSlot = 0
+        var type = QueryTypeBucket.other
+        let questionEnd: Int
+        let edns: EDNS?
+        let listedBefore = session.counters.listed
+        var refused = false
+        if let clientPolicy, let client { refused = clientPolicy.refuses(client) }
         switch Query.classify(query) {
         case .drop:
             session.counters.dropped &+= 1  // wrapping counter
             return 0
-        case let .reply(rcode, header, questionEnd, edns):
+        case let .reply(code, header, end, options):
+            (questionEnd, edns, rcode) = (end, options, refused ? .refused : code)
             session.counters.count(rcode)
-            let limit = Self.sizeLimit(transport: transport, edns: edns)
-            var writer = ResponseWriter(response, limit: limit)
-            let written = Self.writeBare(rcode, header: header, question: query, questionEnd: questionEnd,
-                                         edns: edns, authoritative: false, into: &writer)
-            if written > 0 {
-                session.recorder.record(transport: transport, zoneSlot: 0, type: .other,
-                                        outcome: QueryOutcome(rcode, listed: false), truncated: false)
-            }
-            return written
+            var writer = ResponseWriter(response, limit: Self.sizeLimit(transport: transport, edns: edns))
+            written = Self.writeBare(rcode, header: header, question: query, questionEnd: questionEnd,
+                                     edns: edns, authoritative: false, into: &writer)
         case let .answer(parsed):
-            let limit = Self.sizeLimit(transport: transport, edns: parsed.edns)
-            var writer = ResponseWriter(response, limit: limit)
-            let listedBefore = session.counters.listed
-            var zoneSlot = 0
-            let written = answer(parsed, packet: query, into: &writer, session: &session, zoneSlot: &zoneSlot)
-            if written > WireLimits.headerSize {
-                // The RCODE and TC as written (RFC 1035 §4.1.1): answers never carry an
-                // extended RCODE, so the header's four bits are the whole code.
-                let rcode = RCode(rawValue: UInt16(response[3] & 0x0F))
-                session.recorder.record(
-                    transport: transport, zoneSlot: zoneSlot, type: QueryTypeBucket(parsed.type),
-                    outcome: QueryOutcome(rcode, listed: session.counters.listed != listedBefore),
-                    truncated: response[2] & 0x02 != 0)
+            (questionEnd, edns, type) = (parsed.questionEnd, parsed.edns, QueryTypeBucket(parsed.type))
+            var writer = ResponseWriter(response, limit: Self.sizeLimit(transport: transport, edns: edns))
+            if refused {
+                rcode = .refused
+                session.counters.count(rcode)
+                written = Self.writeBare(.refused, header: parsed.header, question: query, questionEnd: questionEnd,
+                                         edns: edns, authoritative: false, into: &writer)
+            } else {
+                written = answer(parsed, packet: query, client: client, into: &writer, session: &session, zoneSlot: &zoneSlot)
+                // The RCODE as written (RFC 1035 §4.1.1): answers never carry an extended
+                // RCODE, so the header's four bits are the whole code.
+                rcode = written >= WireLimits.headerSize ? RCode(rawValue: UInt16(response[3] & 0x0F)) : .noError
             }
-            return written
         }
+        guard written >= WireLimits.headerSize else { return 0 }
+        if refused { session.recorder.record(.refused) }
+
+        // Response rate limiting (UDP only: a TCP client has shown its address is real).
+        if transport == .udp, let rateLimiter, let client,
+           !rateLimiter.admit(client, responseClass: .of(response), zone: zoneSlot, now: session.microseconds) {
+            session.limitedCount &+= 1  // wrapping counter; only its remainder matters
+            let slip = rateLimiter.slip
+            guard slip > 0, session.limitedCount % slip == 0 else {
+                session.counters.listed = listedBefore
+                session.recorder.record(.rateLimitDropped)
+                return 0
+            }
+            written = Self.writeSlip(into: response, questionEnd: questionEnd, rcode: rcode, edns: edns)
+            session.counters.listed = listedBefore
+            session.recorder.record(.rateLimitSlipped)
+        }
+        session.recorder.record(
+            transport: transport, zoneSlot: zoneSlot, type: type,
+            outcome: QueryOutcome(rcode, listed: session.counters.listed != listedBefore),
+            truncated: response[2] & 0x02 != 0)
+        return written
+    }
+
+    /// Turns a written response into its slip (RRL): header and question kept, TC=1, no
+    /// records but OPT, so the client retries over TCP and the reply is no bigger than the
+    /// query (RFC 1035 §4.1.1, RFC 6891 §6.1.1).
+    static func writeSlip(into response: UnsafeMutableRawBufferPointer, questionEnd: Int, rcode: RCode, edns: EDNS?) -> Int {
+        response[2] |= 0x02                                           // TC
+        var writer = ResponseWriter(response, limit: response.count, continuingAt: questionEnd)
+        writer.patch(UInt16(0), at: 6)                                // ANCOUNT
+        writer.patch(UInt16(0), at: 8)                                // NSCOUNT
+        writer.patch(UInt16(edns == nil ? 0 : 1), at: 10)             // ARCOUNT
+        if let edns { _ = writeOPT(rcode: rcode, edns: edns, into: &writer) }  // fits: it did before
+        return writer.offset
     }
 
     /// UDP answers fit the client's EDNS size (512 without EDNS), never above our own 1,232;
@@ -102,7 +166,7 @@ public struct Responder: QueryResponder {
 
     /// Answers an in-class query; sets `zoneSlot` to the matched zone's statistics slot.
     private func answer(
-        _ query: Query, packet: UnsafeRawBufferPointer, into writer: inout ResponseWriter,
+        _ query: Query, packet: UnsafeRawBufferPointer, client: ClientAddress?, into writer: inout ResponseWriter,
         session: inout Session, zoneSlot: inout Int
     ) -> Int {
         guard query.qclass == .internet else {
@@ -145,10 +209,16 @@ public struct Responder: QueryResponder {
 
         switch AddressName.parse(packet, labelStarts: labelStarts, count: relativeCount) {
         case .v4(let address):
+            if let answered = policyAnswer(client, address: .v4(address), response: &response, into: &writer, session: &session) {
+                return answered
+            }
             let value = Self.lookup(v4: address, in: zone)
             return response.listing(value, address: .v4(address), now: session.now, into: &writer,
                                     counters: &session.counters)
         case .v6(let address):
+            if let answered = policyAnswer(client, address: .v6(address), response: &response, into: &writer, session: &session) {
+                return answered
+            }
             let value = Self.lookup(v6: address, in: zone)
             return response.listing(value, address: .v6(address), now: session.now, into: &writer,
                                     counters: &session.counters)
@@ -156,6 +226,28 @@ public struct Responder: QueryResponder {
             return response.negative(.noError, into: &writer, counters: &session.counters)
         case .notAnAddress:
             return response.negative(.nxDomain, into: &writer, counters: &session.counters)
+        }
+    }
+
+    /// The client policy's answer to an address query, or nil when the address is answered
+    /// as listed or not (counts the query against the client network's quota).
+    @inline(__always)
+    private func policyAnswer(
+        _ client: ClientAddress?, address: ListedAddress, response: inout AnswerBuilder,
+        into writer: inout ResponseWriter, session: inout Session
+    ) -> Int? {
+        guard let clientPolicy, let client else { return nil }
+        switch clientPolicy.verdict(for: client, day: session.now / 86400) {
+        case .answer:
+            return nil
+        case .fixedCode:
+            session.recorder.record(.fixedCode)
+            return response.policy(code: ClientPolicyConfiguration.fixedCode, text: clientPolicy.fixedText,
+                                   address: address, into: &writer, counters: &session.counters)
+        case .overQuota:
+            session.recorder.record(.overQuota)
+            return response.policy(code: ClientPolicyConfiguration.overQuotaCode, text: clientPolicy.quotaText,
+                                   address: address, into: &writer, counters: &session.counters)
         }
     }
 

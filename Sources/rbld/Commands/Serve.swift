@@ -19,6 +19,9 @@ struct Serve: AsyncParsableCommand {
             within a second, without restart. This is `rbld run` with ingest switched off: \
             the same start-up, services and signals. SIGHUP re-applies the --config file, or \
             reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
+            Abuse controls (docs/ABUSE.md): --rrl-rate limits UDP responses per client network; \
+            the configuration's dns.clients refuses networks, answers open resolvers \
+            127.255.255.254 and clients over a daily quota 127.255.255.255, never as listings. \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; 69 an \
             address cannot be bound; 74 the store cannot be opened; 78 the configuration is invalid.
             """)
@@ -47,12 +50,27 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between checks of the store for changes (default: the configuration's, else 0.2).")
     var pollInterval: Double?
 
+    @Option(help: ArgumentHelp("""
+        Response rate limiting: UDP responses per second to one client network (/24, /56) in \
+        one answer class; 0 = off (default: the configuration's dns.rrl.rate, else 0).
+        """, valueName: "N"))
+    var rrlRate: Int?
+
+    @Option(help: ArgumentHelp("""
+        Every Nth rate-limited response is sent truncated (TC=1) so resolvers retry over TCP; \
+        0 = drop them all (default: the configuration's dns.rrl.slip, else 2).
+        """, valueName: "N"))
+    var rrlSlip: Int?
+
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: a --config file's, else none).", valueName: "HOST:PORT"))
     var metrics: String?
 
     func validate() throws {
         guard (tcpIdleTimeout ?? 1) > 0, (pollInterval ?? 1) > 0, (tcpMaxConnections ?? 1) > 0, (threads ?? 1) > 0 else {
             throw ValidationError("--tcp-idle-timeout, --poll-interval, --tcp-max-connections and --threads must be positive")
+        }
+        guard (0...1_000_000).contains(rrlRate ?? 0), (0...100).contains(rrlSlip ?? 0) else {
+            throw ValidationError("--rrl-rate must be 0 to 1000000 and --rrl-slip 0 to 100")
         }
     }
 
@@ -101,6 +119,8 @@ struct Serve: AsyncParsableCommand {
         if let tcpIdleTimeout { configuration.dns.tcpIdleTimeout = Duration(secondsArgument: tcpIdleTimeout) }
         if let tcpMaxConnections { configuration.dns.tcpMaxConnections = tcpMaxConnections }
         if let pollInterval { configuration.dns.pollInterval = Duration(secondsArgument: pollInterval) }
+        if let rrlRate { configuration.dns.rrl.rate = rrlRate }
+        if let rrlSlip { configuration.dns.rrl.slip = rrlSlip }
         return configuration
     }
 }

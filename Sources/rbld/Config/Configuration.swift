@@ -30,7 +30,12 @@ struct Configuration: Sendable, Equatable {
         var udpThreads: Int?
         var tcpIdleTimeout: Duration = .seconds(10)
         var tcpMaxConnections = 256
+        var tcpMaxConnectionsPerNetwork = 32
         var pollInterval: Duration = .milliseconds(200)
+        /// Response rate limiting (`dns.rrl`); off while its rate is 0.
+        var rrl = RateLimitConfiguration()
+        /// Refused, fixed-code and quota networks (`dns.clients`).
+        var clients = ClientPolicyConfiguration()
 
         /// The UDP server's settings: one socket (and thread) per core unless set.
         var udp: UDPServerConfiguration {
@@ -44,6 +49,7 @@ struct Configuration: Sendable, Equatable {
             var tcp = TCPServerConfiguration()
             tcp.idleTimeout = tcpIdleTimeout
             tcp.maxConnections = tcpMaxConnections
+            tcp.maxConnectionsPerNetwork = tcpMaxConnectionsPerNetwork
             return tcp
         }
     }
@@ -97,6 +103,8 @@ struct Configuration: Sendable, Equatable {
         publication.udp = dns.udp
         publication.tcp = dns.tcp
         publication.pollInterval = dns.pollInterval
+        publication.rateLimit = dns.rrl
+        publication.clientPolicy = dns.clients
         return publication
     }
 

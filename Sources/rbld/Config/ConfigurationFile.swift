@@ -198,7 +198,8 @@ private struct Value {
     }
 
     func readDNS(into dns: inout Configuration.DNS) throws(ConfigurationError) {
-        let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections", "poll-interval"])
+        let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections",
+                                "tcp-max-connections-per-network", "poll-interval", "rrl", "clients"])
         if let listen = keys["listen"] {
             let values = try listen.list()
             guard !values.isEmpty else { throw listen.error("at least one address is needed") }
@@ -210,7 +211,51 @@ private struct Value {
         }
         if let timeout = keys["tcp-idle-timeout"] { dns.tcpIdleTimeout = try timeout.duration(in: .milliseconds(100) ... .seconds(3600)) }
         if let cap = keys["tcp-max-connections"] { dns.tcpMaxConnections = try cap.int(in: 1...100_000) }
+        if let cap = keys["tcp-max-connections-per-network"] { dns.tcpMaxConnectionsPerNetwork = try cap.int(in: 0...100_000) }
         if let poll = keys["poll-interval"] { dns.pollInterval = try poll.duration(in: .milliseconds(10) ... .seconds(60)) }
+        if let rrl = keys["rrl"], !rrl.isNull { try rrl.readRateLimit(into: &dns.rrl) }
+        if let clients = keys["clients"], !clients.isNull { try clients.readClients(into: &dns.clients) }
+    }
+
+    func readRateLimit(into rrl: inout RateLimitConfiguration) throws(ConfigurationError) {
+        let keys = try mapping(["rate", "slip", "ipv4-prefix", "ipv6-prefix", "exempt", "table-size"])
+        if let rate = keys["rate"] { rrl.rate = try rate.int(in: 0...1_000_000) }
+        if let slip = keys["slip"] { rrl.slip = try slip.int(in: 0...100) }
+        if let length = keys["ipv4-prefix"] { rrl.ipv4PrefixLength = try length.int(in: 1...32) }
+        if let length = keys["ipv6-prefix"] { rrl.ipv6PrefixLength = try length.int(in: 1...128) }
+        if let exempt = keys["exempt"] { rrl.exempt = try exempt.networks() }
+        if let size = keys["table-size"] { rrl.tableSize = try size.int(in: 4...(1 << 26)) }
+    }
+
+    func readClients(into clients: inout ClientPolicyConfiguration) throws(ConfigurationError) {
+        let keys = try mapping(["refuse", "fixed-code", "fixed-code-text", "daily-quota", "quota-exempt", "quota-text",
+                                "ipv4-prefix", "ipv6-prefix", "quota-table-size"])
+        if let refuse = keys["refuse"] { clients.refused = try refuse.networks() }
+        if let fixed = keys["fixed-code"] { clients.fixedCodeNetworks = try fixed.networks() }
+        if let text = keys["fixed-code-text"] { clients.fixedText = try text.txtTemplate() }
+        if let quota = keys["daily-quota"] { clients.dailyQuota = try quota.int(in: 0...ClientPolicyConfiguration.maxDailyQuota) }
+        if let exempt = keys["quota-exempt"] { clients.quotaExempt = try exempt.networks() }
+        if let text = keys["quota-text"] { clients.quotaText = try text.txtTemplate() }
+        if let length = keys["ipv4-prefix"] { clients.ipv4PrefixLength = try length.int(in: 1...32) }
+        if let length = keys["ipv6-prefix"] { clients.ipv6PrefixLength = try length.int(in: 1...128) }
+        if let size = keys["quota-table-size"] { clients.quotaTableSize = try size.int(in: 4...(1 << 26)) }
+    }
+
+    /// A list of networks (CIDR, or an address for a single host).
+    func networks() throws(ConfigurationError) -> [ClientNetwork] {
+        try list().map { value throws(ConfigurationError) in
+            let prefix = try value.prefix()
+            // In range: IPPrefix checked the length and the IPv4 width.
+            return ClientNetwork(isIPv6: prefix.family == .v6, address: prefix.address, prefixLength: prefix.length)!
+        }
+    }
+
+    /// A TXT template that fits one TXT string once an IPv6 address replaces each `$`.
+    func txtTemplate() throws(ConfigurationError) -> String {
+        let text = try string()
+        let worst = text.utf8.count + text.filter { $0 == "$" }.count * 38
+        guard worst <= 255 else { throw error("longer than 255 bytes once an IPv6 address replaces $ (\(worst) bytes)") }
+        return text
     }
 
     func readIngest(into ingest: inout Configuration.IngestSettings) throws(ConfigurationError) {

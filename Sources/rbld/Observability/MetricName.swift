@@ -31,7 +31,11 @@ struct MetricName: Sendable {
     static let dnsReceived = MetricName("dns", "received", unit: "total",
         help: "DNS messages received: UDP datagrams, TCP length-prefixed messages.")
     static let dnsDropped = MetricName("dns", "dropped", unit: "total",
-        help: "DNS messages not answered: unanswerable (no header to echo, or a response), oversize (UDP datagram longer than the buffer).")
+        help: "DNS messages not answered: unanswerable (no header to echo, or a response), oversize (UDP datagram longer than the buffer), rate-limited (UDP response over its client network's rate).")
+    static let dnsRateLimited = MetricName("dns", "rrl_limited", unit: "total",
+        help: "UDP responses over their client network's rate: dropped, or slipped (sent truncated, TC=1).")
+    static let dnsClientPolicy = MetricName("dns", "client_policy", unit: "total",
+        help: "Queries answered by the client policy: refused (REFUSED), fixed-code (127.255.255.254), over-quota (127.255.255.255).")
     static let dnsSendErrors = MetricName("dns", "udp_send_errors", unit: "total",
         help: "UDP replies the kernel refused to send.")
     static let dnsReceiveErrors = MetricName("dns", "udp_receive_errors", unit: "total",

@@ -103,7 +103,18 @@ final class RBLDMetrics: Sendable {
             let udp = counters.udp, tcp = counters.tcp
             mirror.mirror(udp.received, to: .dnsReceived, labels: [("transport", "udp")], in: registry)
             mirror.mirror(tcp.received, to: .dnsReceived, labels: [("transport", "tcp")], in: registry)
-            mirror.mirror(udp.dropped, to: .dnsDropped, labels: [("transport", "udp"), ("reason", "unanswerable")], in: registry)
+            // The UDP loop counts every response the responder withheld; those the rate
+            // limiter withheld are told apart.
+            let rateLimited = queries.policy[.rateLimitDropped] ?? 0
+            mirror.mirror(udp.dropped &- min(udp.dropped, rateLimited), to: .dnsDropped,
+                          labels: [("transport", "udp"), ("reason", "unanswerable")], in: registry)
+            mirror.mirror(rateLimited, to: .dnsDropped, labels: [("transport", "udp"), ("reason", "rate-limited")], in: registry)
+            for action in [PolicyAction.rateLimitDropped, .rateLimitSlipped] {
+                mirror.mirror(queries.policy[action] ?? 0, to: .dnsRateLimited, labels: [("action", action.label)], in: registry)
+            }
+            for action in [PolicyAction.refused, .fixedCode, .overQuota] {
+                mirror.mirror(queries.policy[action] ?? 0, to: .dnsClientPolicy, labels: [("action", action.label)], in: registry)
+            }
             mirror.mirror(udp.truncated, to: .dnsDropped, labels: [("transport", "udp"), ("reason", "oversize")], in: registry)
             mirror.mirror(tcp.dropped, to: .dnsDropped, labels: [("transport", "tcp"), ("reason", "unanswerable")], in: registry)
             mirror.mirror(udp.sendErrors, to: .dnsSendErrors, in: registry)

@@ -97,6 +97,11 @@ final class Daemon {
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
         }
         daemon.summary.append("rbld: DNS on \(server.boundAddresses.map(\.description).joined(separator: ", ")) (UDP and TCP)")
+        let rrl = configuration.dns.rrl
+        if rrl.rate > 0 {
+            daemon.summary.append("rbld: UDP responses limited to \(rrl.rate)/s per client network (/\(rrl.ipv4PrefixLength), "
+                                  + "/\(rrl.ipv6PrefixLength)) and answer class, slip \(rrl.slip)")
+        }
         daemon.summary += ingest.summary
         if let metricsAddress { daemon.summary.append("rbld: metrics on http://\(metricsAddress)/metrics, health on /healthz") }
         return daemon

@@ -3,6 +3,7 @@
 import DNSBL
 import Foundation
 import Logging
+import Publication
 import Store
 import Testing
 @testable import Ingest
@@ -131,6 +132,13 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    policy:\n      keep-hits: 14d\n", 4, "zones[0].policy.keep-hits", "at least the expiry"),
         ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
         ("dns: [1, 2\n", 2, "", "not valid YAML"),
+        ("dns:\n  rrl:\n    rate: -5\n", 3, "dns.rrl.rate", "from 0 to 1000000"),
+        ("dns:\n  rrl:\n    ipv4-prefix: 33\n", 3, "dns.rrl.ipv4-prefix", "from 1 to 32"),
+        ("dns:\n  rrl:\n    exempt: [192.0.2.1/24]\n", 3, "dns.rrl.exempt[0]", "host bits"),
+        ("dns:\n  rrl:\n    burst: 5\n", 3, "dns.rrl.burst", "unknown key"),
+        ("dns:\n  clients:\n    refuse: [not-a-network]\n", 3, "dns.clients.refuse[0]", "not-a-network"),
+        ("dns:\n  clients:\n    daily-quota: 20000000\n", 3, "dns.clients.daily-quota", "whole number"),
+        ("dns:\n  clients:\n    quota-text: \"\(String(repeating: "x", count: 230))$\"\n", 3, "dns.clients.quota-text", "255 bytes"),
     ])
     func errorsNameLineAndKey(text: String, line: Int, key: String, problem: String) {
         #expect {
@@ -140,6 +148,43 @@ struct ConfigurationTests {
             return error.file == "bad.yaml" && error.line == line && error.key == key && error.description.contains(problem)
                 && error.description.hasPrefix("bad.yaml:\(line): ")
         }
+    }
+
+    @Test func abuseControlsAreRead() throws {
+        let configuration = try ConfigurationFile.parse("""
+            dns:
+              tcp-max-connections-per-network: 4
+              rrl:
+                rate: 20
+                slip: 3
+                ipv4-prefix: 22
+                ipv6-prefix: 48
+                exempt: [192.0.2.0/24, "2001:db8::/32", 198.51.100.7]
+                table-size: 1024
+              clients:
+                refuse: [203.0.113.0/24]
+                fixed-code: [8.8.8.0/24, "2001:4860::/32"]
+                fixed-code-text: "open resolver $"
+                daily-quota: 100000
+                quota-exempt: [10.0.0.0/8]
+                quota-text: "over quota $"
+                ipv4-prefix: 32
+                ipv6-prefix: 64
+                quota-table-size: 4096
+            """, file: "abuse.yaml")
+        #expect(configuration.dns.tcp.maxConnectionsPerNetwork == 4)
+        let rrl = configuration.dns.rrl
+        #expect(rrl.rate == 20 && rrl.slip == 3 && rrl.ipv4PrefixLength == 22 && rrl.ipv6PrefixLength == 48 && rrl.tableSize == 1024)
+        #expect(rrl.exempt == [ClientNetwork(isIPv6: false, address: 0xC000_0200, prefixLength: 24)!,
+                               ClientNetwork(isIPv6: true, address: UInt128(0x2001_0db8) << 96, prefixLength: 32)!,
+                               ClientNetwork(isIPv6: false, address: 0xC633_6407, prefixLength: 32)!])
+        let clients = configuration.dns.clients
+        #expect(clients.refused == [ClientNetwork(isIPv6: false, address: 0xCB00_7100, prefixLength: 24)!])
+        #expect(clients.fixedCodeNetworks.count == 2 && clients.fixedText == "open resolver $")
+        #expect(clients.dailyQuota == 100_000 && clients.quotaText == "over quota $" && clients.quotaExempt.count == 1)
+        #expect(clients.ipv4PrefixLength == 32 && clients.ipv6PrefixLength == 64 && clients.quotaTableSize == 4096)
+        let publication = configuration.publication(applyingDefinitions: false)
+        #expect(publication.rateLimit == rrl && publication.clientPolicy == clients)
     }
 
     @Test func missingFileIsNamed() {
