@@ -47,23 +47,27 @@ final class Daemon {
     private let publication: Publication
     private let ingest: IngestService
     private let endpoint: MetricsEndpoint?
+    /// SIGHUP, trapped before start-up reports ready (see ``ReloadService``).
+    private let hangups: UnixSignalsSequence
     /// What start-up reports: where rbld listens and what it serves.
     private(set) var summary: [String] = []
 
     private init(configuration: Configuration, role: Role, logger: Logger, publication: Publication,
-                 ingest: IngestService, endpoint: MetricsEndpoint?) {
+                 ingest: IngestService, endpoint: MetricsEndpoint?, hangups: UnixSignalsSequence) {
         self.configuration = configuration
         self.role = role
         self.logger = logger
         self.publication = publication
         self.ingest = ingest
         self.endpoint = endpoint
+        self.hangups = hangups
     }
 
     /// Opens, loads and binds everything, in order.
     ///
     /// - Throws: `Failure` 74 (store), 65 (data in the store), 69 (an address cannot be bound).
     static func start(_ configuration: Configuration, role: Role = .run, logger: Logger) async throws -> Daemon {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let metrics = configuration.metrics == nil ? nil : RBLDMetrics.process
         let publication: Publication
         do {
@@ -91,7 +95,7 @@ final class Daemon {
         }
 
         let daemon = Daemon(configuration: configuration, role: role, logger: logger, publication: publication,
-                            ingest: ingest, endpoint: endpoint)
+                            ingest: ingest, endpoint: endpoint, hangups: hangups)
         for zone in publication.snapshots.load().zones {
             daemon.summary.append("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
@@ -115,7 +119,7 @@ final class Daemon {
             .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
             .init(service: ingest, serviceName: "ingest"),
             .init(service: ExpiryService(db: configuration.db, zones: configuration.zoneNames, logger: logger), serviceName: "expiry"),
-            .init(service: ReloadService(daemon: self), serviceName: "reload"),
+            .init(service: ReloadService(daemon: self, hangups: hangups), serviceName: "reload"),
         ]
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.logging.keys.serviceKey = "service"

@@ -135,9 +135,13 @@ struct ExpiryService: Service {
 struct ReloadService: Service, @unchecked Sendable {
     /// Used only to call `reload()`, one signal at a time from this service's task.
     let daemon: Daemon
+    /// Trapped since start-up (``Daemon/start(_:role:logger:)``), before the daemon said it
+    /// is ready: a SIGHUP sent at once is kept for this service, never the default action
+    /// (which would end the process).
+    let hangups: UnixSignalsSequence
 
     func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        for await _ in hangups.cancelOnGracefulShutdown() {
             daemon.reload()
         }
     }
