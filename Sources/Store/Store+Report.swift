@@ -291,7 +291,7 @@ extension Store {
                 ORDER BY time DESC, id DESC
                 """)
             hits.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bindAddress(3, address).bind(4, hitLimit)
-            while try hits.step() {
+            while hitLimit > 0, try hits.step() {
                 report.lastHits.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "",
                                              strength: EvidenceStrength(storedValue: hits.int64(6)).rawValue,
                                              trap: hits.text(2) ?? "", reporter: hits.text(3),
@@ -310,7 +310,7 @@ extension Store {
                       action: statement.text(3) ?? "", prefix: statement.text(4), reason: statement.text(5) ?? "",
                       before: statement.text(6), after: statement.text(7))
             }
-            for key in auditKeys {
+            for key in auditKeys where auditLimit > 0 {
                 auditQuery.reset()
                 auditQuery.bind(1, zoneID).bindPrefix(2, key).bind(5, auditLimit)
                 while try auditQuery.step() { records.append(readAudit(auditQuery)) }
@@ -393,5 +393,26 @@ extension String {
     func replacingDollar(with address: String) -> String {
         guard contains("$") else { return self }
         return split(separator: "$", omittingEmptySubsequences: false).joined(separator: address)
+    }
+}
+
+extension Store {
+    /// The trap domains the hits of `zone` name (the domain of each stored, redacted trap
+    /// address), for hiding them wherever evidence is shown.
+    public func trapDomains(zone: String) throws(StoreError) -> [String] {
+        try db.readTransaction { () throws(StoreError) -> [String] in
+            guard let zoneID = try existingZoneID(zone) else { return [] }
+            let statement = try db.statement("SELECT DISTINCT trap FROM hits WHERE zone_id = ?1")
+            statement.bind(1, zoneID)
+            defer { statement.reset() }
+            var domains = Set<String>()
+            while try statement.step() {
+                if let trap = statement.text(0), let at = trap.lastIndex(of: "@") {
+                    let domain = trap[trap.index(after: at)...].lowercased()
+                    if !domain.isEmpty { domains.insert(domain) }
+                }
+            }
+            return domains.sorted()
+        }
     }
 }
