@@ -9,6 +9,7 @@ import Publication
 import ServiceLifecycle
 import Store
 import UnixSignals
+import Web
 
 /// The whole of rbld in one process, under swift-service-lifecycle. `rbld run` is all of
 /// it; `rbld serve` is the same with ingest switched off.
@@ -22,6 +23,7 @@ import UnixSignals
 /// | publication | follows the change log, swaps tables | stops last |
 /// | dns | answers UDP and TCP | stops after ingest |
 /// | metrics | `/metrics` for Prometheus, when configured | stops after ingest |
+/// | web | pages, JSON API, admin (`web.listen` or `--web`), when configured | stops after ingest |
 /// | ingest | Maildir watch + LMTP (`run` only) | finishes the messages in flight first |
 /// | expiry | prunes old change-log rows hourly | stops at once |
 /// | reload | SIGHUP: re-reads the configuration | stops at once |
@@ -47,17 +49,19 @@ final class Daemon {
     private let publication: Publication
     private let ingest: IngestService
     private let endpoint: MetricsEndpoint?
+    private let web: WebSite?
     /// What start-up reports: where rbld listens and what it serves.
     private(set) var summary: [String] = []
 
     private init(configuration: Configuration, role: Role, logger: Logger, publication: Publication,
-                 ingest: IngestService, endpoint: MetricsEndpoint?) {
+                 ingest: IngestService, endpoint: MetricsEndpoint?, web: WebSite?) {
         self.configuration = configuration
         self.role = role
         self.logger = logger
         self.publication = publication
         self.ingest = ingest
         self.endpoint = endpoint
+        self.web = web
     }
 
     /// Opens, loads and binds everything, in order.
@@ -88,8 +92,26 @@ final class Daemon {
             throw error
         }
 
+        var web: WebSite?
+        if let webConfiguration = configuration.webConfiguration {
+            do {
+                // The web side counts what the DNS server answered, for /stats; it never
+                // takes a lock the UDP threads hold while answering.
+                web = try WebSite(configuration: webConfiguration, logger: logger, queriesAnswered: { [server] in
+                    let counters = server.counters()
+                    return counters.udp.answered &+ counters.tcp.answered
+                })
+            } catch let error as StoreError {
+                await server.stop()
+                throw Failure(error)
+            } catch {
+                await server.stop()
+                throw Failure(.software, "web: \(error)")
+            }
+        }
+
         let daemon = Daemon(configuration: configuration, role: role, logger: logger, publication: publication,
-                            ingest: ingest, endpoint: endpoint)
+                            ingest: ingest, endpoint: endpoint, web: web)
         for zone in publication.snapshots.load().zones {
             daemon.summary.append("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
@@ -102,10 +124,18 @@ final class Daemon {
 
     /// Runs every service until SIGTERM or SIGINT, then shuts them down in order.
     func run() async throws {
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: publication.service, serviceName: "publication"),
             .init(service: DNSService(server: publication.server), serviceName: "dns"),
             .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
+        ]
+        if let web {
+            services.append(.init(service: web.application { address in
+                print("rbld: web on http://\(address)/")
+                flushStandardOutput()
+            }, serviceName: "web"))
+        }
+        services += [
             .init(service: ingest, serviceName: "ingest"),
             .init(service: ExpiryService(db: configuration.db, zones: configuration.zoneNames, logger: logger), serviceName: "expiry"),
             .init(service: ReloadService(daemon: self), serviceName: "reload"),
