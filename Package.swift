@@ -141,6 +141,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),            // the configuration file (Config/)
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),  // `rbld web-password`
             ],
             swiftSettings: upcoming,
             linkerSettings: releaseLinking
@@ -155,6 +156,6 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "PublicationTests", dependencies: ["Publication", "DNSBL", "Store", "TestSupport", "DNSTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "WebTests", dependencies: ["Web", "Store", "Ingest", "TestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "Web", "TestSupport"], swiftSettings: upcoming),
     ]
 )

@@ -160,11 +160,11 @@ extension Store {
             guard let zoneID = try existingZoneID(zone) else { return [] }
             let statement = pendingOnly
                 ? try db.statement("""
-                    SELECT id, time, family, addr, client, email, reason, status, note, decided, decided_by, audit_id
+                    SELECT id, time, family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, client, email, reason, status, note, decided, decided_by, audit_id
                     FROM delist_requests WHERE zone_id = ?1 AND status = 'pending' ORDER BY time DESC, id DESC LIMIT ?2
                     """)
                 : try db.statement("""
-                    SELECT id, time, family, addr, client, email, reason, status, note, decided, decided_by, audit_id
+                    SELECT id, time, family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, client, email, reason, status, note, decided, decided_by, audit_id
                     FROM delist_requests WHERE zone_id = ?1 ORDER BY id DESC LIMIT ?2
                     """)
             statement.bind(1, zoneID).bind(2, limit)
@@ -180,7 +180,7 @@ extension Store {
         try db.readTransaction { () throws(StoreError) -> DelistRequest? in
             guard let zoneID = try existingZoneID(zone) else { return nil }
             let statement = try db.statement("""
-                SELECT id, time, family, addr, client, email, reason, status, note, decided, decided_by, audit_id
+                SELECT id, time, family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, client, email, reason, status, note, decided, decided_by, audit_id
                 FROM delist_requests WHERE zone_id = ?1 AND id = ?2
                 """)
             statement.bind(1, zoneID).bind(2, id)
@@ -192,14 +192,15 @@ extension Store {
     private func delistRequest(from statement: Statement, zone: String) throws(StoreError) -> DelistRequest {
         guard let host = statement.prefix(2) else { throw corruptRow("delist_requests") }
         return DelistRequest(id: statement.int64(0), zone: ZoneSettings.normalizedName(zone), time: statement.int64(1),
-                             address: host.description, client: statement.text(4) ?? "", email: statement.text(5) ?? "",
-                             reason: statement.text(6) ?? "", status: DelistRequest.Status(rawValue: statement.text(7) ?? "") ?? .pending,
-                             note: statement.text(8) ?? "", decided: statement.optionalInt64(9), decidedBy: statement.text(10),
-                             auditID: statement.optionalInt64(11))
+                             address: host.description, client: statement.text(5) ?? "", email: statement.text(6) ?? "",
+                             reason: statement.text(7) ?? "", status: DelistRequest.Status(rawValue: statement.text(8) ?? "") ?? .pending,
+                             note: statement.text(9) ?? "", decided: statement.optionalInt64(10), decidedBy: statement.text(11),
+                             auditID: statement.optionalInt64(12))
     }
 
     /// An operator's decision on a pending request: `approve` delists the address (as
-    /// `rbld delist` does, manual listings included), otherwise the listing stays.
+    /// `rbld delist` does, manual listings included; an address inside a wider manual
+    /// listing is excluded from it instead), otherwise the listing stays.
     ///
     /// - Throws: `.notFound` for no such request; `.conflict` when it is not pending.
     public func decideDelistRequest(id: Int64, zone: String, approve: Bool, actor: String,
@@ -220,11 +221,20 @@ extension Store {
                     request.note = "delisted by an operator"
                 } catch {
                     guard error.code == .conflict else { throw error }
-                    // Nothing is listed any more (expired, or delisted meanwhile): the
-                    // request is answered all the same.
-                    request.auditID = try audit(zoneID: zoneID, actor: actor, action: "delist-request", prefix: host,
-                                                reason: reason, before: nil, after: try Store.json(["status": "approved", "request": "\(id)"]))
-                    request.note = "approved; \(host) was no longer listed"
+                    let current = try report(for: host, zone: zone, now: now, hitLimit: 0, auditLimit: 0)
+                    if current.status == .listed, let wider = current.matchedPrefix {
+                        // Inside an operator's wider listing: the address alone is taken
+                        // out of it, not the whole network.
+                        let result = try exclude(host, zone: zone, actor: actor, reason: "request \(id) approved: \(reason)")
+                        request.auditID = result.auditID
+                        request.note = "\(host) was excluded from the operator's listing \(wider)"
+                    } else {
+                        // Nothing is listed any more (expired, or delisted meanwhile): the
+                        // request is answered all the same.
+                        request.auditID = try audit(zoneID: zoneID, actor: actor, action: "delist-request", prefix: host, reason: reason,
+                                                    before: nil, after: try Store.json(["status": "approved", "request": "\(id)"]))
+                        request.note = "approved; \(host) was no longer listed"
+                    }
                 }
                 request.status = .approved
             } else {

@@ -52,6 +52,11 @@ struct HTTPTestClient {
         try Self.parse(try await onThread { try roundTrip(bytes, from: source) })
     }
 
+    /// Writes `bytes` and returns every byte the server answered.
+    func raw(_ bytes: [UInt8]) async throws -> [UInt8] {
+        try await onThread { try roundTrip(bytes) }
+    }
+
     /// Runs blocking socket I/O on a thread of its own, never on the few threads that run
     /// the tests' and the server's tasks (blocking those would starve the server).
     func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
