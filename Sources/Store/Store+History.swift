@@ -7,8 +7,9 @@ public struct ZoneHistory: Hashable, Sendable, Codable {
         public var start: Int64
         /// Hits that arrived that day, by kind.
         public var hits: [String: Int]
-        /// Scored sources whose listing ran at the day's end (or now, for today), as their
-        /// current state tells: a listing since delisted or rescored is counted as it is now.
+        /// Scored sources whose score listing ran at the day's end (or now, for today), as
+        /// their scores tell now: a rescored listing counts as it is now, and delistings are
+        /// not subtracted.
         public var listed: Int
     }
 

@@ -165,10 +165,14 @@ extension Store {
     ///   - hitLimit: how many of the latest hits to include as evidence.
     ///   - auditLimit: how many of the latest audit rows (for the address, the prefixes that
     ///     cover it, and the imports that wrote those) to include.
-    public func report(for address: IPPrefix, zone: String, now: Int64, hitLimit: Int = 5, auditLimit: Int = 50) throws(StoreError) -> SourceReport {
+    ///   - reloadingZones: read the zone's settings and policy afresh (the default); a caller
+    ///     that reports often and calls ``reloadZones()`` itself from time to time passes
+    ///     false and saves decoding them each time.
+    public func report(for address: IPPrefix, zone: String, now: Int64, hitLimit: Int = 5, auditLimit: Int = 50,
+                       reloadingZones: Bool = true) throws(StoreError) -> SourceReport {
         guard address.isHost else { throw StoreError(.invalidInput, "show takes one address, not the network \(address)") }
         return try db.readTransaction { () throws(StoreError) -> SourceReport in
-            reloadZones()
+            if reloadingZones { reloadZones() }
             let zoneName = ZoneSettings.normalizedName(zone)
             var report = SourceReport(address: address.description, zone: zoneName, now: now, status: .notListed, kinds: [],
                                       threshold: ListingPolicy.defaults.threshold, hitCount: 0, allKinds: [],

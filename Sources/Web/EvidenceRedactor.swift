@@ -5,7 +5,8 @@ import Foundation
 
 /// One hit as the public sees it.
 public struct PublicEvidence: Hashable, Sendable, Codable {
-    public var time: Int64
+    /// When the trap received it (RFC 3339).
+    public var time: String
     public var kind: String
     /// `strong` or `weak`.
     public var strength: String
@@ -84,9 +85,16 @@ public struct EvidenceRedactor: Sendable {
             lines.append("\(label): " + scrub(String(value), names: names, maskAll: Self.maskAllAddresses.contains(name)))
         }
         if let hopLine { lines.insert(hopLine, at: 0) }
-        var host = hit.reporter.map { scrub($0, names: names, maskAll: true) } ?? hopHost.map { scrub($0, names: names, maskAll: true) }
+        var host = hit.reporter.map { scrub(Self.withoutAddressType($0), names: names, maskAll: true) }
+            ?? hopHost.map { scrub($0, names: names, maskAll: true) }
         if let value = host, value.contains("[") || value.isEmpty { host = nil }
-        return PublicEvidence(time: hit.time, kind: hit.kind, strength: hit.strength, host: host, lines: lines)
+        return PublicEvidence(time: ZoneLookup.rfc3339(hit.time), kind: hit.kind, strength: hit.strength, host: host, lines: lines)
+    }
+
+    /// A DSN's Reporting-MTA without its type (`dns; mx.example` is `mx.example`, RFC 3464 §2.2.2).
+    static func withoutAddressType(_ value: String) -> String {
+        guard let semicolon = value.firstIndex(of: ";") else { return value }
+        return String(value[value.index(after: semicolon)...].trimmingSpaces)
     }
 
     /// The `from` clause, date and host name of a Received value whose from clause names

@@ -18,7 +18,8 @@ public struct ZoneLookup: Sendable, Codable, Hashable {
     public var code: String?
     /// The TXT answer when listed.
     public var txt: String?
-    /// The kinds in the return code when listed; otherwise the kinds ever seen.
+    /// The kinds of backscatter seen from the address; for a listing without hits (an
+    /// operator's), the kinds its return code names.
     public var kinds: [String]
     /// RFC 3339 times.
     public var firstSeen: String?
@@ -47,7 +48,9 @@ extension Lookup {
                      selfService: (String) -> SelfServicePolicy, evidenceCount: Int = 5) throws(StoreError) -> Lookup {
         var result = Lookup(ip: address.addressText, zones: [])
         for zone in zones {
-            let report = try store.report(for: address, zone: zone, now: now, hitLimit: evidenceCount, auditLimit: 0)
+            // The pool reads zone settings afresh every few seconds, not per lookup.
+            let report = try store.report(for: address, zone: zone, now: now, hitLimit: evidenceCount, auditLimit: 0,
+                                          reloadingZones: false)
             result.zones.append(ZoneLookup(report, address: address, redactor: redactor, selfService: selfService(zone)))
         }
         return result
@@ -63,7 +66,7 @@ extension ZoneLookup {
         status = report.status.rawValue
         code = report.code.map { "127.0.0.\($0)" }
         txt = listed ? report.text : nil
-        kinds = (listed ? report.kinds : report.allKinds).map(\.rawValue)
+        kinds = (report.allKinds.isEmpty ? report.kinds : report.allKinds).map(\.rawValue)
         firstSeen = report.firstSeen.map(Self.rfc3339)
         lastSeen = report.lastSeen.map(Self.rfc3339)
         expires = listed ? report.expires.map(Self.rfc3339) : nil

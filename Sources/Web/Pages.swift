@@ -101,7 +101,7 @@ struct EvidenceView {
     var lines: [String]
 
     init(_ evidence: PublicEvidence) {
-        time = ZoneView.readable(ZoneLookup.rfc3339(evidence.time))
+        time = ZoneView.readable(evidence.time)
         kind = evidence.kind
         strength = evidence.strength
         host = evidence.host

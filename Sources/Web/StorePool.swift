@@ -10,20 +10,32 @@ import Synchronization
 /// separate connections, so a delisting that waits for the write lock (another process
 /// committing) never holds up lookups.
 final class StorePool: Sendable {
-    /// One connection and the lock that gives it to one request at a time.
+    /// One connection and the lock that gives it to one request at a time, with when it
+    /// last forgot its cached zone settings.
     private final class Connection: Sendable {
-        let store: Mutex<Store>
-        init(_ store: sending Store) { self.store = Mutex(store) }
+        struct State {
+            var store: Store
+            var zonesRead: Int64?
+        }
+
+        let state: Mutex<State>
+        init(_ store: sending Store) { state = Mutex(State(store: store, zonesRead: nil)) }
     }
+
+    /// Seconds a read connection keeps a zone's settings and policy before reading them
+    /// again: a SIGHUP that changes them reaches the pages within this.
+    static let zoneSettingsLifetime: Int64 = 5
 
     private let readers: [Connection]
     private let writer: Connection
     private let next = Atomic<Int>(0)
+    private let clock: @Sendable () -> Int64
 
     /// Opens `readerCount` read connections and one write connection to `path`.
     ///
     /// - Throws: `StoreError` when the store cannot be opened.
     init(path: String, readerCount: Int, clock: @escaping @Sendable () -> Int64 = Store.systemClock) throws(StoreError) {
+        self.clock = clock
         var readers: [Connection] = []
         for _ in 0..<max(1, readerCount) {
             readers.append(Connection(try Store(path: path, readOnly: true, clock: clock)))
@@ -32,14 +44,26 @@ final class StorePool: Sendable {
         writer = Connection(try Store(path: path, clock: clock))
     }
 
-    /// Runs `body` with a read connection.
+    /// Runs `body` with a read connection, whose zone settings are at most
+    /// ``zoneSettingsLifetime`` seconds old.
     func read<T: Sendable>(_ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
-        return try readers[index % readers.count].store.withLock { store throws(StoreError) -> T in try body(store) }
+        let now = clock()
+        return try readers[index % readers.count].state.withLock { state throws(StoreError) -> T in
+            let fresh = state.zonesRead.map { now >= $0 && now - $0 < Self.zoneSettingsLifetime } ?? false
+            if !fresh {
+                state.store.reloadZones()
+                state.zonesRead = now
+            }
+            return try body(state.store)
+        }
     }
 
     /// Runs `body` with the write connection.
     func write<T: Sendable>(_ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T {
-        try writer.store.withLock { store throws(StoreError) -> T in try body(store) }
+        try writer.state.withLock { state throws(StoreError) -> T in
+            state.store.reloadZones()
+            return try body(state.store)
+        }
     }
 }
