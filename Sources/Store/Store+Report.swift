@@ -183,59 +183,80 @@ extension Store {
             report.threshold = policy.threshold
             report.policy = SourceReport.Policy(policy)
 
-            // Rows covering the address, widest first.
-            var auditKeys: [IPPrefix] = []
+            // Rows covering the address, widest first: one statement per table walks the
+            // prefix lengths 0...32 (or 128) and looks each candidate up by primary key. The
+            // candidates' addresses travel as one blob, a fixed-width address per length.
+            let candidates = (0...address.length).map { address.truncated(to: $0) }
+            let auditKeys = candidates
             var importAuditIDs = Set<Int64>()
+            let width = Int64(address.family == .v4 ? 4 : 16)
+            var packed: [UInt8] = []
+            packed.reserveCapacity(candidates.count * Int(width))
+            for candidate in candidates {
+                for position in stride(from: Int(width) - 1, through: 0, by: -1) {
+                    packed.append(UInt8(truncatingIfNeeded: candidate.address >> (8 * position)))
+                }
+            }
+            func bindCandidates(_ statement: Statement) {
+                statement.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bind(3, packed)
+                    .bind(4, Int64(address.length)).bind(5, width)
+            }
             let manualQuery = try db.statement("""
-                SELECT code, txt, origin, created, expires, actor, reason, audit_id FROM manual_listings
-                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                WITH RECURSIVE lengths(l) AS (SELECT 0 UNION ALL SELECT l + 1 FROM lengths WHERE l < ?4)
+                SELECT lengths.l, m.code, m.txt, m.origin, m.created, m.expires, m.actor, m.reason, m.audit_id
+                FROM lengths CROSS JOIN manual_listings m
+                WHERE m.zone_id = ?1 AND m.family = ?2 AND m.addr = substr(?3, lengths.l * ?5 + 1, ?5) AND m.plen = lengths.l
+                ORDER BY lengths.l
                 """)
             let exclusionQuery = try db.statement("""
-                SELECT origin, created, actor, reason, audit_id FROM exclusions
-                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                WITH RECURSIVE lengths(l) AS (SELECT 0 UNION ALL SELECT l + 1 FROM lengths WHERE l < ?4)
+                SELECT lengths.l, e.origin, e.created, e.actor, e.reason, e.audit_id
+                FROM lengths CROSS JOIN exclusions e
+                WHERE e.zone_id = ?1 AND e.family = ?2 AND e.addr = substr(?3, lengths.l * ?5 + 1, ?5) AND e.plen = lengths.l
+                ORDER BY lengths.l
                 """)
             let delistingQuery = try db.statement("""
-                SELECT created, actor, reason FROM delistings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                WITH RECURSIVE lengths(l) AS (SELECT 0 UNION ALL SELECT l + 1 FROM lengths WHERE l < ?4)
+                SELECT lengths.l, d.created, d.actor, d.reason
+                FROM lengths CROSS JOIN delistings d
+                WHERE d.zone_id = ?1 AND d.family = ?2 AND d.addr = substr(?3, lengths.l * ?5 + 1, ?5) AND d.plen = lengths.l
+                ORDER BY lengths.l
                 """)
             var manualEntries: [(prefix: IPPrefix, entry: ManualEntry)] = []
             var newestDelisting: Int64?
-            for length in 0...address.length {
-                let candidate = address.truncated(to: length)
-                auditKeys.append(candidate)
-                manualQuery.reset()
-                manualQuery.bind(1, zoneID).bindPrefix(2, candidate)
-                if try manualQuery.step() {
-                    let origin = Origin(rawValue: manualQuery.int64(2)) ?? .admin
-                    let code = manualQuery.isNull(0) ? nil : UInt8(clamping: manualQuery.int(0))
-                    let expires = manualQuery.optionalInt64(4)
-                    report.manual.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
-                                               code: code ?? settings.defaultCode, text: manualQuery.text(1),
-                                               created: manualQuery.int64(3), expires: expires, actor: manualQuery.text(5),
-                                               reason: manualQuery.text(6)))
-                    if let auditID = manualQuery.optionalInt64(7), origin == .import { importAuditIDs.insert(auditID) }
-                    manualEntries.append((candidate, ManualEntry(code: code, text: manualQuery.text(1), expires: expires)))
-                }
-                manualQuery.reset()
-                exclusionQuery.reset()
-                exclusionQuery.bind(1, zoneID).bindPrefix(2, candidate)
-                if try exclusionQuery.step() {
-                    let origin = Origin(rawValue: exclusionQuery.int64(0)) ?? .admin
-                    report.exclusions.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
-                                                   created: exclusionQuery.int64(1), actor: exclusionQuery.text(2),
-                                                   reason: exclusionQuery.text(3)))
-                    if let auditID = exclusionQuery.optionalInt64(4), origin == .import { importAuditIDs.insert(auditID) }
-                }
-                exclusionQuery.reset()
-                delistingQuery.reset()
-                delistingQuery.bind(1, zoneID).bindPrefix(2, candidate)
-                if try delistingQuery.step() {
-                    let created = delistingQuery.int64(0)
-                    newestDelisting = max(newestDelisting ?? .min, created)
-                    report.delistings.append(.init(prefix: candidate.description, created: created,
-                                                   actor: delistingQuery.text(1), reason: delistingQuery.text(2)))
-                }
-                delistingQuery.reset()
+            bindCandidates(manualQuery)
+            while try manualQuery.step() {
+                let candidate = candidates[manualQuery.int(0)]
+                let origin = Origin(rawValue: manualQuery.int64(3)) ?? .admin
+                let code = manualQuery.isNull(1) ? nil : UInt8(clamping: manualQuery.int(1))
+                let expires = manualQuery.optionalInt64(5)
+                report.manual.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
+                                           code: code ?? settings.defaultCode, text: manualQuery.text(2),
+                                           created: manualQuery.int64(4), expires: expires, actor: manualQuery.text(6),
+                                           reason: manualQuery.text(7)))
+                if let auditID = manualQuery.optionalInt64(8), origin == .import { importAuditIDs.insert(auditID) }
+                manualEntries.append((candidate, ManualEntry(code: code, text: manualQuery.text(2), expires: expires)))
             }
+            manualQuery.reset()
+            bindCandidates(exclusionQuery)
+            while try exclusionQuery.step() {
+                let candidate = candidates[exclusionQuery.int(0)]
+                let origin = Origin(rawValue: exclusionQuery.int64(1)) ?? .admin
+                report.exclusions.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
+                                               created: exclusionQuery.int64(2), actor: exclusionQuery.text(3),
+                                               reason: exclusionQuery.text(4)))
+                if let auditID = exclusionQuery.optionalInt64(5), origin == .import { importAuditIDs.insert(auditID) }
+            }
+            exclusionQuery.reset()
+            bindCandidates(delistingQuery)
+            while try delistingQuery.step() {
+                let candidate = candidates[delistingQuery.int(0)]
+                let created = delistingQuery.int64(1)
+                newestDelisting = max(newestDelisting ?? .min, created)
+                report.delistings.append(.init(prefix: candidate.description, created: created,
+                                               actor: delistingQuery.text(2), reason: delistingQuery.text(3)))
+            }
+            delistingQuery.reset()
 
             // Scoring.
             let row = try sourceState(zoneID: zoneID, host: address)
