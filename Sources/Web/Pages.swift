@@ -1,4 +1,6 @@
-// Pages.swift -- what each page template is rendered from (stored properties only: Mustache reads them by reflection).
+// Pages.swift -- what each page template is rendered from (stored properties: Mustache reads them by reflection, or by name where a type says so).
+
+import Mustache
 
 struct SiteInfo {
     var name: String
@@ -152,4 +154,69 @@ struct ErrorPage {
     var title: String
     var heading: String
     var message: String
+}
+
+// The lookup page is the one rendered most: its values are looked up by name here rather
+// than through reflection, which costs several times more per value.
+
+extension SiteInfo: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "contact": contact
+        default: nil
+        }
+    }
+}
+
+extension LookupPage: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "title": title
+        case "ip": ip
+        case "zones": zones
+        default: nil
+        }
+    }
+}
+
+extension ZoneView: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "zone": zone
+        case "ip": ip
+        case "listed": listed
+        case "status": status
+        case "statusText": statusText
+        case "code": code
+        case "meaning": meaning
+        case "txt": txt
+        case "expires": expires
+        case "hasHits": hasHits
+        case "hits": hits
+        case "firstSeen": firstSeen
+        case "lastSeen": lastSeen
+        case "kindsText": kindsText
+        case "delistable": delistable
+        case "manual": manual
+        case "explanation": explanation
+        case "hasEvidence": hasEvidence
+        case "evidence": evidence
+        default: nil
+        }
+    }
+}
+
+extension EvidenceView: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "time": time
+        case "kind": kind
+        case "strength": strength
+        case "host": host
+        case "lines": lines
+        default: nil
+        }
+    }
 }

@@ -135,7 +135,9 @@ public final class WebSite: Sendable {
 
     func lookupAPI(_ context: WebContext) throws -> Response {
         let address = try Self.parseAddress(context.parameters.get("ip") ?? "")
-        return try json(lookup(address))
+        let bytes = try lookup(address).json()
+        return Response(status: .ok, headers: [.contentType: "application/json", .contentLength: "\(bytes.count)"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     func lookupPage(_ context: WebContext) throws -> Response {

@@ -155,3 +155,34 @@ import TestSupport
         #expect(!page.body.contains("<script"))
     }
 }
+
+@Suite struct LookupJSONTests {
+    /// The hand-written JSON is the document JSONEncoder makes (sorted keys), for every
+    /// kind of value: escapes, control characters, non-ASCII; except that a missing value
+    /// is written as null where JSONEncoder leaves the key out.
+    @Test func handWrittenJSONEqualsTheEncoders() throws {
+        let evidence = PublicEvidence(time: "2025-06-15T15:06:40Z", kind: "dsn", strength: "weak", host: nil,
+                                      lines: ["Subject: \"quoted\" \\ back\tslash\n", "ctl \u{01}\u{7F} é ✓", "</script>"])
+        let zones = [
+            ZoneLookup(zone: "a.example", listed: true, status: "listed", code: "127.0.0.6", txt: "45.1.2.3 \"listed\"", kinds: ["dsn", "autoreply"],
+                       firstSeen: "2025-06-15T15:06:40Z", lastSeen: "2025-06-15T15:16:40Z", expires: nil, hits: 2, delistable: true,
+                       manual: false, evidence: [evidence, evidence]),
+            ZoneLookup(zone: "b.example", listed: false, status: "not-listed", code: nil, txt: nil, kinds: [], firstSeen: nil,
+                       lastSeen: nil, expires: nil, hits: 0, delistable: false, manual: false, evidence: []),
+        ]
+        let lookup = Lookup(ip: "45.1.2.3", zones: zones)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = try JSONSerialization.jsonObject(with: try encoder.encode(lookup)) as? NSDictionary
+        let written = try #require(try JSONSerialization.jsonObject(with: Data(lookup.json())) as? [String: Any])
+        func withoutNulls(_ value: Any) -> Any {
+            if let object = value as? [String: Any] { return object.filter { !($0.value is NSNull) }.mapValues(withoutNulls) }
+            if let array = value as? [Any] { return array.map(withoutNulls) }
+            return value
+        }
+        #expect(withoutNulls(written) as? NSDictionary == expected)
+        #expect(expected != nil)
+        let zone = try #require((written["zones"] as? [[String: Any]])?.last)
+        for key in ["code", "txt", "first_seen", "last_seen", "expires"] { #expect(zone[key] is NSNull, "\(key) is null") }
+    }
+}
