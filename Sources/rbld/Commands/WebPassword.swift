@@ -7,10 +7,10 @@ struct WebPassword: ParsableCommand {
         commandName: "web-password",
         abstract: "Print the bcrypt hash of a password (read from standard input) for the configuration's web.admins.",
         discussion: """
-            Reads one line from standard input (the password; nothing is echoed when it is a \
-            terminal only if the shell turns echo off, e.g. `read -s`), prints its bcrypt \
-            hash. Put it in the configuration: web.admins: [{name: alice, password-hash: \
-            '$2b$12$...'}]. Exit status: 0; 65 for an empty password.
+            Reads the password from the first line of standard input (in a shell, `read -rs \
+            PW; printf '%s\\n' "$PW" | rbld web-password` keeps it off the screen) and \
+            prints its bcrypt hash. Put it in the configuration: web.admins: [{name: alice, \
+            password-hash: '$2b$12$...'}]. Exit status: 0; 65 for an empty password.
             """)
 
     @Option(help: "bcrypt cost (4...31); each step doubles the work of a sign-in check.")
