@@ -93,7 +93,14 @@ final class Daemon {
         }
 
         var web: WebSite?
-        if let webConfiguration = configuration.webConfiguration {
+        if let webConfiguration = configuration.webConfiguration, let listen = configuration.web.listen {
+            // Hummingbird binds when its service runs; an address that cannot be bound is
+            // found here, so start-up fails early (69) as for the DNS and metrics addresses.
+            if let problem = Self.bindProblem(listen) {
+                await server.stop()
+                await endpoint?.stop()
+                throw Failure(.unavailable, "web: cannot listen on \(listen): \(problem)")
+            }
             do {
                 // The web side counts what the DNS server answered, for /stats; it never
                 // takes a lock the UDP threads hold while answering.
@@ -120,6 +127,35 @@ final class Daemon {
         daemon.summary += ingest.summary
         if let metricsAddress { daemon.summary.append("rbld: metrics on http://\(metricsAddress)/metrics") }
         return daemon
+    }
+
+    /// Why a TCP socket cannot be bound to `address` now (in use, not a local address), or
+    /// nil when it can; the test socket is closed again at once.
+    static func bindProblem(_ address: ListenAddress) -> String? {
+        guard address.port != 0 else { return nil }
+        let domain = address.family == .ipv4 ? AF_INET : AF_INET6
+        let fd = socket(domain, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var rc: Int32
+        if address.family == .ipv4 {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = address.port.bigEndian
+            inet_pton(AF_INET, address.host, &sin.sin_addr)
+            rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        } else {
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = address.port.bigEndian
+            inet_pton(AF_INET6, address.host, &sin6.sin6_addr)
+            rc = withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+        return rc == 0 ? nil : String(cString: strerror(errno))
     }
 
     /// Runs every service until SIGTERM or SIGINT, then shuts them down in order.

@@ -134,6 +134,25 @@ import TestSupport
         #expect(result.output.contains("127.0.0.1:\(port)"), "the error names the address: \(result.output)")
     }
 
+    @Test func aWebAddressInUseExits69() throws {
+        let sandbox = IngestSandbox()
+        // Hold a TCP port (listening), then ask rbld to serve its web side on it.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
+        _ = listen(holder, 1)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try ChildProcess.run(try #require(Self.rbld), ["serve", "--db", sandbox.dbPath, "--zone", "bl.example.org",
+                                                                  "--listen", "127.0.0.1:0", "--web", "127.0.0.1:\(port)"], seconds: 30)
+        #expect(result.termination == .exited(69), "\(result.output)")
+        #expect(result.output.contains("web: cannot listen on 127.0.0.1:\(port)"), "\(result.output)")
+    }
+
     /// The admin commands take their store and zone from the configuration, flags win.
     @Test func adminCommandsUseTheConfigurationsStoreAndZone() throws {
         let sandbox = IngestSandbox()
