@@ -44,6 +44,7 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Publication", targets: ["Publication"]),
+        .library(name: "Web", targets: ["Web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The web side (Sources/Web). Hummingbird's default traits pull in swift-configuration
+        // and full Foundation, which the web side does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian (-dev packages), see scripts/bootstrap.
@@ -104,11 +111,27 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The public pages, the JSON API and the admin pages over HTTP: lookups and evidence
+        // (trap details removed), self-service delisting, statistics.
+        .target(
+            name: "Web",
+            dependencies: [
+                "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The executable: CLI commands, configuration, and the service groups of `run` and `serve`.
         .executableTarget(
             name: "rbld",
             dependencies: [
-                "DNSBL", "Store", "Ingest", "Publication",
+                "DNSBL", "Store", "Ingest", "Publication", "Web",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),   // the LMTP listener (Ingesting/)
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,6 +141,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),            // the configuration file (Config/)
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),  // `rbld web-password`
             ],
             swiftSettings: upcoming,
             linkerSettings: releaseLinking
@@ -131,7 +155,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "PublicationTests", dependencies: ["Publication", "DNSBL", "Store", "TestSupport", "DNSTestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "WebTests", dependencies: ["Web", "Store", "Ingest", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "rbldTests", dependencies: ["rbld", "DNSBL", "Store", "Ingest", "Publication", "Web", "TestSupport"], swiftSettings: upcoming),
     ]
 )
 

@@ -205,6 +205,28 @@ enum Schema {
         CREATE INDEX sources_held ON sources(zone_id, held_until) WHERE held_until IS NOT NULL;
         INSERT INTO meta(key, value) VALUES ('trap_key_secret', randomblob(32));
         """,
+        // 6: delisting requests from the web side (self-service and operator review): who
+        // asked (client address, e-mail, reason), for which address, and the outcome. The
+        // delisting itself, when made, is an ordinary delisting with its audit row.
+        """
+        CREATE TABLE delist_requests(
+            id INTEGER PRIMARY KEY,
+            zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+            time INTEGER NOT NULL,
+            family INTEGER NOT NULL CHECK (family IN (4, 6)),
+            addr BLOB NOT NULL,
+            client TEXT NOT NULL,               -- the requesting client's address
+            email TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL,               -- delisted, pending, refused, approved, denied
+            note TEXT NOT NULL,                 -- why that outcome
+            decided INTEGER,                    -- when an operator decided a pending request
+            decided_by TEXT,
+            audit_id INTEGER                    -- the audit row of the outcome
+        );
+        CREATE INDEX delist_requests_by_source ON delist_requests(zone_id, family, addr, time);
+        CREATE INDEX delist_requests_pending ON delist_requests(zone_id, time) WHERE status = 'pending';
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -178,10 +178,14 @@ extension Store {
     ///   - hitLimit: how many of the latest hits to include as evidence.
     ///   - auditLimit: how many of the latest audit rows (for the address, the prefixes that
     ///     cover it, and the imports that wrote those) to include.
-    public func report(for address: IPPrefix, zone: String, now: Int64, hitLimit: Int = 5, auditLimit: Int = 50) throws(StoreError) -> SourceReport {
+    ///   - reloadingZones: read the zone's settings and policy afresh (the default); a caller
+    ///     that reports often and calls ``reloadZones()`` itself from time to time passes
+    ///     false and saves decoding them each time.
+    public func report(for address: IPPrefix, zone: String, now: Int64, hitLimit: Int = 5, auditLimit: Int = 50,
+                       reloadingZones: Bool = true) throws(StoreError) -> SourceReport {
         guard address.isHost else { throw StoreError(.invalidInput, "show takes one address, not the network \(address)") }
         return try db.readTransaction { () throws(StoreError) -> SourceReport in
-            reloadZones()
+            if reloadingZones { reloadZones() }
             let zoneName = ZoneSettings.normalizedName(zone)
             var report = SourceReport(address: address.description, zone: zoneName, now: now, status: .notListed, kinds: [],
                                       threshold: ListingPolicy.defaults.threshold, hitCount: 0, allKinds: [],
@@ -192,59 +196,80 @@ extension Store {
             report.threshold = policy.threshold
             report.policy = SourceReport.Policy(policy)
 
-            // Rows covering the address, widest first.
-            var auditKeys: [IPPrefix] = []
+            // Rows covering the address, widest first: one statement per table walks the
+            // prefix lengths 0...32 (or 128) and looks each candidate up by primary key. The
+            // candidates' addresses travel as one blob, a fixed-width address per length.
+            let candidates = (0...address.length).map { address.truncated(to: $0) }
+            let auditKeys = candidates
             var importAuditIDs = Set<Int64>()
+            let width = Int64(address.family == .v4 ? 4 : 16)
+            var packed: [UInt8] = []
+            packed.reserveCapacity(candidates.count * Int(width))
+            for candidate in candidates {
+                for position in stride(from: Int(width) - 1, through: 0, by: -1) {
+                    packed.append(UInt8(truncatingIfNeeded: candidate.address >> (8 * position)))
+                }
+            }
+            func bindCandidates(_ statement: Statement) {
+                statement.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bind(3, packed)
+                    .bind(4, Int64(address.length)).bind(5, width)
+            }
             let manualQuery = try db.statement("""
-                SELECT code, txt, origin, created, expires, actor, reason, audit_id FROM manual_listings
-                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                WITH RECURSIVE lengths(l) AS (SELECT 0 UNION ALL SELECT l + 1 FROM lengths WHERE l < ?4)
+                SELECT lengths.l, m.code, m.txt, m.origin, m.created, m.expires, m.actor, m.reason, m.audit_id
+                FROM lengths CROSS JOIN manual_listings m
+                WHERE m.zone_id = ?1 AND m.family = ?2 AND m.addr = substr(?3, lengths.l * ?5 + 1, ?5) AND m.plen = lengths.l
+                ORDER BY lengths.l
                 """)
             let exclusionQuery = try db.statement("""
-                SELECT origin, created, actor, reason, audit_id FROM exclusions
-                WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                WITH RECURSIVE lengths(l) AS (SELECT 0 UNION ALL SELECT l + 1 FROM lengths WHERE l < ?4)
+                SELECT lengths.l, e.origin, e.created, e.actor, e.reason, e.audit_id
+                FROM lengths CROSS JOIN exclusions e
+                WHERE e.zone_id = ?1 AND e.family = ?2 AND e.addr = substr(?3, lengths.l * ?5 + 1, ?5) AND e.plen = lengths.l
+                ORDER BY lengths.l
                 """)
             let delistingQuery = try db.statement("""
-                SELECT created, actor, reason FROM delistings WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND plen = ?4
+                WITH RECURSIVE lengths(l) AS (SELECT 0 UNION ALL SELECT l + 1 FROM lengths WHERE l < ?4)
+                SELECT lengths.l, d.created, d.actor, d.reason
+                FROM lengths CROSS JOIN delistings d
+                WHERE d.zone_id = ?1 AND d.family = ?2 AND d.addr = substr(?3, lengths.l * ?5 + 1, ?5) AND d.plen = lengths.l
+                ORDER BY lengths.l
                 """)
             var manualEntries: [(prefix: IPPrefix, entry: ManualEntry)] = []
             var newestDelisting: Int64?
-            for length in 0...address.length {
-                let candidate = address.truncated(to: length)
-                auditKeys.append(candidate)
-                manualQuery.reset()
-                manualQuery.bind(1, zoneID).bindPrefix(2, candidate)
-                if try manualQuery.step() {
-                    let origin = Origin(rawValue: manualQuery.int64(2)) ?? .admin
-                    let code = manualQuery.isNull(0) ? nil : UInt8(clamping: manualQuery.int(0))
-                    let expires = manualQuery.optionalInt64(4)
-                    report.manual.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
-                                               code: code ?? settings.defaultCode, text: manualQuery.text(1),
-                                               created: manualQuery.int64(3), expires: expires, actor: manualQuery.text(5),
-                                               reason: manualQuery.text(6)))
-                    if let auditID = manualQuery.optionalInt64(7), origin == .import { importAuditIDs.insert(auditID) }
-                    manualEntries.append((candidate, ManualEntry(code: code, text: manualQuery.text(1), expires: expires)))
-                }
-                manualQuery.reset()
-                exclusionQuery.reset()
-                exclusionQuery.bind(1, zoneID).bindPrefix(2, candidate)
-                if try exclusionQuery.step() {
-                    let origin = Origin(rawValue: exclusionQuery.int64(0)) ?? .admin
-                    report.exclusions.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
-                                                   created: exclusionQuery.int64(1), actor: exclusionQuery.text(2),
-                                                   reason: exclusionQuery.text(3)))
-                    if let auditID = exclusionQuery.optionalInt64(4), origin == .import { importAuditIDs.insert(auditID) }
-                }
-                exclusionQuery.reset()
-                delistingQuery.reset()
-                delistingQuery.bind(1, zoneID).bindPrefix(2, candidate)
-                if try delistingQuery.step() {
-                    let created = delistingQuery.int64(0)
-                    newestDelisting = max(newestDelisting ?? .min, created)
-                    report.delistings.append(.init(prefix: candidate.description, created: created,
-                                                   actor: delistingQuery.text(1), reason: delistingQuery.text(2)))
-                }
-                delistingQuery.reset()
+            bindCandidates(manualQuery)
+            while try manualQuery.step() {
+                let candidate = candidates[manualQuery.int(0)]
+                let origin = Origin(rawValue: manualQuery.int64(3)) ?? .admin
+                let code = manualQuery.isNull(1) ? nil : UInt8(clamping: manualQuery.int(1))
+                let expires = manualQuery.optionalInt64(5)
+                report.manual.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
+                                           code: code ?? settings.defaultCode, text: manualQuery.text(2),
+                                           created: manualQuery.int64(4), expires: expires, actor: manualQuery.text(6),
+                                           reason: manualQuery.text(7)))
+                if let auditID = manualQuery.optionalInt64(8), origin == .import { importAuditIDs.insert(auditID) }
+                manualEntries.append((candidate, ManualEntry(code: code, text: manualQuery.text(2), expires: expires)))
             }
+            manualQuery.reset()
+            bindCandidates(exclusionQuery)
+            while try exclusionQuery.step() {
+                let candidate = candidates[exclusionQuery.int(0)]
+                let origin = Origin(rawValue: exclusionQuery.int64(1)) ?? .admin
+                report.exclusions.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
+                                               created: exclusionQuery.int64(2), actor: exclusionQuery.text(3),
+                                               reason: exclusionQuery.text(4)))
+                if let auditID = exclusionQuery.optionalInt64(5), origin == .import { importAuditIDs.insert(auditID) }
+            }
+            exclusionQuery.reset()
+            bindCandidates(delistingQuery)
+            while try delistingQuery.step() {
+                let candidate = candidates[delistingQuery.int(0)]
+                let created = delistingQuery.int64(1)
+                newestDelisting = max(newestDelisting ?? .min, created)
+                report.delistings.append(.init(prefix: candidate.description, created: created,
+                                               actor: delistingQuery.text(2), reason: delistingQuery.text(3)))
+            }
+            delistingQuery.reset()
 
             // Scoring.
             let row = try sourceState(zoneID: zoneID, host: address)
@@ -304,7 +329,7 @@ extension Store {
                 ORDER BY time DESC, id DESC
                 """)
             hits.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bindAddress(3, address).bind(4, hitLimit)
-            while try hits.step() {
+            while hitLimit > 0, try hits.step() {
                 report.lastHits.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "",
                                              strength: EvidenceStrength(storedValue: hits.int64(6)).rawValue,
                                              trap: hits.text(2) ?? "", reporter: hits.text(3),
@@ -323,7 +348,7 @@ extension Store {
                       action: statement.text(3) ?? "", prefix: statement.text(4), reason: statement.text(5) ?? "",
                       before: statement.text(6), after: statement.text(7))
             }
-            for key in auditKeys {
+            for key in auditKeys where auditLimit > 0 {
                 auditQuery.reset()
                 auditQuery.bind(1, zoneID).bindPrefix(2, key).bind(5, auditLimit)
                 while try auditQuery.step() { records.append(readAudit(auditQuery)) }
@@ -437,5 +462,26 @@ extension String {
     func replacingDollar(with address: String) -> String {
         guard contains("$") else { return self }
         return split(separator: "$", omittingEmptySubsequences: false).joined(separator: address)
+    }
+}
+
+extension Store {
+    /// The trap domains the hits of `zone` name (the domain of each stored, redacted trap
+    /// address), for hiding them wherever evidence is shown.
+    public func trapDomains(zone: String) throws(StoreError) -> [String] {
+        try db.readTransaction { () throws(StoreError) -> [String] in
+            guard let zoneID = try existingZoneID(zone) else { return [] }
+            let statement = try db.statement("SELECT DISTINCT trap FROM hits WHERE zone_id = ?1")
+            statement.bind(1, zoneID)
+            defer { statement.reset() }
+            var domains = Set<String>()
+            while try statement.step() {
+                if let trap = statement.text(0), let at = trap.lastIndex(of: "@") {
+                    let domain = trap[trap.index(after: at)...].lowercased()
+                    if !domain.isEmpty { domains.insert(domain) }
+                }
+            }
+            return domains.sorted()
+        }
     }
 }

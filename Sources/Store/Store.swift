@@ -152,6 +152,7 @@ public final class Store {
         case 3: try db.execute("PRAGMA user_version = 3")
         case 4: try db.execute("PRAGMA user_version = 4")
         case 5: try db.execute("PRAGMA user_version = 5")
+        case 6: try db.execute("PRAGMA user_version = 6")
         default: throw StoreError(.internalError, "no user_version statement for schema \(version)")
         }
     }

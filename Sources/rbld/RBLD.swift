@@ -31,6 +31,7 @@ struct RBLD: AsyncParsableCommand {
             Expire.self,
             Import.self,
             Export.self,
+            WebPassword.self,
         ]
     )
 

@@ -105,7 +105,7 @@ struct StoreMigrationTests {
             COMMIT;
             """)
         let store = try Store(path: path, clock: clock.function)
-        #expect(try query(path, "PRAGMA user_version") == "5")
+        #expect(try query(path, "PRAGMA user_version") == "\(Store.schemaVersion)")
         #expect(try query(path, "SELECT group_concat(strength || ':' || (trap_key IS NULL), ',') FROM hits") == "0:1,0:1")
         #expect(try query(path, "SELECT count(*) FROM sources WHERE last_counted IS NULL AND weak_hits = 0 AND held_until IS NULL") == "2")
         #expect(try store.trapKeySecret().count == 32)

@@ -88,7 +88,7 @@ public final class Ingester {
             trap: traps.first.map(TrapAddress.redacted) ?? "unknown",
             reporter: result.reportingMTA.map { String($0.prefix(255)) },
             digest: result.digest.bytes,
-            excerpt: TrapAddress.redact(excerpt, addresses: message.recipients))
+            excerpt: TrapAddress.redact(excerpt, addresses: message.recipients + traps))
         prepared.trapAddress = traps.first
         return prepared
     }

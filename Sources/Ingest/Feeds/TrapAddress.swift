@@ -76,23 +76,39 @@ enum TrapAddress {
     }
 
     /// `text` with each address's local part replaced by `[trap]` (case-insensitive), as
-    /// the classifier's header excerpt does for the addresses it found itself.
+    /// the classifier's header excerpt does for the addresses it found itself; also where
+    /// the local part stands alone as a word (a subject that quotes it without the domain),
+    /// when it is long enough (3 characters and more) not to be an ordinary word's piece.
     static func redact(_ text: String, addresses: [String]) -> String {
         var result = text
         for address in addresses {
             var bare = address
             if bare.hasPrefix("<"), bare.hasSuffix(">") { bare = String(bare.dropFirst().dropLast()) }
             guard let at = bare.lastIndex(of: "@"), at > bare.startIndex else { continue }
-            let local = String(bare[..<at]) + "@"
-            var output = ""
-            var rest = Substring(result)
-            while let range = rest.range(of: local, options: [.caseInsensitive]) {
-                output += rest[..<range.lowerBound]
-                output += "[trap]@"
-                rest = rest[range.upperBound...]
-            }
-            result = output + rest
+            let localPart = String(bare[..<at])
+            result = replacing(localPart + "@", in: result, with: "[trap]@", wholeWord: false)
+            if localPart.count >= 3 { result = replacing(localPart, in: result, with: "[trap]", wholeWord: true) }
         }
         return result
+    }
+
+    /// `text` with every case-insensitive occurrence of `needle` replaced; with `wholeWord`,
+    /// only where no letter, digit, dot, dash, underscore or plus adjoins it.
+    private static func replacing(_ needle: String, in text: String, with replacement: String, wholeWord: Bool) -> String {
+        func isWordCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || "._-+".contains(c) }
+        var output = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: needle, options: [.caseInsensitive]) {
+            let before = range.lowerBound > text.startIndex ? text[text.index(before: range.lowerBound)] : nil
+            let after = range.upperBound < text.endIndex ? text[range.upperBound] : nil
+            if wholeWord, before.map(isWordCharacter) == true || after.map(isWordCharacter) == true {
+                output += rest[..<range.upperBound]
+            } else {
+                output += rest[..<range.lowerBound]
+                output += replacement
+            }
+            rest = rest[range.upperBound...]
+        }
+        return output + rest
     }
 }

@@ -1,6 +1,7 @@
 // Run.swift -- `rbld run`: the default deployment, everything in one process.
 import ArgumentParser
 import Glibc
+import DNSBL
 import Logging
 
 struct Run: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct Run: AsyncParsableCommand {
             zones, their settings and policies change at once, without dropping a query. \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; \
             66 a Maildir is missing; 69 an address cannot be bound; 74 the store cannot be \
-            opened; 78 the configuration is invalid.
+            opened; 78 the configuration is invalid. The web side (pages, JSON API, \
+            /admin; docs/WEB.md) runs when the configuration's web.listen or --web is set.
             """)
 
     @Option(help: ArgumentHelp("Configuration file (default: zones/rbld.yaml when present).", valueName: "FILE"))
@@ -25,9 +27,15 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The SQLite store, instead of the configuration's db.", valueName: "PATH"))
     var db: String?
 
+    @Option(help: ArgumentHelp("Serve the web pages and JSON API at http://HOST:PORT/, instead of the configuration's web.listen.", valueName: "HOST:PORT"))
+    var web: String?
+
     func run() async throws {
         var configuration = try Configuration.resolve(config)
         if let db { configuration.db = db }
+        if let web {
+            do { configuration.web.listen = try ListenAddress(parsing: web) } catch { throw Failure(.usage, "--web: \(error)") }
+        }
         let logger = Logger.daemon(label: "rbld", level: configuration.logLevel)
         let daemon = try await Daemon.start(configuration, logger: logger)
         print("rbld: configuration \(configuration.source ?? "built-in defaults")")

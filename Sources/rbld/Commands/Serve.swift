@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
             a configuration: every zone in the store (else bl.example.org) on 127.0.0.1:5300. \
             Changes committed to the store (imports, listings, delistings, hits) are served \
             within a second, without restart. This is `rbld run` with ingest switched off: \
-            the same start-up, services and signals. SIGHUP re-applies the --config file, or \
+            the same start-up, services and signals. With --web (or the configuration's \
+            web section) it also serves the public pages, the JSON API and /admin \
+            (docs/WEB.md). SIGHUP re-applies the --config file, or \
             reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
             Abuse controls (docs/ABUSE.md): --rrl-rate limits UDP responses per client network; \
             the configuration's dns.clients refuses networks, answers open resolvers \
@@ -65,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: a --config file's, else none).", valueName: "HOST:PORT"))
     var metrics: String?
 
+    @Option(help: ArgumentHelp("Serve the web pages and JSON API at http://HOST:PORT/ (default: a --config file's web.listen, else none).", valueName: "HOST:PORT"))
+    var web: String?
+
     func validate() throws {
         guard (tcpIdleTimeout ?? 1) > 0, (pollInterval ?? 1) > 0, (tcpMaxConnections ?? 1) > 0, (threads ?? 1) > 0 else {
             throw ValidationError("--tcp-idle-timeout, --poll-interval, --tcp-max-connections and --threads must be positive")
@@ -111,6 +116,11 @@ struct Serve: AsyncParsableCommand {
                 configuration.metrics = try ListenAddress(parsing: metrics)
             } else if config == nil {
                 configuration.metrics = nil
+            }
+            if let web {
+                configuration.web.listen = try ListenAddress(parsing: web)
+            } else if config == nil {
+                configuration.web.listen = nil
             }
         } catch {
             throw Failure(.usage, "\(error)")

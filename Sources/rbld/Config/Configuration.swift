@@ -5,6 +5,7 @@ import Ingest
 import Logging
 import Publication
 import Store
+import Web
 
 /// The daemon's configuration, read from a YAML file by `ConfigurationFile` or taken
 /// whole from `defaults` when there is no file.
@@ -19,6 +20,8 @@ struct Configuration: Sendable, Equatable {
     var ingest = IngestSettings()
     /// Where Prometheus scrapes `/metrics`; nil: no listener.
     var metrics: ListenAddress? = try? ListenAddress(parsing: "127.0.0.1:9153")
+    /// The web side (pages, JSON API, admin); off unless `listen` is set.
+    var web = WebSettings()
     /// The zones served; never empty. Ingest records hits in the first.
     var zones: [Zone] = [Zone(name: "bl.example.org")]
     /// The file this came from (nil: the built-in defaults).
@@ -68,9 +71,25 @@ struct Configuration: Sendable, Equatable {
 
     }
 
+    struct WebSettings: Sendable, Equatable {
+        /// Where the web side listens; nil: no web side.
+        var listen: ListenAddress?
+        var site = "rbld"
+        var contact = ""
+        var trustedProxies: [IPPrefix] = []
+        var trapNames: [String] = []
+        var rateLimit = WebConfiguration.RateLimit()
+        var maxBodySize = 16 * 1024
+        var idleTimeout: Duration = .seconds(15)
+        var requestTimeout: Duration = .seconds(10)
+        var admins: [WebConfiguration.Admin] = []
+    }
+
     struct Zone: Sendable, Equatable {
         var settings: ZoneSettings
         var policy: ListingPolicy
+        /// Self-service delisting on the web side.
+        var selfService = SelfServicePolicy.defaults
         /// Non-public ranges the policy lists all the same (already lifted from `policy.neverList`).
         var listable: [IPPrefix] = []
 
@@ -106,6 +125,23 @@ struct Configuration: Sendable, Equatable {
         publication.rateLimit = dns.rrl
         publication.clientPolicy = dns.clients
         return publication
+    }
+
+    /// The web side's configuration, when it has an address.
+    var webConfiguration: WebConfiguration? {
+        guard let listen = web.listen else { return nil }
+        var configuration = WebConfiguration(host: listen.host, port: Int(listen.port), db: db, zones: zoneNames)
+        configuration.siteName = web.site
+        configuration.contact = web.contact
+        configuration.trustedProxies = web.trustedProxies
+        configuration.trapNames = web.trapNames
+        configuration.rateLimit = web.rateLimit
+        configuration.maxBodyBytes = web.maxBodySize
+        configuration.idleTimeout = web.idleTimeout
+        configuration.requestTimeout = web.requestTimeout
+        configuration.admins = web.admins
+        configuration.selfService = Dictionary(uniqueKeysWithValues: zones.map { ($0.settings.name, $0.selfService) })
+        return configuration
     }
 
     /// What attribution trusts and accepts for the zone ingest records into (the first):

@@ -4,6 +4,7 @@ import Foundation
 import Ingest
 import Logging
 import Store
+import Web
 import Yams
 
 /// A configuration file that cannot be used: where, which key, and what is wrong.
@@ -173,7 +174,7 @@ private struct Value {
     // MARK: - The document
 
     func read(into configuration: inout Configuration) throws(ConfigurationError) {
-        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "zones"])
+        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "web", "zones"])
         if let db = keys["db"] { configuration.db = try db.string() }
         if let level = keys["log-level"] {
             guard let parsed = Logger.Level(rawValue: try level.string()) else {
@@ -186,6 +187,7 @@ private struct Value {
         if let metrics = keys["metrics"] {
             configuration.metrics = metrics.isNull ? nil : try metrics.mapping(["listen"])["listen"]?.optionalAddress()
         }
+        if let web = keys["web"], !web.isNull { try web.readWeb(into: &configuration.web) }
         if let zones = keys["zones"] {
             let list = try zones.list()
             guard !list.isEmpty else { throw zones.error("at least one zone is needed") }
@@ -280,8 +282,48 @@ private struct Value {
         if let batch = keys["batch"] { ingest.batch = try batch.int(in: 1...100_000) }
     }
 
+    func readWeb(into web: inout Configuration.WebSettings) throws(ConfigurationError) {
+        let keys = try mapping(["listen", "site", "contact", "trusted-proxies", "trap-names", "rate-limit", "max-body-size",
+                                "idle-timeout", "request-timeout", "admins"])
+        if let listen = keys["listen"] { web.listen = try listen.optionalAddress() }
+        if let site = keys["site"] { web.site = try site.string() }
+        if let contact = keys["contact"] { web.contact = try contact.optionalString() ?? "" }
+        if let proxies = keys["trusted-proxies"] {
+            web.trustedProxies = try proxies.list().map { value throws(ConfigurationError) in try value.prefix() }
+        }
+        if let names = keys["trap-names"] {
+            web.trapNames = try names.list().map { value throws(ConfigurationError) in try value.domainName() }
+        }
+        if let rate = keys["rate-limit"], !rate.isNull {
+            let rateKeys = try rate.mapping(["per-second", "burst", "delist-cost"])
+            if let value = rateKeys["per-second"] { web.rateLimit.perSecond = try value.double(in: 0...1_000_000) }
+            if let value = rateKeys["burst"] { web.rateLimit.burst = try value.double(in: 1...1_000_000) }
+            if let value = rateKeys["delist-cost"] { web.rateLimit.delistCost = try value.double(in: 1...1_000_000) }
+        }
+        if let size = keys["max-body-size"] { web.maxBodySize = try size.int(in: 256...(1 << 20)) }
+        if let timeout = keys["idle-timeout"] { web.idleTimeout = try timeout.duration(in: .seconds(1) ... .seconds(3600)) }
+        if let timeout = keys["request-timeout"] { web.requestTimeout = try timeout.duration(in: .seconds(1) ... .seconds(600)) }
+        if let admins = keys["admins"] {
+            web.admins = try admins.list().map { value throws(ConfigurationError) in
+                let admin = try value.mapping(["name", "password-hash"])
+                guard let name = admin["name"], let hash = admin["password-hash"] else {
+                    throw value.error("an admin needs a name and a password-hash")
+                }
+                let nameText = try name.string()
+                guard !nameText.isEmpty, nameText.utf8.count <= 64, nameText.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+                    throw name.error("an admin name is 1 to 64 letters, digits, dots, dashes or underscores")
+                }
+                let hashText = try hash.string()
+                guard hashText.hasPrefix("$2"), hashText.utf8.count == 60 else {
+                    throw hash.error("expected a bcrypt hash ($2b$..., 60 characters), as `rbld web-password` prints")
+                }
+                return WebConfiguration.Admin(name: nameText, passwordHash: hashText)
+            }
+        }
+    }
+
     func zone() throws(ConfigurationError) -> Configuration.Zone {
-        let keys = try mapping(["name", "ttl", "txt", "default-code", "soa", "ns", "ns-ttl", "policy"])
+        let keys = try mapping(["name", "ttl", "txt", "default-code", "soa", "ns", "ns-ttl", "policy", "self-service"])
         guard let nameValue = keys["name"] else { throw error("a zone needs a name") }
         var zone = Configuration.Zone(name: try nameValue.domainName())
         let settings = zone.settings
@@ -320,6 +362,18 @@ private struct Value {
             nsTTL: UInt32(nsTTL), nameservers: nameservers, ttl: UInt32(fields.ttl), txtTemplate: fields.txt,
             defaultCode: UInt8(fields.code))
         if let policy = keys["policy"], !policy.isNull { (zone.policy, zone.listable) = try policy.policy() }
+        if let service = keys["self-service"], !service.isNull {
+            let serviceKeys = try service.mapping(["enabled", "max-delistings", "window"])
+            if let enabled = serviceKeys["enabled"] {
+                switch try enabled.string() {
+                case "true", "yes", "on": zone.selfService.enabled = true
+                case "false", "no", "off": zone.selfService.enabled = false
+                default: throw enabled.error("expected true or false")
+                }
+            }
+            if let count = serviceKeys["max-delistings"] { zone.selfService.maxDelistings = try count.int(in: 0...1000) }
+            if let window = serviceKeys["window"] { zone.selfService.window = try window.seconds(max: 10 * 365 * 86400) }
+        }
         return zone
     }
 

@@ -5,10 +5,13 @@ import Foundation
 import Glibc
 import Ingest
 import Logging
+import NIOCore
+import NIOPosix
 import Publication
 import ServiceLifecycle
 import Store
 import UnixSignals
+import Web
 
 /// The whole of rbld in one process, under swift-service-lifecycle. `rbld run` is all of
 /// it; `rbld serve` is the same with ingest switched off.
@@ -22,6 +25,7 @@ import UnixSignals
 /// | publication | follows the change log, swaps tables | stops last |
 /// | dns | answers UDP and TCP | stops after ingest |
 /// | metrics | `/metrics` for Prometheus, when configured | stops after ingest |
+/// | web | pages, JSON API, admin (`web.listen` or `--web`), when configured | stops after ingest |
 /// | ingest | Maildir watch + LMTP (`run` only) | finishes the messages in flight first |
 /// | expiry | prunes old change-log rows hourly | stops at once |
 /// | reload | SIGHUP: re-reads the configuration | stops at once |
@@ -47,19 +51,21 @@ final class Daemon {
     private let publication: Publication
     private let ingest: IngestService
     private let endpoint: MetricsEndpoint?
+    private let web: WebSite?
     /// SIGHUP, trapped before start-up reports ready (see ``ReloadService``).
     private let hangups: UnixSignalsSequence
     /// What start-up reports: where rbld listens and what it serves.
     private(set) var summary: [String] = []
 
     private init(configuration: Configuration, role: Role, logger: Logger, publication: Publication,
-                 ingest: IngestService, endpoint: MetricsEndpoint?, hangups: UnixSignalsSequence) {
+                 ingest: IngestService, endpoint: MetricsEndpoint?, web: WebSite?, hangups: UnixSignalsSequence) {
         self.configuration = configuration
         self.role = role
         self.logger = logger
         self.publication = publication
         self.ingest = ingest
         self.endpoint = endpoint
+        self.web = web
         self.hangups = hangups
     }
 
@@ -94,8 +100,33 @@ final class Daemon {
             throw error
         }
 
+        var web: WebSite?
+        if let webConfiguration = configuration.webConfiguration, let listen = configuration.web.listen {
+            // Hummingbird binds when its service runs; an address that cannot be bound is
+            // found here, so start-up fails early (69) as for the DNS and metrics addresses.
+            if let problem = await Self.bindProblem(listen) {
+                await server.stop()
+                await endpoint?.stop()
+                throw Failure(.unavailable, "web: cannot listen on \(listen): \(problem)")
+            }
+            do {
+                // The web side counts what the DNS server answered, for /stats; it never
+                // takes a lock the UDP threads hold while answering.
+                web = try WebSite(configuration: webConfiguration, logger: logger, queriesAnswered: { [server] in
+                    let counters = server.counters()
+                    return counters.udp.answered &+ counters.tcp.answered
+                })
+            } catch let error as StoreError {
+                await server.stop()
+                throw Failure(error)
+            } catch {
+                await server.stop()
+                throw Failure(.software, "web: \(error)")
+            }
+        }
+
         let daemon = Daemon(configuration: configuration, role: role, logger: logger, publication: publication,
-                            ingest: ingest, endpoint: endpoint, hangups: hangups)
+                            ingest: ingest, endpoint: endpoint, web: web, hangups: hangups)
         for zone in publication.snapshots.load().zones {
             daemon.summary.append("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
@@ -111,12 +142,35 @@ final class Daemon {
         return daemon
     }
 
+    /// Why a TCP socket cannot be bound to `address` now (in use, not a local address), or
+    /// nil when it can; the test listener is closed again at once.
+    static func bindProblem(_ address: ListenAddress) async -> String? {
+        guard address.port != 0 else { return nil }
+        do {
+            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: address.host, port: Int(address.port)).get()
+            try await listener.close()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// Runs every service until SIGTERM or SIGINT, then shuts them down in order.
     func run() async throws {
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: publication.service, serviceName: "publication"),
             .init(service: DNSService(server: publication.server), serviceName: "dns"),
             .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
+        ]
+        if let web {
+            services.append(.init(service: web.application { address in
+                print("rbld: web on http://\(address)/")
+                flushStandardOutput()
+            }, serviceName: "web"))
+        }
+        services += [
             .init(service: ingest, serviceName: "ingest"),
             .init(service: ExpiryService(db: configuration.db, zones: configuration.zoneNames, logger: logger), serviceName: "expiry"),
             .init(service: ReloadService(daemon: self, hangups: hangups), serviceName: "reload"),

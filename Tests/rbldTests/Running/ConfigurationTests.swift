@@ -6,6 +6,7 @@ import Logging
 import Publication
 import Store
 import Testing
+import Web
 @testable import Ingest
 @testable import rbld
 
@@ -139,6 +140,13 @@ struct ConfigurationTests {
         ("dns:\n  clients:\n    refuse: [not-a-network]\n", 3, "dns.clients.refuse[0]", "not-a-network"),
         ("dns:\n  clients:\n    daily-quota: 20000000\n", 3, "dns.clients.daily-quota", "whole number"),
         ("dns:\n  clients:\n    quota-text: \"\(String(repeating: "x", count: 230))$\"\n", 3, "dns.clients.quota-text", "255 bytes"),
+        ("web:\n  listen: 8080\n", 2, "web.listen", "HOST:PORT"),
+        ("web:\n  lisen: 127.0.0.1:8080\n", 2, "web.lisen", "unknown key"),
+        ("web:\n  rate-limit: {per-second: -1}\n", 2, "web.rate-limit.per-second", "expected a number"),
+        ("web:\n  trusted-proxies: [10.0.0.1/8]\n", 2, "web.trusted-proxies[0]", "host bits"),
+        ("web:\n  admins:\n    - {name: alice}\n", 3, "web.admins[0]", "name and a password-hash"),
+        ("web:\n  admins:\n    - {name: alice, password-hash: secret}\n", 3, "web.admins[0].password-hash", "bcrypt"),
+        ("zones:\n  - name: a.example\n    self-service: {enabled: maybe}\n", 3, "zones[0].self-service.enabled", "true or false"),
     ])
     func errorsNameLineAndKey(text: String, line: Int, key: String, problem: String) {
         #expect {
@@ -185,6 +193,40 @@ struct ConfigurationTests {
         #expect(clients.ipv4PrefixLength == 32 && clients.ipv6PrefixLength == 64 && clients.quotaTableSize == 4096)
         let publication = configuration.publication(applyingDefinitions: false)
         #expect(publication.rateLimit == rrl && publication.clientPolicy == clients)
+    }
+
+    @Test func webSectionIsRead() throws {
+        let hash = "$2b$04$" + String(repeating: "a", count: 53)
+        let configuration = try ConfigurationFile.parse("""
+            db: /var/lib/rbld/rbld.sqlite
+            web:
+              listen: "[::1]:8080"
+              site: Backscatter List
+              contact: abuse@example.org
+              trusted-proxies: [127.0.0.1/32, "::1/128"]
+              trap-names: [mx.traps.example]
+              rate-limit: {per-second: 2, burst: 10, delist-cost: 4}
+              max-body-size: 4096
+              idle-timeout: 5s
+              request-timeout: 3s
+              admins: [{name: alice, password-hash: '\(hash)'}]
+            zones:
+              - name: a.example
+                self-service: {enabled: false, max-delistings: 5, window: 7d}
+              - name: b.example
+            """, file: "web.yaml")
+        let web = try #require(configuration.webConfiguration)
+        #expect(web.host == "::1" && web.port == 8080)
+        #expect(web.siteName == "Backscatter List" && web.contact == "abuse@example.org")
+        #expect(web.trustedProxies == [IPPrefix("127.0.0.1/32")!, IPPrefix("::1/128")!])
+        #expect(web.trapNames == ["mx.traps.example"])
+        #expect(web.rateLimit == .init(perSecond: 2, burst: 10, delistCost: 4))
+        #expect(web.maxBodyBytes == 4096 && web.idleTimeout == .seconds(5) && web.requestTimeout == .seconds(3))
+        #expect(web.admins == [.init(name: "alice", passwordHash: hash)])
+        #expect(web.db == "/var/lib/rbld/rbld.sqlite" && web.zones == ["a.example", "b.example"])
+        #expect(web.selfServicePolicy(zone: "a.example") == SelfServicePolicy(enabled: false, maxDelistings: 5, window: 7 * 86400))
+        #expect(web.selfServicePolicy(zone: "b.example") == .defaults)
+        #expect(try ConfigurationFile.parse("", file: "x.yaml").webConfiguration == nil, "off unless configured")
     }
 
     @Test func missingFileIsNamed() {

@@ -129,24 +129,41 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath), "nothing was started or written")
     }
 
-    @Test func anAddressInUseExits69() throws {
-        let sandbox = IngestSandbox()
-        // Hold a UDP port, then ask rbld to serve on it.
-        let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(holder) }
+    /// A socket of `type` bound to a free port on 127.0.0.1, and the port.
+    static func holdPort(_ type: Int32) -> (socket: Int32, port: Int) {
+        let holder = socket(AF_INET, type, 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        return (holder, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test func anAddressInUseExits69() throws {
+        let sandbox = IngestSandbox()
+        // Hold a UDP port, then ask rbld to serve on it.
+        let (holder, port) = Self.holdPort(Int32(SOCK_DGRAM.rawValue))
+        defer { close(holder) }
         let config = sandbox.path + "/rbld.yaml"
         try "db: \(sandbox.dbPath)\ndns:\n  listen: [127.0.0.1:\(port)]\ningest:\n  lmtp: null\nmetrics: null\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
         let result = try ChildProcess.run(try #require(Self.rbld), ["run", "--config", config], seconds: 30)
         #expect(result.termination == .exited(69), "\(result.output)")
         #expect(result.output.contains("127.0.0.1:\(port)"), "the error names the address: \(result.output)")
+    }
+
+    @Test func aWebAddressInUseExits69() throws {
+        let sandbox = IngestSandbox()
+        // Hold a TCP port (listening), then ask rbld to serve its web side on it.
+        let (holder, port) = Self.holdPort(Int32(SOCK_STREAM.rawValue))
+        defer { close(holder) }
+        _ = listen(holder, 1)
+        let result = try ChildProcess.run(try #require(Self.rbld), ["serve", "--db", sandbox.dbPath, "--zone", "bl.example.org",
+                                                                  "--listen", "127.0.0.1:0", "--web", "127.0.0.1:\(port)"], seconds: 30)
+        #expect(result.termination == .exited(69), "\(result.output)")
+        #expect(result.output.contains("web: cannot listen on 127.0.0.1:\(port)"), "\(result.output)")
     }
 
     /// The admin commands take their store and zone from the configuration, flags win.

@@ -1,0 +1,101 @@
+// Lookup.swift -- what the public may know about one address: per zone, its answer and redacted evidence.
+
+import Store
+
+/// The answer for one address in every served zone (`/lookup/IP`, `GET /api/v1/lookup/{ip}`).
+public struct Lookup: Sendable, Codable, Hashable {
+    public var ip: String
+    public var zones: [ZoneLookup]
+}
+
+/// One zone's answer for an address.
+public struct ZoneLookup: Sendable, Codable, Hashable {
+    public var zone: String
+    public var listed: Bool
+    /// `listed`, `excluded`, `delisted`, `held-back`, `special-purpose` or `not-listed`.
+    public var status: String
+    /// The A answer (`127.0.0.X`) when listed.
+    public var code: String?
+    /// The TXT answer when listed.
+    public var txt: String?
+    /// The kinds of backscatter seen from the address; for a listing without hits (an
+    /// operator's), the kinds its return code names.
+    public var kinds: [String]
+    /// RFC 3339 times.
+    public var firstSeen: String?
+    public var lastSeen: String?
+    /// When the listing ends by itself (nil: not listed, or never).
+    public var expires: String?
+    /// Hits recorded for the address.
+    public var hits: Int
+    /// Whether self-service delisting removes the listing (a listing made by scoring).
+    public var delistable: Bool
+    /// Whether an operator made the listing (self-service never removes it).
+    public var manual: Bool
+    /// The latest hits, with every trap detail removed.
+    public var evidence: [PublicEvidence]
+
+    enum CodingKeys: String, CodingKey {
+        case zone, listed, status, code, txt, kinds
+        case firstSeen = "first_seen", lastSeen = "last_seen"
+        case expires, hits, delistable, manual, evidence
+    }
+}
+
+extension Lookup {
+    /// What the store says about `address` in each of `zones` at `now`.
+    static func make(_ address: IPPrefix, zones: [String], store: Store, now: Int64, redactor: EvidenceRedactor,
+                     selfService: (String) -> SelfServicePolicy, evidenceCount: Int = 5) throws(StoreError) -> Lookup {
+        var result = Lookup(ip: address.addressText, zones: [])
+        for zone in zones {
+            // The pool reads zone settings afresh every few seconds, not per lookup.
+            let report = try store.report(for: address, zone: zone, now: now, hitLimit: evidenceCount, auditLimit: 0,
+                                          reloadingZones: false)
+            result.zones.append(ZoneLookup(report, address: address, redactor: redactor, selfService: selfService(zone)))
+        }
+        return result
+    }
+}
+
+extension ZoneLookup {
+    init(_ report: SourceReport, address: IPPrefix, redactor: EvidenceRedactor, selfService: SelfServicePolicy) {
+        let listed = report.status == .listed
+        let manual = listed && Store.isManualAnswer(report)
+        zone = report.zone
+        self.listed = listed
+        status = report.status.rawValue
+        code = report.code.map { "127.0.0.\($0)" }
+        txt = listed ? report.text : nil
+        kinds = (report.allKinds.isEmpty ? report.kinds : report.allKinds).map(\.rawValue)
+        firstSeen = report.firstSeen.map(Self.rfc3339)
+        lastSeen = report.lastSeen.map(Self.rfc3339)
+        expires = listed ? report.expires.map(Self.rfc3339) : nil
+        hits = report.hitCount
+        delistable = listed && !manual && selfService.enabled
+        self.manual = manual
+        evidence = report.lastHits.map { redactor.evidence($0, source: address) }
+    }
+
+    /// `2025-06-15T14:00:00Z`.
+    static func rfc3339(_ time: Int64) -> String {
+        String(Store.formatTime(time).map { $0 == " " ? "T" : $0 })
+    }
+
+    /// What a listing says, in words: its kinds and whether an operator made it (read from
+    /// the listing, not its code, whose bits each zone may assign its own way).
+    static func meaning(kinds names: [String], manual: Bool) -> String {
+        var parts: [String] = []
+        if manual { parts.append("listed by an operator") }
+        let kinds = names.compactMap(HitKind.init(rawValue:)).filter { $0 != .dsn && $0 != .unknownBounce }
+        if kinds.isEmpty { parts.append("bounces (delivery status notifications)") }
+        for kind in kinds {
+            switch kind {
+            case .autoreply: parts.append("auto-replies")
+            case .challenge: parts.append("challenge-response requests")
+            case .virus: parts.append("virus or content-filter notices")
+            case .dsn, .unknownBounce: parts.append("bounces")
+            }
+        }
+        return parts.joined(separator: ", ")
+    }
+}

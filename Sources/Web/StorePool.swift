@@ -1,0 +1,69 @@
+// StorePool.swift -- SQLite connections for the web side, one request at a time each.
+
+import Store
+import Synchronization
+
+/// A few connections to the store, each used by one request at a time.
+///
+/// SQLite connections must not be shared between threads at once; requests pick a
+/// connection round-robin and hold its lock for one short call. Reads and writes use
+/// separate connections, so a delisting that waits for the write lock (another process
+/// committing) never holds up lookups.
+final class StorePool: Sendable {
+    /// One connection and the lock that gives it to one request at a time, with when it
+    /// last forgot its cached zone settings.
+    private final class Connection: Sendable {
+        struct State {
+            var store: Store
+            var zonesRead: Int64?
+        }
+
+        let state: Mutex<State>
+        init(_ store: sending Store) { state = Mutex(State(store: store, zonesRead: nil)) }
+    }
+
+    /// Seconds a read connection keeps a zone's settings and policy before reading them
+    /// again: a SIGHUP that changes them reaches the pages within this.
+    static let zoneSettingsLifetime: Int64 = 5
+
+    private let readers: [Connection]
+    private let writer: Connection
+    private let next = Atomic<Int>(0)
+    private let clock: @Sendable () -> Int64
+
+    /// Opens `readerCount` read connections and one write connection to `path`.
+    ///
+    /// - Throws: `StoreError` when the store cannot be opened.
+    init(path: String, readerCount: Int, clock: @escaping @Sendable () -> Int64 = Store.systemClock) throws(StoreError) {
+        self.clock = clock
+        var readers: [Connection] = []
+        for _ in 0..<max(1, readerCount) {
+            readers.append(Connection(try Store(path: path, readOnly: true, clock: clock)))
+        }
+        self.readers = readers
+        writer = Connection(try Store(path: path, clock: clock))
+    }
+
+    /// Runs `body` with a read connection, whose zone settings are at most
+    /// ``zoneSettingsLifetime`` seconds old.
+    func read<T: Sendable>(_ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T {
+        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
+        let now = clock()
+        return try readers[index % readers.count].state.withLock { state throws(StoreError) -> T in
+            let fresh = state.zonesRead.map { now >= $0 && now - $0 < Self.zoneSettingsLifetime } ?? false
+            if !fresh {
+                state.store.reloadZones()
+                state.zonesRead = now
+            }
+            return try body(state.store)
+        }
+    }
+
+    /// Runs `body` with the write connection.
+    func write<T: Sendable>(_ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T {
+        try writer.state.withLock { state throws(StoreError) -> T in
+            state.store.reloadZones()
+            return try body(state.store)
+        }
+    }
+}
