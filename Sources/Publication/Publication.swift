@@ -22,6 +22,8 @@ public struct PublicationConfiguration: Sendable {
     public var tcp = TCPServerConfiguration()
     /// How often the store's change serial is looked at.
     public var pollInterval: Duration = .milliseconds(200)
+    /// Which zones are offered for transfer (AXFR, IXFR over TCP), to whom, with which keys.
+    public var transfers: TransferPolicy = .none
 
     public init(db: String, zones: [String], listen: [ListenAddress]) {
         self.db = db
@@ -96,8 +98,10 @@ public final class Publication: Sendable {
         Heap.releaseFreeMemory()  // loading copied the cache blob and built arrays from it
         let snapshots = SnapshotStore(served)
         let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: clock()) })
+        let transfers = configuration.transfers.isEmpty ? nil
+            : ZoneTransfers(policy: configuration.transfers, snapshots: snapshots, clock: clock)
         let server = DNSServer(responder: responder, addresses: configuration.listen, udp: configuration.udp,
-                               tcp: configuration.tcp, logger: logger)
+                               tcp: configuration.tcp, transfers: transfers, logger: logger)
         do {
             try await server.start()
         } catch {

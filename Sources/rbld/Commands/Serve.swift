@@ -1,6 +1,7 @@
 // Serve.swift -- `rbld serve`: the authoritative DNSBL server over a store (`rbld run` without ingest).
 
 import ArgumentParser
+import Foundation
 import DNSBL
 import Logging
 import Store
@@ -19,6 +20,8 @@ struct Serve: AsyncParsableCommand {
             within a second, without restart. This is `rbld run` with ingest switched off: \
             the same start-up, services and signals. SIGHUP re-applies the --config file, or \
             reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
+            Zone transfer (AXFR, IXFR over TCP) to standard secondaries: --allow-transfer, \
+            or the configuration's keys: and per-zone transfer: (docs/MIRRORS.md). \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; 69 an \
             address cannot be bound; 74 the store cannot be opened; 78 the configuration is invalid.
             """)
@@ -46,6 +49,11 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Seconds between checks of the store for changes (default: the configuration's, else 0.2).")
     var pollInterval: Double?
+
+    @Option(help: ArgumentHelp(
+        "Offer every served zone for transfer (AXFR, IXFR over TCP) to these client networks; adds to the configuration's transfer.allow.",
+        valueName: "CIDR[,CIDR...]"))
+    var allowTransfer: [String] = []
 
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: a --config file's, else none).", valueName: "HOST:PORT"))
     var metrics: String?
@@ -102,6 +110,25 @@ struct Serve: AsyncParsableCommand {
         if let tcpIdleTimeout { configuration.dns.tcpIdleTimeout = Duration(secondsArgument: tcpIdleTimeout) }
         if let tcpMaxConnections { configuration.dns.tcpMaxConnections = tcpMaxConnections }
         if let pollInterval { configuration.dns.pollInterval = Duration(secondsArgument: pollInterval) }
+        try applyTransferFlags(to: &configuration)
         return configuration
+    }
+
+    /// `--allow-transfer` for every served zone, over the configuration's rules.
+    private func applyTransferFlags(to configuration: inout Configuration) throws {
+        let networks: [TransferNetwork]
+        do {
+            networks = try allowTransfer.flatMap { $0.split(separator: ",") }.map { text throws(TransferPolicyError) in
+                try TransferNetwork(parsing: text.trimmingCharacters(in: .whitespaces))
+            }
+        } catch {
+            throw Failure(.usage, "--allow-transfer: \(error)")
+        }
+        guard !networks.isEmpty else { return }
+        for index in configuration.zones.indices {
+            var rule = configuration.zones[index].transfer ?? ZoneTransferRule()
+            rule.allow += networks
+            configuration.zones[index].transfer = rule
+        }
     }
 }

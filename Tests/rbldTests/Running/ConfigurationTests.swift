@@ -3,6 +3,7 @@
 import DNSBL
 import Foundation
 import Logging
+import Publication
 import Store
 import Testing
 @testable import Ingest
@@ -116,6 +117,11 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    policy:\n      never-list: [special]\n", 4, "zones[0].policy.never-list[0]", "special"),
         ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
         ("dns: [1, 2\n", 2, "", "not valid YAML"),
+        ("keys:\n  k1: {algorithm: hmac-md5, secret: \"YWJj\"}\n", 2, "keys.k1.algorithm", "only hmac-sha256"),
+        ("keys:\n  k1: {secret: \"not base64!\"}\n", 2, "keys.k1.secret", "not base64"),
+        ("zones:\n  - name: a.example\n    transfer: {key: nokey}\n", 2, "zones", "not among the keys"),
+        ("zones:\n  - name: a.example\n    transfer: {}\n", 2, "zones", "an allow list, a key"),
+        ("zones:\n  - name: a.example\n    transfer: {allow: [10.0.0.1/8]}\n", 3, "zones[0].transfer.allow[0]", "host bits"),
     ])
     func errorsNameLineAndKey(text: String, line: Int, key: String, problem: String) {
         #expect {
@@ -125,6 +131,23 @@ struct ConfigurationTests {
             return error.file == "bad.yaml" && error.line == line && error.key == key && error.description.contains(problem)
                 && error.description.hasPrefix("bad.yaml:\(line): ")
         }
+    }
+
+    @Test func transferKeysAndRulesAreRead() throws {
+        let configuration = try ConfigurationFile.parse("""
+            keys:
+              Transfer-Key.: {algorithm: HMAC-SHA256, secret: "c2VjcmV0LXNlY3JldA=="}
+            zones:
+              - name: a.example
+                transfer: {allow: [192.0.2.0/24, "2001:db8::53"], key: transfer-key}
+              - name: b.example
+            """, file: "t.yaml")
+        let policy = try configuration.transferPolicy()
+        #expect(policy.keys.keys.sorted() == ["transfer-key"])
+        #expect(policy.zones.keys.sorted() == ["a.example"])
+        #expect(policy.zones["a.example"]?.allow.map(\.description) == ["192.0.2.0/24", "2001:db8::53/128"])
+        #expect(policy.zones["a.example"]?.key == "transfer-key")
+        #expect(configuration.publication(applyingDefinitions: false).transfers == policy)
     }
 
     @Test func missingFileIsNamed() {
