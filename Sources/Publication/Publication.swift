@@ -107,9 +107,22 @@ public final class Publication: Sendable {
         } catch {
             throw PublicationError(.cannotBind, "DNS: \(error)")
         }
+        var notifier: ZoneNotifier?
+        if ZoneNotifier.isNeeded(configuration.transfers) {
+            let started = ZoneNotifier(policy: configuration.transfers, snapshots: snapshots, clock: clock, logger: logger)
+            do {
+                try await started.start()
+            } catch {
+                await server.stop()
+                throw PublicationError(.cannotBind, "\(error)")
+            }
+            // Secondaries may have missed changes while rbld was down: tell them now.
+            for zone in served.zones { started.zoneChanged(zone.config.name) }
+            notifier = started
+        }
         let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                          interval: configuration.pollInterval, logger: logger, observer: observer,
-                                         clock: clock)
+                                         clock: clock, notifier: notifier)
         return Publication(snapshots: snapshots, server: server, service: service)
     }
 

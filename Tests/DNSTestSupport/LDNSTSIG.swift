@@ -71,3 +71,17 @@ public enum LDNSTSIG {
         return Array(UnsafeBufferPointer(start: data + 2, count: size - 2))
     }
 }
+
+extension LDNSTSIG {
+    /// Whether a signed request (a NOTIFY) verifies: the MAC over the message and the
+    /// TSIG variables, with no prior MAC.
+    public static func verifyRequest(_ message: [UInt8], keyName: String, secretBase64: String) -> Bool {
+        var packet: UnsafeMutablePointer<ldns_pkt>?
+        let status = message.withUnsafeBufferPointer { ldns_wire2pkt(&packet, $0.baseAddress, $0.count) }
+        guard status == LDNS_STATUS_OK, let packet else { return false }
+        defer { ldns_pkt_free(packet) }
+        return message.withUnsafeBufferPointer {
+            ldns_pkt_tsig_verify(packet, $0.baseAddress, $0.count, keyName, secretBase64, nil)
+        }
+    }
+}

@@ -196,11 +196,23 @@ struct TSIGSigner {
     private var priorMAC: [UInt8]
     private var first = true
 
+    /// Chains from the MAC of the request being answered.
     init(key: TSIGKey, requestMAC: [UInt8], originalID: UInt16) {
         self.key = key
         priorMAC = requestMAC
         self.originalID = originalID
     }
+
+    /// Signs a request (a NOTIFY): the first MAC covers the message and variables only.
+    init(request key: TSIGKey, originalID: UInt16) {
+        self.key = key
+        priorMAC = []
+        self.originalID = originalID
+        isRequest = true
+    }
+
+    /// A request has no prior MAC at all, not even its length (RFC 8945 §4.3.1).
+    private var isRequest = false
 
     /// Room a TSIG record takes at the end of a message.
     var recordSize: Int { key.wireName.count + 10 + TSIGKey.algorithmWireName.count + 10 + TSIG.macSize + 6 + 6 }
@@ -210,7 +222,9 @@ struct TSIGSigner {
     mutating func sign(_ writer: inout ResponseWriter, now: Int64, error: UInt16 = 0, otherData: [UInt8] = []) -> Bool {
         let time = UInt64(max(0, now))
         var hmac = HMAC<SHA256>(key: SymmetricKey(data: key.secret))
-        hmac.update(data: [UInt8(priorMAC.count >> 8), UInt8(truncatingIfNeeded: priorMAC.count)] + priorMAC)
+        if !(isRequest && first) {
+            hmac.update(data: [UInt8(priorMAC.count >> 8), UInt8(truncatingIfNeeded: priorMAC.count)] + priorMAC)
+        }
         hmac.update(data: UnsafeRawBufferPointer(rebasing: writer.buffer[0..<writer.offset]))
         if first {
             hmac.update(data: TSIG.variables(keyName: key.wireName, algorithm: TSIGKey.algorithmWireName, time: time,

@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
             within a second, without restart. This is `rbld run` with ingest switched off: \
             the same start-up, services and signals. SIGHUP re-applies the --config file, or \
             reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
-            Zone transfer (AXFR, IXFR over TCP) to standard secondaries: --allow-transfer, \
+            Zone transfer (AXFR, IXFR over TCP) to standard secondaries: --allow-transfer, --notify, \
             or the configuration's keys: and per-zone transfer: (docs/MIRRORS.md). \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; 69 an \
             address cannot be bound; 74 the store cannot be opened; 78 the configuration is invalid.
@@ -54,6 +54,10 @@ struct Serve: AsyncParsableCommand {
         "Offer every served zone for transfer (AXFR, IXFR over TCP) to these client networks; adds to the configuration's transfer.allow.",
         valueName: "CIDR[,CIDR...]"))
     var allowTransfer: [String] = []
+
+    @Option(help: ArgumentHelp("Send NOTIFY to this secondary when a zone changes (repeatable); adds to the configuration's transfer.notify.",
+                               valueName: "HOST:PORT"))
+    var notify: [String] = []
 
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: a --config file's, else none).", valueName: "HOST:PORT"))
     var metrics: String?
@@ -114,9 +118,10 @@ struct Serve: AsyncParsableCommand {
         return configuration
     }
 
-    /// `--allow-transfer` for every served zone, over the configuration's rules.
+    /// `--allow-transfer` and `--notify` for every served zone, over the configuration's rules.
     private func applyTransferFlags(to configuration: inout Configuration) throws {
         let networks: [TransferNetwork]
+        let secondaries: [ListenAddress]
         do {
             networks = try allowTransfer.flatMap { $0.split(separator: ",") }.map { text throws(TransferPolicyError) in
                 try TransferNetwork(parsing: text.trimmingCharacters(in: .whitespaces))
@@ -124,11 +129,22 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw Failure(.usage, "--allow-transfer: \(error)")
         }
-        guard !networks.isEmpty else { return }
+        do {
+            secondaries = try notify.map { text throws(ServerError) in try ListenAddress(parsing: text) }
+        } catch {
+            throw Failure(.usage, "--notify: \(error)")
+        }
+        guard !networks.isEmpty || !secondaries.isEmpty else { return }
         for index in configuration.zones.indices {
             var rule = configuration.zones[index].transfer ?? ZoneTransferRule()
             rule.allow += networks
+            rule.notify += secondaries
             configuration.zones[index].transfer = rule
+        }
+        do {
+            _ = try configuration.transferPolicy()
+        } catch {
+            throw Failure(.usage, "--notify: \(error.reason)")
         }
     }
 }

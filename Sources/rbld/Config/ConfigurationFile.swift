@@ -232,13 +232,16 @@ private struct Value {
 
     /// A zone's `transfer:` section.
     func transferRule() throws(ConfigurationError) -> ZoneTransferRule {
-        let keys = try mapping(["allow", "key"])
+        let keys = try mapping(["allow", "notify", "key"])
         var rule = ZoneTransferRule()
         if let allow = keys["allow"] {
             rule.allow = try allow.list().map { value throws(ConfigurationError) in
                 let text = try value.string()
                 do throws(TransferPolicyError) { return try TransferNetwork(parsing: text) } catch { throw value.error(error.reason) }
             }
+        }
+        if let notify = keys["notify"] {
+            rule.notify = try notify.list().map { value throws(ConfigurationError) in try value.address() }
         }
         if let key = keys["key"] { rule.key = try key.optionalString() }
         return rule
