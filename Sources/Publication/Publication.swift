@@ -122,7 +122,7 @@ public final class Publication: Sendable {
         }
         let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                          interval: configuration.pollInterval, logger: logger, observer: observer,
-                                         clock: clock, notifier: notifier)
+                                         clock: clock, notifier: notifier, transfers: transfers)
         return Publication(snapshots: snapshots, server: server, service: service)
     }
 

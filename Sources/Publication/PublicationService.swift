@@ -27,14 +27,18 @@ public final class PublicationService: Service, @unchecked Sendable {
     private let clock: @Sendable () -> Int64
     /// Tells secondaries of each published change (NOTIFY), when any are configured.
     private let notifier: ZoneNotifier?
+    /// Keeps each replaced snapshot of a transferred zone, for IXFR.
+    private let transfers: ZoneTransfers?
     /// Set by SIGHUP: the zones to serve from now on, loaded whole at the next tick.
     private let pendingReload = Mutex<[String]?>(nil)
     /// Consecutive failed ticks, so that a long outage is logged once, and its end too.
     private var failedTicks = 0
 
     init(publisher: Publisher, store: any ListingSource, snapshots: SnapshotStore, interval: Duration, logger: Logger,
-         observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64, notifier: ZoneNotifier? = nil) {
+         observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64, notifier: ZoneNotifier? = nil,
+         transfers: ZoneTransfers? = nil) {
         self.notifier = notifier
+        self.transfers = transfers
         self.publisher = publisher
         self.store = store
         self.snapshots = snapshots
@@ -87,6 +91,9 @@ public final class PublicationService: Service, @unchecked Sendable {
             }
             guard !changed.isEmpty else { return }
             for zone in changed {
+                if let transfers, let previous = snapshots.load().zone(named: zone.config.name) {
+                    transfers.retain(previous: previous)
+                }
                 snapshots.publish(zone: zone)
                 notifier?.zoneChanged(zone.config.name)
             }

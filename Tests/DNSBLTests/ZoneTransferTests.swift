@@ -255,3 +255,74 @@ enum TransferTesting {
         #expect(SerialNumber.isGreater(a, than: b) == greater)
     }
 }
+
+@Suite struct IncrementalTransferTests {
+    static func config(serial: UInt32) -> ZoneConfig {
+        var config = TestZone.config
+        config.soa.serial = serial
+        return config
+    }
+
+    /// A random table, and the same with some entries removed, changed and added.
+    static func tables(seed: UInt64) -> (PrefixTable, PrefixTable) {
+        var random = PrefixTableTesting.RNG(seed: seed)
+        var entries: [(UInt32, Int, TableValue)] = []
+        for _ in 0..<300 {
+            let length = [16, 24, 25, 32, 32, 32].randomElement(using: &random)!
+            let address = 0x0A00_0000 | UInt32.random(in: 0...0xFFFF, using: &random) << 4
+            entries.append((address, length, random.chance(15) ? .excluded : TableValue(listing: UInt16.random(in: 1...2, using: &random))))
+        }
+        var old = PrefixTableBuilder()
+        for (address, length, value) in entries { old.insert(v4: address, prefixLength: length, value: value) }
+        var new = PrefixTableBuilder()
+        for (address, length, value) in entries where !random.chance(10) {
+            new.insert(v4: address, prefixLength: length, value: random.chance(10) ? TableValue(listing: 3) : value)
+        }
+        for _ in 0..<20 {
+            new.insert(v4: 0x0A00_0000 | UInt32.random(in: 0...0xFFFFF, using: &random), prefixLength: 32, value: TableValue(listing: 1))
+        }
+        new.insert(v6: UInt128(0x2001_0db8) << 96 | 7, prefixLength: 128, value: TableValue(listing: 1))
+        return (old.freeze(), new.freeze())
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func theDifferenceTurnsTheOldZoneIntoTheNew(seed: UInt64) throws {
+        let (oldTable, newTable) = Self.tables(seed: seed)
+        let old = try ZoneSnapshot(config: Self.config(serial: 41), table: oldTable)
+        let new = try ZoneSnapshot(config: Self.config(serial: 42), table: newTable)
+        let before = TransferTesting.records(ZoneTransfers(policy: TransferTesting.policy(),
+                                                           snapshots: SnapshotStore(ServedZones([old])), clock: { 1 }))
+        let store = SnapshotStore(ServedZones([new]))
+        let transfers = ZoneTransfers(policy: TransferTesting.policy(), snapshots: store, clock: { 1 })
+        let after = TransferTesting.records(transfers)
+        transfers.retain(previous: old)
+        let difference = TransferTesting.records(transfers, query: ZoneTransferDecisionTests().ixfrQuery(serial: 41))
+
+        // RFC 1995 §4: SOA(new), SOA(old), deletions, SOA(new), additions, SOA(new).
+        let soas = difference.indices.filter { difference[$0].contains(" SOA ") }
+        try #require(soas.count == 4 && soas[0] == 0 && soas[1] == 1 && soas[3] == difference.count - 1)
+        #expect(difference[0].contains(" 42 ") && difference[1].contains(" 41 ") && difference[soas[2]].contains(" 42 "))
+        let deleted = difference[2..<soas[2]]
+        let added = difference[(soas[2] + 1)..<soas[3]]
+        #expect(!deleted.isEmpty && !added.isEmpty)
+        #expect(difference.count < after.count, "a difference should be smaller than the zone")
+
+        var zone = Dictionary(before.filter { !$0.contains(" SOA ") }.map { ($0, 1) }, uniquingKeysWith: +)
+        for record in deleted {
+            #expect(zone[record] != nil, "deletes a record the secondary does not have: \(record)")
+            zone[record, default: 0] -= 1
+            if zone[record] == 0 { zone[record] = nil }
+        }
+        for record in added { zone[record, default: 0] += 1 }
+        let expected = Dictionary(after.filter { !$0.contains(" SOA ") }.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(zone == expected)
+    }
+
+    @Test func aSerialNoLongerKeptGetsTheWholeZone() throws {
+        let (_, newTable) = Self.tables(seed: 9)
+        let new = try ZoneSnapshot(config: Self.config(serial: 42), table: newTable)
+        let transfers = ZoneTransfers(policy: TransferTesting.policy(), snapshots: SnapshotStore(ServedZones([new])), clock: { 1 })
+        let records = TransferTesting.records(transfers, query: ZoneTransferDecisionTests().ixfrQuery(serial: 30))
+        #expect(records.filter { $0.contains(" SOA ") }.count == 2 && records.count == TransferTesting.records(transfers).count)
+    }
+}

@@ -381,6 +381,13 @@ zones:
             print(f"     change to both secondaries: {len(lags)} changes, p50 {percentile(lags, 50):.2f} s, "
                   f"max {max(lags):.2f} s", flush=True)
         suite.check("NSD still answers as rbld after the changes", lambda: differential(port, nsd_port, "NSD"))
+        suite.check("Knot still answers as rbld after the changes", lambda: differential(port, knot_port, "Knot"))
+        def incremental():
+            log = open(os.path.join(work, "serve.log")).read()
+            count = log.count("IXFR (difference from")
+            expect(count >= 10, f"only {count} transfers were differences (IXFR)")
+            print(f"     {count} incremental transfers (IXFR differences) served", flush=True)
+        suite.check("the secondaries were brought up to date by IXFR differences", incremental)
 
         plain = Process([rbld, "serve", "--db", db, "--zone", ZONE, "--listen", f"127.0.0.1:{open_port}",
                          "--allow-transfer", "127.0.0.1/32,::1/128"], os.path.join(work, "serve-open.log"))

@@ -1,5 +1,7 @@
 // ZoneTransfers.swift -- decides transfer requests (AXFR, IXFR) and streams the zone.
 
+import Synchronization
+
 /// The address a transfer request came from, for the access list.
 public struct TransferClient: Sendable, CustomStringConvertible {
     /// The address as an integer; IPv4 in the low 32 bits.
@@ -16,7 +18,7 @@ public struct TransferClient: Sendable, CustomStringConvertible {
 public struct TransferOutcome: Sendable, Equatable, CustomStringConvertible {
     /// The zone asked for, as asked (lowercase).
     public var zone: String
-    /// `axfr` or `ixfr`.
+    /// `AXFR` or `IXFR`, and for IXFR whether a difference or the full zone was sent.
     public var kind: String
     /// The response code sent.
     public var rcode: RCode
@@ -26,7 +28,7 @@ public struct TransferOutcome: Sendable, Equatable, CustomStringConvertible {
     public var key: String?
 
     public var description: String {
-        let base = "\(kind.uppercased()) \(zone)"
+        let base = "\(kind) \(zone)"
         let signed = key.map { " key \($0)" } ?? ""
         return refusal.map { "\(base)\(signed): \($0)" } ?? "\(base)\(signed)"
     }
@@ -51,18 +53,43 @@ public enum SerialNumber {
 /// that moment: the transfer keeps that snapshot, whatever is published meanwhile.
 ///
 /// IXFR (RFC 1995): a secondary that already has the current serial gets the SOA alone
-/// (§4, "up to date"); any other gets the whole zone in AXFR form, which §4 allows in
-/// reply to IXFR.
+/// (§4, "up to date"); one whose serial is among the last ``historyDepth`` snapshots
+/// published gets the condensed difference from it (§5); any other, or a difference of more
+/// than ``incrementalLimit`` names, gets the whole zone in AXFR form, which §4 allows.
 public final class ZoneTransfers: Sendable {
     public let policy: TransferPolicy
     private let snapshots: SnapshotStore
     private let clock: @Sendable () -> Int64
+    /// Earlier snapshots of the zones offered for transfer, oldest first, for IXFR.
+    private let history = Mutex<[String: [ZoneSnapshot]]>([:])
+    /// Snapshots kept per zone: a secondary more changes behind gets a full transfer.
+    public static let historyDepth = 8
+    /// Changed names above which a full transfer is sent instead of a difference.
+    public static let incrementalLimit = 100_000
 
     /// - Parameter clock: Unix seconds, for TSIG times and expiring listings.
     public init(policy: TransferPolicy, snapshots: SnapshotStore, clock: @escaping @Sendable () -> Int64) {
         self.policy = policy
         self.snapshots = snapshots
         self.clock = clock
+    }
+
+    /// Keeps `previous` (a snapshot about to be replaced) for IXFR, if its zone is offered
+    /// for transfer; the oldest beyond ``historyDepth`` is let go.
+    public func retain(previous: ZoneSnapshot) {
+        let name = previous.config.name
+        guard policy.zones[name] != nil else { return }
+        history.withLock { history in
+            var kept = history[name, default: []].filter { $0.config.soa.serial != previous.config.soa.serial }
+            kept.append(previous)
+            if kept.count > Self.historyDepth { kept.removeFirst(kept.count - Self.historyDepth) }
+            history[name] = kept
+        }
+    }
+
+    /// The retained snapshot of `zone` with `serial`, if any.
+    func retained(zone: String, serial: UInt32) -> ZoneSnapshot? {
+        history.withLock { $0[zone]?.last { $0.config.soa.serial == serial } }
     }
 
     /// How a request starts.
@@ -85,7 +112,7 @@ public final class ZoneTransfers: Sendable {
         guard case .answer(let parsed) = Query.classify(query), parsed.type == .axfr || parsed.type == .ixfr else {
             return .notATransfer
         }
-        let kind = parsed.type == .axfr ? "axfr" : "ixfr"
+        let kind = parsed.type == .axfr ? "AXFR" : "IXFR"
         let zoneText = Self.presentation(query, from: WireLimits.headerSize)
         var outcome = TransferOutcome(zone: zoneText, kind: kind, rcode: .noError, refusal: nil, key: nil)
         let now = clock()
@@ -148,12 +175,22 @@ public final class ZoneTransfers: Sendable {
         }
 
         let serial = snapshot.config.soa.serial
-        if parsed.type == .ixfr, let theirs = Self.ixfrSerial(query, parsed: parsed), theirs == serial {
-            outcome.refusal = nil
-            return .reply(Self.soaOnly(snapshot, query: query, parsed: parsed, signer: signer, now: now), outcome)
+        let moment = UInt32(clamping: max(0, now))
+        var records = ZoneTransferSession.Records.full(ZoneRecordStream(snapshot: snapshot, now: moment))
+        if parsed.type == .ixfr, let theirs = Self.ixfrSerial(query, parsed: parsed) {
+            if theirs == serial {
+                return .reply(Self.soaOnly(snapshot, query: query, parsed: parsed, signer: signer, now: now), outcome)
+            }
+            if SerialNumber.isGreater(serial, than: theirs), let old = retained(zone: snapshot.config.name, serial: theirs),
+               let difference = IncrementalRecordStream(from: old, to: snapshot, now: moment, limit: Self.incrementalLimit) {
+                records = .incremental(difference)
+                outcome.kind = "IXFR (difference from \(theirs))"
+            } else {
+                outcome.kind = "IXFR (full zone: no difference kept from \(theirs))"
+            }
         }
-        let session = ZoneTransferSession(snapshot: snapshot, query: query, parsed: parsed, signer: signer, clock: clock,
-                                          now: UInt32(clamping: max(0, now)))
+        let session = ZoneTransferSession(snapshot: snapshot, records: records, query: query, parsed: parsed,
+                                          signer: signer, clock: clock)
         return .stream(session, outcome)
     }
 
@@ -260,7 +297,31 @@ public final class ZoneTransfers: Sendable {
 /// as many records as fit, and a TSIG record when the request was signed. Memory is
 /// the caller's message buffer and a walker's stack, whatever the zone's size.
 public struct ZoneTransferSession {
-    private var records: ZoneRecordStream
+    /// The records sent: the whole zone, or a difference (IXFR).
+    enum Records {
+        case full(ZoneRecordStream)
+        case incremental(IncrementalRecordStream)
+
+        mutating func writeNext(into writer: inout ResponseWriter, apexPointer: UInt16) -> ZoneRecordStream.Step {
+            switch self {
+            case .full(var stream):
+                defer { self = .full(stream) }
+                return stream.writeNext(into: &writer, apexPointer: apexPointer)
+            case .incremental(var stream):
+                defer { self = .incremental(stream) }
+                return stream.writeNext(into: &writer, apexPointer: apexPointer)
+            }
+        }
+
+        var recordCount: Int {
+            switch self {
+            case .full(let stream): stream.recordCount
+            case .incremental(let stream): stream.recordCount
+            }
+        }
+    }
+
+    private var records: Records
     private let question: [UInt8]
     private let id: UInt16
     private let recursionDesired: UInt16
@@ -276,9 +337,9 @@ public struct ZoneTransferSession {
     /// Largest message: the 16-bit TCP length prefix allows 65,535 bytes (RFC 1035 §4.2.2).
     public static let maximumMessageSize = WireLimits.maxTCPMessage
 
-    init(snapshot: ZoneSnapshot, query: UnsafeRawBufferPointer, parsed: Query, signer: TSIGSigner?,
-         clock: @escaping @Sendable () -> Int64, now: UInt32) {
-        records = ZoneRecordStream(snapshot: snapshot, now: now)
+    init(snapshot: ZoneSnapshot, records: Records, query: UnsafeRawBufferPointer, parsed: Query, signer: TSIGSigner?,
+         clock: @escaping @Sendable () -> Int64) {
+        self.records = records
         question = Array(query[WireLimits.headerSize..<parsed.questionEnd])
         id = parsed.header.id
         recursionDesired = parsed.header.flags & 0x0100

@@ -21,34 +21,30 @@ public struct ZoneRecordStream {
     }
 
     public let snapshot: ZoneSnapshot
-    private let zone: EncodedZone
-    private let now: UInt32
+    private let renderer: ZoneRecordRenderer
     private var phase = Phase.soa
     private var v4: ZoneNodeWalker<UInt32>
     private var v6: ZoneNodeWalker<UInt128>
-    /// A name whose A record is written and whose TXT record is still to come.
-    private var halfWritten: AnyNode?
+    private var pair = RecordPair()
     /// Records written so far.
     public private(set) var recordCount = 0
-
-    private enum AnyNode {
-        case v4(ZoneNode<UInt32>)
-        case v6(ZoneNode<UInt128>)
-    }
 
     /// - Parameter now: Unix seconds: listings expired by then are left out, and the TTL
     ///   of an expiring listing is capped at the time it has left, as in answers.
     public init(snapshot: ZoneSnapshot, now: UInt32) {
         self.snapshot = snapshot
-        zone = snapshot.zone
-        self.now = now
-        let table = snapshot.table
+        renderer = ZoneRecordRenderer(zone: snapshot.zone, now: now)
+        (v4, v6) = Self.walkers(snapshot.table, now: now)
+    }
+
+    /// Walkers over both families, with the RFC 5782 test points laid over the table.
+    static func walkers(_ table: PrefixTable, now: UInt32) -> (ZoneNodeWalker<UInt32>, ZoneNodeWalker<UInt128>) {
         let listed4 = table.lookup(v4: Responder.testPointListed4) ?? Responder.defaultValue
-        v4 = ZoneNodeWalker(table.v4, overlay: [(Responder.testPointUnlisted4, .excluded),
-                                                (Responder.testPointListed4, listed4)], now: now)
         let listed6 = table.lookup(v6: Responder.testPointListed6) ?? Responder.defaultValue
-        v6 = ZoneNodeWalker(table.v6, overlay: [(Responder.testPointUnlisted6, .excluded),
-                                                (Responder.testPointListed6, listed6)], now: now)
+        return (ZoneNodeWalker(table.v4, overlay: [(Responder.testPointUnlisted4, .excluded),
+                                                   (Responder.testPointListed4, listed4)], now: now),
+                ZoneNodeWalker(table.v6, overlay: [(Responder.testPointUnlisted6, .excluded),
+                                                   (Responder.testPointListed6, listed6)], now: now))
     }
 
     /// The outcome of ``writeNext(into:apexPointer:)``.
@@ -75,69 +71,109 @@ public struct ZoneRecordStream {
 
     private mutating func write(into writer: inout ResponseWriter, apexPointer: UInt16) -> Step {
         while true {
-            if let node = halfWritten {
-                guard writeTXT(node, into: &writer, apexPointer: apexPointer) else { return .full }
-                halfWritten = nil
-                return .written
-            }
-            if let node = pendingA {
-                pendingA = nil
-                return writeA(node, into: &writer, apexPointer: apexPointer)
-            }
+            if let step = pair.continueWriting(renderer, into: &writer, apexPointer: apexPointer) { return step }
             switch phase {
             case .soa, .closingSOA:
-                guard writer.write(apexPointer), writer.write(RRType.soa.rawValue),
-                      writer.write(DNSClass.internet.rawValue), writer.write(zone.config.soa.ttl),
-                      writer.write(UInt16(truncatingIfNeeded: zone.soaRData.count)),
-                      zone.soaRData.withUnsafeBytes({ writer.write($0) })
-                else { return .full }
+                guard renderer.writeSOA(into: &writer, apexPointer: apexPointer) else { return .full }
                 if case .soa = phase { phase = .nameservers(0) } else { phase = .done }
                 return .written
             case .nameservers(let index):
-                guard index < zone.nsRData.count else { phase = .v4; continue }
-                let rdata = zone.nsRData[index]
-                guard writer.write(apexPointer), writer.write(RRType.ns.rawValue),
-                      writer.write(DNSClass.internet.rawValue), writer.write(zone.config.nsTTL),
-                      writer.write(UInt16(truncatingIfNeeded: rdata.count)), rdata.withUnsafeBytes({ writer.write($0) })
-                else { return .full }
+                guard index < renderer.zone.nsRData.count else { phase = .v4; continue }
+                guard renderer.writeNS(index, into: &writer, apexPointer: apexPointer) else { return .full }
                 phase = .nameservers(index + 1)
                 return .written
             case .v4:
                 guard let node = v4.next() else { phase = .v6; continue }
-                return writeA(.v4(node), into: &writer, apexPointer: apexPointer)
+                pair.start(.v4(node))
             case .v6:
                 guard let node = v6.next() else { phase = .closingSOA; continue }
-                return writeA(.v6(node), into: &writer, apexPointer: apexPointer)
+                pair.start(.v6(node))
             case .done:
                 return .finished
             }
         }
     }
+}
 
-    /// Writes a name's A record and remembers the name for its TXT record. When the A
-    /// record does not fit, the name is kept and both come in the next message.
-    private mutating func writeA(_ node: AnyNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Step {
-        let value: TableValue
-        switch node {
-        case .v4(let inner): value = inner.value
-        case .v6(let inner): value = inner.value
+/// A name of either address family.
+enum AnyZoneNode: Equatable {
+    case v4(ZoneNode<UInt32>)
+    case v6(ZoneNode<UInt128>)
+
+    var value: TableValue {
+        switch self {
+        case .v4(let node): node.value
+        case .v6(let node): node.value
         }
-        let listing = listing(for: value)
-        guard writeOwner(node, into: &writer, apexPointer: apexPointer),
-              writer.write(RRType.a.rawValue), writer.write(DNSClass.internet.rawValue),
-              writer.write(ttl(for: value)), writer.write(UInt16(4)),
-              writer.write(UInt32(0x7F00_0000) | UInt32(listing.code))
-        else {
-            halfWritten = nil
-            pendingA = node
-            return .full
-        }
-        halfWritten = node
-        return .written
     }
 
-    /// A name taken from a walker whose A record did not fit yet.
-    private var pendingA: AnyNode?
+    /// Orders names as the walkers yield them: IPv4 first, then by (start, length).
+    var order: (family: Int, start: UInt128, length: Int) {
+        switch self {
+        case .v4(let node): (0, UInt128(node.start), node.length)
+        case .v6(let node): (1, node.start, node.length)
+        }
+    }
+}
+
+/// The A and TXT records of one name, written one after the other, possibly across two
+/// messages.
+struct RecordPair {
+    private var node: AnyZoneNode?
+    private var aWritten = false
+
+    mutating func start(_ next: AnyZoneNode) {
+        node = next
+        aWritten = false
+    }
+
+    /// Writes the pending record of the current name: `.written`, `.full`, or nil when the
+    /// name is done (or none was started).
+    mutating func continueWriting(_ renderer: ZoneRecordRenderer, into writer: inout ResponseWriter,
+                                  apexPointer: UInt16) -> ZoneRecordStream.Step? {
+        guard let current = node else { return nil }
+        if !aWritten {
+            guard renderer.writeA(current, into: &writer, apexPointer: apexPointer) else { return .full }
+            aWritten = true
+            return .written
+        }
+        guard renderer.writeTXT(current, into: &writer, apexPointer: apexPointer) else { return .full }
+        node = nil
+        return .written
+    }
+}
+
+/// Writes a zone snapshot's records: the apex SOA and NS, and a name's A and TXT.
+struct ZoneRecordRenderer {
+    let zone: EncodedZone
+    let now: UInt32
+
+    func writeSOA(into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
+        writer.write(apexPointer) && writer.write(RRType.soa.rawValue)
+            && writer.write(DNSClass.internet.rawValue) && writer.write(zone.config.soa.ttl)
+            && writer.write(UInt16(truncatingIfNeeded: zone.soaRData.count))
+            && zone.soaRData.withUnsafeBytes({ writer.write($0) })
+    }
+
+    func writeNS(_ index: Int, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
+        let rdata = zone.nsRData[index]
+        return writer.write(apexPointer) && writer.write(RRType.ns.rawValue)
+            && writer.write(DNSClass.internet.rawValue) && writer.write(zone.config.nsTTL)
+            && writer.write(UInt16(truncatingIfNeeded: rdata.count)) && rdata.withUnsafeBytes({ writer.write($0) })
+    }
+
+    func writeA(_ node: AnyZoneNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
+        writeOwner(node, into: &writer, apexPointer: apexPointer)
+            && writer.write(RRType.a.rawValue) && writer.write(DNSClass.internet.rawValue)
+            && writer.write(ttl(for: node.value)) && writer.write(UInt16(4))
+            && writer.write(UInt32(0x7F00_0000) | UInt32(listing(for: node.value).code))
+    }
+
+    /// What a name's records say, for comparing two snapshots: code, template, TTL.
+    func rendering(of node: AnyZoneNode) -> (code: UInt8, text: [UInt8], ttl: UInt32) {
+        let listing = listing(for: node.value)
+        return (listing.code, listing.text, ttl(for: node.value))
+    }
 
     private func listing(for value: TableValue) -> EncodedListing {
         let index = Int(value.listing) &- 1  // ≥ 0: only live listings are walked
@@ -150,23 +186,20 @@ public struct ZoneRecordStream {
         return ttl
     }
 
-    private func writeTXT(_ node: AnyNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
-        let value: TableValue
+    func writeTXT(_ node: AnyZoneNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
         var text = AddressText()
         var suffix: Int?
         switch node {
         case .v4(let inner):
-            value = inner.value
             text.format(v4: inner.start)
             if inner.wildcard { suffix = inner.length }
         case .v6(let inner):
-            value = inner.value
             text.format(v6: inner.start)
             if inner.wildcard { suffix = inner.length }
         }
         guard writeOwner(node, into: &writer, apexPointer: apexPointer),
               writer.write(RRType.txt.rawValue), writer.write(DNSClass.internet.rawValue),
-              writer.write(ttl(for: value))
+              writer.write(ttl(for: node.value))
         else { return false }
         let rdLengthOffset = writer.offset
         guard writer.write(UInt16(0)) else { return false }
@@ -178,7 +211,7 @@ public struct ZoneRecordStream {
             shown += Array(String(suffix).utf8)
         }
         var strings = CharacterStrings(writer: writer)
-        for byte in listing(for: value).text {
+        for byte in listing(for: node.value).text {
             if byte == 0x24 {  // "$"
                 for shownByte in shown { strings.append(shownByte) }
             } else {
@@ -195,7 +228,7 @@ public struct ZoneRecordStream {
 
     /// The owner: a wildcard label if any, the address labels least significant first,
     /// then the pointer to the zone name.
-    private func writeOwner(_ node: AnyNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
+    private func writeOwner(_ node: AnyZoneNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
         let hexDigits: StaticString = "0123456789abcdef"
         switch node {
         case .v4(let inner):
