@@ -126,6 +126,16 @@ public final class Publication: Sendable {
         return Publication(snapshots: snapshots, server: server, service: service)
     }
 
+    /// The snapshot `zone` is served from: the store's listings (or its snapshot cache) as
+    /// publication loads them (what `rbld export --format zone` writes).
+    public static func snapshot(of zone: String, in store: Store, logger: Logger) throws -> ZoneSnapshot {
+        let publisher = Publisher(store: store, zones: [zone], logger: logger, clock: Store.systemClock)
+        guard let snapshot = try publisher.loadAll().zones.first else {
+            throw PublicationError(.badData, "zone \(zone): nothing loaded")
+        }
+        return snapshot
+    }
+
     /// Builds `zone`'s table from the store and writes it to the snapshot cache, so that
     /// the next server start loads it in milliseconds instead of reading every row (what
     /// `rbld import` does after a bulk load).

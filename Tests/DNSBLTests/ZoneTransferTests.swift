@@ -326,3 +326,41 @@ enum TransferTesting {
         #expect(records.filter { $0.contains(" SOA ") }.count == 2 && records.count == TransferTesting.records(transfers).count)
     }
 }
+
+@Suite struct MasterFileTests {
+    @Test func theMasterFileHoldsExactlyTheTransferredRecords() throws {
+        var builder = PrefixTableBuilder()
+        builder.insert(v4: TestZone.ip4("192.0.2.0"), prefixLength: 24, value: TableValue(listing: 1))
+        builder.insert(v4: TestZone.ip4("192.0.2.9"), prefixLength: 32, value: .excluded)
+        builder.insert(v4: TestZone.ip4("198.51.0.0"), prefixLength: 16, value: TableValue(listing: 2))
+        builder.insert(v4: TestZone.ip4("198.51.100.7"), prefixLength: 32, value: TableValue(listing: 3))
+        builder.insert(v6: UInt128(0x2001_0db8) << 96, prefixLength: 48, value: TableValue(listing: 1, expires: 100))
+        let snapshot = try ZoneSnapshot(config: TestZone.config, table: builder.freeze())
+        let store = SnapshotStore(ServedZones([snapshot]))
+        let transferred = TransferTesting.records(ZoneTransfers(policy: TransferTesting.policy(), snapshots: store, clock: { 40 }))
+        var text = ""
+        let names = snapshot.writeMasterFile(now: 40, comment: "test export", to: &text)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "; test export" && lines[1] == "$ORIGIN bl.example.org.")
+        #expect(lines[2] == "@ 3600 IN SOA ns1.example.org. hostmaster.example.org. ( 42 600 300 86400 60 )")
+        #expect(lines[3] == "@ 3600 IN NS ns1.example.org." && lines[4] == "@ 3600 IN NS ns2.example.net.")
+        let records = lines.dropFirst(5).map { line -> String in
+            let parts = line.split(separator: " ", maxSplits: 1)
+            return "\(parts[0]).bl.example.org. \(parts[1])"
+        }
+        let expected = transferred.filter { !$0.contains(" SOA ") && !$0.contains(" NS ") }
+        #expect(records == expected)
+        #expect(names * 2 == records.count)
+        #expect(records.contains { $0.hasPrefix("7.100.51.198.bl.example.org. 300 IN TXT \"yyy") && $0.contains("\" \"yyy") })
+        #expect(records.contains("*.0.0.0.0.8.b.d.0.1.0.0.2.bl.example.org. 60 IN A 127.0.0.2"))
+    }
+
+    @Test(arguments: [
+        ([UInt8]("plain".utf8), "\"plain\""),
+        ([0x22, 0x5C, 0x0A, 0xC3, 0xA9], "\"\\\"\\\\\\010\\195\\169\""),
+        ([UInt8](repeating: 0x61, count: 256), "\"" + String(repeating: "a", count: 255) + "\" \"a\""),
+    ])
+    func characterStringsAreQuotedAndEscaped(bytes: [UInt8], text: String) {
+        #expect(ZoneSnapshot.characterStrings(bytes) == text)
+    }
+}

@@ -177,7 +177,29 @@ def soa_serial(port):
 # ---------------------------------------------------------------- secondaries
 
 def start_nsd(work, port, primary_port, secret):
-    root = os.path.join(work, "nsd")
+    """NSD as a secondary of rbld: TSIG key, request-xfr and allow-notify."""
+    return nsd_instance(work, "nsd", port, f"""key:
+  name: {KEY}
+  algorithm: hmac-sha256
+  secret: "{secret}"
+zone:
+  name: {ZONE}
+  zonefile: "{ZONE}.zone"
+  request-xfr: 127.0.0.1@{primary_port} {KEY}
+  allow-notify: 127.0.0.1 {KEY}
+""")
+
+
+def start_nsd_from_file(work, port, zone_file):
+    """NSD serving a zone file, no primary: what a mirror fed by rsync of an export runs."""
+    return nsd_instance(work, "nsd-file", port, f"""zone:
+  name: {ZONE}
+  zonefile: "{zone_file}"
+""")
+
+
+def nsd_instance(work, name, port, zones):
+    root = os.path.join(work, name)
     os.makedirs(root, exist_ok=True)
     conf = os.path.join(root, "nsd.conf")
     with open(conf, "w") as f:
@@ -197,16 +219,7 @@ def start_nsd(work, port, primary_port, secret):
   tcp-count: 16
 remote-control:
   control-enable: no
-key:
-  name: {KEY}
-  algorithm: hmac-sha256
-  secret: "{secret}"
-zone:
-  name: {ZONE}
-  zonefile: "{ZONE}.zone"
-  request-xfr: 127.0.0.1@{primary_port} {KEY}
-  allow-notify: 127.0.0.1 {KEY}
-""")
+""" + zones)
     return Process(["nsd", "-d", "-c", conf], os.path.join(root, "stdout.log")), os.path.join(root, "nsd.log")
 
 
@@ -388,6 +401,22 @@ zones:
             expect(count >= 10, f"only {count} transfers were differences (IXFR)")
             print(f"     {count} incremental transfers (IXFR differences) served", flush=True)
         suite.check("the secondaries were brought up to date by IXFR differences", incremental)
+
+        file_port = free_port()
+        exported = os.path.join(work, "export.zone")
+
+        def export_zone_file():
+            run([rbld, "export", "--format", "zone", "--db", db, "--zone", ZONE, exported])
+            again = os.path.join(work, "export-again.zone")
+            run([rbld, "export", "--format", "zone", "--db", db, "--zone", ZONE, again])
+            expect(open(exported).read() == open(again).read(), "two exports of an unchanged zone differ")
+            from_file, file_log = start_nsd_from_file(work, file_port, exported)
+            procs.append(from_file)
+            ok = wait_for(lambda: soa_serial(file_port) == soa_serial(port), 30, 0.2)
+            expect(ok, "NSD did not load the export: " + (open(file_log).read()[-2000:] if os.path.exists(file_log) else ""))
+        suite.check("export --format zone loads into NSD", export_zone_file)
+        suite.check("NSD from the exported zone file answers as rbld (differential)",
+                    lambda: differential(port, file_port, "NSD from export --format zone"))
 
         plain = Process([rbld, "serve", "--db", db, "--zone", ZONE, "--listen", f"127.0.0.1:{open_port}",
                          "--allow-transfer", "127.0.0.1/32,::1/128"], os.path.join(work, "serve-open.log"))

@@ -63,7 +63,7 @@ public final class ZoneTransfers: Sendable {
     /// Earlier snapshots of the zones offered for transfer, oldest first, for IXFR.
     private let history = Mutex<[String: [ZoneSnapshot]]>([:])
     /// Snapshots kept per zone: a secondary more changes behind gets a full transfer.
-    public static let historyDepth = 8
+    public static let historyDepth = 4
     /// Changed names above which a full transfer is sent instead of a difference.
     public static let incrementalLimit = 100_000
 

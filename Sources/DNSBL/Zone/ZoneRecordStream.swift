@@ -186,38 +186,37 @@ struct ZoneRecordRenderer {
         return ttl
     }
 
-    func writeTXT(_ node: AnyZoneNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
-        var text = AddressText()
+    /// The TXT text of a name: its template with `$` replaced by the host's address, or by
+    /// a wildcard's network in CIDR form.
+    func text(of node: AnyZoneNode) -> [UInt8] {
+        var address = AddressText()
         var suffix: Int?
         switch node {
         case .v4(let inner):
-            text.format(v4: inner.start)
+            address.format(v4: inner.start)
             if inner.wildcard { suffix = inner.length }
         case .v6(let inner):
-            text.format(v6: inner.start)
+            address.format(v6: inner.start)
             if inner.wildcard { suffix = inner.length }
         }
+        var shown: [UInt8] = (0..<address.count).map { address.bytes[$0] }
+        if let suffix { shown += [0x2F] + Array(String(suffix).utf8) }  // "/"
+        var text: [UInt8] = []
+        for byte in listing(for: node.value).text {
+            if byte == 0x24 { text += shown } else { text.append(byte) }  // "$"
+        }
+        return text
+    }
+
+    func writeTXT(_ node: AnyZoneNode, into writer: inout ResponseWriter, apexPointer: UInt16) -> Bool {
         guard writeOwner(node, into: &writer, apexPointer: apexPointer),
               writer.write(RRType.txt.rawValue), writer.write(DNSClass.internet.rawValue),
               writer.write(ttl(for: node.value))
         else { return false }
         let rdLengthOffset = writer.offset
         guard writer.write(UInt16(0)) else { return false }
-        var shown: [UInt8] = []
-        shown.reserveCapacity(50)
-        for index in 0..<text.count { shown.append(text.bytes[index]) }
-        if let suffix {
-            shown.append(0x2F)  // "/"
-            shown += Array(String(suffix).utf8)
-        }
         var strings = CharacterStrings(writer: writer)
-        for byte in listing(for: node.value).text {
-            if byte == 0x24 {  // "$"
-                for shownByte in shown { strings.append(shownByte) }
-            } else {
-                strings.append(byte)
-            }
-        }
+        for byte in text(of: node) { strings.append(byte) }
         guard let finished = strings.finish() else { return false }
         writer = finished
         let rdLength = writer.offset &- rdLengthOffset &- 2
