@@ -15,14 +15,15 @@ public struct TransferNetwork: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(TransferPolicyError) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let host = String(parts[0])
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 {
+        // Network-order bytes straight from inet_pton (the in_addr structs' members are
+        // not visible to every build of this module).
+        var bytes = [UInt8](repeating: 0, count: 16)
+        if inet_pton(AF_INET, host, &bytes) == 1 {
             isIPv6 = false
-            address = UInt128(UInt32(bigEndian: v4.s_addr))
-        } else if inet_pton(AF_INET6, host, &v6) == 1 {
+            address = bytes[0..<4].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+        } else if inet_pton(AF_INET6, host, &bytes) == 1 {
             isIPv6 = true
-            address = withUnsafeBytes(of: &v6) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
+            address = bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
         } else {
             throw TransferPolicyError("'\(text)': not a numeric IPv4 or IPv6 address or network")
         }
@@ -58,16 +59,9 @@ public struct TransferNetwork: Hashable, Sendable, CustomStringConvertible {
 
     private static func text(_ address: UInt128, isIPv6: Bool) -> String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        if isIPv6 {
-            var raw = in6_addr()
-            withUnsafeMutableBytes(of: &raw) { bytes in
-                for index in 0..<16 { bytes[index] = UInt8(truncatingIfNeeded: address >> UInt128(120 - 8 * index)) }
-            }
-            inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-        } else {
-            var raw = in_addr(s_addr: UInt32(truncatingIfNeeded: address).bigEndian)
-            inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-        }
+        let count = isIPv6 ? 16 : 4
+        let raw = (0..<count).map { UInt8(truncatingIfNeeded: address >> UInt128(8 * (count - 1 - $0))) }
+        inet_ntop(isIPv6 ? AF_INET6 : AF_INET, raw, &buffer, socklen_t(buffer.count))
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
