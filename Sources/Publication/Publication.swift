@@ -29,6 +29,8 @@ public struct PublicationConfiguration: Sendable {
     public var rateLimit = RateLimitConfiguration()
     /// Refused networks, fixed-code networks and daily quotas (none by default).
     public var clientPolicy = ClientPolicyConfiguration()
+    /// Which zones are offered for transfer (AXFR, IXFR over TCP), to whom, with which keys.
+    public var transfers: TransferPolicy = .none
 
     public init(db: String, zones: [String], listen: [ListenAddress]) {
         self.db = db
@@ -105,18 +107,43 @@ public final class Publication: Sendable {
         let responder = Responder(store: snapshots, clock: { UInt32(truncatingIfNeeded: clock()) },
                                   rateLimiter: ResponseRateLimiter(configuration.rateLimit),
                                   clientPolicy: ClientPolicy(configuration.clientPolicy))
+        let transfers = configuration.transfers.isEmpty ? nil
+            : ZoneTransfers(policy: configuration.transfers, snapshots: snapshots, clock: clock)
         let server = DNSServer(responder: responder, addresses: configuration.listen, udp: configuration.udp,
-                               tcp: configuration.tcp, logger: logger)
+                               tcp: configuration.tcp, transfers: transfers, logger: logger)
         do {
             try await server.start()
         } catch {
             throw PublicationError(.cannotBind, "DNS: \(error)")
         }
+        var notifier: ZoneNotifier?
+        if ZoneNotifier.isNeeded(configuration.transfers) {
+            let started = ZoneNotifier(policy: configuration.transfers, snapshots: snapshots, clock: clock, logger: logger)
+            do {
+                try await started.start()
+            } catch {
+                await server.stop()
+                throw PublicationError(.cannotBind, "\(error)")
+            }
+            // Secondaries may have missed changes while rbld was down: tell them now.
+            for zone in served.zones { started.zoneChanged(zone.config.name) }
+            notifier = started
+        }
         let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                          interval: configuration.pollInterval, cacheInterval: configuration.cacheInterval,
                                          logger: logger, observer: observer,
-                                         clock: clock)
+                                         clock: clock, notifier: notifier, transfers: transfers)
         return Publication(snapshots: snapshots, server: server, service: service)
+    }
+
+    /// The snapshot `zone` is served from: the store's listings (or its snapshot cache) as
+    /// publication loads them (what `rbld export --format zone` writes).
+    public static func snapshot(of zone: String, in store: Store, logger: Logger) throws -> ZoneSnapshot {
+        let publisher = Publisher(store: store, zones: [zone], logger: logger, clock: Store.systemClock)
+        guard let snapshot = try publisher.loadAll().zones.first else {
+            throw PublicationError(.badData, "zone \(zone): nothing loaded")
+        }
+        return snapshot
     }
 
     /// Builds `zone`'s table from the store and writes it to the snapshot cache, so that

@@ -26,13 +26,20 @@ public final class PublicationService: Service, @unchecked Sendable {
     private let logger: Logger
     private let observer: (any PublicationObserver)?
     private let clock: @Sendable () -> Int64
+    /// Tells secondaries of each published change (NOTIFY), when any are configured.
+    private let notifier: ZoneNotifier?
+    /// Keeps each replaced snapshot of a transferred zone, for IXFR.
+    private let transfers: ZoneTransfers?
     /// Set by SIGHUP: the zones to serve from now on, loaded whole at the next tick.
     private let pendingReload = Mutex<[String]?>(nil)
     /// Consecutive failed ticks, so that a long outage is logged once, and its end too.
     private var failedTicks = 0
 
     init(publisher: Publisher, store: any ListingSource, snapshots: SnapshotStore, interval: Duration,
-         cacheInterval: Duration, logger: Logger, observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64) {
+         cacheInterval: Duration, logger: Logger, observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64,
+         notifier: ZoneNotifier? = nil, transfers: ZoneTransfers? = nil) {
+        self.notifier = notifier
+        self.transfers = transfers
         self.publisher = publisher
         self.store = store
         self.snapshots = snapshots
@@ -67,6 +74,7 @@ public final class PublicationService: Service, @unchecked Sendable {
             }
         }
         publisher.saveSnapshotCaches()
+        await notifier?.stop()
     }
 
     /// One look at the store: a pending reload, then the changes and expiries since the
@@ -75,7 +83,9 @@ public final class PublicationService: Service, @unchecked Sendable {
         do {
             if let zones = pendingReload.withLock({ $0.take() }) {
                 let reloaded = Publisher(store: store, zones: zones, logger: logger, clock: clock)
-                snapshots.publish(try reloaded.loadAll())
+                let served = try reloaded.loadAll()
+                snapshots.publish(served)
+                for zone in served.zones { notifier?.zoneChanged(zone.config.name) }
                 publisher = reloaded
                 logger.notice("reloaded every zone from the store", metadata: ["zones": "\(zones.joined(separator: ", "))"])
             }
@@ -89,7 +99,13 @@ public final class PublicationService: Service, @unchecked Sendable {
                 failedTicks = 0
             }
             guard !changed.isEmpty else { return }
-            for zone in changed { snapshots.publish(zone: zone) }
+            for zone in changed {
+                if let transfers, let previous = snapshots.load().zone(named: zone.config.name) {
+                    transfers.retain(previous: previous)
+                }
+                snapshots.publish(zone: zone)
+                notifier?.zoneChanged(zone.config.name)
+            }
             observer?.published(lag: ContinuousClock.now - seen)
             Heap.releaseFreeMemory()  // the previous tables are freed by now or soon
         } catch {

@@ -75,7 +75,29 @@ struct StoreExportTests {
                     text: entry.text == settings.txtTemplate ? nil : entry.text)
         }
         let withoutExpiry = listings.map { Listing(prefix: $0.prefix, excluded: $0.excluded, code: $0.code, text: $0.text) }
-        #expect(Set(back) == Set(withoutExpiry))
+        // Besides the listings: the test points the store does not hold (127.0.0.2 it does).
+        let testPoints = [Listing(prefix: IPPrefix("127.0.0.1")!, excluded: true, code: 0, text: nil),
+                          Listing(prefix: IPPrefix("::ffff:7f00:2")!, excluded: false, code: 2, text: nil),
+                          Listing(prefix: IPPrefix("::ffff:7f00:1")!, excluded: true, code: 0, text: nil)]
+        #expect(Set(back) == Set(withoutExpiry + testPoints))
+        #expect(back.count == withoutExpiry.count + testPoints.count)
+    }
+
+    /// A mirror loading only the export answers the RFC 5782 test points as rbld does:
+    /// 127.0.0.2 with the default answer unless a listed entry is its longest match,
+    /// 127.0.0.1 never, even inside a listed network.
+    @Test func rbldnsdExportCarriesTheTestPoints() throws {
+        let store = try Store(path: directory.file("points.sqlite"), clock: clock.function)
+        var text = try export(store, .rbldnsd, family: .v4)
+        #expect(text.hasSuffix("\n127.0.0.2\n!127.0.0.1\n"))
+        text = try export(store, .rbldnsd, family: .v6)
+        #expect(text.hasSuffix("\n::ffff:7f00:2\n!::ffff:7f00:1\n"))
+        let file = ListFileParser.parse(Array("127.0.0.0/8 :127.0.0.4:loopback $\n127.0.0.1\n".utf8), format: .rbldnsd,
+                                        fileName: "points.zone")
+        _ = try store.importListFile(file, zone: zone, replace: true, skipBad: false, actor: "t", reason: "points")
+        text = try export(store, .rbldnsd, family: .v4)
+        #expect(text.contains("\n127.0.0.0/8 :127.0.0.4:loopback $\n") && !text.contains("\n127.0.0.2\n"))
+        #expect(!text.contains("\n127.0.0.1\n") && text.hasSuffix("\n!127.0.0.1\n"))
     }
 
     @Test func csvAndJSON() throws {

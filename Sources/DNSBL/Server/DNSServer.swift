@@ -26,6 +26,7 @@ public final class DNSServer<R: QueryResponder>: Sendable {
     private let addresses: [ListenAddress]
     private let udpConfiguration: UDPServerConfiguration
     private let tcpConfiguration: TCPServerConfiguration
+    private let transfers: ZoneTransfers?
     private let logger: Logger
     private let running = Mutex<Running?>(nil)
     private let finalCounters = Mutex(ServerCounters())
@@ -36,8 +37,10 @@ public final class DNSServer<R: QueryResponder>: Sendable {
         addresses: [ListenAddress],
         udp: UDPServerConfiguration = UDPServerConfiguration(),
         tcp: TCPServerConfiguration = TCPServerConfiguration(),
+        transfers: ZoneTransfers? = nil,
         logger: Logger = Logger(label: "rbld.dns")
     ) {
+        self.transfers = transfers
         self.responder = responder
         self.addresses = addresses
         udpConfiguration = udp
@@ -64,7 +67,7 @@ public final class DNSServer<R: QueryResponder>: Sendable {
                                 configuration: udpConfiguration, logger: logger)
             try udp.start()
             let tcp = TCPServer(responder: responder, addresses: udp.boundAddresses,
-                                configuration: tcpConfiguration, logger: logger)
+                                configuration: tcpConfiguration, transfers: transfers, logger: logger)
             do throws(ServerError) {
                 try await tcp.start()
                 bound = (udp, tcp)

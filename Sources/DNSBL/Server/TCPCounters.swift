@@ -21,6 +21,12 @@ public struct TCPCounters: Hashable, Sendable {
     public var framingErrors: UInt64 = 0
     /// Connections open when the counters were read (a level, not a total).
     public var connectionsOpen: Int = 0
+    /// Zone transfers (AXFR, IXFR) sent to the end.
+    public var transfersCompleted: UInt64 = 0
+    /// Transfer requests answered with an error (REFUSED, NOTAUTH, FORMERR).
+    public var transfersRefused: UInt64 = 0
+    /// Transfers cut off: the secondary stopped reading, or the connection closed.
+    public var transfersAborted: UInt64 = 0
 
     public init() {}
 }
@@ -35,6 +41,9 @@ final class TCPCounterStorage: Sendable {
     let answered = Atomic<UInt64>(0)
     let dropped = Atomic<UInt64>(0)
     let framingErrors = Atomic<UInt64>(0)
+    let transfersCompleted = Atomic<UInt64>(0)
+    let transfersRefused = Atomic<UInt64>(0)
+    let transfersAborted = Atomic<UInt64>(0)
     /// Currently open connections, for the cap.
     let open = Atomic<Int>(0)
 
@@ -48,6 +57,9 @@ final class TCPCounterStorage: Sendable {
         result.dropped = dropped.load(ordering: .relaxed)
         result.framingErrors = framingErrors.load(ordering: .relaxed)
         result.connectionsOpen = open.load(ordering: .relaxed)
+        result.transfersCompleted = transfersCompleted.load(ordering: .relaxed)
+        result.transfersRefused = transfersRefused.load(ordering: .relaxed)
+        result.transfersAborted = transfersAborted.load(ordering: .relaxed)
         return result
     }
 }

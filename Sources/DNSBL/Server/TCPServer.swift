@@ -31,6 +31,7 @@ public final class TCPServer<R: QueryResponder>: Sendable {
     private let responder: R
     private let addresses: [ListenAddress]
     private let configuration: TCPServerConfiguration
+    private let transfers: ZoneTransfers?
     private let group: any EventLoopGroup
     private let logger: Logger
     private let counterStorage = TCPCounterStorage()
@@ -45,18 +46,21 @@ public final class TCPServer<R: QueryResponder>: Sendable {
     ///   - responder: answers each message; one `Session` per connection.
     ///   - addresses: IPv4 and IPv6 addresses; port 0 binds a free port (see ``boundAddresses``).
     ///   - configuration: idle timeout and connection cap.
+    ///   - transfers: answers AXFR and IXFR; nil refuses them (as the responder does).
     ///   - group: the event loops; nil for NIO's shared `MultiThreadedEventLoopGroup.singleton`.
     ///   - logger: start, stop and bind errors only; never per query.
     public init(
         responder: R,
         addresses: [ListenAddress],
         configuration: TCPServerConfiguration = TCPServerConfiguration(),
+        transfers: ZoneTransfers? = nil,
         group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "rbld.tcp")
     ) {
         self.responder = responder
         self.addresses = addresses
         self.configuration = configuration
+        self.transfers = transfers
         self.group = group ?? MultiThreadedEventLoopGroup.singleton
         self.logger = logger
     }
@@ -184,13 +188,14 @@ public final class TCPServer<R: QueryResponder>: Sendable {
             connections.withLock { _ = $0.removeValue(forKey: id) }
             counterStorage.open.wrappingSubtract(1, ordering: .relaxed)
         }
-        return channel.eventLoop.makeCompletedFuture { [responder, configuration, counterStorage] in
+        return channel.eventLoop.makeCompletedFuture { [responder, configuration, counterStorage, transfers, logger] in
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(BackPressureHandler())
             try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeAmount))
             try pipeline.addHandler(ByteToMessageHandler(
                 TCPFrameDecoder(), maximumBufferSize: 2 + TCPFrameDecoder.maximumMessageLength))
-            try pipeline.addHandler(TCPQueryHandler(responder: responder, counters: counterStorage))
+            try pipeline.addHandler(TCPQueryHandler(responder: responder, counters: counterStorage,
+                                                    transfers: transfers, logger: logger))
         }
     }
 }

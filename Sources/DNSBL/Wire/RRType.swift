@@ -35,6 +35,8 @@ public struct RCode: RawRepresentable, Hashable, Sendable {
     public static let nxDomain = RCode(rawValue: 3)
     public static let notImp = RCode(rawValue: 4)
     public static let refused = RCode(rawValue: 5)
+    /// Not authoritative for the zone, or a TSIG request that fails its checks (RFC 8945 §5.2).
+    public static let notAuth = RCode(rawValue: 9)
     /// Extended: the upper 8 bits travel in the OPT record's TTL (RFC 6891 §6.1.3).
     public static let badVers = RCode(rawValue: 16)
 }

@@ -37,7 +37,7 @@ public struct ListExporter {
     public func write(_ listings: [Listing], format: Format, family: IPPrefix.Family?, to output: inout some TextOutputStream) -> Int {
         let selected = listings.filter { family == nil || $0.prefix.family == family }.sorted { $0.prefix < $1.prefix }
         switch format {
-        case .rbldnsd: writeRbldnsd(selected, to: &output)
+        case .rbldnsd: writeRbldnsd(selected, family: family, to: &output)
         case .zone: return writeZone(selected, to: &output)
         case .csv: writeCSV(selected, to: &output)
         case .json: writeJSON(selected, to: &output)
@@ -47,13 +47,21 @@ public struct ListExporter {
 
     // MARK: rbldnsd
 
-    func writeRbldnsd(_ listings: [Listing], to output: inout some TextOutputStream) {
+    /// The RFC 5782 §5 test points of each family: listed, and never listed.
+    /// (Written in rbldnsd's own spelling: its ip6trie reads no dotted IPv4 tail.)
+    static let testPoints: [(family: IPPrefix.Family, listed: IPPrefix, unlisted: IPPrefix, texts: (String, String))] = [
+        (.v4, IPPrefix("127.0.0.2")!, IPPrefix("127.0.0.1")!, ("127.0.0.2", "127.0.0.1")),
+        (.v6, IPPrefix("::ffff:7f00:2")!, IPPrefix("::ffff:7f00:1")!, ("::ffff:7f00:2", "::ffff:7f00:1")),
+    ]
+
+    func writeRbldnsd(_ listings: [Listing], family: IPPrefix.Family?, to output: inout some TextOutputStream) {
+        let points = Self.testPoints.filter { family == nil || $0.family == family }
         output.write("# rbld export of \(settings.name), serial \(serial)\n")
         output.write("$SOA \(settings.soaTTL) \(settings.mname) \(settings.rname) \(soaSerial) \(settings.refresh) \(settings.retry) \(settings.expire) \(settings.minimum)\n")
         output.write("$NS \(settings.nsTTL) \(settings.servedNameservers.joined(separator: " "))\n")
         output.write("$TTL \(settings.ttl)\n")
         output.write(":127.0.0.\(settings.defaultCode):\(settings.txtTemplate)\n")
-        for listing in listings {
+        for listing in listings where !points.contains(where: { $0.unlisted == listing.prefix }) {
             if listing.excluded {
                 output.write("!\(listing.prefix)\n")
             } else if listing.code == settings.defaultCode, listing.text == nil || listing.text == settings.txtTemplate {
@@ -61,6 +69,14 @@ public struct ListExporter {
             } else {
                 output.write("\(listing.prefix) :127.0.0.\(listing.code):\(listing.text ?? settings.txtTemplate)\n")
             }
+        }
+        // The test points as rbld answers them (docs/DNS-BEHAVIOUR.md), so that a mirror
+        // loading only this file answers them too: the listed one with the default answer
+        // unless a listed entry is its longest match, the unlisted one never.
+        for point in points {
+            let longest = listings.filter { $0.prefix.contains(point.listed) }.max { $0.prefix.length < $1.prefix.length }
+            if longest == nil || longest!.excluded { output.write("\(point.texts.0)\n") }
+            output.write("!\(point.texts.1)\n")
         }
     }
 

@@ -2,7 +2,10 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import DNSBL
 import Ingest
+import Logging
+import Publication
 import Store
 
 struct Export: ParsableCommand {
@@ -11,7 +14,9 @@ struct Export: ParsableCommand {
         discussion: """
             rbldnsd: ip4set/ip6trie data with $SOA, $NS and the default answer; one family \
             per file (--family 4, the default for this format, or 6). zone: an RFC 1035 master \
-            file for BIND/NSD/Knot (CIDRs as wildcards, exclusions as names without A). \
+            file for BIND/NSD/Knot holding exactly the records a zone transfer sends: networks \
+            as wildcards, exclusions carved out, the RFC 5782 test points; both families \
+            (docs/MIRRORS.md). \
             A FILE is written to FILE.tmp and renamed, so readers never see half a file.
             """)
 
@@ -40,12 +45,30 @@ struct Export: ParsableCommand {
         guard let format = ListExporter.Format(rawValue: self.format) else { throw Failure(.usage, "unknown --format \(self.format)") }
         let chosen = family ?? (format == .rbldnsd ? .v4 : .all)
         if format == .rbldnsd, chosen == .all { throw Failure(.usage, "rbldnsd data holds one family: --family 4 or --family 6") }
+        if format == .zone, chosen != .all { throw Failure(.usage, "a zone file holds both families: leave out --family") }
         let progress = Progress("export")
         defer { progress.finish() }
         progress.phase("reading \(store.db)")
         let db = try store.openStore(readOnly: true)
         let zone = try store.zoneName(in: db)
         let now = unixNow()
+        if format == .zone {
+            let snapshot: ZoneSnapshot
+            do {
+                snapshot = try Publication.snapshot(of: zone, in: db, logger: Logger(label: "rbld.export"))
+            } catch {
+                throw Failure(.dataError, "\(store.db): \(error)")
+            }
+            progress.phase("writing")
+            var sink = try FileSink(path: output)
+            let serial = snapshot.config.soa.serial
+            let names = snapshot.writeMasterFile(now: UInt32(clamping: now), comment: "rbld export of \(zone), serial \(serial)",
+                                                 to: &sink)
+            try sink.close()
+            progress.finish()
+            if output != "-" { printError("rbld: wrote \(names) names of \(zone) (serial \(serial)) to \(output)") }
+            return
+        }
         let snapshot = try storeCall { () throws(StoreError) in try db.activeSnapshot(zone: zone, now: now) }
         progress.phase("writing \(snapshot.listings.count) entries")
         let exporter = ListExporter(settings: snapshot.settings, serial: snapshot.serial, now: now)

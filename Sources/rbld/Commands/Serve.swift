@@ -1,6 +1,7 @@
 // Serve.swift -- `rbld serve`: the authoritative DNSBL server over a store (`rbld run` without ingest).
 
 import ArgumentParser
+import Foundation
 import DNSBL
 import Logging
 import Store
@@ -24,6 +25,8 @@ struct Serve: AsyncParsableCommand {
             Abuse controls (docs/ABUSE.md): --rrl-rate limits UDP responses per client network; \
             the configuration's dns.clients refuses networks, answers open resolvers \
             127.255.255.254 and clients over a daily quota 127.255.255.255, never as listings. \
+            Zone transfer (AXFR, IXFR over TCP) to standard secondaries: --allow-transfer, --notify, \
+            or the configuration's keys: and per-zone transfer: (docs/MIRRORS.md). \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; 69 an \
             address cannot be bound; 74 the store cannot be opened; 78 the configuration is invalid.
             """)
@@ -63,6 +66,14 @@ struct Serve: AsyncParsableCommand {
         0 = drop them all (default: the configuration's dns.rrl.slip, else 2).
         """, valueName: "N"))
     var rrlSlip: Int?
+    @Option(help: ArgumentHelp(
+        "Offer every served zone for transfer (AXFR, IXFR over TCP) to these client networks; adds to the configuration's transfer.allow.",
+        valueName: "CIDR[,CIDR...]"))
+    var allowTransfer: [String] = []
+
+    @Option(help: ArgumentHelp("Send NOTIFY to this secondary when a zone changes (repeatable); adds to the configuration's transfer.notify.",
+                               valueName: "HOST:PORT"))
+    var notify: [String] = []
 
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (default: a --config file's, else none).", valueName: "HOST:PORT"))
     var metrics: String?
@@ -131,6 +142,37 @@ struct Serve: AsyncParsableCommand {
         if let pollInterval { configuration.dns.pollInterval = Duration(secondsArgument: pollInterval) }
         if let rrlRate { configuration.dns.rrl.rate = rrlRate }
         if let rrlSlip { configuration.dns.rrl.slip = rrlSlip }
+        try applyTransferFlags(to: &configuration)
         return configuration
+    }
+
+    /// `--allow-transfer` and `--notify` for every served zone, over the configuration's rules.
+    private func applyTransferFlags(to configuration: inout Configuration) throws {
+        let networks: [TransferNetwork]
+        let secondaries: [ListenAddress]
+        do {
+            networks = try allowTransfer.flatMap { $0.split(separator: ",") }.map { text throws(TransferPolicyError) in
+                try TransferNetwork(parsing: text.trimmingCharacters(in: .whitespaces))
+            }
+        } catch {
+            throw Failure(.usage, "--allow-transfer: \(error)")
+        }
+        do {
+            secondaries = try notify.map { text throws(ServerError) in try ListenAddress(parsing: text) }
+        } catch {
+            throw Failure(.usage, "--notify: \(error)")
+        }
+        guard !networks.isEmpty || !secondaries.isEmpty else { return }
+        for index in configuration.zones.indices {
+            var rule = configuration.zones[index].transfer ?? ZoneTransferRule()
+            rule.allow += networks
+            rule.notify += secondaries
+            configuration.zones[index].transfer = rule
+        }
+        do {
+            _ = try configuration.transferPolicy()
+        } catch {
+            throw Failure(.usage, "--notify: \(error.reason)")
+        }
     }
 }

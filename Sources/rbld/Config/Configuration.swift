@@ -26,6 +26,8 @@ struct Configuration: Sendable, Equatable {
     var zones: [Zone] = [Zone(name: "bl.example.org")]
     /// The file this came from (nil: the built-in defaults).
     var source: String?
+    /// TSIG keys (`keys:`), which zones' `transfer.key` name.
+    var keys: [TSIGKey] = []
 
     struct DNS: Sendable, Equatable {
         var listen: [ListenAddress] = ["127.0.0.1:5300", "[::1]:5300"].compactMap { try? ListenAddress(parsing: $0) }
@@ -92,6 +94,8 @@ struct Configuration: Sendable, Equatable {
         var selfService = SelfServicePolicy.defaults
         /// Non-public ranges the policy lists all the same (already lifted from `policy.neverList`).
         var listable: [IPPrefix] = []
+        /// Who may transfer the zone and whom to notify; nil: never transferred.
+        var transfer: ZoneTransferRule?
 
         init(name: String) {
             settings = .defaults(zone: name)
@@ -124,6 +128,8 @@ struct Configuration: Sendable, Equatable {
         publication.pollInterval = dns.pollInterval
         publication.rateLimit = dns.rrl
         publication.clientPolicy = dns.clients
+        // Checked when the file was read (`transferPolicy()`), so it cannot fail here.
+        publication.transfers = (try? transferPolicy()) ?? .none
         return publication
     }
 
@@ -142,6 +148,16 @@ struct Configuration: Sendable, Equatable {
         configuration.admins = web.admins
         configuration.selfService = Dictionary(uniqueKeysWithValues: zones.map { ($0.settings.name, $0.selfService) })
         return configuration
+    }
+
+    /// The zones' transfer rules with the keys they name.
+    ///
+    /// - Throws: `TransferPolicyError` when a zone names a key that is not configured, or
+    ///   allows transfers to any address without a key.
+    func transferPolicy() throws(TransferPolicyError) -> TransferPolicy {
+        var rules: [String: ZoneTransferRule] = [:]
+        for zone in zones { if let rule = zone.transfer { rules[zone.settings.name] = rule } }
+        return try TransferPolicy(zones: rules, keys: keys)
     }
 
     /// What attribution trusts and accepts for the zone ingest records into (the first):

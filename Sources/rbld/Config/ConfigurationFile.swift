@@ -174,7 +174,7 @@ private struct Value {
     // MARK: - The document
 
     func read(into configuration: inout Configuration) throws(ConfigurationError) {
-        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "web", "zones"])
+        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "web", "keys", "zones"])
         if let db = keys["db"] { configuration.db = try db.string() }
         if let level = keys["log-level"] {
             guard let parsed = Logger.Level(rawValue: try level.string()) else {
@@ -197,6 +197,56 @@ private struct Value {
                 throw value.error("zone \(zone.settings.name) is configured twice")
             }
         }
+        if let tsig = keys["keys"], !tsig.isNull {
+            configuration.keys = try tsig.tsigKeys()
+        }
+        do {
+            _ = try configuration.transferPolicy()
+        } catch {
+            throw (keys["zones"] ?? self).error(error.reason)
+        }
+    }
+
+    /// `keys:`: TSIG keys by name, each `{algorithm: hmac-sha256, secret: BASE64}`.
+    func tsigKeys() throws(ConfigurationError) -> [TSIGKey] {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping of key names to keys") }
+        var result: [TSIGKey] = []
+        for (nameNode, valueNode) in mapping {
+            let name = nameNode.string ?? ""
+            let value = Value(node: valueNode, key: key + "." + name, file: file)
+            let fields = try value.mapping(["algorithm", "secret"])
+            if let algorithm = fields["algorithm"], try algorithm.string().lowercased() != TSIGKey.algorithmName {
+                throw algorithm.error("only \(TSIGKey.algorithmName) is supported")
+            }
+            guard let secretValue = fields["secret"] else { throw value.error("a key needs a secret (base64)") }
+            // The secret itself is never quoted in an error.
+            guard let secret = Data(base64Encoded: try secretValue.string()), !secret.isEmpty else {
+                throw secretValue.error("the secret is not base64 (as tsig-keygen or keymgr print it)")
+            }
+            do {
+                result.append(try TSIGKey(name: name, secret: Array(secret)))
+            } catch {
+                throw value.error(error.reason)
+            }
+        }
+        return result
+    }
+
+    /// A zone's `transfer:` section.
+    func transferRule() throws(ConfigurationError) -> ZoneTransferRule {
+        let keys = try mapping(["allow", "notify", "key"])
+        var rule = ZoneTransferRule()
+        if let allow = keys["allow"] {
+            rule.allow = try allow.list().map { value throws(ConfigurationError) in
+                let text = try value.string()
+                do throws(TransferPolicyError) { return try TransferNetwork(parsing: text) } catch { throw value.error(error.reason) }
+            }
+        }
+        if let notify = keys["notify"] {
+            rule.notify = try notify.list().map { value throws(ConfigurationError) in try value.address() }
+        }
+        if let key = keys["key"] { rule.key = try key.optionalString() }
+        return rule
     }
 
     func readDNS(into dns: inout Configuration.DNS) throws(ConfigurationError) {
@@ -323,7 +373,7 @@ private struct Value {
     }
 
     func zone() throws(ConfigurationError) -> Configuration.Zone {
-        let keys = try mapping(["name", "ttl", "txt", "default-code", "soa", "ns", "ns-ttl", "policy", "self-service"])
+        let keys = try mapping(["name", "ttl", "txt", "default-code", "soa", "ns", "ns-ttl", "policy", "self-service", "transfer"])
         guard let nameValue = keys["name"] else { throw error("a zone needs a name") }
         var zone = Configuration.Zone(name: try nameValue.domainName())
         let settings = zone.settings
@@ -374,6 +424,7 @@ private struct Value {
             if let count = serviceKeys["max-delistings"] { zone.selfService.maxDelistings = try count.int(in: 0...1000) }
             if let window = serviceKeys["window"] { zone.selfService.window = try window.seconds(max: 10 * 365 * 86400) }
         }
+        if let transfer = keys["transfer"], !transfer.isNull { zone.transfer = try transfer.transferRule() }
         return zone
     }
 

@@ -147,6 +147,11 @@ struct ConfigurationTests {
         ("web:\n  admins:\n    - {name: alice}\n", 3, "web.admins[0]", "name and a password-hash"),
         ("web:\n  admins:\n    - {name: alice, password-hash: secret}\n", 3, "web.admins[0].password-hash", "bcrypt"),
         ("zones:\n  - name: a.example\n    self-service: {enabled: maybe}\n", 3, "zones[0].self-service.enabled", "true or false"),
+        ("keys:\n  k1: {algorithm: hmac-md5, secret: \"YWJj\"}\n", 2, "keys.k1.algorithm", "only hmac-sha256"),
+        ("keys:\n  k1: {secret: \"not base64!\"}\n", 2, "keys.k1.secret", "not base64"),
+        ("zones:\n  - name: a.example\n    transfer: {key: nokey}\n", 2, "zones", "not among the keys"),
+        ("zones:\n  - name: a.example\n    transfer: {}\n", 2, "zones", "an allow list, a key"),
+        ("zones:\n  - name: a.example\n    transfer: {allow: [10.0.0.1/8]}\n", 3, "zones[0].transfer.allow[0]", "host bits"),
     ])
     func errorsNameLineAndKey(text: String, line: Int, key: String, problem: String) {
         #expect {
@@ -227,6 +232,23 @@ struct ConfigurationTests {
         #expect(web.selfServicePolicy(zone: "a.example") == SelfServicePolicy(enabled: false, maxDelistings: 5, window: 7 * 86400))
         #expect(web.selfServicePolicy(zone: "b.example") == .defaults)
         #expect(try ConfigurationFile.parse("", file: "x.yaml").webConfiguration == nil, "off unless configured")
+    }
+
+    @Test func transferKeysAndRulesAreRead() throws {
+        let configuration = try ConfigurationFile.parse("""
+            keys:
+              Transfer-Key.: {algorithm: HMAC-SHA256, secret: "c2VjcmV0LXNlY3JldA=="}
+            zones:
+              - name: a.example
+                transfer: {allow: [192.0.2.0/24, "2001:db8::53"], key: transfer-key}
+              - name: b.example
+            """, file: "t.yaml")
+        let policy = try configuration.transferPolicy()
+        #expect(policy.keys.keys.sorted() == ["transfer-key"])
+        #expect(policy.zones.keys.sorted() == ["a.example"])
+        #expect(policy.zones["a.example"]?.allow.map(\.description) == ["192.0.2.0/24", "2001:db8::53/128"])
+        #expect(policy.zones["a.example"]?.key == "transfer-key")
+        #expect(configuration.publication(applyingDefinitions: false).transfers == policy)
     }
 
     @Test func missingFileIsNamed() {
