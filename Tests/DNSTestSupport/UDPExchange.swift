@@ -1,5 +1,6 @@
 // UDPExchange.swift -- one DNS query over UDP on loopback, and its answer.
 
+import CLDNS  // its headers also declare timeval and the socket types this file builds
 import Glibc
 
 /// Sends `query` to `host`:`port` over UDP and returns the first datagram that comes back,
