@@ -134,23 +134,22 @@ final class Publisher {
     /// Builds a zone's table from the store, entry by entry: the store's rows become the
     /// builder's entries directly, never a list of every listing first.
     private func build(zone name: String, settings: ZoneSettings) throws -> ZoneState {
-        var factory = SnapshotFactory(settings: settings)
+        var state = ZoneState(factory: SnapshotFactory(settings: settings), table: .empty, serial: 0)
         var builder = PrefixTableBuilder()
-        var expiries: [Int64: [IPPrefix]] = [:]
         var entries = 0
         var failure: (any Error)?
         let (serial, stored) = try store.forEachActiveListing(zone: name, now: clock(), reserve: { _ in }) { listing in
             guard failure == nil else { return }
-            do { try factory.insert(listing, into: &builder) } catch { failure = error }
-            if let expires = listing.expires, !listing.excluded { expiries[expires, default: []].append(listing.prefix) }
+            do { try state.factory.insert(listing, into: &builder) } catch { failure = error }
+            state.noteExpiry(of: listing)
             entries += 1
         }
         if let failure { throw failure }
         if stored != settings {
             return try build(zone: name, settings: stored)  // changed between the two reads
         }
-        var state = ZoneState(factory: factory, table: builder.freeze(), serial: serial)
-        state.expiries = expiries
+        state.table = builder.freeze()
+        state.serial = serial
         logger.info("zone built from store", metadata: ["zone": "\(name)", "serial": "\(serial)", "entries": "\(entries)"])
         return state
     }
