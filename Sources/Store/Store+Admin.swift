@@ -238,13 +238,7 @@ extension Store {
             var delistings: [DelistingRow] = []
             if let age = hitsOlderThan {
                 summary.deletedHits = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND time < ?2", zoneID, now - age)
-                let sources = try db.statement("""
-                    SELECT count(*) FROM sources WHERE zone_id = ?1 AND last_seen < ?2 AND (until IS NULL OR until <= ?3)
-                    """)
-                sources.bind(1, zoneID).bind(2, now - age).bind(3, now)
-                _ = try sources.step()
-                summary.deletedSources = sources.int(0)
-                sources.reset()
+                summary.deletedSources = try countSourcesWithoutEvidence(zoneID: zoneID, before: now - age, now: now)
                 delistings = try mootDelistings(zoneID: zoneID, before: now - age, now: now)
                 summary.deletedDelistings = delistings.count
             }
@@ -358,6 +352,17 @@ extension Store {
         return capped
     }
 
+    /// Sources whose last hit is before `cut` and that are not listed at `now`: what
+    /// deleting the hits before `cut` leaves without evidence (expire deletes them).
+    func countSourcesWithoutEvidence(zoneID: Int64, before cut: Int64, now: Int64) throws(StoreError) -> Int {
+        let sources = try db.statement("""
+            SELECT count(*) FROM sources WHERE zone_id = ?1 AND last_seen < ?2 AND (until IS NULL OR until <= ?3)
+            """)
+        defer { sources.reset() }
+        sources.bind(1, zoneID).bind(2, cut).bind(3, now)
+        return try sources.step() ? sources.int(0) : 0
+    }
+
     struct DelistingRow {
         var prefix: IPPrefix
         var created: Int64
@@ -449,6 +454,11 @@ extension Store {
             if let row = try manualRow(zoneID: zoneID, prefix: candidate), (row.expires ?? .max) > now { return candidate }
         }
         return nil
+    }
+
+    /// `2025-06-15T14:00:00Z`: ``formatTime(_:)`` as RFC 3339 writes it, for JSON and APIs.
+    public static func formatRFC3339(_ time: Int64) -> String {
+        String(formatTime(time).map { $0 == " " ? "T" : $0 })
     }
 
     /// `2025-06-15 14:00:00Z`.

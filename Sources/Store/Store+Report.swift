@@ -425,12 +425,7 @@ extension Store {
             stats.retention.keepHits = policy.keepHits
             stats.retention.maxHitsPerSource = policy.maxHitsPerSource
             stats.retention.oldHits = try count("SELECT count(*) FROM hits WHERE zone_id = ?1 AND time < ?2", zoneID, now - policy.keepHits)
-            let oldSources = try db.statement("""
-                SELECT count(*) FROM sources WHERE zone_id = ?1 AND last_seen < ?2 AND (until IS NULL OR until <= ?3)
-                """)
-            oldSources.bind(1, zoneID).bind(2, now - policy.keepHits).bind(3, now)
-            if try oldSources.step() { stats.retention.oldSources = oldSources.int(0) }
-            oldSources.reset()
+            stats.retention.oldSources = try countSourcesWithoutEvidence(zoneID: zoneID, before: now - policy.keepHits, now: now)
             stats.retention.hitsBeyondCap = try count("""
                 SELECT coalesce(sum(hit_count - ?2), 0) FROM sources WHERE zone_id = ?1 AND hit_count > ?2
                 """, zoneID, Int64(policy.maxHitsPerSource))

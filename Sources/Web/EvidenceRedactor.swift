@@ -88,7 +88,7 @@ public struct EvidenceRedactor: Sendable {
         var host = hit.reporter.map { scrub(Self.withoutAddressType($0), names: names, maskAll: true) }
             ?? hopHost.map { scrub($0, names: names, maskAll: true) }
         if let value = host, value.contains("[") || value.isEmpty { host = nil }
-        return PublicEvidence(time: ZoneLookup.rfc3339(hit.time), kind: hit.kind, strength: hit.strength, host: host, lines: lines)
+        return PublicEvidence(time: Store.formatRFC3339(hit.time), kind: hit.kind, strength: hit.strength, host: host, lines: lines)
     }
 
     /// A DSN's Reporting-MTA without its type (`dns; mx.example` is `mx.example`, RFC 3464 §2.2.2).

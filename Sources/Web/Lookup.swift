@@ -67,18 +67,13 @@ extension ZoneLookup {
         code = report.code.map { "127.0.0.\($0)" }
         txt = listed ? report.text : nil
         kinds = (report.allKinds.isEmpty ? report.kinds : report.allKinds).map(\.rawValue)
-        firstSeen = report.firstSeen.map(Self.rfc3339)
-        lastSeen = report.lastSeen.map(Self.rfc3339)
-        expires = listed ? report.expires.map(Self.rfc3339) : nil
+        firstSeen = report.firstSeen.map(Store.formatRFC3339)
+        lastSeen = report.lastSeen.map(Store.formatRFC3339)
+        expires = listed ? report.expires.map(Store.formatRFC3339) : nil
         hits = report.hitCount
         delistable = listed && !manual && selfService.enabled
         self.manual = manual
         evidence = report.lastHits.map { redactor.evidence($0, source: address) }
-    }
-
-    /// `2025-06-15T14:00:00Z`.
-    static func rfc3339(_ time: Int64) -> String {
-        String(Store.formatTime(time).map { $0 == " " ? "T" : $0 })
     }
 
     /// What a listing says, in words: its kinds and whether an operator made it (read from

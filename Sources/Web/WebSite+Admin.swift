@@ -98,7 +98,7 @@ extension WebSite {
                      try store.heldBackSources(zone: zone, now: now, limit: 100))
                 }
             }
-            func time(_ value: Int64) -> String { ZoneView.readable(ZoneLookup.rfc3339(value)) }
+            func time(_ value: Int64) -> String { ZoneView.readable(Store.formatRFC3339(value)) }
             zones.append(AdminPage.Zone(
                 zone: zone, token: tokens.issue(form: "admin", client: client, user: user, now: monotonicSeconds()),
                 pending: pending.map { request in

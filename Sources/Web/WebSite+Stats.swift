@@ -54,7 +54,7 @@ extension WebSite {
     func statsAPI() throws -> Response {
         let zones = try histories().map { history in
             StatsAnswer.Zone(zone: history.zone, listed: history.listedNow, hits24h: history.hitsLast24h, hits7d: history.hitsLast7d,
-                             days: history.days.map { StatsAnswer.Day(day: String(ZoneLookup.rfc3339($0.start).prefix(10)), hits: $0.hits, listed: $0.listed) })
+                             days: history.days.map { StatsAnswer.Day(day: String(Store.formatRFC3339($0.start).prefix(10)), hits: $0.hits, listed: $0.listed) })
         }
         return try json(StatsAnswer(zones: zones, queries: statistics.querySamples,
                                     sampleSeconds: statistics.sampleInterval.components.seconds))
@@ -80,7 +80,7 @@ extension WebSite {
 
     func statsPage() throws -> Response {
         let zones = try histories().map { history in
-            let labels = history.days.map { String(ZoneLookup.rfc3339($0.start).dropFirst(5).prefix(5)) }
+            let labels = history.days.map { String(Store.formatRFC3339($0.start).dropFirst(5).prefix(5)) }
             let series = Self.kindColors.map { kind, color in
                 SVGChart.Series(name: kind.rawValue, color: color, values: history.days.map { Double($0.hits[kind.rawValue] ?? 0) })
             }
@@ -92,7 +92,7 @@ extension WebSite {
                                            title: "Listed sources in \(history.zone)", unit: "sources"))
         }
         let samples = statistics.querySamples
-        let qps = SVGChart.line(labels: samples.map { String(ZoneLookup.rfc3339($0.time).dropFirst(11).prefix(5)) },
+        let qps = SVGChart.line(labels: samples.map { String(Store.formatRFC3339($0.time).dropFirst(11).prefix(5)) },
                                 values: samples.map(\.queriesPerSecond), color: "#4477aa", title: "DNS queries per second", unit: "queries/s")
         return try html(StatsPage(site: siteInfo, title: "Statistics", zones: zones, qpsChart: qps,
                                   sampleSeconds: statistics.sampleInterval.components.seconds), template: "stats")

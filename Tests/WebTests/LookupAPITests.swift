@@ -41,16 +41,16 @@ import TestSupport
         #expect((zone["txt"] as? String)?.contains("45.1.2.3") == true)
         #expect(zone["kinds"] as? [String] == ["dsn", "autoreply"])
         let evidence = try #require((zone["evidence"] as? [[String: Any]])?.first)
-        #expect(evidence["time"] as? String == ZoneLookup.rfc3339(Self.t0 + 600), "newest first")
+        #expect(evidence["time"] as? String == Store.formatRFC3339(Self.t0 + 600), "newest first")
         #expect(evidence["kind"] as? String == "autoreply")
-        #expect(zone["first_seen"] as? String == ZoneLookup.rfc3339(Self.t0))
-        #expect(zone["last_seen"] as? String == ZoneLookup.rfc3339(Self.t0 + 600))
-        #expect(zone["expires"] as? String == ZoneLookup.rfc3339(Self.t0 + 600 + 28 * 86400))
+        #expect(zone["first_seen"] as? String == Store.formatRFC3339(Self.t0))
+        #expect(zone["last_seen"] as? String == Store.formatRFC3339(Self.t0 + 600))
+        #expect(zone["expires"] as? String == Store.formatRFC3339(Self.t0 + 600 + 28 * 86400))
         #expect(zone["hits"] as? Int == 2)
         #expect(zone["delistable"] as? Bool == true)
         #expect(zone["manual"] as? Bool == false)
         #expect((zone["evidence"] as? [Any])?.count == 2)
-        #expect(ZoneLookup.rfc3339(Self.t0) == "2025-06-15T15:06:40Z")
+        #expect(Store.formatRFC3339(Self.t0) == "2025-06-15T15:06:40Z")
     }
 
     @Test(arguments: [

@@ -92,7 +92,7 @@ struct HealthCheck: Sendable {
             report.storeReadable = true
             report.storeSerial = health.serial
             if let last = health.lastHitRecorded {
-                report.lastHit = Self.rfc3339(last)
+                report.lastHit = Store.formatRFC3339(last)
                 report.secondsSinceLastHit = max(0, now - last)
             }
         } catch {
@@ -102,7 +102,7 @@ struct HealthCheck: Sendable {
         report.publicationFailuresSinceRead = published.failuresSinceRead
         report.lastPublicationLagSeconds = published.lastLag.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
         if let read = published.lastRead {
-            report.lastStoreRead = Self.rfc3339(read)
+            report.lastStoreRead = Store.formatRFC3339(read)
             report.secondsSinceStoreRead = max(0, now - read)
             if now - read > staleAfter {
                 report.problems.append("publication has not read the store for \(now - read) s"
@@ -118,15 +118,7 @@ struct HealthCheck: Sendable {
     /// The answer's HTTP status and JSON body.
     func response() -> HealthAnswer {
         let report = report()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"status":"failing"}"#
+        let body = (try? prettyJSON(report)) ?? #"{"status":"failing"}"#
         return HealthAnswer(healthy: report.isHealthy, body: body + "\n")
-    }
-
-    static func rfc3339(_ time: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(time)))
     }
 }

@@ -11,10 +11,14 @@ func printError(_ line: String) {
 
 /// Pretty JSON of a result, for --json.
 func printJSON(_ value: some Encodable) throws {
+    print(try prettyJSON(value))
+}
+
+/// A value as the commands' JSON writes it: indented, keys sorted, slashes unescaped.
+func prettyJSON(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    print(String(decoding: data, as: UTF8.self))
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
 /// Flushes standard output (and every other C stream), so that start-up lines reach a pipe
