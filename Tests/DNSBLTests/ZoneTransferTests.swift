@@ -318,6 +318,84 @@ enum TransferTesting {
         #expect(zone == expected)
     }
 
+    /// Entries clustered in a few networks (so prefixes nest, exclusions carve, hosts sit
+    /// under wildcards), and the same table after a few edits, of both families.
+    static func clusteredTables(seed: UInt64) -> (PrefixTable, PrefixTable) {
+        var random = PrefixTableTesting.RNG(seed: seed)
+        let bases4: [UInt32] = [0x0A00_0000, 0x0A01_0000, 0xC633_6400, 0x2D00_0000, 0x7F00_0000]
+        let bases6: [UInt128] = [UInt128(0x2001_0db8) << 96, UInt128(0x2a00_1450) << 96]
+        func entry4() -> (UInt32, Int, TableValue) {
+            let length = [8, 12, 16, 20, 24, 25, 28, 32, 32, 32, 32].randomElement(using: &random)!
+            let address = bases4.randomElement(using: &random)! | UInt32(truncatingIfNeeded: random.below(1 << 20))
+            let value = random.chance(15) ? TableValue.excluded
+                : TableValue(listing: UInt16(1 + random.below(3)), expires: random.chance(10) ? UInt32(random.below(3)) : 0)
+            return (address, length, value)
+        }
+        func entry6() -> (UInt128, Int, TableValue) {
+            let length = [32, 48, 56, 64, 128, 128].randomElement(using: &random)!
+            let address = bases6.randomElement(using: &random)! | UInt128(random.next()) << 40 & (UInt128(1) << 96 - 1)
+            return (address, length, random.chance(15) ? .excluded : TableValue(listing: UInt16(1 + random.below(2))))
+        }
+        var old = PrefixTableBuilder()
+        var new = PrefixTableBuilder()
+        for _ in 0..<(random.below(60) + 1) {
+            let (address, length, value) = entry4()
+            old.insert(v4: address, prefixLength: length, value: value)
+            new.insert(v4: address, prefixLength: length, value: value)
+        }
+        for _ in 0..<random.below(20) {
+            let (address, length, value) = entry6()
+            old.insert(v6: address, prefixLength: length, value: value)
+            new.insert(v6: address, prefixLength: length, value: value)
+        }
+        let entries4 = old.freeze().v4
+        for _ in 0..<(random.below(4) + 1) {
+            switch random.below(5) {
+            case 0 where entries4.count > 0:
+                var entries: [(UInt32, Int)] = []
+                entries4.forEachEntry { prefix, _ in entries.append((prefix.start, Int(prefix.length))) }
+                let (address, length) = entries[random.below(entries.count)]
+                new.remove(v4: address, prefixLength: length)
+            case 1:
+                let (address, length, value) = entry6()
+                new.insert(v6: address, prefixLength: length, value: value)
+            default:
+                let (address, length, value) = entry4()
+                new.insert(v4: address, prefixLength: length, value: value)
+            }
+        }
+        return (old.freeze(), new.freeze())
+    }
+
+    /// The difference walked only in the changed networks is the difference of the whole
+    /// zone, name for name (the whole-family walk is the oracle).
+    @Test func theChangedNetworksHoldEveryChangedName() throws {
+        for seed in 0..<120 as Range<UInt64> {
+            let (oldTable, newTable) = Self.clusteredTables(seed: seed)
+            let now: UInt32 = 1
+            let old = ZoneRecordRenderer(zone: try EncodedZone(Self.config(serial: 41)), now: now)
+            let new = ZoneRecordRenderer(zone: try EncodedZone(Self.config(serial: 42)), now: now)
+            let whole = IncrementalRecordStream.difference(
+                from: oldTable, old, to: newTable, new, now: now,
+                networks4: [TablePrefix(address: 0, prefixLength: 0)], networks6: [TablePrefix(address: 0, prefixLength: 0)],
+                limit: .max)
+            let networks4 = oldTable.v4.changedNetworks(comparedWith: newTable.v4, labelBits: 8)
+            let networks6 = oldTable.v6.changedNetworks(comparedWith: newTable.v6, labelBits: 4)
+            let changed = IncrementalRecordStream.difference(from: oldTable, old, to: newTable, new, now: now,
+                                                             networks4: networks4, networks6: networks6, limit: .max)
+            let expected = try #require(whole)
+            let found = try #require(changed)
+            #expect(found.deleted == expected.deleted && found.added == expected.added, "seed \(seed): \(networks4) \(networks6)")
+            if found.deleted != expected.deleted || found.added != expected.added { return }
+        }
+    }
+
+    @Test func identicalTablesHaveNoChangedNetworks() {
+        let (table, _) = Self.clusteredTables(seed: 7)
+        #expect(table.v4.changedNetworks(comparedWith: table.v4, labelBits: 8).isEmpty)
+        #expect(table.v6.changedNetworks(comparedWith: table.v6, labelBits: 4).isEmpty)
+    }
+
     @Test func aSerialNoLongerKeptGetsTheWholeZone() throws {
         let (_, newTable) = Self.tables(seed: 9)
         let new = try ZoneSnapshot(config: Self.config(serial: 42), table: newTable)

@@ -11,9 +11,11 @@
 /// ```
 ///
 /// One difference sequence, however many publications lie between the two (a condensed
-/// IXFR, RFC 1995 §5). Both snapshots' names are walked in order side by side; only the
-/// changed names are kept, so building it costs a walk of both tables and memory for the
-/// changes, never for the zone.
+/// IXFR, RFC 1995 §5). The two tables' entries are compared first (arrays side by side, no
+/// rendering), which names the networks where something changed; only there are both
+/// snapshots' names walked in order side by side, and only the changed names kept. So a
+/// hit in a zone of millions costs one pass over its arrays and a walk of one network,
+/// and memory for the changes, never for the zone.
 public struct IncrementalRecordStream {
     private enum Phase {
         case newSOA, oldSOA, deletions(Int), middleSOA, additions(Int), closingSOA, done
@@ -35,16 +37,48 @@ public struct IncrementalRecordStream {
         old = ZoneRecordRenderer(zone: oldSnapshot.zone, now: now)
         new = ZoneRecordRenderer(zone: newSnapshot.zone, now: now)
         guard old.zone.nsRData == new.zone.nsRData, old.zone.config.nsTTL == new.zone.config.nsTTL else { return nil }
-        var deleted: [AnyZoneNode] = []
-        var added: [AnyZoneNode] = []
-        var (old4, old6) = ZoneRecordStream.walkers(oldSnapshot.table, now: now)
-        var (new4, new6) = ZoneRecordStream.walkers(newSnapshot.table, now: now)
-        let complete = Self.compare(next: { old4.next().map(AnyZoneNode.v4) ?? old6.next().map(AnyZoneNode.v6) },
-                                    { new4.next().map(AnyZoneNode.v4) ?? new6.next().map(AnyZoneNode.v6) },
-                                    old: old, new: new, deleted: &deleted, added: &added, limit: limit)
-        guard complete else { return nil }
+        let networks4 = oldSnapshot.table.v4.changedNetworks(comparedWith: newSnapshot.table.v4,
+                                                             labelBits: ZoneNodeWalker<UInt32>.labelBits)
+        let networks6 = oldSnapshot.table.v6.changedNetworks(comparedWith: newSnapshot.table.v6,
+                                                             labelBits: ZoneNodeWalker<UInt128>.labelBits)
+        guard let (deleted, added) = Self.difference(from: oldSnapshot.table, old, to: newSnapshot.table, new, now: now,
+                                                     networks4: networks4, networks6: networks6, limit: limit)
+        else { return nil }
         self.deleted = deleted
         self.added = added
+    }
+
+    /// The names deleted and added inside `networks4` and `networks6` (sorted, disjoint,
+    /// label-aligned), in walking order; nil when more than `limit` differ. Given the
+    /// whole families (/0) it is the difference of the whole zone, which is what the
+    /// changed networks must always reproduce.
+    static func difference(from oldTable: PrefixTable, _ old: ZoneRecordRenderer, to newTable: PrefixTable,
+                           _ new: ZoneRecordRenderer, now: UInt32,
+                           networks4: [TablePrefix<UInt32>], networks6: [TablePrefix<UInt128>],
+                           limit: Int) -> (deleted: [AnyZoneNode], added: [AnyZoneNode])? {
+        func names(_ table: PrefixTable) -> () -> AnyZoneNode? {
+            var remaining4 = networks4[...], remaining6 = networks6[...]
+            var walker4: ZoneNodeWalker<UInt32>?
+            var walker6: ZoneNodeWalker<UInt128>?
+            return {
+                while true {
+                    if let node = walker4?.next() { return .v4(node) }
+                    if let network = remaining4.popFirst() {
+                        walker4 = ZoneRecordStream.walker4(table, now: now, root: network)
+                        continue
+                    }
+                    if let node = walker6?.next() { return .v6(node) }
+                    guard let network = remaining6.popFirst() else { return nil }
+                    walker6 = ZoneRecordStream.walker6(table, now: now, root: network)
+                }
+            }
+        }
+        var deleted: [AnyZoneNode] = []
+        var added: [AnyZoneNode] = []
+        guard compare(next: names(oldTable), names(newTable), old: old, new: new, deleted: &deleted, added: &added,
+                      limit: limit)
+        else { return nil }
+        return (deleted, added)
     }
 
     /// Merges two name sequences in walking order; false when more than `limit` differ.

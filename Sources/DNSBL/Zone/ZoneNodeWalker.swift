@@ -55,15 +55,24 @@ struct ZoneNodeWalker<Key: TableKey> {
     private var stack: [Frame] = []
     private var pending: ZoneNode<Key>?
     private var started = false
+    private let root: TablePrefix<Key>
+
+    /// The bits of one label of a reverse name: 8 for IPv4, 4 (a nibble) for IPv6.
+    static var labelBits: Int { Key.bitWidth == 32 ? 8 : 4 }
 
     /// - Parameters:
     ///   - overlay: hosts whose answer replaces the table's, sorted by key.
     ///   - now: Unix seconds; a listing that expired by then is not listed.
-    init(_ table: AddressFamilyTable<Key>, overlay: [(key: Key, value: TableValue)], now: UInt32) {
+    ///   - root: the network whose names are walked, label-aligned; the whole family by
+    ///     default. A smaller one yields what the whole walk yields inside it only when no
+    ///     prefix of the table covers more than it (``AddressFamilyTable/changedNetworks(comparedWith:labelBits:)``).
+    init(_ table: AddressFamilyTable<Key>, overlay: [(key: Key, value: TableValue)], now: UInt32,
+         root: TablePrefix<Key> = TablePrefix(address: 0, prefixLength: 0)) {
         self.table = table
         self.overlay = overlay
         self.now = now
-        labelBits = Key.bitWidth == 32 ? 8 : 4
+        self.root = root
+        labelBits = Self.labelBits
         stack.reserveCapacity(Key.bitWidth / labelBits + 1)
     }
 
@@ -71,7 +80,7 @@ struct ZoneNodeWalker<Key: TableKey> {
     mutating func next() -> ZoneNode<Key>? {
         if !started {
             started = true
-            visit(TablePrefix(address: 0, prefixLength: 0), background: nil)
+            visit(root, background: nil)
         }
         while true {
             if let node = pending {

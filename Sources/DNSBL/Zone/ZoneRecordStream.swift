@@ -39,12 +39,23 @@ public struct ZoneRecordStream {
 
     /// Walkers over both families, with the RFC 5782 test points laid over the table.
     static func walkers(_ table: PrefixTable, now: UInt32) -> (ZoneNodeWalker<UInt32>, ZoneNodeWalker<UInt128>) {
+        (walker4(table, now: now), walker6(table, now: now))
+    }
+
+    /// The IPv4 names of `table` below `root` (all of them by default), test points included.
+    static func walker4(_ table: PrefixTable, now: UInt32,
+                        root: TablePrefix<UInt32> = TablePrefix(address: 0, prefixLength: 0)) -> ZoneNodeWalker<UInt32> {
         let listed4 = table.lookup(v4: Responder.testPointListed4) ?? Responder.defaultValue
+        return ZoneNodeWalker(table.v4, overlay: [(Responder.testPointUnlisted4, .excluded),
+                                                  (Responder.testPointListed4, listed4)], now: now, root: root)
+    }
+
+    /// The IPv6 names of `table` below `root` (all of them by default), test points included.
+    static func walker6(_ table: PrefixTable, now: UInt32,
+                        root: TablePrefix<UInt128> = TablePrefix(address: 0, prefixLength: 0)) -> ZoneNodeWalker<UInt128> {
         let listed6 = table.lookup(v6: Responder.testPointListed6) ?? Responder.defaultValue
-        return (ZoneNodeWalker(table.v4, overlay: [(Responder.testPointUnlisted4, .excluded),
-                                                   (Responder.testPointListed4, listed4)], now: now),
-                ZoneNodeWalker(table.v6, overlay: [(Responder.testPointUnlisted6, .excluded),
-                                                   (Responder.testPointListed6, listed6)], now: now))
+        return ZoneNodeWalker(table.v6, overlay: [(Responder.testPointUnlisted6, .excluded),
+                                                  (Responder.testPointListed6, listed6)], now: now, root: root)
     }
 
     /// The outcome of ``writeNext(into:apexPointer:)``.
