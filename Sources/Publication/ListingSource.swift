@@ -16,8 +16,14 @@ public protocol ListingSource: AnyObject {
                               _ body: (Listing) throws(StoreError) -> Void) throws(StoreError) -> (serial: Int64, settings: ZoneSettings)
     func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch?
     func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?]
-    func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])?
-    func saveSnapshotCache(zone: String, serial: Int64, bytes: [UInt8]) throws(StoreError)
+    func readSnapshotCache<T>(
+        zone: String,
+        _ body: (_ serial: Int64, _ size: Int, _ read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) -> T
+    ) throws(StoreError) -> T?
+    func saveSnapshotCache(
+        zone: String, serial: Int64, size: Int,
+        _ write: (_ sink: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) -> Void
+    ) throws(StoreError)
     func shrinkMemory() throws(StoreError)
 }
 

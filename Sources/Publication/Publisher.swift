@@ -58,8 +58,13 @@ final class Publisher {
         let serial = try store.changeSerial()
         for name in zoneNames {
             let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
-            if let cached = try store.snapshotCache(zone: name), cached.serial <= serial {
-                if let restored = SnapshotCache.decode(cached.bytes, settings: settings) {
+            // Read in pieces straight into the table's arrays: no copy of the blob is held.
+            let cached = try store.readSnapshotCache(zone: name) { cacheSerial, size, read in
+                (serial: cacheSerial,
+                 restored: cacheSerial <= serial ? SnapshotCache.decode(count: size, settings: settings, read: read) : nil)
+            }
+            if let cached, cached.serial <= serial {
+                if let restored = cached.restored {
                     var state = ZoneState(factory: restored.factory, table: restored.table, serial: cached.serial,
                                           cachedSerial: cached.serial)
                     state.expiries = Self.expiries(in: restored.table)
@@ -100,7 +105,9 @@ final class Publisher {
             let start = ContinuousClock.now
             do {
                 try store.saveSnapshotCache(zone: name, serial: state.serial,
-                                            bytes: SnapshotCache.encode(factory: state.factory, table: state.table))
+                                            size: SnapshotCache.size(factory: state.factory, table: state.table)) { sink throws(StoreError) in
+                    try SnapshotCache.write(factory: state.factory, table: state.table, to: sink)
+                }
             } catch {
                 logger.warning("snapshot cache not saved", metadata: ["zone": "\(name)", "error": "\(error)"])
                 continue

@@ -22,8 +22,37 @@ enum SnapshotCache {
     private static let magic = Array("RBLDSNP2".utf8)
     private static let checksumSize = 8
 
+    /// The cache's bytes, whole (small tables and tests; the store is written with ``write(factory:table:to:)``).
     static func encode(factory: SnapshotFactory, table: PrefixTable) -> [UInt8] {
-        var bytes = magic + [UInt8](repeating: 0, count: checksumSize)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size(factory: factory, table: table))
+        write(factory: factory, table: table) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// The number of bytes ``write(factory:table:to:)`` passes on.
+    static func size(factory: SnapshotFactory, table: PrefixTable) -> Int {
+        magic.count + checksumSize + classes(factory).count + table.serializedSize
+    }
+
+    /// Passes the cache's bytes to `sink` piece by piece, the table's arrays straight from
+    /// its memory. Two passes over the table: one for the checksum, which comes first, and
+    /// one to write; neither holds a copy of it.
+    static func write<E: Error>(factory: SnapshotFactory, table: PrefixTable,
+                                to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        let classes = classes(factory)
+        var hash = FNV1a()
+        classes.withUnsafeBytes { hash.add($0) }
+        table.serialize { hash.add($0) }
+        try LittleEndian.write(magic, to: sink)
+        try LittleEndian.write(hash.value, to: sink)
+        try LittleEndian.write(classes, to: sink)
+        try table.serialize(to: sink)
+    }
+
+    /// The listing classes as stored: a count, then each class's code and text.
+    private static func classes(_ factory: SnapshotFactory) -> [UInt8] {
+        var bytes: [UInt8] = []
         append(UInt32(factory.classes.count), to: &bytes)
         for listingClass in factory.classes {
             let text = Array(listingClass.text.utf8)
@@ -31,63 +60,89 @@ enum SnapshotCache {
             append(UInt32(text.count), to: &bytes)
             bytes += text
         }
-        bytes += table.serialized()
-        let sum = checksum(bytes[(magic.count + checksumSize)...])
-        for index in 0..<checksumSize { bytes[magic.count + index] = UInt8(truncatingIfNeeded: sum >> UInt64(8 * index)) }
         return bytes
     }
 
-    /// FNV-1a, 64 bits: no cryptography needed against the disk, and fast enough that a
-    /// 10M-entry table costs tens of milliseconds at start-up.
-    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.withUnsafeBufferPointer { buffer in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in buffer {
+    /// FNV-1a, 64 bits, over every byte after the checksum: no cryptography needed against
+    /// the disk, and fast enough that a 10M-entry table costs tens of milliseconds.
+    struct FNV1a {
+        private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        mutating func add(_ bytes: UnsafeRawBufferPointer) {
+            var hash = value
+            for byte in bytes {
                 hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
             }
-            return hash
+            value = hash
         }
     }
 
     /// The cached table and classes, or nil when the blob is foreign, corrupt, or was made
     /// for other zone settings (then the caller rebuilds from the store).
     static func decode(_ bytes: [UInt8], settings: ZoneSettings) -> (factory: SnapshotFactory, table: PrefixTable)? {
-        var offset = magic.count
-        guard bytes.count >= offset + checksumSize, Array(bytes[0..<offset]) == magic else { return nil }
+        bytes.withUnsafeBytes { buffer in
+            decode(count: buffer.count, settings: settings) { offset, destination in
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + destination.count)]))
+            }
+        }
+    }
+
+    /// As ``decode(_:settings:)`` from `count` bytes that `read(offset, destination)`
+    /// copies out piece by piece: the table's arrays are read straight into their own
+    /// memory and the checksum is taken as they arrive, so no copy of the whole is held.
+    static func decode(count: Int, settings: ZoneSettings,
+                       read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void)
+        -> (factory: SnapshotFactory, table: PrefixTable)? {
+        var offset = magic.count + checksumSize
+        guard count >= offset else { return nil }
+        var head = [UInt8](repeating: 0, count: offset)
+        do { try head.withUnsafeMutableBytes { try read(0, $0) } } catch { return nil }
+        guard Array(head[0..<magic.count]) == magic else { return nil }
         var stored: UInt64 = 0
-        for index in 0..<checksumSize { stored |= UInt64(bytes[offset + index]) << UInt64(8 * index) }
-        offset += checksumSize
-        guard stored == checksum(bytes[offset...]),
-              let classCount = readUInt32(bytes, &offset), classCount >= 1, classCount <= UInt32(UInt16.max)
-        else { return nil }
+        for index in 0..<checksumSize { stored |= UInt64(head[magic.count + index]) << UInt64(8 * index) }
+
+        // Everything after the checksum is hashed as it is read.
+        var hash = FNV1a()
+        func next(_ length: Int) -> [UInt8]? {
+            guard length <= count - offset else { return nil }
+            var bytes = [UInt8](repeating: 0, count: length)
+            do { try bytes.withUnsafeMutableBytes { try read(offset, $0) } } catch { return nil }
+            bytes.withUnsafeBytes { hash.add($0) }
+            offset += length
+            return bytes
+        }
+        func number() -> UInt32? {
+            next(4).map { bytes in (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[$1]) << UInt32(8 * $1) } }
+        }
+        guard let classCount = number(), classCount >= 1, classCount <= UInt32(UInt16.max) else { return nil }
         var classes: [ListingClass] = []
         for _ in 0..<classCount {
-            guard offset < bytes.count else { return nil }
-            let code = bytes[offset]
-            offset += 1
-            guard let length = readUInt32(bytes, &offset), Int(length) <= bytes.count - offset else { return nil }
-            classes.append(ListingClass(code: code, text: String(decoding: bytes[offset..<offset + Int(length)], as: UTF8.self)))
-            offset += Int(length)
+            guard let code = next(1)?[0], let length = number(), let text = next(Int(length)) else { return nil }
+            classes.append(ListingClass(code: code, text: String(decoding: text, as: UTF8.self)))
         }
         guard let factory = SnapshotFactory(settings: settings, classes: classes) else { return nil }
+        let tableStart = offset
+        let box = HashBox(hash)
         let table: PrefixTable
         do {
-            table = try bytes[offset...].withUnsafeBytes { buffer throws(TableError) in try PrefixTable(serialized: buffer) }
+            table = try PrefixTable(count: count - tableStart) { position, destination in
+                try read(tableStart + position, destination)
+                box.hash.add(UnsafeRawBufferPointer(destination))
+            }
         } catch {
             return nil
         }
+        guard box.hash.value == stored else { return nil }
         return (factory, table)
+    }
+
+    /// The running checksum, shared with the escaping read closure.
+    private final class HashBox {
+        var hash: FNV1a
+        init(_ hash: FNV1a) { self.hash = hash }
     }
 
     private static func append(_ value: UInt32, to bytes: inout [UInt8]) {
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
-    }
-
-    private static func readUInt32(_ bytes: [UInt8], _ offset: inout Int) -> UInt32? {
-        guard bytes.count - offset >= 4 else { return nil }
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << UInt32(8 * index) }
-        offset += 4
-        return value
     }
 }

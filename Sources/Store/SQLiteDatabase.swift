@@ -131,6 +131,58 @@ final class SQLiteDatabase {
 
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` with one blob of `table`.`column` at `row` open for incremental I/O
+    /// (`sqlite3_blob_*`), so a large blob is read or written in pieces, never held whole.
+    /// Must be called inside a transaction that stays open while `body` runs.
+    func withBlob<T>(_ table: StaticString, _ column: StaticString, row: Int64, writable: Bool,
+                     _ body: (Blob) throws(StoreError) -> T) throws(StoreError) -> T {
+        var blob: OpaquePointer?
+        let rc = table.withUTF8Buffer { table in
+            column.withUTF8Buffer { column in
+                sqlite3_blob_open(handle, "main", UnsafeRawPointer(table.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  UnsafeRawPointer(column.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  row, writable ? 1 : 0, &blob)
+            }
+        }
+        guard rc == SQLITE_OK, let blob else { throw error(rc, "open the blob \(table).\(column) of row \(row)") }
+        defer { sqlite3_blob_close(blob) }
+        return try body(Blob(handle: blob, database: self))
+    }
+
+    /// One open blob: its size, and reads and writes at an offset (at most 1 GiB a call,
+    /// SQLite's limit for an `int` count, taken in pieces).
+    struct Blob {
+        fileprivate let handle: OpaquePointer
+        fileprivate let database: SQLiteDatabase
+        private static let piece = 1 << 30
+
+        var count: Int { Int(sqlite3_blob_bytes(handle)) }
+
+        func read(at offset: Int, into destination: UnsafeMutableRawBufferPointer) throws(StoreError) {
+            try inPieces(destination.count, from: offset, "read") { done, length, position in
+                sqlite3_blob_read(handle, destination.baseAddress! + done, length, position)
+            }
+        }
+
+        func write(at offset: Int, _ source: UnsafeRawBufferPointer) throws(StoreError) {
+            try inPieces(source.count, from: offset, "write") { done, length, position in
+                sqlite3_blob_write(handle, source.baseAddress! + done, length, position)
+            }
+        }
+
+        /// Calls `call(done, length, position)` for each piece of `count` bytes from `offset`.
+        private func inPieces(_ count: Int, from offset: Int, _ verb: String,
+                              _ call: (Int, Int32, Int32) -> Int32) throws(StoreError) {
+            var done = 0
+            while done < count {
+                let length = min(Self.piece, count - done)
+                let rc = call(done, Int32(length), Int32(offset + done))
+                guard rc == SQLITE_OK else { throw database.error(rc, "\(verb) a blob at byte \(offset + done)") }
+                done += length
+            }
+        }
+    }
 }
 
 /// A cached prepared statement. Bind, step, read columns; the cache resets it on reuse.

@@ -21,6 +21,8 @@ public final class Store {
     /// Unix seconds "now" for audit rows and hit bookkeeping; injected by tests.
     let clock: @Sendable () -> Int64
     private var zoneIDs: [String: Int64] = [:]
+    /// Whether ``shrinkMemory()`` set the page cache to a few pages for good.
+    private var pageCacheShrunk = false
     private var zoneCache: [Int64: (settings: ZoneSettings, policy: ListingPolicy)] = [:]
     /// Writable stores checkpoint the WAL in the background (nil when read-only).
     let checkpointer: Checkpointer?
@@ -232,7 +234,20 @@ public final class Store {
     public func shrinkMemory() throws(StoreError) {
         try db.execute("PRAGMA mmap_size = 0")
         try db.execute("PRAGMA cache_size = -512")
+        pageCacheShrunk = true
         sqlite3_db_release_memory(db.handle)
+    }
+
+    /// Runs `body`, which streams a large blob, with a page cache of 2 MiB: the blob's
+    /// pages pass through the cache once and must not stay resident (a 10M-entry snapshot
+    /// cache is some 60 MB of pages, as much again as the table it holds).
+    func withSmallPageCache<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.execute("PRAGMA cache_size = -2048")
+        defer {
+            if pageCacheShrunk { try? db.execute("PRAGMA cache_size = -512") } else { try? db.execute("PRAGMA cache_size = -65536") }
+            sqlite3_db_release_memory(db.handle)
+        }
+        return try body()
     }
 
     /// The zone's served settings, or nil when the store has no such zone.
@@ -380,23 +395,76 @@ public final class Store {
 
     /// The DNS side's cached snapshot bytes for the zone and the serial they reflect.
     public func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])? {
+        try readSnapshotCache(zone: zone) { serial, size, read in
+            (serial, (try? [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                try read(0, UnsafeMutableRawBufferPointer(buffer))
+                initialized = size
+            }) ?? [])
+        }
+    }
+
+    /// Reads the zone's cached snapshot in pieces, for a large one never held whole:
+    /// `body` gets the serial it reflects, its size in bytes, and `read(offset, destination)`,
+    /// which fills `destination` from that byte on (valid only while `body` runs). Nil when
+    /// the zone has no cache.
+    public func readSnapshotCache<T>(
+        zone: String,
+        _ body: (_ serial: Int64, _ size: Int, _ read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) -> T
+    ) throws(StoreError) -> T? {
         guard let id = try existingZoneID(zone) else { return nil }
-        let statement = try db.statement("SELECT serial, bytes FROM snapshot_cache WHERE zone_id = ?1")
-        statement.bind(1, id)
-        defer { statement.reset() }
-        guard try statement.step() else { return nil }
-        return (statement.int64(0), statement.blob(1) ?? [])
+        return try withSmallPageCache { () throws(StoreError) -> T? in try db.readTransaction { () throws(StoreError) -> T? in
+            let statement = try db.statement("SELECT serial FROM snapshot_cache WHERE zone_id = ?1")
+            statement.bind(1, id)
+            defer { statement.reset() }
+            guard try statement.step() else { return nil }
+            let serial = statement.int64(0)
+            return try db.withBlob("snapshot_cache", "bytes", row: id, writable: false) { blob in
+                body(serial, blob.count) { offset, destination in try blob.read(at: offset, into: destination) }
+            }
+        } }
     }
 
     /// Stores the DNS side's snapshot bytes (replacing the previous ones). Not a served
     /// change: the change serial does not move.
     public func saveSnapshotCache(zone: String, serial: Int64, bytes: [UInt8]) throws(StoreError) {
-        try db.writeTransaction { () throws(StoreError) in
-            let id = try zoneID(creating: zone)
-            let statement = try db.statement("INSERT OR REPLACE INTO snapshot_cache(zone_id, serial, bytes) VALUES (?1, ?2, ?3)")
-            statement.bind(1, id).bind(2, serial).bind(3, bytes)
-            try statement.run()
+        try saveSnapshotCache(zone: zone, serial: serial, size: bytes.count) { sink throws(StoreError) in
+            // `withUnsafeBytes` rethrows untyped: the sink's own error is carried out.
+            var failure: StoreError?
+            bytes.withUnsafeBytes { buffer in
+                do throws(StoreError) { try sink(buffer) } catch { failure = error }
+            }
+            if let failure { throw failure }
         }
+    }
+
+    /// Stores a snapshot of `size` bytes that `write` passes to its sink piece by piece,
+    /// in order, straight into the store: a large one is never held whole. In one
+    /// transaction, so a crash leaves the old cache or the new one; fewer or more bytes
+    /// than `size` is an error and nothing is stored.
+    public func saveSnapshotCache(
+        zone: String, serial: Int64, size: Int,
+        _ write: (_ sink: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        try withSmallPageCache { () throws(StoreError) in try db.writeTransaction { () throws(StoreError) in
+            let id = try zoneID(creating: zone)
+            let statement = try db.statement(
+                "INSERT OR REPLACE INTO snapshot_cache(zone_id, serial, bytes) VALUES (?1, ?2, zeroblob(?3))")
+            statement.bind(1, id).bind(2, serial).bind(3, size)
+            try statement.run()
+            try db.withBlob("snapshot_cache", "bytes", row: id, writable: true) { blob throws(StoreError) in
+                var offset = 0
+                try write { piece throws(StoreError) in
+                    guard piece.count <= size - offset else {
+                        throw StoreError(.internalError, "\(path): the snapshot cache is larger than the \(size) bytes announced")
+                    }
+                    try blob.write(at: offset, piece)
+                    offset += piece.count
+                }
+                guard offset == size else {
+                    throw StoreError(.internalError, "\(path): the snapshot cache has \(offset) of the \(size) bytes announced")
+                }
+            }
+        } }
     }
 
     // MARK: - Audit

@@ -72,16 +72,17 @@ struct PrefixTableSerializationTests {
     /// Hand-made blobs that are complete but break one invariant each.
     @Test func brokenInvariantsAreCorrupt() {
         func blob(v4Hosts: [UInt32], v4Prefixes: [(UInt32, UInt8)], flags: UInt32 = 0, uniform: UInt16 = 1) -> [UInt8] {
-            var writer = LittleEndianWriter()
-            writer.bytes += Array("RBLDPFXT".utf8)
-            writer.append(UInt32(1)); writer.append(UInt32(0))
-            writer.append(UInt32(v4Hosts.count)); writer.append(UInt32(v4Prefixes.count))
-            writer.append(flags); writer.append(v4Hosts.isEmpty ? 0 : uniform); writer.append(UInt16(0))
-            writer.append(v4Hosts)
-            writer.append(v4Prefixes.map(\.0)); writer.append(v4Prefixes.map(\.1))
-            writer.append(v4Prefixes.map { _ in UInt16(1) }); writer.append(v4Prefixes.map { _ in UInt32(0) })
-            writer.append(UInt32(0)); writer.append(UInt32(0)); writer.append(UInt32(0)); writer.append(UInt32(0))
-            return writer.bytes
+            var bytes = Array("RBLDPFXT".utf8)
+            func append<T: FixedWidthInteger>(_ value: T) { LittleEndian.write(value) { bytes += $0 } }
+            func append<T: FixedWidthInteger>(_ values: [T]) { LittleEndian.write(values) { bytes += $0 } }
+            append(UInt32(1)); append(UInt32(0))
+            append(UInt32(v4Hosts.count)); append(UInt32(v4Prefixes.count))
+            append(flags); append(v4Hosts.isEmpty ? UInt16(0) : uniform); append(UInt16(0))
+            append(v4Hosts)
+            append(v4Prefixes.map(\.0)); append(v4Prefixes.map(\.1))
+            append(v4Prefixes.map { _ in UInt16(1) }); append(v4Prefixes.map { _ in UInt32(0) })
+            append(UInt32(0)); append(UInt32(0)); append(UInt32(0)); append(UInt32(0))
+            return bytes
         }
         // The well-formed baseline loads, so each failure below is due to its one change.
         #expect(throws: Never.self) { try Self.load(blob(v4Hosts: [1, 2], v4Prefixes: [(0x0A00_0000, 8), (0x0A00_0000, 16)])) }

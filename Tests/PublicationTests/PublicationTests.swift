@@ -139,11 +139,17 @@ final class FailingSource: ListingSource {
     func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?] {
         try check(); return try store.listings(for: prefixes, zone: zone, now: now)
     }
-    func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])? {
-        try check(); return try store.snapshotCache(zone: zone)
+    func readSnapshotCache<T>(
+        zone: String,
+        _ body: (_ serial: Int64, _ size: Int, _ read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) -> T
+    ) throws(StoreError) -> T? {
+        try check(); return try store.readSnapshotCache(zone: zone, body)
     }
-    func saveSnapshotCache(zone: String, serial: Int64, bytes: [UInt8]) throws(StoreError) {
-        try check(); try store.saveSnapshotCache(zone: zone, serial: serial, bytes: bytes)
+    func saveSnapshotCache(
+        zone: String, serial: Int64, size: Int,
+        _ write: (_ sink: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        try check(); try store.saveSnapshotCache(zone: zone, serial: serial, size: size, write)
     }
     func shrinkMemory() throws(StoreError) { try store.shrinkMemory() }
 }

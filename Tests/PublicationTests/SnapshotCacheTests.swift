@@ -66,3 +66,24 @@ private func build(_ settings: ZoneSettings) throws -> (SnapshotFactory, PrefixT
         #expect(SnapshotCache.decode(damaged, settings: settings) == nil, "a flipped bit at byte \(position) was accepted")
     }
 }
+
+/// Written in pieces, the cache is the same bytes as encoded whole, and read back in
+/// pieces of any size it gives the same table; the size is announced exactly.
+@Test func theCacheStreamsInAndOutInPieces() throws {
+    let settings = ZoneSettings.defaults(zone: "bl.example.org")
+    let (factory, table) = try build(settings)
+    let whole = SnapshotCache.encode(factory: factory, table: table)
+    var pieces: [[UInt8]] = []
+    SnapshotCache.write(factory: factory, table: table) { pieces.append(Array($0)) }
+    #expect(pieces.count > 3 && Array(pieces.joined()) == whole)
+    #expect(SnapshotCache.size(factory: factory, table: table) == whole.count)
+    var reads = 0
+    let restored = try #require(SnapshotCache.decode(count: whole.count, settings: settings) { offset, destination in
+        reads += 1
+        whole.withUnsafeBytes { source in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + destination.count)]))
+        }
+    })
+    #expect(reads > 3)
+    #expect(restored.table.serialized() == table.serialized() && restored.factory.classes == factory.classes)
+}

@@ -80,9 +80,9 @@ struct StorePolicyTests {
         try store.saveListingPolicy(policy, zone: zone, actor: "test", reason: "short retention")
         let start = clock.now
         // An old source: 5 hits 40 days ago, never again.
-        try store.recordHits((0..<5).map { hit("81.2.69.1", at: start + Int64($0)) }, zone: zone)
+        _ = try store.recordHits((0..<5).map { hit("81.2.69.1", at: start + Int64($0)) }, zone: zone)
         // A busy source: one hit as old as those, then 25 a day apart up to now (listed).
-        try store.recordHits([hit("81.2.69.2", .autoreply, at: start + 5)]
+        _ = try store.recordHits([hit("81.2.69.2", .autoreply, at: start + 5)]
                              + (0..<25).map { hit("81.2.69.2", .autoreply, at: start + 16 * Self.day + Int64($0) * Self.day) }, zone: zone)
         clock.advance(40 * Self.day)
         let listedBefore = try store.activeListings(zone: zone, now: clock.now)

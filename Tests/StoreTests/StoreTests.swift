@@ -183,6 +183,43 @@ struct StoreTests {
         #expect(try store.changeSerial() == serial, "caching is not a served change")
     }
 
+    /// A cache written in pieces reads back the same, from any offset; a writer that
+    /// passes more or fewer bytes than it announced stores nothing.
+    @Test func snapshotCacheInPieces() throws {
+        let store = try open()
+        try store.saveZoneSettings(.defaults(zone: "bl.example.org"))
+        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        /// `withUnsafeBytes` rethrows untyped: the sink's own error is carried out.
+        func pass(_ piece: ArraySlice<UInt8>, to sink: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) {
+            var failure: StoreError?
+            piece.withUnsafeBytes { buffer in
+                do throws(StoreError) { try sink(buffer) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+        try store.saveSnapshotCache(zone: "bl.example.org", serial: 9, size: bytes.count) { sink throws(StoreError) in
+            for start in stride(from: 0, to: bytes.count, by: 7_777) {
+                try pass(bytes[start..<min(start + 7_777, bytes.count)], to: sink)
+            }
+        }
+        let middle = try store.readSnapshotCache(zone: "bl.example.org") { serial, size, read -> (Int64, Int, [UInt8]) in
+            var part = [UInt8](repeating: 0, count: 1_000)
+            try? part.withUnsafeMutableBytes { try read(50_000, $0) }
+            return (serial, size, part)
+        }
+        #expect(middle?.0 == 9 && middle?.1 == bytes.count && middle?.2 == Array(bytes[50_000..<51_000]))
+        #expect(try store.snapshotCache(zone: "bl.example.org")?.bytes == bytes)
+
+        for written in [bytes.count - 1, bytes.count + 1] {
+            #expect(throws: StoreError.self) {
+                try store.saveSnapshotCache(zone: "bl.example.org", serial: 10, size: bytes.count) { sink throws(StoreError) in
+                    try pass([UInt8](repeating: 1, count: written)[...], to: sink)
+                }
+            }
+        }
+        #expect(try store.snapshotCache(zone: "bl.example.org")?.serial == 9, "a failed write keeps the old cache")
+    }
+
     @Test func readerSeesWritersCommits() throws {
         let writer = try open()
         let reader = try open(readOnly: false)

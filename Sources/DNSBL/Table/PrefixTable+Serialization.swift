@@ -48,13 +48,25 @@ extension PrefixTable {
     ///
     /// Deterministic: equal tables serialize to equal bytes.
     public func serialized() -> [UInt8] {
-        var writer = LittleEndianWriter()
-        writer.bytes.append(contentsOf: TableFormat.magic)
-        writer.append(TableFormat.version)
-        writer.append(UInt32(0))
-        v4.write(to: &writer)
-        v6.write(to: &writer)
-        return writer.bytes
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(serializedSize)
+        serialize { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// The number of bytes ``serialize(to:)`` passes on.
+    public var serializedSize: Int {
+        TableFormat.magic.count + 8 + v4.serializedSize + v6.serializedSize
+    }
+
+    /// Passes the bytes of ``serialized()`` to `sink` piece by piece, in order: each array
+    /// straight from the table's memory, so a large table is written without a copy.
+    public func serialize<E: Error>(to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        try LittleEndian.write(TableFormat.magic, to: sink)
+        try LittleEndian.write(TableFormat.version, to: sink)
+        try LittleEndian.write(UInt32(0), to: sink)
+        try v4.write(to: sink)
+        try v6.write(to: sink)
     }
 
     /// Loads a table from the bytes of ``serialized()``.
@@ -65,7 +77,20 @@ extension PrefixTable {
     ///
     /// - Throws: ``TableError``.
     public convenience init(serialized bytes: UnsafeRawBufferPointer) throws(TableError) {
-        var reader = LittleEndianReader(bytes: bytes)
+        try self.init(count: bytes.count) { offset, destination in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + destination.count)]))
+        }
+    }
+
+    /// Loads a table of `count` serialized bytes that `read` copies out piece by piece:
+    /// `read(offset, destination)` fills `destination` with the bytes from `offset` on.
+    /// Each array is read straight into its own memory, so loading needs no buffer of the
+    /// whole (a blob read in pieces from the store, say). Validates as ``init(serialized:)``.
+    ///
+    /// - Throws: ``TableError``, or what `read` throws, mapped to ``TableError/truncated``.
+    public convenience init(count: Int,
+                            read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) throws(TableError) {
+        var reader = LittleEndianReader(count: count, read: read)
         let magic = try reader.readArray(count: TableFormat.magic.count, of: UInt8.self)
         guard magic == TableFormat.magic else { throw .badMagic }
         guard try reader.read(UInt32.self) == TableFormat.version else { throw .unsupportedVersion }
@@ -78,23 +103,29 @@ extension PrefixTable {
 }
 
 extension AddressFamilyTable {
-    func write(to writer: inout LittleEndianWriter) {
+    /// The bytes of this family's section.
+    var serializedSize: Int {
+        16 + hostKeys.count * MemoryLayout<Key>.size + hostListings.count * 2 + hostExpiries.count * 4
+            + prefixStarts.count * (MemoryLayout<Key>.size + 1 + 2 + 4)
+    }
+
+    func write<E: Error>(to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
         // Both counts fit: freezing and loading check them against UInt32.max.
-        writer.append(UInt32(hostKeys.count))
-        writer.append(UInt32(prefixStarts.count))
+        try LittleEndian.write(UInt32(hostKeys.count), to: sink)
+        try LittleEndian.write(UInt32(prefixStarts.count), to: sink)
         var flags: UInt32 = 0
         if !hostListings.isEmpty { flags |= TableFormat.perHostListingsFlag }
         if !hostExpiries.isEmpty { flags |= TableFormat.perHostExpiriesFlag }
-        writer.append(flags)
-        writer.append(hostListings.isEmpty ? uniformHostListing : 0)
-        writer.append(UInt16(0))
-        writer.append(hostKeys)
-        writer.append(hostListings)
-        writer.append(hostExpiries)
-        writer.append(prefixStarts)
-        writer.append(prefixLengths)
-        writer.append(prefixValues.map(\.listing))
-        writer.append(prefixValues.map(\.expires))
+        try LittleEndian.write(flags, to: sink)
+        try LittleEndian.write(hostListings.isEmpty ? uniformHostListing : 0, to: sink)
+        try LittleEndian.write(UInt16(0), to: sink)
+        try LittleEndian.write(hostKeys, to: sink)
+        try LittleEndian.write(hostListings, to: sink)
+        try LittleEndian.write(hostExpiries, to: sink)
+        try LittleEndian.write(prefixStarts, to: sink)
+        try LittleEndian.write(prefixLengths, to: sink)
+        try LittleEndian.write(prefixValues.map(\.listing), to: sink)
+        try LittleEndian.write(prefixValues.map(\.expires), to: sink)
     }
 
     static func read(from reader: inout LittleEndianReader) throws(TableError) -> Self {
@@ -134,55 +165,77 @@ extension AddressFamilyTable {
     }
 }
 
-/// Appends integers and integer arrays in little-endian order.
-struct LittleEndianWriter {
-    var bytes: [UInt8] = []
-
-    mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+/// Passes integers and integer arrays on to a sink in little-endian order.
+public enum LittleEndian {
+    public static func write<T: FixedWidthInteger, E: Error>(_ value: T, to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        try withUnsafeBytes(of: value.littleEndian) { bytes throws(E) in try sink(bytes) }
     }
 
-    mutating func append<T: FixedWidthInteger>(_ values: [T]) {
+    /// One call for the whole array on little-endian hosts.
+    public static func write<T: FixedWidthInteger, E: Error>(_ values: [T], to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
         if isLittleEndianHost {
-            values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            // `withUnsafeBytes` rethrows untyped: the sink's own error is carried out.
+            var failure: E?
+            values.withUnsafeBytes { bytes in
+                do throws(E) { try sink(bytes) } catch { failure = error }
+            }
+            if let failure { throw failure }
         } else {
-            for value in values { append(value) }
+            for value in values { try write(value, to: sink) }
         }
     }
 }
 
-/// Reads integers and integer arrays in little-endian order, never past the end.
+/// Reads integers and integer arrays in little-endian order from `count` bytes that a
+/// closure copies out, never past the end.
 struct LittleEndianReader {
-    let bytes: UnsafeRawBufferPointer
+    let count: Int
+    private let source: (Int, UnsafeMutableRawBufferPointer) throws -> Void
     private(set) var offset = 0
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(count: Int, read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) {
+        self.count = count
+        source = read
+    }
 
-    var isAtEnd: Bool { offset == bytes.count }
+    var isAtEnd: Bool { offset == count }
+
+    private mutating func fill(_ destination: UnsafeMutableRawBufferPointer) throws(TableError) {
+        guard !destination.isEmpty else { return }
+        do {
+            try source(offset, destination)
+        } catch {
+            throw .truncated
+        }
+        offset += destination.count
+    }
 
     mutating func read<T: FixedWidthInteger>(_: T.Type) throws(TableError) -> T {
-        let size = MemoryLayout<T>.size
-        guard bytes.count - offset >= size else { throw .truncated }
-        let value = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
-        offset += size
+        guard count - offset >= MemoryLayout<T>.size else { throw .truncated }
+        var value = T.zero
+        try withUnsafeMutableBytes(of: &value) { bytes throws(TableError) in try fill(bytes) }
         return T(littleEndian: value)
     }
 
-    /// Copies `count` values; one memcpy on little-endian hosts.
+    /// Reads `count` values straight into the array's memory.
     mutating func readArray<T: FixedWidthInteger>(count: Int, of _: T.Type) throws(TableError) -> [T] {
         let size = MemoryLayout<T>.size
         // Division, not multiplication: a huge count cannot overflow the check.
-        guard count <= (bytes.count - offset) / size else { throw .truncated }
-        let byteCount = count * size   // no overflow: at most bytes.count - offset
-        let source = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + byteCount)])
+        guard count <= (self.count - offset) / size else { throw .truncated }
+        var failure: TableError?
         var values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-            initialized = count
+            do {
+                try fill(UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            } catch {
+                failure = error as? TableError ?? .truncated
+                initialized = 0
+            }
         }
+        if let failure { throw failure }
         if !isLittleEndianHost {
             for index in values.indices { values[index] = T(littleEndian: values[index]) }
         }
-        offset += byteCount
         return values
     }
 }
