@@ -7,9 +7,10 @@ public struct ZoneHistory: Hashable, Sendable, Codable {
         public var start: Int64
         /// Hits that arrived that day, by kind.
         public var hits: [String: Int]
-        /// Scored sources whose score listing ran at the day's end (or now, for today), as
-        /// their scores tell now: a rescored listing counts as it is now, and delistings are
-        /// not subtracted.
+        /// Scored sources listed at the day's end (or now, for today): their score listing
+        /// ran then, and no delisting held it down nor exclusion covered it. As far as the
+        /// store remembers: each source's current listing only (an earlier one that expired
+        /// is gone), and each prefix's latest delisting and current exclusions.
         public var listed: Int
     }
 
@@ -17,7 +18,8 @@ public struct ZoneHistory: Hashable, Sendable, Codable {
     public var now: Int64
     /// Oldest first; today last.
     public var days: [Day]
-    /// Sources listed by score now, and hits in the last 24 hours and 7 days.
+    /// Sources listed by score now (delisted and excluded ones not), and hits in the last
+    /// 24 hours and 7 days.
     public var listedNow: Int
     public var hitsLast24h: Int
     public var hitsLast7d: Int
@@ -48,21 +50,79 @@ extension Store {
                 guard !hits.isNull(0), day >= 0, day < history.days.count else { continue }
                 history.days[day].hits[hits.text(1) ?? "?", default: 0] += hits.int(2)
             }
+            let policy = try zoneConfig(zoneID).policy
+            let delistings = try coveringRows("SELECT family, addr, plen, created FROM delistings WHERE zone_id = ?1", zoneID: zoneID)
+            let exclusions = try coveringRows("SELECT family, addr, plen, created FROM exclusions WHERE zone_id = ?1", zoneID: zoneID)
+            let relisted = try db.statement("""
+                SELECT min(time) FROM hits INDEXED BY hits_by_source WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND time > ?4
+                """)
             let sources = try db.statement("""
-                SELECT listed_since, until FROM sources WHERE zone_id = ?1 AND until > ?2 AND listed_since IS NOT NULL
+                SELECT listed_since, until, family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, coalesce(last_counted, last_seen) FROM sources
+                WHERE zone_id = ?1 AND until > ?2 AND listed_since IS NOT NULL
                 """)
             sources.bind(1, zoneID).bind(2, first)
             defer { sources.reset() }
             while try sources.step() {
+                guard let host = sources.prefix(2), !policy.isNeverListed(host) else { continue }
+                // Listed during [since, until), except where a delisting or exclusion held it down.
+                var down: [(from: Int64, to: Int64)] = exclusions.created(covering: host).map { ($0, .max) }
+                for delisted in delistings.created(covering: host) {
+                    let lastCounted = sources.int64(5)
+                    if delisted >= lastCounted {
+                        down.append((delisted, .max))
+                    } else {
+                        // A later hit listed it again: the first one after the delisting, as
+                        // far as the hits kept tell.
+                        relisted.reset()
+                        relisted.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host).bind(4, delisted)
+                        let again = try relisted.step() && !relisted.isNull(0) ? min(relisted.int64(0), lastCounted) : lastCounted
+                        down.append((delisted, again))
+                    }
+                }
+                relisted.reset()
                 let since = sources.int64(0)
                 let until = sources.int64(1)
-                if since <= now, until > now { history.listedNow += 1 }
-                for index in history.days.indices {
-                    let end = min(history.days[index].start + 86400, now)
-                    if since <= end, until > end { history.days[index].listed += 1 }
+                func listed(at time: Int64) -> Bool {
+                    since <= time && until > time && !down.contains { $0.from <= time && time < $0.to }
+                }
+                if listed(at: now) { history.listedNow += 1 }
+                for index in history.days.indices where listed(at: min(history.days[index].start + 86400, now)) {
+                    history.days[index].listed += 1
                 }
             }
             return history
         }
+    }
+}
+
+/// Prefixes of one table with a time each (delistings, exclusions), looked up by the hosts
+/// they cover: one probe per prefix length present.
+struct CoveringRows {
+    private var rows: [IPPrefix: Int64] = [:]
+    private var lengths: [IPPrefix.Family: Set<Int>] = [:]
+
+    mutating func insert(_ prefix: IPPrefix, created: Int64) {
+        rows[prefix] = created
+        lengths[prefix.family, default: []].insert(prefix.length)
+    }
+
+    /// The times of the rows whose prefix covers `host`.
+    func created(covering host: IPPrefix) -> [Int64] {
+        guard let lengths = lengths[host.family] else { return [] }
+        return lengths.compactMap { rows[host.truncated(to: $0)] }
+    }
+}
+
+extension Store {
+    /// The rows of `sql` (family, addr, plen, time; `?1` the zone) by prefix.
+    func coveringRows(_ sql: StaticString, zoneID: Int64) throws(StoreError) -> CoveringRows {
+        let statement = try db.statement(sql)
+        statement.bind(1, zoneID)
+        defer { statement.reset() }
+        var rows = CoveringRows()
+        while try statement.step() {
+            if let prefix = statement.prefix(0) { rows.insert(prefix, created: statement.int64(3)) }
+        }
+        return rows
     }
 }

@@ -320,21 +320,8 @@ extension Store {
             if let text = report.text { report.text = text.replacingDollar(with: address.addressText) }
             if let code = report.code { report.kinds = policy.codes.kinds(in: code) }
 
-            // Evidence: the hits recorded last, newest message first. The inner query reads
-            // ids from the index alone, so a source of 100,000 hits costs no row reads.
-            let hits = try db.statement("""
-                SELECT time, kind, trap, reporter, hex(digest), excerpt, strength FROM hits
-                WHERE id IN (SELECT id FROM hits INDEXED BY hits_by_source
-                             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY id DESC LIMIT ?4)
-                ORDER BY time DESC, id DESC
-                """)
-            hits.bind(1, zoneID).bind(2, Int64(address.family == .v4 ? 4 : 6)).bindAddress(3, address).bind(4, hitLimit)
-            while hitLimit > 0, try hits.step() {
-                report.lastHits.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "",
-                                             strength: EvidenceStrength(storedValue: hits.int64(6)).rawValue,
-                                             trap: hits.text(2) ?? "", reporter: hits.text(3),
-                                             digest: (hits.text(4) ?? "").lowercased(), excerpt: hits.text(5)))
-            }
+            // Evidence: the hits recorded last, newest message first.
+            report.lastHits = try latestHits(zoneID: zoneID, host: address, limit: hitLimit)
 
             // Audit trail: rows on the address and on every prefix covering it, plus the
             // imports that wrote covering rows.

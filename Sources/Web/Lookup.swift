@@ -43,37 +43,48 @@ public struct ZoneLookup: Sendable, Codable, Hashable {
 }
 
 extension Lookup {
-    /// What the store says about `address` in each of `zones` at `now`.
-    static func make(_ address: IPPrefix, zones: [String], store: Store, now: Int64, redactor: EvidenceRedactor,
-                     selfService: (String) -> SelfServicePolicy, evidenceCount: Int = 5) throws(StoreError) -> Lookup {
+    /// What `address` is in each of `zones` at `now`: the answer from `served` (the tables
+    /// DNS answers from) where it has the zone, the rest from the store; from the store
+    /// alone without `served`, or where the two disagree (a change not yet published).
+    static func make(_ address: IPPrefix, zones: [String], store: Store, now: Int64, evidence: EvidenceCache,
+                     selfService: (String) -> SelfServicePolicy, served: (any ServedListings)? = nil,
+                     evidenceCount: Int = 5) throws(StoreError) -> Lookup {
         var result = Lookup(ip: address.addressText, zones: [])
+        result.zones.reserveCapacity(zones.count)
         for zone in zones {
-            // The pool reads zone settings afresh every few seconds, not per lookup.
-            let report = try store.report(for: address, zone: zone, now: now, hitLimit: evidenceCount, auditLimit: 0,
-                                          reloadingZones: false)
-            result.zones.append(ZoneLookup(report, address: address, redactor: redactor, selfService: selfService(zone)))
+            var report: PublicReport?
+            if let match = served?.match(address, zone: zone) {
+                report = try store.publicReport(for: address, zone: zone, now: now, served: match, hitLimit: evidenceCount)
+            }
+            if report == nil {
+                // The pool reads zone settings afresh every few seconds, not per lookup.
+                report = PublicReport(try store.report(for: address, zone: zone, now: now, hitLimit: evidenceCount, auditLimit: 0,
+                                                       reloadingZones: false))
+            }
+            if let report {
+                result.zones.append(ZoneLookup(report, address: address, evidence: evidence, selfService: selfService(zone)))
+            }
         }
         return result
     }
 }
 
 extension ZoneLookup {
-    init(_ report: SourceReport, address: IPPrefix, redactor: EvidenceRedactor, selfService: SelfServicePolicy) {
+    init(_ report: PublicReport, address: IPPrefix, evidence cache: EvidenceCache, selfService: SelfServicePolicy) {
         let listed = report.status == .listed
-        let manual = listed && Store.isManualAnswer(report)
         zone = report.zone
         self.listed = listed
         status = report.status.rawValue
         code = report.code.map { "127.0.0.\($0)" }
-        txt = listed ? report.text : nil
-        kinds = (report.allKinds.isEmpty ? report.kinds : report.allKinds).map(\.rawValue)
+        txt = report.text
+        kinds = report.kinds.map(\.rawValue)
         firstSeen = report.firstSeen.map(Store.formatRFC3339)
         lastSeen = report.lastSeen.map(Store.formatRFC3339)
-        expires = listed ? report.expires.map(Store.formatRFC3339) : nil
+        expires = report.expires.map(Store.formatRFC3339)
         hits = report.hitCount
-        delistable = listed && !manual && selfService.enabled
-        self.manual = manual
-        evidence = report.lastHits.map { redactor.evidence($0, source: address) }
+        delistable = listed && !report.manual && selfService.enabled
+        manual = report.manual
+        evidence = report.lastHits.map { cache.evidence($0, source: address) }
     }
 
     /// What a listing says, in words: its kinds and whether an operator made it (read from

@@ -30,6 +30,9 @@ final class StorePool: Sendable {
     private let writer: Connection
     private let next = Atomic<Int>(0)
     private let clock: @Sendable () -> Int64
+    private let opened = ContinuousClock.now
+    /// When the write connection last committed, in nanoseconds since `opened` (.min: never).
+    private let lastWrite = Atomic<Int64>(.min)
 
     /// Opens `readerCount` read connections and one write connection to `path`.
     ///
@@ -61,9 +64,21 @@ final class StorePool: Sendable {
 
     /// Runs `body` with the write connection.
     func write<T: Sendable>(_ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T {
-        try writer.state.withLock { state throws(StoreError) -> T in
+        defer { lastWrite.store(Self.nanoseconds(ContinuousClock.now - opened), ordering: .relaxed) }
+        return try writer.state.withLock { state throws(StoreError) -> T in
             state.store.reloadZones()
             return try body(state.store)
         }
+    }
+
+    /// Whether the write connection was used within `interval` (so a published table may
+    /// not show what it wrote yet).
+    func wrote(within interval: Duration) -> Bool {
+        let written = lastWrite.load(ordering: .relaxed)
+        return written != .min && Self.nanoseconds(ContinuousClock.now - opened) - written < Self.nanoseconds(interval)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds &* 1_000_000_000 &+ duration.components.attoseconds / 1_000_000_000
     }
 }

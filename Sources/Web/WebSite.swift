@@ -28,12 +28,18 @@ public final class WebSite: Sendable {
     let limiter: RateLimiter
     let tokens: FormTokens
     let templates: MustacheLibrary
-    let redactor: Mutex<EvidenceRedactor>
+    /// The evidence redactor, with what it already redacted.
+    let evidence: EvidenceCache
     let statistics: WebStatistics
     /// Operators' passwords already checked against their bcrypt hash (a check costs about
     /// a quarter of a second, and Basic authentication sends the password every time).
     let verifiedPasswords = Mutex<[String: String]>([:])
     let clock: @Sendable () -> Int64
+    /// The tables DNS answers from, when it runs in this process.
+    let served: (any ServedListings)?
+    /// How long after a write of its own the site reads lookups from the store alone: the
+    /// published tables show a store commit after the DNS side's next look (`dns.poll-interval`).
+    let servedLag: Duration
     private let started = ContinuousClock.now
 
     /// Opens the store connections and compiles the templates.
@@ -41,18 +47,24 @@ public final class WebSite: Sendable {
     /// - Parameters:
     ///   - queriesAnswered: the DNS server's count of answered queries so far, sampled for
     ///     `/stats` (nil: no DNS server in this process).
+    ///   - served: the tables the DNS side answers from (nil: no DNS server in this process);
+    ///     lookups take the answer from them and only the rest from the store.
+    ///   - servedLag: how long a store commit may take to reach `served`.
     ///   - clock: Unix seconds (tests move it).
     /// - Throws: `StoreError` when the store cannot be opened.
     public init(configuration: WebConfiguration, logger: Logger, queriesAnswered: (@Sendable () -> UInt64)? = nil,
+                served: (any ServedListings)? = nil, servedLag: Duration = .seconds(1),
                 clock: @escaping @Sendable () -> Int64 = Store.systemClock) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.served = served
+        self.servedLag = servedLag
         pool = try StorePool(path: configuration.db, readerCount: 4, clock: clock)
         limiter = RateLimiter(configuration.rateLimit)
         tokens = FormTokens()
         templates = try PageTemplates.library()
-        redactor = Mutex(EvidenceRedactor(trapNames: configuration.trapNames))
+        evidence = EvidenceCache(EvidenceRedactor(trapNames: configuration.trapNames))
         statistics = WebStatistics(queriesAnswered: queriesAnswered, sampleInterval: configuration.statsSampleInterval, clock: clock)
         try refreshTrapNames()
     }
@@ -70,7 +82,7 @@ public final class WebSite: Sendable {
         for zone in configuration.zones {
             names += try pool.read { store throws(StoreError) in try store.trapDomains(zone: zone) }
         }
-        redactor.withLock { $0 = EvidenceRedactor(trapNames: names) }
+        evidence.replace(EvidenceRedactor(trapNames: names))
     }
 
     // MARK: - The application
@@ -123,12 +135,13 @@ public final class WebSite: Sendable {
 
     /// `address` in every zone, evidence redacted.
     func lookup(_ address: IPPrefix) throws(WebError) -> Lookup {
-        let redactor = self.redactor.withLock { $0 }
         let now = clock()
+        // Right after this site wrote (a delisting), the store alone has the new answer.
+        let served = pool.wrote(within: servedLag) ? nil : self.served
         return try storeCall { () throws(StoreError) in
             try pool.read { store throws(StoreError) in
-                try Lookup.make(address, zones: configuration.zones, store: store, now: now, redactor: redactor,
-                                selfService: configuration.selfServicePolicy(zone:))
+                try Lookup.make(address, zones: configuration.zones, store: store, now: now, evidence: evidence,
+                                selfService: configuration.selfServicePolicy(zone:), served: served)
             }
         }
     }

@@ -124,6 +124,32 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         return rangeValues[index]
     }
 
+    /// The entry that answers for `address`, exclusions included: the host's own entry, or
+    /// the interval of the longest covering prefix, or an exclusion that leaves a gap. For
+    /// explaining an answer (the web lookup), not for serving: it may search every prefix
+    /// length in a gap.
+    func match(_ address: Key) -> TableMatch? {
+        if let index = hostIndex(of: address) {
+            let value = hostValue(at: index)
+            return value.isExclusion ? .excluded : .host(value)
+        }
+        if let index = Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address),
+           address <= rangeEnds[index] {
+            return .network(rangeValues[index])
+        }
+        // A gap: an exclusion of a shorter prefix, or nothing at all.
+        for length in 0..<Key.bitWidth {
+            let start = TablePrefix(address: address, prefixLength: length).start
+            guard var index = Self.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: start) else { continue }
+            // Several prefixes may share a start; the last one not after `start` is the longest.
+            while index >= 0, prefixStarts[index] == start {
+                if Int(prefixLengths[index]) == length && prefixValues[index].isExclusion { return .excluded }
+                index -= 1
+            }
+        }
+        return nil
+    }
+
     /// The index of `address` in `hostKeys`, if it is a host.
     func hostIndex(of address: Key) -> Int? {
         let bucket = directory.candidates(for: address)

@@ -37,6 +37,17 @@ public final class PrefixTable: Sendable {
         v6.lookup(address)
     }
 
+    /// The entry that answers for an IPv4 host address and its kind, exclusions included
+    /// (``lookup(v4:)`` reads an exclusion as no entry); nil when no entry covers it.
+    public func match(v4 address: UInt32) -> TableMatch? {
+        v4.match(address)
+    }
+
+    /// The entry that answers for an IPv6 host address and its kind; nil when none covers it.
+    public func match(v6 address: UInt128) -> TableMatch? {
+        v6.match(address)
+    }
+
     /// IPv4 entries, hosts and shorter prefixes, exclusions included.
     public var v4Count: Int { v4.count }
 
@@ -66,4 +77,14 @@ public final class PrefixTable: Sendable {
     func invariantViolations() -> [String] {
         v4.invariantViolations().map { "v4: " + $0 } + v6.invariantViolations().map { "v6: " + $0 }
     }
+}
+
+/// What answers for a host address in a ``PrefixTable``.
+public enum TableMatch: Hashable, Sendable {
+    /// The address's own entry (/32 or /128).
+    case host(TableValue)
+    /// A shorter prefix, the longest listed one covering the address.
+    case network(TableValue)
+    /// An exclusion: of the address itself, or of a prefix covering it.
+    case excluded
 }

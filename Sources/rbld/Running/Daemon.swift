@@ -112,10 +112,12 @@ final class Daemon {
             do {
                 // The web side counts what the DNS server answered, for /stats; it never
                 // takes a lock the UDP threads hold while answering.
+                // Lookups take the answer from the snapshots DNS answers from.
                 web = try WebSite(configuration: webConfiguration, logger: logger, queriesAnswered: { [server] in
                     let counters = server.counters()
                     return counters.udp.answered &+ counters.tcp.answered
-                })
+                }, served: SnapshotListings(snapshots: publication.snapshots),
+                   servedLag: configuration.dns.pollInterval * 2 + .seconds(1))
             } catch let error as StoreError {
                 await server.stop()
                 throw Failure(error)
