@@ -159,7 +159,8 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
             status = answer.healthy ? .ok : .serviceUnavailable
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Cache-Control", value: "no-store")
-        case ("/metrics", _), ("/healthz", _) where health != nil:
+        case ("/metrics", _),
+             ("/healthz", _) where health != nil:
             status = .methodNotAllowed
             headers.add(name: "Allow", value: "GET")
         default:
