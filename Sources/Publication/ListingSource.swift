@@ -16,6 +16,7 @@ public protocol ListingSource: AnyObject {
                               _ body: (Listing) throws(StoreError) -> Void) throws(StoreError) -> (serial: Int64, settings: ZoneSettings)
     func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch?
     func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?]
+    func logExpiries(_ prefixes: [IPPrefix], zone: String) throws(StoreError)
     func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])?
     func saveSnapshotCache(zone: String, serial: Int64, bytes: [UInt8]) throws(StoreError)
     func shrinkMemory() throws(StoreError)
