@@ -119,13 +119,8 @@ final class Publisher {
     private static func expiries(in table: PrefixTable) -> [Int64: [IPPrefix]] {
         var expiries: [Int64: [IPPrefix]] = [:]
         table.forEachEntry { entry in
-            guard entry.value.expires != 0, entry.value.listing != 0 else { return }
-            let prefix: IPPrefix?
-            switch entry.address {
-            case .v4(let address): prefix = IPPrefix(family: .v4, address: UInt128(address), length: entry.prefixLength)
-            case .v6(let address): prefix = IPPrefix(family: .v6, address: address, length: entry.prefixLength)
-            }
-            if let prefix { expiries[Int64(entry.value.expires), default: []].append(prefix) }
+            guard entry.value.expires != 0, entry.value.listing != 0, let prefix = IPPrefix(entry) else { return }
+            expiries[Int64(entry.value.expires), default: []].append(prefix)
         }
         return expiries
     }

@@ -85,14 +85,19 @@ final class RunningPublication: @unchecked Sendable {
 
 /// Observes publication as the metrics would.
 final class RecordingObserver: PublicationObserver {
-    private let state = Mutex((published: 0, reads: 0, failures: [String]()))
+    private let state = Mutex((published: 0, reads: 0, failures: [String](), exportsWritten: [String](), exportsFailed: [String]()))
     var published: Int { state.withLock { $0.published } }
     var reads: Int { state.withLock { $0.reads } }
     var failures: [String] { state.withLock { $0.failures } }
+    /// The paths of exports written, and of exports that failed, in order.
+    var exportsWritten: [String] { state.withLock { $0.exportsWritten } }
+    var exportsFailed: [String] { state.withLock { $0.exportsFailed } }
 
     func published(lag: Duration) { state.withLock { $0.published += 1 } }
     func storeRead(at time: Int64) { state.withLock { $0.reads += 1 } }
     func storeReadFailed(_ error: any Error) { state.withLock { $0.failures.append("\(error)") } }
+    func exportWritten(zone: String, path: String, at time: Int64) { state.withLock { $0.exportsWritten.append(path) } }
+    func exportFailed(zone: String, path: String, _ error: any Error) { state.withLock { $0.exportsFailed.append(path) } }
 }
 
 /// Keeps every log line, for tests that check what was logged.

@@ -61,6 +61,14 @@ struct MetricName: Sendable {
     static let publicationLastRead = MetricName("publication", "last_read_timestamp", unit: "seconds",
         help: "Unix time of the publisher's last successful look at the store: how fresh the served snapshots are.")
 
+    // Exports for mirrors.
+    static let exportsWritten = MetricName("exports", "written", unit: "total",
+        help: "Export files written because their zone changed, by zone and file.")
+    static let exportsFailed = MetricName("exports", "failed", unit: "total",
+        help: "Export files that could not be written, by zone and file; the file kept its last contents.")
+    static let exportLastWritten = MetricName("export", "last_written_timestamp", unit: "seconds",
+        help: "Unix time an export file was last written, by zone and file.")
+
     // Ingest.
     static let ingestMessages = MetricName("ingest", "messages", unit: "total",
         help: "Trap messages ingested, by outcome, classifier verdict and kind.")

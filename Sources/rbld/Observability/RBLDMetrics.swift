@@ -209,4 +209,14 @@ extension RBLDMetrics: PublicationObserver {
         registry.makeCounter(descriptor: MetricName.publicationStoreErrors.descriptor).increment()
         publicationHealth.failed(error)
     }
+
+    func exportWritten(zone: String, path: String, at time: Int64) {
+        let labels = [("zone", zone), ("file", path)]
+        registry.makeCounter(descriptor: MetricName.exportsWritten.descriptor, labels: labels).increment()
+        registry.makeGauge(descriptor: MetricName.exportLastWritten.descriptor, labels: labels).set(time)
+    }
+
+    func exportFailed(zone: String, path: String, _ error: any Error) {
+        registry.makeCounter(descriptor: MetricName.exportsFailed.descriptor, labels: [("zone", zone), ("file", path)]).increment()
+    }
 }
