@@ -143,6 +143,27 @@ final class RBLDMetrics: Sendable {
         }
     }
 
+    /// Reports zone transfers served and refused, and NOTIFY sent and failed, at each scrape.
+    func observe(transfers: ZoneTransfers?, notifier: ZoneNotifier?) {
+        guard transfers != nil || notifier != nil else { return }
+        observe { mirror, registry in
+            if let counts = transfers?.counts() {
+                mirror.mirror(UInt64(counts.axfr), to: .transfers, labels: [("type", "axfr")], in: registry)
+                mirror.mirror(UInt64(counts.ixfr), to: .transfers, labels: [("type", "ixfr")], in: registry)
+                for check in TransferOutcome.Check.allCases {
+                    mirror.mirror(UInt64(counts.refused[check] ?? 0), to: .transfersRefused, labels: [("reason", check.rawValue)],
+                                  in: registry)
+                }
+            }
+            if let counts = notifier?.notifyCounts() {
+                mirror.mirror(UInt64(counts.sent), to: .notifySent, in: registry)
+                mirror.mirror(UInt64(counts.answered), to: .notifyAnswered, in: registry)
+                mirror.mirror(UInt64(counts.refused), to: .notifyFailed, labels: [("reason", "refused")], in: registry)
+                mirror.mirror(UInt64(counts.unanswered), to: .notifyFailed, labels: [("reason", "unanswered")], in: registry)
+            }
+        }
+    }
+
     private func observe(_ source: @escaping @Sendable (inout CounterMirror, PrometheusCollectorRegistry) -> Void) {
         pulled.withLock { $0.sources.append(source) }
     }

@@ -97,6 +97,7 @@ final class Daemon {
             if let address = configuration.metrics, let metrics {
                 let health = HealthCheck(db: configuration.db, pollInterval: configuration.dns.pollInterval,
                                          publication: metrics.publicationHealth)
+                metrics.observe(transfers: publication.transfers, notifier: publication.notifier)
                 (endpoint, metricsAddress) = try await metrics.serve(dns: server, snapshots: publication.snapshots,
                                                                      at: address, health: health, logger: logger)
             }
