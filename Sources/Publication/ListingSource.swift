@@ -16,6 +16,7 @@ public protocol ListingSource: AnyObject {
                               _ body: (Listing) throws(StoreError) -> Void) throws(StoreError) -> (serial: Int64, settings: ZoneSettings)
     func changes(zone: String, after serial: Int64, limit: Int) throws(StoreError) -> ChangeBatch?
     func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?]
+    func logExpiries(_ prefixes: [IPPrefix], zone: String) throws(StoreError)
     func readSnapshotCache<T>(
         zone: String,
         _ body: (_ serial: Int64, _ size: Int, _ read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) -> T

@@ -55,15 +55,22 @@ public final class Publication: Sendable {
     public let server: DNSServer<Responder>
     /// Follows the store's change log (run it in a service group).
     public let service: PublicationService
+    /// Answers transfer requests, when a zone is offered for transfer (for its counters).
+    public let transfers: ZoneTransfers?
+    /// Sends NOTIFY, when a zone has secondaries to notify (for its counters).
+    public let notifier: ZoneNotifier?
 
     /// Unix seconds from the system clock (`time(2)`: the responder reads it once per batch
     /// of queries).
     public static let systemClock: @Sendable () -> Int64 = { Int64(time(nil)) }
 
-    private init(snapshots: SnapshotStore, server: DNSServer<Responder>, service: PublicationService) {
+    private init(snapshots: SnapshotStore, server: DNSServer<Responder>, service: PublicationService,
+                 transfers: ZoneTransfers?, notifier: ZoneNotifier?) {
         self.snapshots = snapshots
         self.server = server
         self.service = service
+        self.transfers = transfers
+        self.notifier = notifier
     }
 
     /// Opens the store, writes the configured zone definitions to it, loads every zone
@@ -133,7 +140,7 @@ public final class Publication: Sendable {
                                          interval: configuration.pollInterval, cacheInterval: configuration.cacheInterval,
                                          logger: logger, observer: observer,
                                          clock: clock, notifier: notifier, transfers: transfers)
-        return Publication(snapshots: snapshots, server: server, service: service)
+        return Publication(snapshots: snapshots, server: server, service: service, transfers: transfers, notifier: notifier)
     }
 
     /// The snapshot `zone` is served from: the store's listings (or its snapshot cache) as

@@ -14,6 +14,9 @@ public struct PublicationError: Error, Hashable, Sendable, CustomStringConvertib
         case badData
         /// A DNS listen address cannot be bound.
         case cannotBind
+        /// An export file cannot be written (its directory is missing or not writable, the
+        /// disk is full).
+        case cannotWrite
     }
 
     public var code: Code

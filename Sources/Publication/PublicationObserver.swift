@@ -4,7 +4,8 @@
 ///
 /// The executable's metrics implement it (`rbld_publication_lag_seconds`,
 /// `rbld_publication_store_errors_total`, `rbld_publication_last_read_timestamp_seconds`),
-/// so a server that keeps serving an old snapshot because its store cannot be read shows it.
+/// so a server that keeps serving an old snapshot because its store cannot be read shows it;
+/// and of every export written or failed (`rbld_exports_written_total`, `rbld_exports_failed_total`).
 public protocol PublicationObserver: Sendable {
     /// A change (or an expiry) was served `lag` after the look at the store that found it.
     func published(lag: Duration)
@@ -12,4 +13,14 @@ public protocol PublicationObserver: Sendable {
     func storeRead(at time: Int64)
     /// Reading the store failed; every zone keeps serving its last good snapshot.
     func storeReadFailed(_ error: any Error)
+    /// An export of `zone` was written to `path` at `time` (Unix seconds).
+    func exportWritten(zone: String, path: String, at time: Int64)
+    /// An export of `zone` could not be written to `path`; the file there is the last one
+    /// written.
+    func exportFailed(zone: String, path: String, _ error: any Error)
+}
+
+extension PublicationObserver {
+    public func exportWritten(zone: String, path: String, at time: Int64) {}
+    public func exportFailed(zone: String, path: String, _ error: any Error) {}
 }

@@ -126,13 +126,8 @@ final class Publisher {
     private static func expiries(in table: PrefixTable) -> [Int64: [IPPrefix]] {
         var expiries: [Int64: [IPPrefix]] = [:]
         table.forEachEntry { entry in
-            guard entry.value.expires != 0, entry.value.listing != 0 else { return }
-            let prefix: IPPrefix?
-            switch entry.address {
-            case .v4(let address): prefix = IPPrefix(family: .v4, address: UInt128(address), length: entry.prefixLength)
-            case .v6(let address): prefix = IPPrefix(family: .v6, address: address, length: entry.prefixLength)
-            }
-            if let prefix { expiries[Int64(entry.value.expires), default: []].append(prefix) }
+            guard entry.value.expires != 0, entry.value.listing != 0, let prefix = IPPrefix(entry) else { return }
+            expiries[Int64(entry.value.expires), default: []].append(prefix)
         }
         return expiries
     }
@@ -161,6 +156,20 @@ final class Publisher {
         return state
     }
 
+    /// Logs expired `prefixes` in the store's change log; false when the store takes no
+    /// writes (read-only, or failing), and the expiry is applied without a new serial.
+    private func logExpiries(_ prefixes: [IPPrefix], zone: String) -> Bool {
+        guard !store.readOnly else { return false }
+        do {
+            try store.logExpiries(prefixes, zone: zone)
+            return true
+        } catch {
+            logger.warning("expiry not logged in the store; served without a new serial", metadata: [
+                "zone": "\(zone)", "prefixes": "\(prefixes.count)", "error": "\(error)"])
+            return false
+        }
+    }
+
     /// Applies what changed since the last look, and re-resolves listings whose time ran
     /// out; returns the zones to publish, if any.
     ///
@@ -168,7 +177,7 @@ final class Publisher {
     /// and pending expiries), so the next call retries the same work and no change is
     /// skipped; the served snapshots stay the last good ones meanwhile.
     func update() throws -> [ZoneSnapshot] {
-        let serial = try store.changeSerial()
+        var serial = try store.changeSerial()
         let now = clock()
         var next: [String: ZoneState] = [:]
         var published: [ZoneSnapshot] = []
@@ -176,6 +185,14 @@ final class Publisher {
             guard let current = zones[name] else { continue }
             var state = current
             var prefixes = state.takeExpired(now: now)
+            // An expiry is logged as a change, so that it moves the serial: secondaries
+            // (NOTIFY, IXFR) and exports see it. The prefixes then come back below with
+            // the other changes. A store that takes no writes has them re-resolved here,
+            // under the old serial.
+            if !prefixes.isEmpty, logExpiries(prefixes, zone: name) {
+                prefixes = []
+                serial = try store.changeSerial()
+            }
             // A zone is behind while its serial is: a change batch that hit its limit is
             // continued at the next call even when nothing new was committed.
             if state.serial < serial {

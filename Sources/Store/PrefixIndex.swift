@@ -35,8 +35,6 @@ struct PrefixIndex<Value> {
         return false
     }
 
-    func covers(_ prefix: IPPrefix) -> Bool { firstCovering(prefix) { _, _ in true } }
-
     /// Whether `prefix` itself is an entry, and whether a wider entry contains it.
     func exclusion(of prefix: IPPrefix) -> (exact: Bool, insideWider: Bool) {
         var exact = false, wider = false

@@ -341,6 +341,19 @@ public final class Store {
         for prefix in prefixes { try logChange(zoneID: zoneID, prefix: prefix) }
     }
 
+    /// Logs that the listings of `prefixes` in `zone` ran out, so that their expiry is a
+    /// change like any other: the change serial moves, and with it the zone's SOA serial,
+    /// which tells secondaries and exports that the zone changed. The publisher calls it
+    /// when an expiry falls due; nothing else in the store changes (the rows stay until
+    /// `expire` removes them).
+    public func logExpiries(_ prefixes: [IPPrefix], zone: String) throws(StoreError) {
+        guard !prefixes.isEmpty else { return }
+        try db.writeTransaction { () throws(StoreError) in
+            guard let zoneID = try existingZoneID(zone) else { return }
+            try logChanges(zoneID: zoneID, prefixes)
+        }
+    }
+
     /// Prefixes whose served state may have changed after `serial`, oldest first.
     ///
     /// Apply each with `listing(for:zone:now:)`, then continue from the batch's `serial`.

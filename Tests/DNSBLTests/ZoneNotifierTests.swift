@@ -5,61 +5,6 @@ import DNSTestSupport
 import Glibc
 import Testing
 
-/// A UDP socket on 127.0.0.1 that plays a secondary: receives NOTIFY, answers if told to.
-final class FakeSecondary {
-    let fd: Int32
-    let port: UInt16
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        fd = descriptor
-        port = UInt16(bigEndian: address.sin_port)
-        try #require(bound == 0)
-    }
-
-    deinit { close(fd) }
-
-    /// The next datagram within `seconds`, answered (QR set, NOERROR) when `answer`.
-    func receive(within seconds: Int, answer: Bool) -> [UInt8]? {
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var from = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let count = buffer.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, bytes.baseAddress, bytes.count, 0, $0, &length) }
-            }
-        }
-        guard count > 0 else { return nil }
-        let message = Array(buffer[..<count])
-        if answer {
-            var reply = Array(message[0..<12])
-            reply[2] |= 0x80       // QR
-            reply[3] &= 0xF0       // NOERROR
-            reply[6] = 0; reply[7] = 0; reply[10] = 0; reply[11] = 0
-            let questionEnd = 12 + (message[12...].firstIndex(of: 0)! - 12) + 1 + 4
-            reply += message[12..<questionEnd]
-            _ = reply.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &from) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, length) }
-                }
-            }
-        }
-        return message
-    }
-}
-
 @Suite(.serialized) struct ZoneNotifierTests {
     let store = TestZone.makeStore().1
 
@@ -71,7 +16,7 @@ final class FakeSecondary {
     }
 
     @Test func aNotifyCarriesTheZoneAndItsSOAAndIsSignedWithTheZonesKey() async throws {
-        let secondary = try FakeSecondary()
+        let secondary = try #require(FakeSecondary())
         let key = try TSIGKey(name: "transfer-key", secret: TSIGTests.secretBytes)
         let notifier = try notifier(to: secondary.port, key: key)
         try await notifier.start()
@@ -86,7 +31,7 @@ final class FakeSecondary {
     }
 
     @Test func changesInOneSecondAreCoalescedAndAnAnswerEndsTheRetries() async throws {
-        let secondary = try FakeSecondary()
+        let secondary = try #require(FakeSecondary())
         let notifier = try notifier(to: secondary.port)
         try await notifier.start()
         for _ in 0..<50 { notifier.zoneChanged("bl.example.org") }
@@ -102,7 +47,7 @@ final class FakeSecondary {
     }
 
     @Test func aSecondaryThatDoesNotAnswerIsAskedAgain() async throws {
-        let secondary = try FakeSecondary()
+        let secondary = try #require(FakeSecondary())
         let notifier = try notifier(to: secondary.port)
         try await notifier.start()
         notifier.zoneChanged("bl.example.org")

@@ -217,6 +217,26 @@ enum TransferTesting {
         #expect(rcode(TransferTesting.messages(transfers, query: makeQuery("bl.example.org", type: 252))) == 5)
     }
 
+    /// The counters behind the metrics: served by type, refused by the check that refused.
+    @Test func transfersAreCountedByTypeAndRefusalsByCheck() throws {
+        let transfers = ZoneTransfers(policy: TransferTesting.policy(allow: ["192.0.2.0/24"]), snapshots: store, clock: { 1 })
+        let inside = TransferClient(address: 0xC000_0205, isIPv6: false, description: "192.0.2.5")
+        _ = TransferTesting.messages(transfers, query: makeQuery("bl.example.org", type: 252), client: inside)
+        _ = TransferTesting.messages(transfers, query: ixfrQuery(serial: 42), client: inside)
+        _ = TransferTesting.messages(transfers, query: ixfrQuery(serial: 7), client: inside)
+        _ = TransferTesting.messages(transfers, query: makeQuery("bl.example.org", type: 252))
+        _ = TransferTesting.messages(transfers, query: makeQuery("other.example", type: 252), client: inside)
+        _ = makeQuery("bl.example.org", type: 6).withUnsafeBytes { transfers.start(query: $0, client: inside) }
+        var expected = TransferCounts()
+        (expected.axfr, expected.ixfr, expected.refused) = (1, 2, [.acl: 1, .request: 1])
+        #expect(transfers.counts() == expected, "a plain query is not counted")
+
+        let key = try TSIGKey(name: "transfer-key", secret: TSIGTests.secretBytes)
+        let signed = ZoneTransfers(policy: TransferTesting.policy(key: key), snapshots: store, clock: { 1 })
+        _ = TransferTesting.messages(signed, query: makeQuery("bl.example.org", type: 252))
+        #expect(signed.counts().refused == [.tsig: 1], "unsigned where the zone's key is required")
+    }
+
     @Test func aQueryIsNotATransfer() {
         let transfers = ZoneTransfers(policy: TransferTesting.policy(), snapshots: store, clock: { 1 })
         let start = makeQuery("bl.example.org", type: 6).withUnsafeBytes { transfers.start(query: $0, client: TransferTesting.loopback) }

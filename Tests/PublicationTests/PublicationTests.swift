@@ -32,8 +32,10 @@ final class RunningPublication: @unchecked Sendable {
     ///   - before: what the store holds when publication starts (written through `admin`).
     ///   - cacheInterval: how often changed zones' snapshot caches are written.
     ///   - source: wraps the publication's own store connection (a test's failing store).
+    ///   - configure: changes the publication's configuration (transfers, NOTIFY).
     init(before: ((Store) throws -> Void)? = nil, cacheInterval: Duration = .seconds(600),
-         source: ((Store) -> any ListingSource)? = nil) async throws {
+         source: ((Store) -> any ListingSource)? = nil,
+         configure: (inout PublicationConfiguration) throws -> Void = { _ in }) async throws {
         let path = directory.file("rbld.sqlite")
         admin = try Store(path: path, clock: clock.function)
         try before?(admin)
@@ -43,6 +45,7 @@ final class RunningPublication: @unchecked Sendable {
         configuration.udp.socketsPerAddress = 1
         configuration.pollInterval = .milliseconds(20)
         configuration.cacheInterval = cacheInterval
+        try configure(&configuration)
         let recorded = log
         let logger = Logger(label: "test.publication") { _ in recorded }
         publication = try await Publication.start(configuration, logger: logger, observer: observer,
@@ -82,14 +85,19 @@ final class RunningPublication: @unchecked Sendable {
 
 /// Observes publication as the metrics would.
 final class RecordingObserver: PublicationObserver {
-    private let state = Mutex((published: 0, reads: 0, failures: [String]()))
+    private let state = Mutex((published: 0, reads: 0, failures: [String](), exportsWritten: [String](), exportsFailed: [String]()))
     var published: Int { state.withLock { $0.published } }
     var reads: Int { state.withLock { $0.reads } }
     var failures: [String] { state.withLock { $0.failures } }
+    /// The paths of exports written, and of exports that failed, in order.
+    var exportsWritten: [String] { state.withLock { $0.exportsWritten } }
+    var exportsFailed: [String] { state.withLock { $0.exportsFailed } }
 
     func published(lag: Duration) { state.withLock { $0.published += 1 } }
     func storeRead(at time: Int64) { state.withLock { $0.reads += 1 } }
     func storeReadFailed(_ error: any Error) { state.withLock { $0.failures.append("\(error)") } }
+    func exportWritten(zone: String, path: String, at time: Int64) { state.withLock { $0.exportsWritten.append(path) } }
+    func exportFailed(zone: String, path: String, _ error: any Error) { state.withLock { $0.exportsFailed.append(path) } }
 }
 
 /// Keeps every log line, for tests that check what was logged.
@@ -138,6 +146,9 @@ final class FailingSource: ListingSource {
     }
     func listings(for prefixes: [IPPrefix], zone: String, now: Int64) throws(StoreError) -> [Listing?] {
         try check(); return try store.listings(for: prefixes, zone: zone, now: now)
+    }
+    func logExpiries(_ prefixes: [IPPrefix], zone: String) throws(StoreError) {
+        try check(); try store.logExpiries(prefixes, zone: zone)
     }
     func readSnapshotCache<T>(
         zone: String,
@@ -221,6 +232,43 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, streng
         #expect(await running.answers("81.2.69.30", 2), "the scored listing answers once the manual one ran out")
         running.clock.advance(28 * 86400)
         #expect(await running.answers("81.2.69.30", nil), "and nothing once that expired too")
+        await running.stop()
+    }
+
+    /// An expiry alone (no other change in the store) moves the served SOA serial and is
+    /// announced with NOTIFY, so secondaries transfer it; the store's change log holds it.
+    @Test func anExpiryMovesTheSerialAndIsNotified() async throws {
+        let secondary = try #require(FakeSecondary())
+        let running = try await RunningPublication(configure: { configuration in
+            let rule = ZoneTransferRule(allow: [try TransferNetwork(parsing: "127.0.0.0/8")],
+                                        notify: [try ListenAddress(parsing: "127.0.0.1:\(secondary.port)")])
+            configuration.transfers = try TransferPolicy(zones: [RunningPublication.zone: rule], keys: [])
+        })
+        /// The SOA serial of the next NOTIFY that arrives within 5 s.
+        func notifiedSerial() throws -> UInt32? {
+            guard let message = secondary.receive(within: 5, answer: true) else {
+                Issue.record("no NOTIFY within 5 s")
+                return nil
+            }
+            let answer = try #require(try LDNSMessage.parse(message).get().answer.first).split(whereSeparator: \.isWhitespace)
+            return answer.firstIndex(of: "SOA").flatMap { $0 + 3 < answer.count ? UInt32(answer[$0 + 3]) : nil }
+        }
+        func served() -> UInt32? { running.publication.snapshots.load().zone(named: zone)?.config.soa.serial }
+
+        #expect(try notifiedSerial() == served(), "announced at start")
+        _ = try running.admin.list(prefix("81.2.69.40"), zone: zone, expires: running.clock.now + 600, actor: "alice", reason: "ten minutes")
+        #expect(await running.answers("81.2.69.40", 34))
+        let listed = try #require(served())
+        #expect(try notifiedSerial() == listed)
+        let storeSerial = try running.admin.changeSerial()
+
+        running.clock.advance(600)
+        #expect(await running.answers("81.2.69.40", nil))
+        for _ in 0..<250 where served() == listed { try await Task.sleep(for: .milliseconds(20)) }
+        let expired = try #require(served())
+        #expect(SerialNumber.isGreater(expired, than: listed), "the expiry moved the serial")
+        #expect(try running.admin.changeSerial() > storeSerial, "the expiry is in the change log")
+        #expect(try notifiedSerial() == expired, "and was announced")
         await running.stop()
     }
 

@@ -115,36 +115,6 @@ struct StoreExportTests {
         #expect(object?["zone"] as? String == zone)
     }
 
-    /// The master file, read with RFC 4592 wildcard rules, answers every probe like rbld.
-    @Test func zoneExportAnswersLikeTheTable() throws {
-        let store = try populatedStore()
-        let listings = try store.activeListings(zone: zone, now: clock.now)
-        let text = try export(store, .zone, family: nil)
-        let zoneFile = MasterFile(text, origin: zone)
-        var generator = SplitMix64(seed: 4592)
-        var probes = Self.probes.map { prefix($0) }
-        for listing in listings {  // random addresses inside and just outside every entry
-            for _ in 0..<8 {
-                let span = listing.prefix.lastAddress - listing.prefix.address
-                let offset = span == 0 ? 0 : UInt128(generator.next()) % (span + 1)
-                probes.append(IPPrefix(family: listing.prefix.family, address: listing.prefix.address + offset, length: listing.prefix.family.bitCount)!)
-            }
-            if listing.prefix.lastAddress < (listing.prefix.family == .v4 ? UInt128(UInt32.max) : UInt128.max) {
-                probes.append(IPPrefix(family: listing.prefix.family, address: listing.prefix.lastAddress + 1, length: listing.prefix.family.bitCount)!)
-            }
-        }
-        for probe in probes {
-            #expect(zoneFile.lookupA(Self.reverseName(probe)) == Self.answer(listings, probe), "\(probe)")
-        }
-        // ldns accepts it as a master file.
-        let path = directory.file("export.zone")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/ldns-read-zone") {
-            let result = try run("/usr/bin/ldns-read-zone", [path])
-            #expect(result.status == 0, "\(result.output)")
-        }
-    }
-
     /// rbldnsd, started on loopback with our rbldnsd export, answers like rbld.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/rbldnsd") && FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
     func rbldnsdServesTheExportWithTheSameAnswers() throws {
@@ -178,40 +148,5 @@ struct StoreExportTests {
         let (termination, output) = try ChildProcess.run(tool, arguments)
         guard case .exited(let status)? = termination else { return (-1, "\(tool): \(termination?.description ?? "timed out")\n" + output) }
         return (status, output)
-    }
-}
-
-/// Just enough of a master file to answer A queries with RFC 1034 §4.3.2 / RFC 4592 rules.
-struct MasterFile {
-    var a: [String: UInt8] = [:]
-    var names = Set<String>()        // owners with any record
-    var existing = Set<String>()     // owners and their ancestors (empty non-terminals)
-
-    init(_ text: String, origin: String) {
-        for line in text.split(separator: "\n") where !line.hasPrefix(";") && !line.hasPrefix("$") && !line.hasPrefix("@") {
-            let fields = line.split(separator: " ")
-            let owner = String(fields[0])
-            names.insert(owner)
-            if let index = fields.firstIndex(of: "A"), index + 1 < fields.count {
-                a[owner] = UInt8(fields[index + 1].split(separator: ".").last!)
-            }
-            var labels = owner.split(separator: ".")
-            while !labels.isEmpty { existing.insert(labels.joined(separator: ".")); labels.removeFirst() }
-        }
-    }
-
-    func lookupA(_ name: String) -> UInt8? {
-        if let code = a[name] { return code }
-        if existing.contains(name) { return nil }  // NODATA
-        // Closest encloser: the longest existing ancestor; then its wildcard.
-        var labels = name.split(separator: ".")
-        while !labels.isEmpty {
-            labels.removeFirst()
-            let ancestor = labels.joined(separator: ".")
-            if labels.isEmpty || existing.contains(ancestor) {
-                return a[labels.isEmpty ? "*" : "*." + ancestor]
-            }
-        }
-        return nil
     }
 }

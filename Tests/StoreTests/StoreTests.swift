@@ -163,6 +163,22 @@ struct StoreTests {
         #expect(try store.changes(zone: "other.example", after: 0)?.changes == [])
     }
 
+    /// Expiries the publisher logs are changes like any other: the serial moves, and they
+    /// come back from `changes(after:)`; nothing else in the store changes.
+    @Test func loggedExpiriesMoveTheSerial() throws {
+        let store = try open()
+        _ = try store.list(prefix("81.2.69.1"), zone: "bl.example.org", expires: clock.now + 60, actor: "t", reason: "r")
+        let serial = try store.changeSerial()
+        clock.advance(60)
+        try store.logExpiries([prefix("81.2.69.1")], zone: "bl.example.org")
+        #expect(try store.changeSerial() == serial + 1)
+        #expect(try store.changes(zone: "bl.example.org", after: serial)?.changes.map(\.prefix) == [prefix("81.2.69.1")])
+        #expect(try store.listing(for: prefix("81.2.69.1"), zone: "bl.example.org", now: clock.now) == nil)
+        try store.logExpiries([prefix("81.2.69.1")], zone: "other.example")
+        try store.logExpiries([], zone: "bl.example.org")
+        #expect(try store.changeSerial() == serial + 1, "nothing logged for a zone the store does not hold, or for nothing")
+    }
+
     @Test func bulkImportLogsOneRebuildMarker() throws {
         let store = try open()
         let entries = (0..<(Store.changeLogBulkLimit + 1)).map { ImportEntry(prefix: .host(v4: 0x0B00_0000 + UInt32($0))) }

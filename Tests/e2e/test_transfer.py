@@ -6,7 +6,9 @@ names (listed hosts, members of each network size, excluded hosts, neighbours, t
 points, IPv6 names, the apex) must get the same answers from rbld and from each secondary.
 Then NOTIFY: after `rbld list`, `rbld delist` and an ingested hit, both secondaries answer
 the new way within 2 s. Also: the access list, a wrong or missing key, a zone not offered
-for transfer, and `rbld serve --allow-transfer` without a configuration file.
+for transfer, and `rbld serve --allow-transfer` without a configuration file. Last, the
+files mirrors copy: `rbld export` into NSD and rbldnsd, and `rbld run` keeping rbldnsd
+files current (`exports:`) for an rbldnsd that re-reads them after `rbld list` and `delist`.
 """
 import base64
 import os
@@ -206,6 +208,26 @@ def start_nsd_from_file(work, port, zone_file):
 """)
 
 
+def rbld_config(work, name, db, port, rest):
+    """Writes the rbld configuration `name` in `work`: the store, DNS on 127.0.0.1:`port`,
+    log level info, then `rest` (YAML); returns its path."""
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(f"db: {db}\nlog-level: info\ndns:\n  listen: [\"127.0.0.1:{port}\"]\n" + rest)
+    return path
+
+
+def start_rbldnsd(work, port, files, log_name, procs, check="0"):
+    """rbldnsd serving the rbldnsd files `files` ({"4": path, "6": path}), looking at their
+    times every `check` seconds (0: never); added to `procs`, and loaded (it answers the
+    RFC 5782 test point) or the check fails."""
+    log = os.path.join(work, log_name)
+    procs.append(Process(["rbldnsd", "-n", "-a", "-c", check, "-4", "-b", f"127.0.0.1/{port}",
+                          f"{ZONE}:ip4set:{files['4']}", f"{ZONE}:ip6trie:{files['6']}"], log))
+    ok = wait_for(lambda: ask(port, rev4("127.0.0.2"), 1)[0] == 0, 30, 0.2)
+    expect(ok, "rbldnsd did not load the files: " + open(log).read()[-1500:])
+
+
 def nsd_instance(work, name, port, zones):
     root = os.path.join(work, name)
     os.makedirs(root, exist_ok=True)
@@ -299,13 +321,7 @@ def main():
     run([rbld, "import", "--format", "plain", "--db", db, "--zone", OTHER, "-"], input="192.0.2.1\n")
     secret = base64.b64encode(os.urandom(32)).decode()
     port, nsd_port, knot_port, open_port = free_port(), free_port(), free_port(), free_port()
-    config = os.path.join(work, "rbld.yaml")
-    with open(config, "w") as f:
-        f.write(f"""db: {db}
-log-level: info
-dns:
-  listen: ["127.0.0.1:{port}"]
-metrics: null
+    config = rbld_config(work, "rbld.yaml", db, port, f"""metrics: null
 keys:
   {KEY}:
     algorithm: hmac-sha256
@@ -377,13 +393,17 @@ zones:
             expect(lag <= 2.0, f"{what}: took {lag:.2f} s (over 2 s)")
             print(f"     {what}: on NSD and Knot after {lag:.2f} s", flush=True)
 
-        listed = rev4("192.0.2.5")
-        suite.check("rbld list reaches NSD and Knot by NOTIFY within 2 s", lambda: propagates(
-            lambda: run([rbld, "list", "192.0.2.5", "--force", "--reason", "e2e", "--db", db, "--zone", ZONE]),
-            listed, 0, "list"))
-        suite.check("rbld delist reaches NSD and Knot within 2 s", lambda: propagates(
-            lambda: run([rbld, "delist", "192.0.2.5", "--reason", "e2e", "--db", db, "--zone", ZONE]),
-            listed, 3, "delist"))
+        def admin(verb, ip):
+            """`rbld list|delist IP` on the zone, as an operator runs it (a commit to the store)."""
+            force = ["--force"] if verb == "list" else []  # documentation ranges
+            return lambda: run([rbld, verb, ip, *force, "--reason", "e2e", "--db", db, "--zone", ZONE])
+
+        def list_then_delist(ip, check, label):
+            """`check(action, name, rcode, what)` after `rbld list IP`, then after `rbld delist IP`."""
+            suite.check(f"rbld list {label}", lambda: check(admin("list", ip), rev4(ip), 0, "list"))
+            suite.check(f"rbld delist {label}", lambda: check(admin("delist", ip), rev4(ip), 3, "delist"))
+
+        list_then_delist("192.0.2.5", propagates, "reaches NSD and Knot by NOTIFY within 2 s")
 
         def ingest_hit():
             message = ("Received: from mx.bouncer.example (mx.bouncer.example [81.2.69.70])\n"
@@ -395,10 +415,8 @@ zones:
                     lambda: propagates(ingest_hit, rev4("81.2.69.70"), 0, "ingested hit"))
         for i in range(5):
             suite.check(f"list/delist round {i + 1} within 2 s", lambda i=i: (
-                propagates(lambda: run([rbld, "list", f"192.0.2.{40 + i}", "--force", "--reason", "e2e", "--db", db,
-                                        "--zone", ZONE]), rev4(f"192.0.2.{40 + i}"), 0, f"list {i + 1}"),
-                propagates(lambda: run([rbld, "delist", f"192.0.2.{40 + i}", "--reason", "e2e", "--db", db,
-                                        "--zone", ZONE]), rev4(f"192.0.2.{40 + i}"), 3, f"delist {i + 1}")))
+                propagates(admin("list", f"192.0.2.{40 + i}"), rev4(f"192.0.2.{40 + i}"), 0, f"list {i + 1}"),
+                propagates(admin("delist", f"192.0.2.{40 + i}"), rev4(f"192.0.2.{40 + i}"), 3, f"delist {i + 1}")))
         if lags:
             print(f"     change to both secondaries: {len(lags)} changes, p50 {percentile(lags, 50):.2f} s, "
                   f"max {max(lags):.2f} s", flush=True)
@@ -436,15 +454,62 @@ zones:
                 files[family] = os.path.join(work, f"export{family}.rbldnsd")
                 run([rbld, "export", "--format", "rbldnsd", "--family", family, "--db", db, "--zone", ZONE, files[family]])
                 os.chmod(files[family], 0o644)
-            mirror = Process(["rbldnsd", "-n", "-a", "-c", "0", "-4", "-b", f"127.0.0.1/{rbldnsd_port}",
-                              f"{ZONE}:ip4set:{files['4']}", f"{ZONE}:ip6trie:{files['6']}"],
-                             os.path.join(work, "rbldnsd.log"))
-            procs.append(mirror)
-            ok = wait_for(lambda: ask(rbldnsd_port, rev4("127.0.0.2"), 1)[0] == 0, 30, 0.2)
-            expect(ok, "rbldnsd did not load the export: " + open(os.path.join(work, "rbldnsd.log")).read()[-1500:])
+            start_rbldnsd(work, rbldnsd_port, files, "rbldnsd.log", procs)
         suite.check("rbldnsd loads export --format rbldnsd (both families)", rbldnsd_from_export)
         suite.check("rbldnsd from the export answers as rbld (differential)",
                     lambda: differential(port, rbldnsd_port, "rbldnsd from export --format rbldnsd", exact_txt=True))
+
+        # `rbld run` with exports: keeps rbldnsd files current; a real rbldnsd re-reads them
+        # (-c 1: it checks the files' times every second) and follows list and delist.
+        run_port, kept_port = free_port(), free_port()
+        kept_dir = os.path.join(work, "mirror")
+        os.makedirs(kept_dir, exist_ok=True)
+        os.chmod(work, 0o755)
+        os.chmod(kept_dir, 0o755)  # rbldnsd started as root reads as its own user
+        kept = {family: os.path.join(kept_dir, f"{ZONE}.v{family}") for family in ("4", "6")}
+        run_config = rbld_config(work, "rbld-run.yaml", db, run_port, f"""ingest:
+  lmtp: null
+metrics: null
+zones:
+  - name: {ZONE}
+    txt: "Backscatter from $, see https://example.org/lookup?ip=$"
+exports:
+  - {{zone: {ZONE}, format: rbldnsd, family: 4, path: "{kept['4']}", interval: 1s}}
+  - {{zone: {ZONE}, format: rbldnsd, family: 6, path: "{kept['6']}", interval: 1s}}
+""")
+        daemon = Process([rbld, "run", "--config", run_config], os.path.join(work, "run.log"))
+        procs.append(daemon)
+
+        def exports_written():
+            ok = wait_for(lambda: all(os.path.exists(path) for path in kept.values()), 30, 0.1)
+            expect(ok, "rbld run wrote no export: " + open(os.path.join(work, "run.log")).read()[-1500:])
+            expect(wait_for(lambda: soa_serial(run_port) == soa_serial(port), 10, 0.1), "rbld run is not serving")
+            expect(not any(name.endswith(".tmp") for name in os.listdir(kept_dir)), "a temporary file was left")
+            start_rbldnsd(work, kept_port, kept, "rbldnsd-kept.log", procs, check="1")
+        suite.check("rbld run writes its exports: rbldnsd files and rbldnsd loads them", exports_written)
+        suite.check("rbldnsd from the kept files answers as rbld (differential)",
+                    lambda: differential(run_port, kept_port, "rbldnsd from rbld run's exports", exact_txt=True))
+
+        def follows(action, name, expected_rcode, what):
+            """Runs `action`, then waits (at most 15 s) until the file is rewritten and rbldnsd
+            answers `name` with the rcode; prints how long it took."""
+            before = os.stat(kept["4"]).st_ino
+            action()
+            start = time.monotonic()
+            ok = wait_for(lambda: ask(kept_port, name, 1)[0] == expected_rcode, 15, 0.05)
+            expect(ok, f"{what}: rbldnsd does not answer the change after 15 s")
+            expect(os.stat(kept["4"]).st_ino != before, f"{what}: the file was not replaced")
+            print(f"     {what}: in the export and on rbldnsd after {time.monotonic() - start:.2f} s", flush=True)
+
+        list_then_delist("192.0.2.66", follows, "rewrites the export and rbldnsd answers it")
+
+        def unchanged_not_rewritten():
+            before = {family: os.stat(path).st_ino for family, path in kept.items()}
+            time.sleep(3)  # three export intervals with no change
+            expect({family: os.stat(path).st_ino for family, path in kept.items()} == before, "rewritten without a change")
+        suite.check("an unchanged zone is not rewritten", unchanged_not_rewritten)
+        suite.check("rbldnsd from the kept files still answers as rbld (differential)",
+                    lambda: differential(run_port, kept_port, "rbldnsd from rbld run's exports", exact_txt=True))
 
         plain = Process([rbld, "serve", "--db", db, "--zone", ZONE, "--listen", f"127.0.0.1:{open_port}",
                          "--allow-transfer", "127.0.0.1/32,::1/128"], os.path.join(work, "serve-open.log"))

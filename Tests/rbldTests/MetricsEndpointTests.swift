@@ -74,6 +74,16 @@ import TestSupport
         metrics.recordIngest(.notBackscatter, classification: nil)
         metrics.storeCommit(.milliseconds(3))
         metrics.published(lag: .milliseconds(40))
+        metrics.exportWritten(zone: "bl.example.org", path: "/srv/mirror/bl.v4", at: 1_000_000)
+        metrics.exportFailed(zone: "bl.example.org", path: "/srv/mirror/bl.v6", StoreError(.io, "test"))
+        // An AXFR from a client outside the allow list: refused by the access list.
+        let rule = ZoneTransferRule(allow: [try TransferNetwork(parsing: "192.0.2.0/24")])
+        let transfers = ZoneTransfers(policy: try TransferPolicy(zones: ["bl.example.org": rule]), snapshots: snapshots, clock: { 1 })
+        var axfr: [UInt8] = [0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2] + Array("bl".utf8) + [7] + Array("example".utf8)
+        axfr += [3] + Array("org".utf8) + [0, 0, 252, 0, 1]
+        let loopback = TransferClient(address: 0x7F00_0001, isIPv6: false, description: "127.0.0.1")
+        _ = axfr.withUnsafeBytes { transfers.start(query: $0, client: loopback) }
+        metrics.observe(transfers: transfers, notifier: nil)
         let endpoint = metrics.endpoint(address: try ListenAddress(parsing: "127.0.0.1:0"), logger: Self.logger)
         let port = Int(try await endpoint.start().port)
 
@@ -95,10 +105,16 @@ import TestSupport
             "rbld_publication_lag_seconds_count 1",
             "# TYPE rbld_process_resident_memory_bytes gauge",
             "# TYPE rbld_process_open_fds gauge",
+            #"rbld_exports_written_total{zone="bl.example.org",file="/srv/mirror/bl.v4"} 1"#,
+            #"rbld_exports_failed_total{zone="bl.example.org",file="/srv/mirror/bl.v6"} 1"#,
+            #"rbld_transfer_served_total{type="axfr"} 0"#,
+            #"rbld_transfer_refused_total{reason="acl"} 1"#,
+            #"rbld_transfer_refused_total{reason="tsig"} 0"#,
         ] {
             let found = lines.contains(expected)
             #expect(found, "missing: \(expected)\n\(lines.joined(separator: "\n"))")
         }
+        #expect(lines.contains { $0.hasPrefix(#"rbld_export_last_written_timestamp_seconds{zone="bl.example.org",file="/srv/mirror/bl.v4"} "#) })
         // A second scrape adds only what grew: the counters are not added twice.
         #expect(Self.query("7.100.51.198.bl.example.org", type: 1, port: dnsPort))
         let (_, again) = try Self.get("/metrics", port: port)

@@ -3,6 +3,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Sends NOTIFY (RFC 1996) to each zone's configured secondaries when the zone changes,
 /// so they ask for the new serial at once instead of at their next SOA refresh.
@@ -49,6 +50,11 @@ public final class ZoneNotifier: @unchecked Sendable {
     private var generator = SystemRandomNumberGenerator()
     /// Rounds sent, and answers received (for tests and logs).
     private var counts = (rounds: 0, answered: 0)
+    /// For the metrics, read from any thread.
+    private let sentCount = Atomic<Int>(0)
+    private let answeredCount = Atomic<Int>(0)
+    private let refusedCount = Atomic<Int>(0)
+    private let unansweredCount = Atomic<Int>(0)
 
     public init(policy: TransferPolicy, snapshots: SnapshotStore, clock: @escaping @Sendable () -> Int64,
                 group: (any EventLoopGroup)? = nil, logger: Logger = Logger(label: "rbld.notify")) {
@@ -106,6 +112,13 @@ public final class ZoneNotifier: @unchecked Sendable {
         loop.execute { [self] in schedule(zone) }
     }
 
+    /// NOTIFY messages sent (retries included), answered with NOERROR, answered with an
+    /// error code (the secondary refused it), and given up unanswered after the last try.
+    public func notifyCounts() -> (sent: Int, answered: Int, refused: Int, unanswered: Int) {
+        (sentCount.load(ordering: .relaxed), answeredCount.load(ordering: .relaxed),
+         refusedCount.load(ordering: .relaxed), unansweredCount.load(ordering: .relaxed))
+    }
+
     /// Rounds sent and answers received so far.
     public func statistics() async -> (rounds: Int, answered: Int) {
         (try? await loop.submit { [self] in counts }.get()) ?? (0, 0)
@@ -151,6 +164,7 @@ public final class ZoneNotifier: @unchecked Sendable {
             logger.warning("NOTIFY not answered; the secondary will see the change at its next SOA refresh", metadata: [
                 "zone": "\(zone)", "secondary": "\(target)", "serial": "\(pending.serial)", "tries": "\(pending.tries)"])
             zones[zone]?.pending[target] = nil
+            unansweredCount.add(1, ordering: .relaxed)
             return
         }
         guard let snapshot = snapshots.load().zone(named: zone), let channel = channels[target.family],
@@ -161,6 +175,7 @@ public final class ZoneNotifier: @unchecked Sendable {
         var buffer = channel.allocator.buffer(capacity: message.count)
         buffer.writeBytes(message)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        sentCount.add(1, ordering: .relaxed)
         let delay = TimeAmount.nanoseconds(Self.firstRetry.nanoseconds << Int64(pending.tries))
         pending.tries += 1
         pending.retry = loop.scheduleTask(in: delay) { [self] in send(zone, to: target) }
@@ -182,8 +197,10 @@ public final class ZoneNotifier: @unchecked Sendable {
                 counts.answered += 1
                 let rcode = flags & 0xF
                 if rcode == 0 {
+                    answeredCount.add(1, ordering: .relaxed)
                     logger.info("NOTIFY answered", metadata: ["zone": "\(zone)", "secondary": "\(target)", "serial": "\(pending.serial)"])
                 } else {
+                    refusedCount.add(1, ordering: .relaxed)
                     logger.warning("NOTIFY refused by the secondary", metadata: [
                         "zone": "\(zone)", "secondary": "\(target)", "rcode": "\(rcode)"])
                 }

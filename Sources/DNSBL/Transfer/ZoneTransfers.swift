@@ -26,12 +26,38 @@ public struct TransferOutcome: Sendable, Equatable, CustomStringConvertible {
     public var refusal: String?
     /// The key that signed the request, if it was signed and the key is known.
     public var key: String?
+    /// Which check refused the request; nil when it was served.
+    public var refusedBy: Check?
+
+    /// The checks a transfer request passes, in the counters' terms.
+    public enum Check: String, Sendable, CaseIterable {
+        /// The request itself: a malformed TSIG record, a class other than IN, a name that
+        /// is not a served zone.
+        case request
+        /// TSIG: an unknown key, a MAC that does not verify, the time, or not signed with
+        /// the zone's key.
+        case tsig
+        /// The access list: a zone not offered for transfer, a client outside `allow`.
+        case acl
+    }
 
     public var description: String {
         let base = "\(kind) \(zone)"
         let signed = key.map { " key \($0)" } ?? ""
         return refusal.map { "\(base)\(signed): \($0)" } ?? "\(base)\(signed)"
     }
+}
+
+/// Transfer requests served and refused since start, for the metrics.
+public struct TransferCounts: Sendable, Equatable {
+    /// AXFR requests answered with the zone.
+    public var axfr = 0
+    /// IXFR requests answered: a difference, the full zone, or the SOA alone (up to date).
+    public var ixfr = 0
+    /// Requests refused, by the check that refused them.
+    public var refused: [TransferOutcome.Check: Int] = [:]
+
+    public init() {}
 }
 
 /// RFC 1982 serial number arithmetic for 32-bit SOA serials.
@@ -62,6 +88,8 @@ public final class ZoneTransfers: Sendable {
     private let clock: @Sendable () -> Int64
     /// Earlier snapshots of the zones offered for transfer, oldest first, for IXFR.
     private let history = Mutex<[String: [ZoneSnapshot]]>([:])
+    /// Requests served and refused (transfers are rare: a lock is cheap enough).
+    private let counted = Mutex(TransferCounts())
     /// Snapshots kept per zone: a secondary more changes behind gets a full transfer.
     public static let historyDepth = 4
     /// Changed names above which a full transfer is sent instead of a difference.
@@ -108,7 +136,30 @@ public final class ZoneTransfers: Sendable {
         return parsed.type == .axfr || parsed.type == .ixfr
     }
 
+    /// Requests served and refused so far.
+    public func counts() -> TransferCounts { counted.withLock { $0 } }
+
+    /// Decides a request (see the type's discussion) and counts the outcome.
     public func start(query: UnsafeRawBufferPointer, client: TransferClient) -> Start {
+        let start = decide(query: query, client: client)
+        let outcome: TransferOutcome
+        switch start {
+        case .notATransfer: return start
+        case .reply(_, let decided), .stream(_, let decided): outcome = decided
+        }
+        counted.withLock { counts in
+            if let check = outcome.refusedBy {
+                counts.refused[check, default: 0] += 1
+            } else if outcome.kind == "AXFR" {
+                counts.axfr += 1
+            } else {
+                counts.ixfr += 1
+            }
+        }
+        return start
+    }
+
+    private func decide(query: UnsafeRawBufferPointer, client: TransferClient) -> Start {
         guard case .answer(let parsed) = Query.classify(query), parsed.type == .axfr || parsed.type == .ixfr else {
             return .notATransfer
         }
@@ -117,9 +168,10 @@ public final class ZoneTransfers: Sendable {
         var outcome = TransferOutcome(zone: zoneText, kind: kind, rcode: .noError, refusal: nil, key: nil)
         let now = clock()
 
-        func fail(_ rcode: RCode, _ reason: String, signer: TSIGSigner? = nil) -> Start {
+        func fail(_ rcode: RCode, _ reason: String, by check: TransferOutcome.Check, signer: TSIGSigner? = nil) -> Start {
             outcome.rcode = rcode
             outcome.refusal = reason
+            outcome.refusedBy = check
             return .reply(Self.bare(rcode, query: query, parsed: parsed, signer: signer, now: now), outcome)
         }
 
@@ -128,7 +180,7 @@ public final class ZoneTransfers: Sendable {
         var signedBy: String?
         switch TSIG.find(in: query) {
         case .malformed:
-            return fail(.formErr, "malformed TSIG record")
+            return fail(.formErr, "malformed TSIG record", by: .request)
         case .none:
             break
         case .record(let record):
@@ -136,6 +188,7 @@ public final class ZoneTransfers: Sendable {
             guard let key = policy.keys[keyName] else {
                 outcome.rcode = .notAuth
                 outcome.refusal = "unknown TSIG key \(keyName)"
+                outcome.refusedBy = .tsig
                 return .reply(Self.unsignedTSIGError(.badKey, query: query, parsed: parsed, record: record, now: now), outcome)
             }
             switch TSIG.verify(record, message: query, key: key, now: now) {
@@ -144,6 +197,7 @@ public final class ZoneTransfers: Sendable {
                 let ours = Array(TSIG.timerBytes(time: UInt64(max(0, now)), fudge: 0).prefix(6))
                 outcome.rcode = .notAuth
                 outcome.refusal = "TSIG time outside the fudge (BADTIME)"
+                outcome.refusedBy = .tsig
                 let timeSigner = TSIGSigner(key: key, requestMAC: record.mac, originalID: record.originalID)
                 return .reply(Self.bare(.notAuth, query: query, parsed: parsed, signer: timeSigner, now: now,
                                         tsigError: TSIG.Failure.badTime.rawValue, otherData: ours), outcome)
@@ -151,6 +205,7 @@ public final class ZoneTransfers: Sendable {
                 outcome.rcode = .notAuth
                 outcome.refusal = failure == .badTruncation ? "TSIG MAC truncated (BADTRUNC)"
                     : failure == .badKey ? "TSIG algorithm is not hmac-sha256 (BADKEY)" : "TSIG signature does not verify (BADSIG)"
+                outcome.refusedBy = .tsig
                 return .reply(Self.unsignedTSIGError(failure, query: query, parsed: parsed, record: record, now: now), outcome)
             case nil:
                 signer = TSIGSigner(key: key, requestMAC: record.mac, originalID: record.originalID)
@@ -159,19 +214,19 @@ public final class ZoneTransfers: Sendable {
             }
         }
 
-        guard parsed.qclass == .internet else { return fail(.refused, "class is not IN", signer: signer) }
+        guard parsed.qclass == .internet else { return fail(.refused, "class is not IN", by: .request, signer: signer) }
         guard let snapshot = Self.zone(at: query, parsed: parsed, in: snapshots.load()) else {
-            return fail(.notAuth, "not a zone served here", signer: signer)
+            return fail(.notAuth, "not a zone served here", by: .request, signer: signer)
         }
         guard let rule = policy.zones[snapshot.config.name] else {
-            return fail(.refused, "zone not offered for transfer", signer: signer)
+            return fail(.refused, "zone not offered for transfer", by: .acl, signer: signer)
         }
         guard rule.allow.isEmpty || rule.allow.contains(where: { $0.contains(client.address, isIPv6: client.isIPv6) }) else {
-            return fail(.refused, "client \(client) not in the allow list", signer: signer)
+            return fail(.refused, "client \(client) not in the allow list", by: .acl, signer: signer)
         }
         if let required = rule.key, signedBy != required {
             return fail(.refused, signedBy == nil ? "not signed with key \(required)" : "signed with another key than \(required)",
-                        signer: signer)
+                        by: .tsig, signer: signer)
         }
 
         let serial = snapshot.config.soa.serial

@@ -18,7 +18,9 @@ struct Run: AsyncParsableCommand {
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; \
             66 a Maildir is missing; 69 an address cannot be bound; 74 the store cannot be \
             opened; 78 the configuration is invalid. The web side (pages, JSON API, \
-            /admin; docs/WEB.md) runs when the configuration's web.listen or --web is set.
+            /admin; docs/WEB.md) runs when the configuration's web.listen or --web is set. \
+            The configuration's exports: (files for rsync mirrors, docs/MIRRORS.md) are \
+            rewritten whenever their zone changed.
             """)
 
     @Option(help: ArgumentHelp("Configuration file (default: zones/rbld.yaml when present).", valueName: "FILE"))

@@ -26,7 +26,8 @@ struct Serve: AsyncParsableCommand {
             the configuration's dns.clients refuses networks, answers open resolvers \
             127.255.255.254 and clients over a daily quota 127.255.255.255, never as listings. \
             Zone transfer (AXFR, IXFR over TCP) to standard secondaries: --allow-transfer, --notify, \
-            or the configuration's keys: and per-zone transfer: (docs/MIRRORS.md). \
+            or the configuration's keys: and per-zone transfer: (docs/MIRRORS.md). Files for \
+            rsync mirrors: the configuration's exports: are rewritten whenever their zone changed. \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; 69 an \
             address cannot be bound; 74 the store cannot be opened; 78 the configuration is invalid.
             """)

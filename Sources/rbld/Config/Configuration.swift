@@ -28,6 +28,8 @@ struct Configuration: Sendable, Equatable {
     var source: String?
     /// TSIG keys (`keys:`), which zones' `transfer.key` name.
     var keys: [TSIGKey] = []
+    /// Export files kept current for mirrors (`exports:`).
+    var exports: [ExportConfiguration] = []
 
     struct DNS: Sendable, Equatable {
         var listen: [ListenAddress] = ["127.0.0.1:5300", "[::1]:5300"].compactMap { try? ListenAddress(parsing: $0) }

@@ -3,6 +3,7 @@ import DNSBL
 import Foundation
 import Ingest
 import Logging
+import Publication
 import Store
 import Web
 import Yams
@@ -174,7 +175,7 @@ private struct Value {
     // MARK: - The document
 
     func read(into configuration: inout Configuration) throws(ConfigurationError) {
-        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "web", "keys", "zones"])
+        let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "web", "keys", "zones", "exports"])
         if let db = keys["db"] { configuration.db = try db.string() }
         if let level = keys["log-level"] {
             guard let parsed = Logger.Level(rawValue: try level.string()) else {
@@ -199,6 +200,18 @@ private struct Value {
         }
         if let tsig = keys["keys"], !tsig.isNull {
             configuration.keys = try tsig.tsigKeys()
+        }
+        if let exports = keys["exports"] {
+            let list = try exports.list()
+            configuration.exports = try list.map { value throws(ConfigurationError) in try value.export() }
+            var paths = Set<String>()
+            for (value, export) in zip(list, configuration.exports) {
+                guard paths.insert(export.path).inserted else { throw value.error("\(export.path) is exported twice") }
+                // `rbld serve` may serve zones from the store alone; a file's zones are known.
+                if keys["zones"] != nil, !configuration.zoneNames.contains(export.zone) {
+                    throw value.error("zone \(export.zone) is not among the configured zones")
+                }
+            }
         }
         do {
             _ = try configuration.transferPolicy()
@@ -230,6 +243,31 @@ private struct Value {
             }
         }
         return result
+    }
+
+    /// One `exports:` entry: `{zone: NAME, format: zone|rbldnsd, family: 4|6, path: FILE,
+    /// interval: DURATION}`.
+    func export() throws(ConfigurationError) -> ExportConfiguration {
+        let keys = try mapping(["zone", "format", "family", "path", "interval"])
+        guard let zone = keys["zone"], let formatValue = keys["format"], let path = keys["path"] else {
+            throw error("an export needs a zone, a format (zone or rbldnsd) and a path")
+        }
+        guard let format = ExportFormat(rawValue: try formatValue.string()) else {
+            throw formatValue.error("expected one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var family: IPPrefix.Family?
+        if let familyValue = keys["family"] {
+            switch try familyValue.string() {
+            case "4": family = .v4
+            case "6": family = .v6
+            default: throw familyValue.error("expected 4 or 6")
+            }
+            guard format == .rbldnsd else { throw familyValue.error("a zone file holds both families: leave out family") }
+        }
+        let file = try path.string()
+        guard !file.isEmpty, !file.hasSuffix("/") else { throw path.error("expected a file name") }
+        let interval = try keys["interval"]?.duration(in: .seconds(1) ... .seconds(86400)) ?? ExportConfiguration.defaultInterval
+        return ExportConfiguration(zone: try zone.domainName(), format: format, family: family, path: file, interval: interval)
     }
 
     /// A zone's `transfer:` section.

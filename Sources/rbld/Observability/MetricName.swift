@@ -61,6 +61,26 @@ struct MetricName: Sendable {
     static let publicationLastRead = MetricName("publication", "last_read_timestamp", unit: "seconds",
         help: "Unix time of the publisher's last successful look at the store: how fresh the served snapshots are.")
 
+    // Zone transfers and NOTIFY (from their own counters, mirrored at each scrape).
+    static let transfers = MetricName("transfer", "served", unit: "total",
+        help: "Zone transfer requests answered, by type: AXFR, IXFR (a difference, the full zone, or the SOA alone when up to date).")
+    static let transfersRefused = MetricName("transfer", "refused", unit: "total",
+        help: "Zone transfer requests refused, by the check that refused them: acl (zone not offered, client not allowed), tsig (key, signature, time, or not signed with the zone's key), request (malformed, not a served zone).")
+    static let notifySent = MetricName("notify", "sent", unit: "total",
+        help: "NOTIFY messages sent to secondaries, retries included.")
+    static let notifyAnswered = MetricName("notify", "answered", unit: "total",
+        help: "NOTIFY messages a secondary answered with NOERROR.")
+    static let notifyFailed = MetricName("notify", "failed", unit: "total",
+        help: "NOTIFY rounds that failed, by reason: refused (the secondary answered with an error code), unanswered (no answer after the last retry).")
+
+    // Exports for mirrors.
+    static let exportsWritten = MetricName("exports", "written", unit: "total",
+        help: "Export files written because their zone changed, by zone and file.")
+    static let exportsFailed = MetricName("exports", "failed", unit: "total",
+        help: "Export files that could not be written, by zone and file; the file kept its last contents.")
+    static let exportLastWritten = MetricName("export", "last_written_timestamp", unit: "seconds",
+        help: "Unix time an export file was last written, by zone and file.")
+
     // Ingest.
     static let ingestMessages = MetricName("ingest", "messages", unit: "total",
         help: "Trap messages ingested, by outcome, classifier verdict and kind.")

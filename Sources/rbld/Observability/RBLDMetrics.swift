@@ -143,6 +143,27 @@ final class RBLDMetrics: Sendable {
         }
     }
 
+    /// Reports zone transfers served and refused, and NOTIFY sent and failed, at each scrape.
+    func observe(transfers: ZoneTransfers?, notifier: ZoneNotifier?) {
+        guard transfers != nil || notifier != nil else { return }
+        observe { mirror, registry in
+            if let counts = transfers?.counts() {
+                mirror.mirror(UInt64(counts.axfr), to: .transfers, labels: [("type", "axfr")], in: registry)
+                mirror.mirror(UInt64(counts.ixfr), to: .transfers, labels: [("type", "ixfr")], in: registry)
+                for check in TransferOutcome.Check.allCases {
+                    mirror.mirror(UInt64(counts.refused[check] ?? 0), to: .transfersRefused, labels: [("reason", check.rawValue)],
+                                  in: registry)
+                }
+            }
+            if let counts = notifier?.notifyCounts() {
+                mirror.mirror(UInt64(counts.sent), to: .notifySent, in: registry)
+                mirror.mirror(UInt64(counts.answered), to: .notifyAnswered, in: registry)
+                mirror.mirror(UInt64(counts.refused), to: .notifyFailed, labels: [("reason", "refused")], in: registry)
+                mirror.mirror(UInt64(counts.unanswered), to: .notifyFailed, labels: [("reason", "unanswered")], in: registry)
+            }
+        }
+    }
+
     private func observe(_ source: @escaping @Sendable (inout CounterMirror, PrometheusCollectorRegistry) -> Void) {
         pulled.withLock { $0.sources.append(source) }
     }
@@ -208,5 +229,15 @@ extension RBLDMetrics: PublicationObserver {
     func storeReadFailed(_ error: any Error) {
         registry.makeCounter(descriptor: MetricName.publicationStoreErrors.descriptor).increment()
         publicationHealth.failed(error)
+    }
+
+    func exportWritten(zone: String, path: String, at time: Int64) {
+        let labels = [("zone", zone), ("file", path)]
+        registry.makeCounter(descriptor: MetricName.exportsWritten.descriptor, labels: labels).increment()
+        registry.makeGauge(descriptor: MetricName.exportLastWritten.descriptor, labels: labels).set(time)
+    }
+
+    func exportFailed(zone: String, path: String, _ error: any Error) {
+        registry.makeCounter(descriptor: MetricName.exportsFailed.descriptor, labels: [("zone", zone), ("file", path)]).increment()
     }
 }

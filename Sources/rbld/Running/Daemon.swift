@@ -27,6 +27,7 @@ import Web
 /// | metrics | `/metrics` for Prometheus, when configured | stops after ingest |
 /// | web | pages, JSON API, admin (`web.listen` or `--web`), when configured | stops after ingest |
 /// | ingest | Maildir watch + LMTP (`run` only) | finishes the messages in flight first |
+/// | exports | writes the configured `exports:` files when their zone changed | stops at once |
 /// | expiry | prunes old change-log rows hourly | stops at once |
 /// | reload | SIGHUP: re-reads the configuration | stops at once |
 ///
@@ -52,13 +53,16 @@ final class Daemon {
     private let ingest: IngestService
     private let endpoint: MetricsEndpoint?
     private let web: WebSite?
+    /// Keeps the configuration's `exports:` files current.
+    private let exports: ExportService
     /// SIGHUP, trapped before start-up reports ready (see ``ReloadService``).
     private let hangups: UnixSignalsSequence
     /// What start-up reports: where rbld listens and what it serves.
     private(set) var summary: [String] = []
 
     private init(configuration: Configuration, role: Role, logger: Logger, publication: Publication,
-                 ingest: IngestService, endpoint: MetricsEndpoint?, web: WebSite?, hangups: UnixSignalsSequence) {
+                 ingest: IngestService, endpoint: MetricsEndpoint?, web: WebSite?, exports: ExportService,
+                 hangups: UnixSignalsSequence) {
         self.configuration = configuration
         self.role = role
         self.logger = logger
@@ -66,6 +70,7 @@ final class Daemon {
         self.ingest = ingest
         self.endpoint = endpoint
         self.web = web
+        self.exports = exports
         self.hangups = hangups
     }
 
@@ -92,6 +97,7 @@ final class Daemon {
             if let address = configuration.metrics, let metrics {
                 let health = HealthCheck(db: configuration.db, pollInterval: configuration.dns.pollInterval,
                                          publication: metrics.publicationHealth)
+                metrics.observe(transfers: publication.transfers, notifier: publication.notifier)
                 (endpoint, metricsAddress) = try await metrics.serve(dns: server, snapshots: publication.snapshots,
                                                                      at: address, health: health, logger: logger)
             }
@@ -127,8 +133,10 @@ final class Daemon {
             }
         }
 
+        let exports = ExportService(exports: configuration.exports, snapshots: publication.snapshots,
+                                    logger: logger, observer: metrics)
         let daemon = Daemon(configuration: configuration, role: role, logger: logger, publication: publication,
-                            ingest: ingest, endpoint: endpoint, web: web, hangups: hangups)
+                            ingest: ingest, endpoint: endpoint, web: web, exports: exports, hangups: hangups)
         for zone in publication.snapshots.load().zones {
             daemon.summary.append("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
@@ -140,6 +148,11 @@ final class Daemon {
                                   + "/\(rrl.ipv6PrefixLength)) and answer class, slip \(rrl.slip)")
         }
         daemon.summary += ingest.summary
+        for export in configuration.exports {
+            daemon.summary.append("rbld: exporting \(export.zone) as \(export.format.rawValue)"
+                                  + (export.family.map { " (IPv\($0 == .v4 ? 4 : 6))" } ?? "")
+                                  + " to \(export.path) when changed, looked at every \(export.interval)")
+        }
         if let metricsAddress { daemon.summary.append("rbld: metrics on http://\(metricsAddress)/metrics, health on /healthz") }
         return daemon
     }
@@ -174,6 +187,7 @@ final class Daemon {
         }
         services += [
             .init(service: ingest, serviceName: "ingest"),
+            .init(service: exports, serviceName: "exports"),
             .init(service: ExpiryService(db: configuration.db, zones: configuration.zoneNames, logger: logger), serviceName: "expiry"),
             .init(service: ReloadService(daemon: self, hangups: hangups), serviceName: "reload"),
         ]
@@ -206,6 +220,7 @@ final class Daemon {
         if fresh.dns != configuration.dns { restartNeeded.append("dns") }
         if role.ingests, fresh.ingest != configuration.ingest { restartNeeded.append("ingest") }
         if fresh.metrics != configuration.metrics { restartNeeded.append("metrics") }
+        if fresh.exports != configuration.exports { restartNeeded.append("exports") }
         if fresh.logLevel != logger.logLevel {
             DaemonLogHandler.setLevel(fresh.logLevel)
             logger.notice("SIGHUP: log level changed", metadata: ["log_level": "\(fresh.logLevel)"])

@@ -40,13 +40,15 @@ extension Failure {
     }
 
     /// A publication failure as a command failure: the store's own exit code when the store
-    /// failed (75 busy, 74 I/O, 65 data), 65 for unservable data, 69 for an unbindable address.
+    /// failed (75 busy, 74 I/O, 65 data), 65 for unservable data, 69 for an unbindable address,
+    /// 73 for a file that cannot be written.
     init(_ error: PublicationError) {
         switch error.code {
         case .storeUnavailable:
             self.init(error.storeError.flatMap { Sysexit(rawValue: $0.exitCode) } ?? .ioError, error.reason)
         case .badData: self.init(.dataError, error.reason)
         case .cannotBind: self.init(.unavailable, error.reason)
+        case .cannotWrite: self.init(.cantCreate, error.reason)
         }
     }
 }

@@ -152,6 +152,16 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    transfer: {key: nokey}\n", 2, "zones", "not among the keys"),
         ("zones:\n  - name: a.example\n    transfer: {}\n", 2, "zones", "an allow list, a key"),
         ("zones:\n  - name: a.example\n    transfer: {allow: [10.0.0.1/8]}\n", 3, "zones[0].transfer.allow[0]", "host bits"),
+        ("exports:\n  - {zone: a.example, format: zone}\n", 2, "exports[0]", "a zone, a format"),
+        ("exports:\n  - {zone: a.example, format: csv, path: a}\n", 2, "exports[0].format", "zone, rbldnsd"),
+        ("exports:\n  - {zone: a.example, format: zone, family: 4, path: a}\n", 2, "exports[0].family", "both families"),
+        ("exports:\n  - {zone: a.example, format: rbldnsd, family: ipv4, path: a}\n", 2, "exports[0].family", "4 or 6"),
+        ("exports:\n  - {zone: a.example, format: zone, path: a, interval: 0s}\n", 2, "exports[0].interval", "out of range"),
+        ("exports:\n  - {zone: a.example, format: zone, path: a, every: 1m}\n", 2, "exports[0].every", "unknown key"),
+        ("exports:\n  - {zone: a.example, format: zone, path: a}\n  - {zone: a.example, format: rbldnsd, path: a}\n", 3,
+         "exports[1]", "exported twice"),
+        ("zones:\n  - name: a.example\nexports:\n  - {zone: b.example, format: zone, path: a}\n", 4, "exports[0]",
+         "not among the configured zones"),
     ])
     func errorsNameLineAndKey(text: String, line: Int, key: String, problem: String) {
         #expect {
@@ -249,6 +259,23 @@ struct ConfigurationTests {
         #expect(policy.zones["a.example"]?.allow.map(\.description) == ["192.0.2.0/24", "2001:db8::53/128"])
         #expect(policy.zones["a.example"]?.key == "transfer-key")
         #expect(configuration.publication(applyingDefinitions: false).transfers == policy)
+    }
+
+    @Test func exportsAreRead() throws {
+        let configuration = try ConfigurationFile.parse("""
+            zones:
+              - name: a.example
+            exports:
+              - {zone: A.Example., format: rbldnsd, path: /srv/mirror/a.v4, interval: 5m}
+              - {zone: a.example, format: rbldnsd, family: 6, path: /srv/mirror/a.v6}
+              - {zone: a.example, format: zone, path: /srv/mirror/a.zone}
+            """, file: "e.yaml")
+        #expect(configuration.exports == [
+            ExportConfiguration(zone: "a.example", format: .rbldnsd, family: .v4, path: "/srv/mirror/a.v4", interval: .seconds(300)),
+            ExportConfiguration(zone: "a.example", format: .rbldnsd, family: .v6, path: "/srv/mirror/a.v6", interval: .seconds(60)),
+            ExportConfiguration(zone: "a.example", format: .zone, path: "/srv/mirror/a.zone"),
+        ])
+        #expect(configuration.exports[2].family == nil && configuration.exports[2].interval == ExportConfiguration.defaultInterval)
     }
 
     @Test func missingFileIsNamed() {
