@@ -73,7 +73,7 @@ extension ZoneLookup {
         hits = report.hitCount
         delistable = listed && !manual && selfService.enabled
         self.manual = manual
-        evidence = report.lastHits.map { redactor.evidence($0, source: address) }
+        evidence = report.lastHits.map { redactor.evidence($0, source: $0.client.flatMap(IPPrefix.init) ?? address) }
     }
 
     /// What a listing says, in words: its kinds and whether an operator made it (read from
