@@ -125,17 +125,19 @@ final class IngestService: Service, @unchecked Sendable {
             counts.withLock { $0.add(totals) }
             // Stopped for shutdown, or for a reload, which hands over the next daemon.
             let next = await withCheckedContinuation { (continuation: CheckedContinuation<IngestDaemon?, Never>) in
-                let finished = handover.withLock { state -> CheckedContinuation<Bool, Never>? in
+                let (finished, replaced) = handover.withLock { state -> (CheckedContinuation<Bool, Never>?, Bool) in
                     state.stop = nil
-                    guard !state.shuttingDown, let finished = state.finished else {
-                        continuation.resume(returning: nil)
-                        return nil
-                    }
+                    let finished = state.finished
                     state.finished = nil
+                    guard !state.shuttingDown, finished != nil else {
+                        continuation.resume(returning: nil)
+                        return (finished, false)
+                    }
                     state.next = continuation
-                    return finished
+                    return (finished, true)
                 }
-                finished?.resume(returning: true)
+                // A reload that raced with shutdown replaces nothing.
+                finished?.resume(returning: replaced)
             }
             guard let next else { return }
             daemon = next
