@@ -227,6 +227,16 @@ enum Schema {
         CREATE INDEX delist_requests_by_source ON delist_requests(zone_id, family, addr, time);
         CREATE INDEX delist_requests_pending ON delist_requests(zone_id, time) WHERE status = 'pending';
         """,
+        // 7: IPv6 sources scored per network (the policy's `ipv6Prefix`, a /64 by default).
+        // A source row keeps its key, the network's first address, and gains its length
+        // (NULL: a single address, /32 or /128, as every row before). A hit's `addr` is its
+        // source's, so the hits of a source are found as before; `client` keeps the address
+        // that delivered it when that differs (NULL: `addr` itself). Rows from before are
+        // single addresses and stay as they are.
+        """
+        ALTER TABLE sources ADD COLUMN plen INTEGER;
+        ALTER TABLE hits ADD COLUMN client BLOB;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -87,14 +87,25 @@ extension Store {
     /// Delists `prefix`: removes manual listings at or inside it, and suppresses scored
     /// listings inside it until a hit newer than now arrives.
     ///
+    /// An IPv6 source scored as a network is one source: `prefix` inside the network of a
+    /// running score listing, with no manual listing of its own to remove, delists that
+    /// whole network (an exclusion carves one address out instead).
+    ///
     /// - Throws: `.conflict` when nothing at or inside `prefix` is listed (the message says
     ///   which wider manual entry or exclusion applies, if any).
-    public func delist(_ prefix: IPPrefix, zone: String, actor: String, reason: String) throws(StoreError) -> AdminResult {
+    public func delist(_ requested: IPPrefix, zone: String, actor: String, reason: String) throws(StoreError) -> AdminResult {
         try db.writeTransaction { () throws(StoreError) -> AdminResult in
             let now = clock()
             guard let zoneID = try existingZoneID(zone) else { throw StoreError(.notFound, "no zone \(zone) in \(path)") }
+            var prefix = requested
             var manual = try manualRows(zoneID: zoneID, inside: prefix)
             manual.removeAll { row in row.expires.map { $0 <= now } ?? false }
+            if manual.isEmpty, requested.family == .v6, let row = try source(containing: requested, zoneID: zoneID),
+               row.prefix.length < requested.length, (row.score.until ?? .min) > now {
+                prefix = row.prefix
+                manual = try manualRows(zoneID: zoneID, inside: prefix)
+                manual.removeAll { row in row.expires.map { $0 <= now } ?? false }
+            }
             let sources = try listedSources(zoneID: zoneID, inside: prefix, now: now)
             guard !manual.isEmpty || !sources.isEmpty else {
                 var why = "\(prefix) is not listed"
@@ -127,7 +138,8 @@ extension Store {
             var parts: [String] = []
             if !manual.isEmpty { parts.append("removed \(manual.count) manual listing\(manual.count == 1 ? "" : "s")") }
             if !sources.isEmpty { parts.append("suppressed \(sources.count) scored source\(sources.count == 1 ? "" : "s") until a newer hit") }
-            var message = "delisted \(prefix): " + parts.joined(separator: ", ")
+            var message = "delisted \(prefix)" + (prefix == requested ? "" : " (the source \(requested) is scored with)")
+                + ": " + parts.joined(separator: ", ")
             if let wider = try widerManualListing(zoneID: zoneID, prefix: prefix, now: now) {
                 message += "; note: still inside the manual listing \(wider)"
             }
@@ -429,15 +441,15 @@ extension Store {
     /// suppressed by a delisting.
     func listedSources(zoneID: Int64, inside network: IPPrefix, now: Int64) throws(StoreError) -> [IPPrefix] {
         let statement = try db.statement("""
-            SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, coalesce(last_counted, last_seen) FROM sources
-            WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5
+            SELECT family, addr, coalesce(plen, CASE family WHEN 4 THEN 32 ELSE 128 END), coalesce(last_counted, last_seen)
+            FROM sources WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5
             """)
         statement.bind(1, zoneID).bind(2, Int64(network.family == .v4 ? 4 : 6)).bindAddress(3, network)
             .bindAddress(4, family: network.family, address: network.lastAddress).bind(5, now)
         var found: [(IPPrefix, Int64)] = []
         while try statement.step() {
             guard let host = statement.prefix(0) else { throw corruptRow("sources") }
-            found.append((host, statement.int64(3)))
+            if network.contains(host) { found.append((host, statement.int64(3))) }  // not a wider IPv6 source
         }
         var listed: [IPPrefix] = []
         for (host, lastCounted) in found where (try newestCoveringDelisting(zoneID: zoneID, prefix: host) ?? .min) < lastCounted {

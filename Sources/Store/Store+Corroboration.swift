@@ -55,7 +55,7 @@ extension Store {
             guard let zoneID = try existingZoneID(zone) else { return [] }
             let policy = try zoneConfig(zoneID).policy
             let candidates = try db.statement("""
-                SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END FROM sources INDEXED BY sources_held
+                SELECT family, addr, coalesce(plen, CASE family WHEN 4 THEN 32 ELSE 128 END) FROM sources INDEXED BY sources_held
                 WHERE zone_id = ?1 AND held_until > ?2 AND (until IS NULL OR until <= ?2)
                 """)
             candidates.bind(1, zoneID).bind(2, now)
@@ -70,7 +70,7 @@ extension Store {
                 guard held.count < limit else { break }
                 guard case .heldBack(let until) = try decision(for: host, zoneID: zoneID, now: now),
                       try widerManualListing(zoneID: zoneID, prefix: host, now: now) == nil,  // else listed all the same
-                      let row = try sourceState(zoneID: zoneID, host: host) else { continue }
+                      let row = try scoredSource(zoneID: zoneID, prefix: host) else { continue }
                 let weak = try weakEvidence(of: host, zoneID: zoneID, rejected: row.rejected)
                 guard let first = weak.first, let last = weak.last else { continue }
                 let recent = CorroborationWindow.counts(weak, rule: policy.corroboration, endingAt: now)
@@ -89,7 +89,7 @@ extension Store {
         try db.readTransaction { () throws(StoreError) -> [RecordedHit] in
             guard let zoneID = try existingZoneID(zone) else { return [] }
             let rows = try db.statement("""
-                SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, time, kind, strength, trap, reporter FROM hits
+                SELECT family, coalesce(client, addr), CASE family WHEN 4 THEN 32 ELSE 128 END, time, kind, strength, trap, reporter FROM hits
                 WHERE zone_id = ?1 ORDER BY id DESC LIMIT ?2
                 """)
             rows.bind(1, zoneID).bind(2, limit)
@@ -113,10 +113,10 @@ extension Store {
     ///   is not held back (listed already, excluded, manually listed, or its weak evidence
     ///   would not list it any more).
     public func confirm(_ host: IPPrefix, zone: String, actor: String, reason: String) throws(StoreError) -> AdminResult {
-        try judgeWeakEvidence(host, zone: zone, action: "confirm", actor: actor, reason: reason) { zoneID, _, now throws(StoreError) in
-            let decision = try decision(for: host, zoneID: zoneID, now: now)
+        try judgeWeakEvidence(host, zone: zone, action: "confirm", actor: actor, reason: reason) { zoneID, source, _, now throws(StoreError) in
+            let decision = try decision(for: source, zoneID: zoneID, now: now)
             guard case .heldBack = decision else {
-                throw StoreError(.conflict, "\(host) is not held back for lack of corroboration: \(describe(decision))")
+                throw StoreError(.conflict, "\(source) is not held back for lack of corroboration: \(describe(decision))")
             }
         }
     }
@@ -129,35 +129,37 @@ extension Store {
     /// - Throws: `.notFound` when the zone has no such source; `.conflict` when it has no
     ///   weak evidence (none, or all rejected before).
     public func reject(_ host: IPPrefix, zone: String, actor: String, reason: String) throws(StoreError) -> AdminResult {
-        try judgeWeakEvidence(host, zone: zone, action: "reject", actor: actor, reason: reason) { _, weak, _ throws(StoreError) in
-            guard !weak.isEmpty else { throw StoreError(.conflict, "\(host) has no weak evidence to reject") }
+        try judgeWeakEvidence(host, zone: zone, action: "reject", actor: actor, reason: reason) { _, source, weak, _ throws(StoreError) in
+            guard !weak.isEmpty else { throw StoreError(.conflict, "\(source) has no weak evidence to reject") }
         }
     }
 
     /// The common part of confirm and reject: check, stamp the source, replay it, audit,
-    /// and log the change for publication.
+    /// and log the change for publication. The source is the one `address` counts for: the
+    /// address itself, or the IPv6 network its hits are scored as.
     private func judgeWeakEvidence(
-        _ host: IPPrefix, zone: String, action: String, actor: String, reason: String,
-        check: (_ zoneID: Int64, _ weak: [SourceScore.Evidence], _ now: Int64) throws(StoreError) -> Void
+        _ address: IPPrefix, zone: String, action: String, actor: String, reason: String,
+        check: (_ zoneID: Int64, _ source: IPPrefix, _ weak: [SourceScore.Evidence], _ now: Int64) throws(StoreError) -> Void
     ) throws(StoreError) -> AdminResult {
-        guard host.isHost else { throw StoreError(.invalidInput, "\(action) takes one address, not the network \(host)") }
+        guard address.isHost else { throw StoreError(.invalidInput, "\(action) takes one address, not the network \(address)") }
         return try db.writeTransaction { () throws(StoreError) -> AdminResult in
             let now = clock()
-            guard let zoneID = try existingZoneID(zone), let row = try sourceState(zoneID: zoneID, host: host) else {
-                throw StoreError(.notFound, "no hits from \(host) in \(ZoneSettings.normalizedName(zone))")
+            guard let zoneID = try existingZoneID(zone), let row = try source(containing: address, zoneID: zoneID) else {
+                throw StoreError(.notFound, "no hits from \(address) in \(ZoneSettings.normalizedName(zone))")
             }
+            let host = row.prefix
             let policy = try zoneConfig(zoneID).policy
             let weak = try weakEvidence(of: host, zoneID: zoneID, rejected: row.rejected)
-            try check(zoneID, weak, now)
+            try check(zoneID, host, weak, now)
             let stamp = try db.statement(action == "confirm"
                 ? "UPDATE sources SET confirmed = ?4 WHERE zone_id = ?1 AND family = ?2 AND addr = ?3"
                 : "UPDATE sources SET rejected = ?4 WHERE zone_id = ?1 AND family = ?2 AND addr = ?3")
             stamp.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host).bind(4, now)
             try stamp.run()
-            guard let state = try replaySource(zoneID: zoneID, host: host, policy: policy) else {
+            guard let state = try replaySource(zoneID: zoneID, source: host, policy: policy) else {
                 throw StoreError(.internalError, "\(path): source \(host) has no hits to replay")
             }
-            try updateSource(zoneID: zoneID, host: host, state, lastHitID: row.lastHitID)
+            try updateSource(zoneID: zoneID, source: host, state, lastHitID: row.lastHitID)
             let remaining = action == "reject" ? 0 : weak.count
             let auditID = try audit(zoneID: zoneID, actor: actor, action: action, prefix: host, reason: reason,
                                     before: try Store.json(EvidenceAudit(row.score, evidence: weak.count)),
@@ -179,7 +181,7 @@ extension Store {
 
     /// A source's weak hits that are evidence: those after the last rejection, in time order.
     func weakEvidence(of host: IPPrefix, zoneID: Int64, rejected: Int64?) throws(StoreError) -> [SourceScore.Evidence] {
-        try evidence(zoneID: zoneID, host: host).filter { $0.strength == .weak && $0.time > (rejected ?? .min) }
+        try evidence(zoneID: zoneID, source: host).filter { $0.strength == .weak && $0.time > (rejected ?? .min) }
     }
 
     /// A decision in words, for an operator told why an act does not apply.

@@ -138,7 +138,7 @@ extension Store {
     /// address's own, or a network around it): self-service never removes those.
     public static func isManualAnswer(_ report: SourceReport) -> Bool {
         guard let matched = report.matchedPrefix else { return false }
-        return matched != report.address || report.manual.contains { $0.prefix == matched }
+        return (matched != report.address && matched != report.source) || report.manual.contains { $0.prefix == matched }
     }
 
     /// Self-service delistings of `host` since `since`.

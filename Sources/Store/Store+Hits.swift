@@ -2,7 +2,9 @@
 
 /// One observation from ingest: a distinct backscatter message at a trap, attributed to a source.
 public struct Hit: Hashable, Sendable {
-    /// The source host (`/32` or `/128`): the client that delivered the message.
+    /// The client that delivered the message (`/32` or `/128`). The store scores it as
+    /// the zone's policy says: an IPv6 address as the network around it
+    /// (``ListingPolicy/source(of:)``), and keeps this address with the hit.
     public var source: IPPrefix
     public var kind: HitKind
     /// How the message was recognised: strong evidence lists on its own, weak evidence
@@ -75,30 +77,32 @@ extension Store {
             let recorded = clock()
             var outcomes = [HitOutcome](repeating: .duplicate, count: hits.count)
             var changed: [IPPrefix] = []
+            // The source each hit counts for: its client, or the IPv6 network around it.
+            // Scoring lists neither a special-purpose client nor a network inside such a range.
+            let sources = hits.map { policy.source(of: $0.source) }
+            let listable = hits.indices.filter { index in
+                guard policy.isNeverListed(hits[index].source) || policy.isNeverListed(sources[index]) else { return true }
+                outcomes[index] = .ignored(reason: "\(hits[index].source) is a special-purpose address (RFC 6890), never listed")
+                return false
+            }
             // Work in source order: neighbouring sources share index pages, and all hits of
             // one source are folded in memory and its row written once. Hits of one source
             // keep their order (the sort is stable on the index).
-            let order = hits.indices.sorted { hits[$0].source != hits[$1].source ? hits[$0].source < hits[$1].source : $0 < $1 }
+            let order = listable.sorted { sources[$0] != sources[$1] ? sources[$0] < sources[$1] : $0 < $1 }
             // hits_by_source is UNIQUE on (zone, source, digest): a message the source sent
             // before is no row, and the insert's own search of the index finds it.
             let insert = try db.statement("""
-                INSERT INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt, strength, trap_key)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING
+                INSERT INTO hits(zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt, strength, trap_key, client)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING
                 """)
             insert.bind(1, zoneID).bind(3, recorded)
             var accepted: [Int] = []  // indices into `hits` of one source's new hits
             var start = 0
             while start < order.count {
-                let source = hits[order[start]].source
+                let source = sources[order[start]]
                 var end = start + 1
-                while end < order.count, hits[order[end]].source == source { end += 1 }
+                while end < order.count, sources[order[end]] == source { end += 1 }
                 defer { start = end }
-                if policy.isNeverListed(source) {
-                    for index in order[start..<end] {
-                        outcomes[index] = .ignored(reason: "\(source) is a special-purpose address (RFC 6890), never listed")
-                    }
-                    continue
-                }
                 insert.resetKeepingBindings()  // binding needs a reset statement (else SQLITE_MISUSE)
                 insert.bind(4, Int64(source.family == .v4 ? 4 : 6)).bindAddress(5, source)
                 accepted.removeAll(keepingCapacity: true)
@@ -109,12 +113,18 @@ extension Store {
                     insert.bind(2, hit.time).bind(6, hit.kind.rawValue).bind(7, hit.trap).bind(8, hit.reporter)
                         .bind(9, hit.digest).bind(10, hit.excerpt).bind(11, hit.strength.storedValue)
                         .bind(12, hit.strength == .weak ? hit.trapKey : nil)  // only weak hits' traps are counted
+                    if source.isHost { insert.bind(13, nil as [UInt8]?) } else { insert.bindAddress(13, hit.source) }
                     try insert.run()
                     guard db.changes == 1 else { continue }  // the same message from this source: .duplicate
                     accepted.append(index)
                     lastHitID = db.lastInsertRowID
                 }
                 guard !accepted.isEmpty else { continue }
+                // A row of the same first address scored at another length (the policy's
+                // ipv6-prefix changed) becomes this source: its old entry goes.
+                if source.family == .v6, let old = try sourceState(zoneID: zoneID, source: source)?.prefix, old != source {
+                    changed.append(old)
+                }
                 let states = try fold(accepted, of: hits, into: source, zoneID: zoneID, lastHitID: lastHitID, policy: policy)
                 for (position, index) in accepted.enumerated() {
                     let state = states.each.isEmpty ? states.final : states.each[position]
@@ -138,23 +148,23 @@ extension Store {
     private func fold(_ new: [Int], of hits: [Hit], into source: IPPrefix, zoneID: Int64, lastHitID: Int64,
                       policy: ListingPolicy) throws(StoreError) -> Folded {
         if new.allSatisfy({ hits[$0].strength == .strong }), var states = fold(new, of: hits, onto: nil, policy: policy) {
-            if try insertSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID) { return states }
-            guard let old = try sourceState(zoneID: zoneID, host: source) else {
+            if try insertSource(zoneID: zoneID, source: source, states.final, lastHitID: lastHitID) { return states }
+            guard let old = try sourceState(zoneID: zoneID, source: source) else {
                 throw StoreError(.internalError, "\(db.path): source \(source) neither new nor stored")
             }
             if old.score.weakHits == 0, let folded = fold(new, of: hits, onto: old.score, policy: policy), !folded.outOfOrder {
                 states = folded
-                try updateSource(zoneID: zoneID, host: source, states.final, lastHitID: lastHitID)
+                try updateSource(zoneID: zoneID, source: source, states.final, lastHitID: lastHitID)
                 return states
             }
         }
         // A hit older than the source's last, weak evidence, or an operator's judgement:
         // replay every stored hit (this batch's included).
-        guard let replayed = try replaySource(zoneID: zoneID, host: source, policy: policy) else {
+        guard let replayed = try replaySource(zoneID: zoneID, source: source, policy: policy) else {
             throw StoreError(.internalError, "\(db.path): source \(source) has no hits to replay")
         }
-        if try !insertSource(zoneID: zoneID, host: source, replayed, lastHitID: lastHitID) {
-            try updateSource(zoneID: zoneID, host: source, replayed, lastHitID: lastHitID)
+        if try !insertSource(zoneID: zoneID, source: source, replayed, lastHitID: lastHitID) {
+            try updateSource(zoneID: zoneID, source: source, replayed, lastHitID: lastHitID)
         }
         return Folded(final: replayed)
     }
@@ -189,9 +199,11 @@ extension Store {
         return state.map { Folded(each: each, final: $0) }
     }
 
-    /// A source's row: its scoring state, the last hit's id, and the operator's judgements
-    /// of its weak evidence.
+    /// A source's row: its prefix, scoring state, the last hit's id, and the operator's
+    /// judgements of its weak evidence.
     struct SourceRow {
+        /// The source: one address, or the IPv6 network its hits were scored as.
+        var prefix: IPPrefix
         var score: SourceScore
         var lastHitID: Int64?
         /// When an operator confirmed its weak evidence (`rbld confirm`).
@@ -200,51 +212,55 @@ extension Store {
         var rejected: Int64?
     }
 
-    func sourceState(zoneID: Int64, host: IPPrefix) throws(StoreError) -> SourceRow? {
+    /// The row keyed by `source`'s first address, whatever length it was scored at (a
+    /// caller that needs exactly `source` compares the row's ``SourceRow/prefix``).
+    func sourceState(zoneID: Int64, source: IPPrefix) throws(StoreError) -> SourceRow? {
         let statement = try db.statement("""
             SELECT first_seen, last_seen, hit_count, score, kinds, all_kinds, listed_since, until, last_hit_id,
-                   coalesce(last_counted, last_seen), weak_hits, held_until, confirmed, rejected
+                   coalesce(last_counted, last_seen), weak_hits, held_until, confirmed, rejected,
+                   family, addr, coalesce(plen, CASE family WHEN 4 THEN 32 ELSE 128 END)
             FROM sources WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
             """)
-        statement.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host)
+        statement.bind(1, zoneID).bind(2, Int64(source.family == .v4 ? 4 : 6)).bindAddress(3, source)
         defer { statement.reset() }
         guard try statement.step() else { return nil }
+        guard let prefix = statement.prefix(14) else { throw corruptRow("sources") }
         let score = SourceScore(firstSeen: statement.int64(0), lastSeen: statement.int64(1), hitCount: statement.int(2),
                                 score: statement.double(3), kinds: HitKind.set(statement.int64(4)),
                                 allKinds: HitKind.set(statement.int64(5)), listedSince: statement.optionalInt64(6),
                                 until: statement.optionalInt64(7), lastCounted: statement.int64(9),
                                 weakHits: statement.int(10), heldUntil: statement.optionalInt64(11))
-        return SourceRow(score: score, lastHitID: statement.optionalInt64(8), confirmed: statement.optionalInt64(12),
+        return SourceRow(prefix: prefix, score: score, lastHitID: statement.optionalInt64(8), confirmed: statement.optionalInt64(12),
                          rejected: statement.optionalInt64(13))
     }
 
     /// Inserts the row of a source new to the zone; false (nothing written) when the zone
-    /// has one already.
-    func insertSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) -> Bool {
+    /// has one already (of any length at that first address).
+    func insertSource(zoneID: Int64, source: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) -> Bool {
         let statement = try db.statement("""
             INSERT INTO sources(zone_id, family, addr, first_seen, last_seen, hit_count, score, kinds, all_kinds,
-                                listed_since, until, last_hit_id, last_counted, weak_hits, held_until)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING
+                                listed_since, until, last_hit_id, last_counted, weak_hits, held_until, plen)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT DO NOTHING
             """)
-        try bindSource(statement, zoneID: zoneID, host: host, state, lastHitID: lastHitID).run()
+        try bindSource(statement, zoneID: zoneID, source: source, state, lastHitID: lastHitID).run()
         return db.changes == 1
     }
 
     /// Writes the scoring state of a source the zone has a row for (an operator's
-    /// judgements stay as they are).
-    func updateSource(zoneID: Int64, host: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) {
+    /// judgements stay as they are), and its length.
+    func updateSource(zoneID: Int64, source: IPPrefix, _ state: SourceScore, lastHitID: Int64?) throws(StoreError) {
         let statement = try db.statement("""
             UPDATE sources SET first_seen = ?4, last_seen = ?5, hit_count = ?6, score = ?7, kinds = ?8, all_kinds = ?9,
                                listed_since = ?10, until = ?11, last_hit_id = ?12, last_counted = ?13, weak_hits = ?14,
-                               held_until = ?15
+                               held_until = ?15, plen = ?16
             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3
             """)
-        try bindSource(statement, zoneID: zoneID, host: host, state, lastHitID: lastHitID).run()
+        try bindSource(statement, zoneID: zoneID, source: source, state, lastHitID: lastHitID).run()
     }
 
-    private func bindSource(_ statement: Statement, zoneID: Int64, host: IPPrefix, _ state: SourceScore,
+    private func bindSource(_ statement: Statement, zoneID: Int64, source: IPPrefix, _ state: SourceScore,
                             lastHitID: Int64?) -> Statement {
-        statement.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host)
+        statement.bind(1, zoneID).bind(2, Int64(source.family == .v4 ? 4 : 6)).bindAddress(3, source)
             .bind(4, state.firstSeen).bind(5, state.lastSeen).bind(6, state.hitCount).bind(7, state.score)
             .bind(8, HitKind.mask(state.kinds)).bind(9, HitKind.mask(state.allKinds))
             .bind(10, state.listedSince).bind(11, state.until).bind(12, lastHitID)
@@ -252,10 +268,11 @@ extension Store {
             // does: most rows then spend one header byte on it (read as coalesce(last_counted, last_seen)).
             .bind(13, state.lastCounted == state.lastSeen ? nil : state.lastCounted).bind(14, state.weakHits)
             .bind(15, state.heldUntil)
+            .bind(16, source.isHost ? nil : Int64(source.length))  // NULL: one address, as rows before schema 7
     }
 
     /// A source's hits as the replay reads them, in time order.
-    func evidence(zoneID: Int64, host: IPPrefix) throws(StoreError) -> [SourceScore.Evidence] {
+    func evidence(zoneID: Int64, source host: IPPrefix) throws(StoreError) -> [SourceScore.Evidence] {
         let statement = try db.statement("""
             SELECT time, kind, strength, coalesce(trap_key, CAST(trap AS BLOB)) FROM hits
             WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY time, id
@@ -273,15 +290,17 @@ extension Store {
 
     /// Rebuilds a source's state from all its hits and the operator's judgements (weak
     /// evidence, an out-of-order hit, a policy change, a confirmation or rejection).
-    func replaySource(zoneID: Int64, host: IPPrefix, policy: ListingPolicy) throws(StoreError) -> SourceScore? {
-        let row = try sourceState(zoneID: zoneID, host: host)
-        return SourceScore.replay(try evidence(zoneID: zoneID, host: host), policy: policy,
+    func replaySource(zoneID: Int64, source: IPPrefix, policy: ListingPolicy) throws(StoreError) -> SourceScore? {
+        let row = try sourceState(zoneID: zoneID, source: source)
+        return SourceScore.replay(try evidence(zoneID: zoneID, source: source), policy: policy,
                                   confirmed: row?.confirmed, rejected: row?.rejected)
     }
 
     /// Recomputes every source of the zone from its hits under a new policy.
     func rescoreAllSources(zoneID: Int64, policy: ListingPolicy) throws(StoreError) {
-        let list = try db.statement("SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, last_hit_id FROM sources WHERE zone_id = ?1")
+        let list = try db.statement("""
+            SELECT family, addr, coalesce(plen, CASE family WHEN 4 THEN 32 ELSE 128 END), last_hit_id FROM sources WHERE zone_id = ?1
+            """)
         list.bind(1, zoneID)
         var sources: [(IPPrefix, Int64?)] = []
         while try list.step() {
@@ -289,8 +308,8 @@ extension Store {
             sources.append((host, list.optionalInt64(3)))
         }
         for (host, lastHitID) in sources {
-            if let state = try replaySource(zoneID: zoneID, host: host, policy: policy) {
-                try updateSource(zoneID: zoneID, host: host, state, lastHitID: lastHitID)
+            if let state = try replaySource(zoneID: zoneID, source: host, policy: policy) {
+                try updateSource(zoneID: zoneID, source: host, state, lastHitID: lastHitID)
             }
         }
     }

@@ -291,13 +291,13 @@ extension Store {
             if let prefix = manual.prefix(0), prefix != network, network.contains(prefix) { found.append(prefix) }
         }
         let sources = try db.statement("""
-            SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END FROM sources
+            SELECT family, addr, coalesce(plen, CASE family WHEN 4 THEN 32 ELSE 128 END) FROM sources
             WHERE zone_id = ?1 AND family = ?2 AND addr >= ?3 AND addr <= ?4 AND until > ?5 LIMIT ?6
             """)
         sources.bind(1, zoneID).bind(2, Int64(network.family == .v4 ? 4 : 6)).bindAddress(3, network)
             .bindAddress(4, family: network.family, address: network.lastAddress).bind(5, now).bind(6, limit)
         while try sources.step() {
-            if let prefix = sources.prefix(0), prefix != network { found.append(prefix) }
+            if let prefix = sources.prefix(0), prefix != network, network.contains(prefix) { found.append(prefix) }
         }
         return found
     }

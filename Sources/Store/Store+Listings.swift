@@ -58,7 +58,9 @@ extension Store {
             }
 
             let sourceCount = try count("SELECT count(*) FROM sources WHERE zone_id = ?1 AND until > ?2", zoneID, now)
-            // Manual hosts, in key order: the sources (also in key order) merge against them.
+            // Manual entries that may be a source's own prefix (hosts, and IPv6 networks a
+            // source may be scored as), in key order: the sources (also in key order) merge
+            // against them.
             var manualHosts: [(prefix: IPPrefix, entry: ManualEntry)] = []
             let manualRows = try db.statement("""
                 SELECT family, addr, plen, code, txt, expires FROM manual_listings
@@ -74,7 +76,7 @@ extension Store {
                 var facts = ListingFacts(manual: entry)
                 if !exclusions.isEmpty { (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix) }
                 if case .manual(let listing) = decide(prefix, facts) { try body(listing) }
-                if sourceCount > 0, prefix.isHost { manualHosts.append((prefix, entry)) }
+                if sourceCount > 0, prefix.isHost || prefix.family == .v6 { manualHosts.append((prefix, entry)) }
             }
 
             guard sourceCount > 0 else { return (serial, settings) }
@@ -84,7 +86,8 @@ extension Store {
             var manualIndex = 0
             let delistings = try loadDelistings(zoneID: zoneID)
             let sourceRows = try db.statement("""
-                SELECT family, addr, CASE family WHEN 4 THEN 32 ELSE 128 END, kinds, until, coalesce(last_counted, last_seen)
+                SELECT family, addr, coalesce(plen, CASE family WHEN 4 THEN 32 ELSE 128 END), kinds, until,
+                       coalesce(last_counted, last_seen)
                 FROM sources WHERE zone_id = ?1 AND +until > ?2 ORDER BY family, addr
                 """)
             // `+until`: scan the table in key order rather than visiting it in `until` order
@@ -124,7 +127,7 @@ extension Store {
             facts.insideExclusion = try coveringExclusion(zoneID: zoneID, prefix: prefix.truncated(to: prefix.length - 1)) != nil
         }
         facts.manual = try manualRow(zoneID: zoneID, prefix: prefix)?.entry
-        if prefix.isHost, let score = try sourceState(zoneID: zoneID, host: prefix)?.score {
+        if let score = try scoredSource(zoneID: zoneID, prefix: prefix)?.score {
             facts.source = ScoredSource(score, codes: policy.codes)
             // Only a running listing can be held down; the lookups are skipped otherwise.
             if (score.until ?? .min) > now { facts.delistedAt = try newestCoveringDelisting(zoneID: zoneID, prefix: prefix) }
@@ -156,7 +159,7 @@ extension Store {
                 var facts = ListingFacts()
                 (facts.excluded, facts.insideExclusion) = exclusions.exclusion(of: prefix)
                 facts.manual = try manualRow(zoneID: zoneID, prefix: prefix)?.entry
-                if prefix.isHost, let score = try sourceState(zoneID: zoneID, host: prefix)?.score {
+                if let score = try scoredSource(zoneID: zoneID, prefix: prefix)?.score {
                     facts.source = ScoredSource(score, codes: policy.codes)
                     facts.delistedAt = delistings.newestCovering(prefix)
                 }
@@ -168,6 +171,26 @@ extension Store {
     }
 
     // MARK: - Helpers shared with the admin side
+
+    /// The source scored as exactly `prefix`: a host, or an IPv6 network (nil for any other
+    /// prefix, and for a row of another length at the same first address).
+    func scoredSource(zoneID: Int64, prefix: IPPrefix) throws(StoreError) -> SourceRow? {
+        guard prefix.isHost || prefix.family == .v6,
+              let row = try sourceState(zoneID: zoneID, source: prefix), row.prefix == prefix else { return nil }
+        return row
+    }
+
+    /// The source `address` counts for: its own row, or the IPv6 network around it that
+    /// its hits are scored as (at whatever length that row was scored).
+    func source(containing address: IPPrefix, zoneID: Int64) throws(StoreError) -> SourceRow? {
+        let shortest = address.family == .v6 ? ListingPolicy.ipv6PrefixRange.lowerBound : address.length
+        for length in stride(from: address.length, through: shortest, by: -1) {
+            if let row = try sourceState(zoneID: zoneID, source: address.truncated(to: length)), row.prefix.contains(address) {
+                return row
+            }
+        }
+        return nil
+    }
 
     enum PrefixTable { case exclusions, delistings, manualListings }
 

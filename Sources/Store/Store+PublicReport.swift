@@ -79,7 +79,12 @@ extension Store {
             return served == .none ? result : nil
         }
         let policy = try zoneConfig(zoneID).policy
-        let source = try sourceState(zoneID: zoneID, host: address)?.score
+        // An IPv6 address scored with its network (`policy.ipv6Prefix`): the served entry is
+        // the network's, which only the full report tells apart from a manual one.
+        let row = address.family == .v4 ? try sourceState(zoneID: zoneID, source: address)
+                                        : try source(containing: address, zoneID: zoneID)
+        if let row, row.prefix != address { return nil }
+        let source = row?.score
         switch served {
         case .listed(let code, let text, let expires, let ownEntry):
             if let expires, expires <= now { return nil }
@@ -118,7 +123,7 @@ extension Store {
             result.lastSeen = source.lastSeen
             let allKinds = HitKind.allCases.filter(source.allKinds.contains)
             if !allKinds.isEmpty { result.kinds = allKinds }
-            result.lastHits = try latestHits(zoneID: zoneID, host: address, limit: hitLimit)
+            result.lastHits = try latestHits(zoneID: zoneID, source: address, limit: hitLimit)
         }
         return result
         }
@@ -134,24 +139,26 @@ extension Store {
         return try statement.step()
     }
 
-    /// The hits recorded last for `host`, newest message first. The inner query reads ids
-    /// from the index alone, so a source of 100,000 hits costs no row reads.
-    func latestHits(zoneID: Int64, host: IPPrefix, limit: Int) throws(StoreError) -> [SourceReport.Evidence] {
+    /// The hits recorded last for `source` (a host, or an IPv6 network scored as one),
+    /// newest message first, each with the address that delivered it. The inner query reads
+    /// ids from the index alone, so a source of 100,000 hits costs no row reads.
+    func latestHits(zoneID: Int64, source: IPPrefix, limit: Int) throws(StoreError) -> [SourceReport.Evidence] {
         guard limit > 0 else { return [] }
         let hits = try db.statement("""
-            SELECT time, kind, trap, reporter, hex(digest), excerpt, strength FROM hits
+            SELECT time, kind, trap, reporter, hex(digest), excerpt, strength, 6, client, 128 FROM hits
             WHERE id IN (SELECT id FROM hits INDEXED BY hits_by_source
                          WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 ORDER BY id DESC LIMIT ?4)
             ORDER BY time DESC, id DESC
             """)
-        hits.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host).bind(4, limit)
+        hits.bind(1, zoneID).bind(2, Int64(source.family == .v4 ? 4 : 6)).bindAddress(3, source).bind(4, limit)
         defer { hits.reset() }
         var evidence: [SourceReport.Evidence] = []
         while try hits.step() {
             evidence.append(.init(time: hits.int64(0), kind: hits.text(1) ?? "",
                                   strength: EvidenceStrength(storedValue: hits.int64(6)).rawValue,
                                   trap: hits.text(2) ?? "", reporter: hits.text(3),
-                                  digest: (hits.text(4) ?? "").lowercased(), excerpt: hits.text(5)))
+                                  digest: (hits.text(4) ?? "").lowercased(), excerpt: hits.text(5),
+                                  client: hits.prefix(7)?.description))
         }
         return evidence
     }

@@ -39,6 +39,8 @@ public struct SourceReport: Hashable, Sendable, Codable {
         public var reporter: String?
         public var digest: String
         public var excerpt: String?
+        /// The address that delivered it, when the source is a network (nil: the address shown).
+        public var client: String? = nil
     }
 
     /// The zone's listing policy, as far as scoring this address goes.
@@ -100,6 +102,10 @@ public struct SourceReport: Hashable, Sendable, Codable {
     }
 
     public var address: String
+    /// The source the address is scored as, when that is a network (an IPv6 address with
+    /// the other addresses of its /64, by the policy's `ipv6-prefix`): its hits, score and
+    /// listing are the network's. nil: the address alone.
+    public var source: String?
     public var zone: String
     public var now: Int64
     public var status: Status
@@ -236,6 +242,8 @@ extension Store {
                 ORDER BY lengths.l
                 """)
             var manualEntries: [(prefix: IPPrefix, entry: ManualEntry)] = []
+            var exclusionPrefixes: [IPPrefix] = []
+            var delistingTimes: [(prefix: IPPrefix, created: Int64)] = []
             var newestDelisting: Int64?
             bindCandidates(manualQuery)
             while try manualQuery.step() {
@@ -254,6 +262,7 @@ extension Store {
             bindCandidates(exclusionQuery)
             while try exclusionQuery.step() {
                 let candidate = candidates[exclusionQuery.int(0)]
+                exclusionPrefixes.append(candidate)
                 let origin = Origin(rawValue: exclusionQuery.int64(1)) ?? .admin
                 report.exclusions.append(.init(prefix: candidate.description, origin: origin == .import ? "import" : "admin",
                                                created: exclusionQuery.int64(2), actor: exclusionQuery.text(3),
@@ -266,16 +275,19 @@ extension Store {
                 let candidate = candidates[delistingQuery.int(0)]
                 let created = delistingQuery.int64(1)
                 newestDelisting = max(newestDelisting ?? .min, created)
+                delistingTimes.append((candidate, created))
                 report.delistings.append(.init(prefix: candidate.description, created: created,
                                                actor: delistingQuery.text(2), reason: delistingQuery.text(3)))
             }
             delistingQuery.reset()
 
-            // Scoring.
-            let row = try sourceState(zoneID: zoneID, host: address)
+            // Scoring: the source the address counts for, itself or the IPv6 network around it.
+            let row = try source(containing: address, zoneID: zoneID)
+            let sourcePrefix = row?.prefix ?? address
+            if sourcePrefix != address { report.source = sourcePrefix.description }
             let source = row?.score
             if let row, let source, source.weakHits > 0 {
-                report.corroboration = try corroboration(of: address, zoneID: zoneID, row: row, policy: policy, now: now)
+                report.corroboration = try corroboration(of: sourcePrefix, zoneID: zoneID, row: row, policy: policy, now: now)
             }
             if let source {
                 report.score = source.score(at: now, policy: policy)
@@ -290,17 +302,29 @@ extension Store {
             // The effective answer, as the DNS table's longest match gives it: the address's
             // own entry when it has one, else the longest manual network around it. Each
             // decided by the listing precedence, like every served entry.
+            // A source scored as a network is that network's entry, decided with the rows of
+            // exactly the network and the exclusions and delistings that cover it.
             let excluded = !report.exclusions.isEmpty
             func decide(_ prefix: IPPrefix, _ facts: ListingFacts) -> ListingDecision {
                 ListingPrecedence.decide(prefix, facts: facts, policy: policy, defaultCode: settings.defaultCode, now: now)
             }
+            let scored = source.map { ScoredSource($0, codes: policy.codes) }
             let own = decide(address, ListingFacts(
                 excluded: report.exclusions.contains { $0.prefix == address.description },
                 insideExclusion: excluded && !report.exclusions.contains { $0.prefix == address.description },
                 manual: manualEntries.last { $0.prefix == address }?.entry,
-                delistedAt: newestDelisting, source: source.map { ScoredSource($0, codes: policy.codes) }))
-            let answer = own.listing ?? manualEntries.reversed().lazy.filter { $0.prefix != address }
-                .compactMap { decide($0.prefix, ListingFacts(insideExclusion: excluded, manual: $0.entry)).listing }.first
+                delistedAt: newestDelisting, source: sourcePrefix == address ? scored : nil))
+            let network = sourcePrefix == address ? own : decide(sourcePrefix, ListingFacts(
+                excluded: exclusionPrefixes.contains(sourcePrefix),
+                insideExclusion: exclusionPrefixes.contains { $0.length < sourcePrefix.length },
+                manual: manualEntries.last { $0.prefix == sourcePrefix }?.entry,
+                delistedAt: delistingTimes.filter { $0.prefix.length <= sourcePrefix.length }.map(\.created).max(),
+                source: scored))
+            // The longest entry that contains the address answers, as in the DNS table.
+            var wider = manualEntries.filter { $0.prefix != address && $0.prefix != sourcePrefix }
+                .compactMap { decide($0.prefix, ListingFacts(insideExclusion: excluded, manual: $0.entry)).listing }
+            if sourcePrefix != address, let listing = network.listing { wider.append(listing) }
+            let answer = own.listing ?? wider.max { $0.prefix.length < $1.prefix.length }
             if excluded {
                 report.status = .excluded
             } else if let answer {
@@ -310,7 +334,7 @@ extension Store {
                 report.text = answer.text ?? settings.txtTemplate
                 report.expires = answer.expires
             } else {
-                switch own {
+                switch network {
                 case .delisted: report.status = .delisted
                 case .heldBack: report.status = .heldBack
                 case .neverListed: report.status = .specialPurpose
@@ -320,8 +344,8 @@ extension Store {
             if let text = report.text { report.text = text.replacingDollar(with: address.addressText) }
             if let code = report.code { report.kinds = policy.codes.kinds(in: code) }
 
-            // Evidence: the hits recorded last, newest message first.
-            report.lastHits = try latestHits(zoneID: zoneID, host: address, limit: hitLimit)
+            // Evidence: the hits recorded last, newest message first (stored under the source).
+            report.lastHits = try latestHits(zoneID: zoneID, source: sourcePrefix, limit: hitLimit)
 
             // Audit trail: rows on the address and on every prefix covering it, plus the
             // imports that wrote covering rows.
@@ -359,7 +383,7 @@ extension Store {
     /// now holds, and what it lacks while the source is held back.
     func corroboration(of host: IPPrefix, zoneID: Int64, row: SourceRow, policy: ListingPolicy,
                        now: Int64) throws(StoreError) -> SourceReport.Corroboration {
-        let evidence = try evidence(zoneID: zoneID, host: host).filter { hit in
+        let evidence = try evidence(zoneID: zoneID, source: host).filter { hit in
             hit.strength == .strong || row.rejected.map { hit.time > $0 } ?? true
         }
         let recent = CorroborationWindow.counts(evidence, rule: policy.corroboration, endingAt: now)

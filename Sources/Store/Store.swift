@@ -155,6 +155,7 @@ public final class Store {
         case 4: try db.execute("PRAGMA user_version = 4")
         case 5: try db.execute("PRAGMA user_version = 5")
         case 6: try db.execute("PRAGMA user_version = 6")
+        case 7: try db.execute("PRAGMA user_version = 7")
         default: throw StoreError(.internalError, "no user_version statement for schema \(version)")
         }
     }

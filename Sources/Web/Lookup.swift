@@ -84,7 +84,8 @@ extension ZoneLookup {
         hits = report.hitCount
         delistable = listed && !report.manual && selfService.enabled
         manual = report.manual
-        evidence = report.lastHits.map { cache.evidence($0, source: address) }
+        // Redacted against the address that delivered each hit (an IPv6 source is a network).
+        evidence = report.lastHits.map { cache.evidence($0, source: $0.client.flatMap(IPPrefix.init) ?? address) }
     }
 
     /// What a listing says, in words: its kinds and whether an operator made it (read from

@@ -7,6 +7,7 @@ struct ListingPrecedenceTests {
     static let now: Int64 = 1_750_000_000
     static let host = IPPrefix("81.2.69.1")!
     static let network = IPPrefix("81.2.69.0/24")!
+    static let v6Network = IPPrefix("2a00:1450:4001:2::/64")!
     static let running = ScoredSource(until: now + 100, lastCounted: now - 10, code: 6)
     static let ended = ScoredSource(until: now, lastCounted: now - 28 * 86400, code: 6)
     static let manual = ManualEntry(code: 40, text: "manual $", expires: nil)
@@ -66,7 +67,14 @@ struct ListingPrecedenceTests {
         .init(name: "an exclusion wins over held evidence",
               facts: ListingFacts(excluded: true, source: ScoredSource(until: nil, lastCounted: .min, code: 2, heldUntil: now + 50)),
               expected: .excluded(Listing(prefix: host, excluded: true, code: 0))),
-        .init(name: "a network has no score", prefix: network, facts: ListingFacts(source: running), expected: .notListed),
+        .init(name: "an IPv4 network has no score", prefix: network, facts: ListingFacts(source: running), expected: .notListed),
+        .init(name: "an IPv6 network scored as one source lists", prefix: v6Network, facts: ListingFacts(source: running),
+              expected: .scored(Listing(prefix: v6Network, code: 6, expires: now + 100))),
+        .init(name: "a manual entry of the IPv6 network wins over its score", prefix: v6Network,
+              facts: ListingFacts(manual: manual, source: running),
+              expected: .manual(Listing(prefix: v6Network, code: 40, text: "manual $"))),
+        .init(name: "a delisting of the IPv6 network holds its score down", prefix: v6Network,
+              facts: ListingFacts(delistedAt: now - 5, source: running), expected: .delisted(since: now - 5)),
         .init(name: "a manual network lists", prefix: network, facts: ListingFacts(manual: manual),
               expected: .manual(Listing(prefix: network, code: 40, text: "manual $"))),
     ]

@@ -126,6 +126,45 @@ struct StoreMigrationTests {
         #expect(try store.integrityCheck().isEmpty)
     }
 
+    /// A schema-6 file (before IPv6 sources scored per network): its IPv6 sources stay single
+    /// addresses and answer as before; new hits from the same network count for the /64.
+    @Test func version6FileMigratesToSourcesWithALength() throws {
+        let path = directory.file("v6.sqlite")
+        let state = SourceScore(firstHit: .dsn, at: clock.now - 3600, policy: .defaults)
+        let host = "2a001450400100020000000000000005"  // 2a00:1450:4001:2::5
+        try sqlite3(path, """
+            PRAGMA journal_mode = WAL;
+            BEGIN;
+            \(Schema.migrations[0..<6].map(\.description).joined(separator: "\n"))
+            INSERT INTO zones(id, name, settings, policy, created) VALUES (1, '\(zone)',
+                \(Self.quoted(try Store.json(ZoneSettings.defaults(zone: zone)))),
+                \(Self.quoted(#"{"expiry":2419200,"halfLife":604800,"neverList":[],"threshold":1,"weights":{}}"#)), \(clock.now));
+            INSERT INTO hits(id, zone_id, time, recorded, family, addr, kind, trap, reporter, digest, excerpt)
+                VALUES (1, 1, \(state.firstSeen), \(state.firstSeen), 6, x'\(host)', 'dsn', '…@trap.example.org', NULL, x'01', NULL);
+            INSERT INTO sources(zone_id, family, addr, first_seen, last_seen, hit_count, score, kinds, all_kinds, listed_since, until, last_hit_id)
+                VALUES (1, 6, x'\(host)', \(state.firstSeen), \(state.lastSeen), 1, \(state.score), \(HitKind.mask(state.kinds)),
+                        \(HitKind.mask(state.allKinds)), \(state.listedSince!), \(state.until!), 1);
+            PRAGMA application_id = 1919052900;
+            PRAGMA user_version = 6;
+            COMMIT;
+            """)
+        let store = try Store(path: path, clock: clock.function)
+        #expect(try query(path, "PRAGMA user_version") == "\(Store.schemaVersion)")
+        #expect(try query(path, "SELECT (SELECT plen IS NULL FROM sources) || ',' || (SELECT client IS NULL FROM hits)") == "1,1")
+        #expect(try store.listingPolicy(zone: zone).ipv6Prefix == 64, "a stored policy gets the new default")
+        #expect(try store.activeListings(zone: zone, now: clock.now).map(\.prefix) == [prefix("2a00:1450:4001:2::5")])
+        #expect(try store.report(for: prefix("2a00:1450:4001:2::5"), zone: zone, now: clock.now).source == nil)
+
+        let hit = Hit(source: prefix("2a00:1450:4001:2::6"), kind: .dsn, time: clock.now, trap: "…@trap.example.org", digest: [2])
+        #expect(try store.recordHit(hit, zone: zone) == .recorded(listed: true, code: 2))
+        #expect(try store.activeListings(zone: zone, now: clock.now).map(\.prefix).sorted()
+                == [prefix("2a00:1450:4001:2::/64"), prefix("2a00:1450:4001:2::5")])
+        let old = try store.report(for: prefix("2a00:1450:4001:2::5"), zone: zone, now: clock.now)
+        #expect(old.matchedPrefix == "2a00:1450:4001:2::5" && old.source == nil, "its own entry is the longest match")
+        #expect(try store.report(for: prefix("2a00:1450:4001:2::6"), zone: zone, now: clock.now).source == "2a00:1450:4001:2::/64")
+        #expect(try store.integrityCheck().isEmpty)
+    }
+
     @Test func newStoreIsAtTheCurrentVersion() throws {
         let path = directory.file("new.sqlite")
         _ = try Store(path: path, clock: clock.function)

@@ -392,21 +392,33 @@ struct StorePolicyTests {
     /// rejections among the acts), every entry of the bulk snapshot is what the point
     /// lookups (one at a time and batched) decide for its prefix, every other prefix has
     /// none, and `show` answers each address as the longest match of the bulk table does,
-    /// calling held back exactly the addresses `hits --weak` lists. Fixed seeds, and one
+    /// calling held back exactly the sources `hits --weak` lists. Fixed seeds, and one
     /// fresh seed a run (printed, to replay a failure).
     @Test(arguments: [21, 22, 23, nil] as [UInt64?])
     func bulkPointAndShowAgree(seed: UInt64?) throws {
+        try checkBulkPointAndShowAgree(seed: seed, v6: false)
+    }
+
+    /// The same on IPv6 addresses, whose hits count for their /64 (the default
+    /// `ipv6-prefix`), among manual entries, exclusions and delistings of addresses and
+    /// networks of several lengths around and inside those networks.
+    @Test(arguments: [31, 32, 33, nil] as [UInt64?])
+    func bulkPointAndShowAgreeOnIPv6Networks(seed: UInt64?) throws {
+        try checkBulkPointAndShowAgree(seed: seed, v6: true)
+    }
+
+    func checkBulkPointAndShowAgree(seed: UInt64?, v6: Bool) throws {
         let store = try open()
         var generator = seed.map(SplitMix64.init(seed:)) ?? SplitMix64(printingSeedFor: "bulkPointAndShowAgree")
         let label = seed.map { "seed \($0)" } ?? "seed printed above"
         for round in 0..<12 {
             for _ in 0..<Int(generator.next() % 8) {
-                randomAction(store, &generator)
+                randomAction(store, &generator, v6: v6)
                 clock.advance(Int64(generator.next() % UInt64(3 * Self.day)))
             }
             let bulk = try table(store)
-            var probes = Array(bulk.keys) + (0..<60).map { _ in Self.randomPrefix(&generator) }
-            probes += probes.map { IPPrefix.host(v4: UInt32(truncatingIfNeeded: $0.address) | UInt32(generator.next() % 4)) }
+            var probes = Array(bulk.keys) + (0..<60).map { _ in Self.randomPrefix(&generator, v6: v6) }
+            probes += probes.map { Self.randomHost(in: $0, &generator) }
             let batched = try store.listings(for: probes, zone: zone, now: clock.now)
             for (probe, listing) in zip(probes, batched) {
                 #expect(listing == bulk[probe], "round \(round), \(probe): batched lookup vs bulk, \(label)")
@@ -417,8 +429,13 @@ struct StorePolicyTests {
             for host in probes where host.isHost {
                 let answer = bulk.values.filter { $0.prefix.contains(host) }.max { $0.prefix.length < $1.prefix.length }
                 let report = try store.report(for: host, zone: zone, now: clock.now)
-                #expect((report.status == .heldBack) == held.contains(host.description),
-                        "round \(round), \(host): show says \(report.status), hits --weak \(held.contains(host.description)), \(label)")
+                let source = report.source.flatMap(IPPrefix.init) ?? host
+                // An address inside a network source may have an entry of its own (an
+                // exclusion, a manual listing) that answers for it instead of the network.
+                let ownEntry = source != host && (answer.map { $0.prefix.length > source.length } ?? false)
+                let listed = held.contains(source.description)
+                #expect((report.status == .heldBack) == (listed && !ownEntry),
+                        "round \(round), \(host): show says \(report.status), hits --weak \(listed) for \(source), \(label)")
                 if let answer, !answer.excluded {
                     #expect(report.status == .listed && report.code == answer.code && report.matchedPrefix == answer.prefix.description,
                             "round \(round), \(host): show says \(report.status) \(report.code ?? 0), the table \(answer.code), \(label)")
@@ -433,21 +450,33 @@ struct StorePolicyTests {
         Dictionary(uniqueKeysWithValues: try store.activeListings(zone: zone, now: clock.now).map { ($0.prefix, $0) })
     }
 
-    static func randomPrefix(_ generator: inout SplitMix64) -> IPPrefix {
+    static func randomPrefix(_ generator: inout SplitMix64, v6: Bool = false) -> IPPrefix {
+        if v6 {
+            // Four /64s of 2a00:1450:4001::/48, a few addresses in each, networks around them.
+            let address = UInt128(0x2A00_1450_4001) << 80 | UInt128(generator.next() % 4) << 64 | UInt128(generator.next() % 4)
+            let length = [128, 128, 128, 126, 64, 64, 63, 48][Int(generator.next() % 8)]
+            return IPPrefix(family: .v6, address: address, length: 128)!.truncated(to: length)
+        }
         let address = UInt32(0x2D00_0000) | UInt32(generator.next() % 64) << 8 | UInt32(generator.next() % 4)
         let length = [32, 32, 32, 30, 24, 22][Int(generator.next() % 6)]
         return IPPrefix(family: .v4, address: UInt128(address), length: length)!
     }
 
+    /// One of the first four addresses of `prefix`.
+    static func randomHost(in prefix: IPPrefix, _ generator: inout SplitMix64) -> IPPrefix {
+        prefix.family == .v4 ? .host(v4: UInt32(truncatingIfNeeded: prefix.address) | UInt32(generator.next() % 4))
+            : .host(v6: prefix.address | UInt128(generator.next() % 4))
+    }
+
     /// One random admin action, hit (strong or weak, at one of three traps), import, or
     /// judgement of weak evidence; refused actions are part of the game.
-    func randomAction(_ store: Store, _ generator: inout SplitMix64) {
-        let target = Self.randomPrefix(&generator)
+    func randomAction(_ store: Store, _ generator: inout SplitMix64, v6: Bool = false) {
+        let target = Self.randomPrefix(&generator, v6: v6)
         let choice = generator.next() % 11
         let kind = HitKind.allCases[Int(generator.next() % 5)]
-        let entries = (0..<3).map { _ in ImportEntry(prefix: Self.randomPrefix(&generator), excluded: generator.next() % 4 == 0) }
+        let entries = (0..<3).map { _ in ImportEntry(prefix: Self.randomPrefix(&generator, v6: v6), excluded: generator.next() % 4 == 0) }
         let replace = generator.next() % 2 == 0
-        let host = IPPrefix.host(v4: UInt32(truncatingIfNeeded: target.address))
+        let host = v6 ? Self.randomHost(in: target, &generator) : IPPrefix.host(v4: UInt32(truncatingIfNeeded: target.address))
         do {
             switch choice {
             case 0, 1: _ = try store.recordHit(hit(host.description, kind), zone: zone)

@@ -72,6 +72,8 @@ def main():
         suite.check("malformed packets never crash or answer what was not asked", lambda: malformed(port))
         suite.check("live update: import is served within 1 s", lambda: live_update(rbld, db, work, port))
         suite.check("SIGHUP under load: every query answered, and answered right", lambda: sighup_under_load(server, port))
+        suite.check("SIGHUP adds a DNS address: the first loses no query while the second starts answering",
+                    lambda: sighup_adds_listen_address(rbld, work, data))
         suite.check("import with bad lines changes nothing; --skip-bad imports the rest",
                     lambda: import_errors(rbld, db, work, port))
         if have("unbound"):
@@ -283,6 +285,26 @@ def sighup_under_load(server, port, seconds=6.0, signals=12):
     """A client asks without pause (one query in flight, 1 s to answer) while the server is
     sent SIGHUP every half second; each reload loads the zones anew. Not one query may go
     unanswered or be answered wrongly."""
+    counts, stop, thread = start_query_loop(port)
+    deadline = time.monotonic() + seconds
+    sent_signals = 0
+    while time.monotonic() < deadline:
+        time.sleep(seconds / signals)
+        if sent_signals < signals:
+            server.proc.send_signal(signal.SIGHUP)
+            sent_signals += 1
+    stop.set()
+    thread.join(timeout=5)
+    print(f"     SIGHUP under load: {counts['sent']} queries, {sent_signals} reloads, "
+          f"{counts['lost']} lost, {counts['wrong']} wrong", flush=True)
+    expect(counts["sent"] > 1000, f"too few queries to tell ({counts['sent']})")
+    expect(counts["lost"] == 0 and counts["wrong"] == 0, f"{counts}")
+    expect(server.alive(), "rbld serve exited")
+
+
+def start_query_loop(port):
+    """A client thread asking `port` without pause (one query in flight, 1 s to answer),
+    counting queries sent, lost and answered wrongly, until the returned event is set."""
     names = [(rev4("198.51.100.7"), 0), (rev4("198.51.100.99"), 3), (rev4("203.0.113.5"), 0), (rev4("203.0.113.9"), 3)]
     counts = {"sent": 0, "lost": 0, "wrong": 0}
     stop = threading.Event()
@@ -309,20 +331,56 @@ def sighup_under_load(server, port, seconds=6.0, signals=12):
 
     thread = threading.Thread(target=client)
     thread.start()
-    deadline = time.monotonic() + seconds
-    sent_signals = 0
-    while time.monotonic() < deadline:
-        time.sleep(seconds / signals)
-        if sent_signals < signals:
+    return counts, stop, thread
+
+
+def sighup_adds_listen_address(rbld, work, data):
+    """`rbld run` on one DNS address (a store of its own, no ingest listener); the file gets
+    a second address and rbld a SIGHUP. The second address must start answering while a
+    client on the first loses no query; then the first is taken out by another SIGHUP and
+    stops answering while the second goes on."""
+    db = os.path.join(work, "listen.sqlite")
+    run([rbld, "import", "--format", "rbldnsd", "--db", db, "--zone", ZONE, data])
+    first, second = free_port(), free_port()
+    conf = os.path.join(work, "listen.yaml")
+
+    def configure(ports):
+        listen = ", ".join(f'"127.0.0.1:{p}"' for p in ports)
+        with open(conf, "w") as f:
+            f.write(f"db: {db}\nlog-level: info\ndns:\n  listen: [{listen}]\ningest:\n  lmtp: null\n"
+                    f"metrics: null\nzones:\n  - name: {ZONE}\n    txt: \"{TEMPLATE}\"\n")
+
+    configure([first])
+    log = os.path.join(work, "listen.log")
+    server = Process([rbld, "run", "--config", conf], log)
+    try:
+        up = wait_for(lambda: dig(first, rev4("198.51.100.7")).status == "NOERROR", 30)
+        expect(up, "rbld run did not come up:\n" + open(log).read())
+        counts, stop, thread = start_query_loop(first)
+        try:
+            time.sleep(0.5)
+            configure([first, second])
             server.proc.send_signal(signal.SIGHUP)
-            sent_signals += 1
-    stop.set()
-    thread.join(timeout=5)
-    print(f"     SIGHUP under load: {counts['sent']} queries, {sent_signals} reloads, "
-          f"{counts['lost']} lost, {counts['wrong']} wrong", flush=True)
-    expect(counts["sent"] > 1000, f"too few queries to tell ({counts['sent']})")
-    expect(counts["lost"] == 0 and counts["wrong"] == 0, f"{counts}")
-    expect(server.alive(), "rbld serve exited")
+            added = wait_for(lambda: dig(second, rev4("198.51.100.7")).status == "NOERROR", 10)
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+        print(f"     SIGHUP adding an address: {counts['sent']} queries to the first, "
+              f"{counts['lost']} lost, {counts['wrong']} wrong", flush=True)
+        expect(added, "the second address never answered:\n" + open(log).read())
+        expect(counts["sent"] > 100, f"too few queries to tell ({counts['sent']})")
+        expect(counts["lost"] == 0 and counts["wrong"] == 0, f"{counts}")
+        expect_listed(dig(second, rev4("198.51.100.7"), "A", "+tcp"))
+
+        configure([second])
+        server.proc.send_signal(signal.SIGHUP)
+        removed = wait_for(lambda: dig(first, rev4("198.51.100.7")).status is None, 15, interval=0.2)
+        expect(removed, "the first address still answers after it was taken out")
+        expect_listed(dig(second, rev4("198.51.100.7")))
+        expect(server.alive(), "rbld run exited")
+    finally:
+        server.stop()
 
 
 def import_errors(rbld, db, work, port):

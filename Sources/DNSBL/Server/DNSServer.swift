@@ -7,7 +7,7 @@ import Synchronization
 /// §5: a server must answer over TCP as well as UDP, on the same port).
 ///
 /// UDP binds first; TCP then binds the ports UDP got, so port 0 yields one port that
-/// serves both transports.
+/// serves both transports. ``update(addresses:)`` changes the addresses while serving.
 ///
 /// ```swift
 /// let server = DNSServer(responder: responder, addresses: try listen.map(ListenAddress.init(parsing:)))
@@ -23,7 +23,8 @@ public final class DNSServer<R: QueryResponder>: Sendable {
 
     /// The responder every transport answers with (for its statistics).
     public let responder: R
-    private let addresses: [ListenAddress]
+    /// The addresses served, as configured (port 0 as given).
+    private let addresses: Mutex<[ListenAddress]>
     private let udpConfiguration: UDPServerConfiguration
     private let tcpConfiguration: TCPServerConfiguration
     private let transfers: ZoneTransfers?
@@ -42,7 +43,7 @@ public final class DNSServer<R: QueryResponder>: Sendable {
     ) {
         self.transfers = transfers
         self.responder = responder
-        self.addresses = addresses
+        self.addresses = Mutex(addresses)
         udpConfiguration = udp
         tcpConfiguration = tcp
         self.logger = logger
@@ -59,6 +60,7 @@ public final class DNSServer<R: QueryResponder>: Sendable {
         guard running.withLock({ $0 == nil }) else {
             throw ServerError(.alreadyStarted, "DNS server already started")
         }
+        let addresses = self.addresses.withLock { $0 }
         let chosenByKernel = addresses.contains { $0.port == 0 }
         var attempts = 0
         var bound: (udp: UDPServer<R>, tcp: TCPServer<R>)?
@@ -88,6 +90,62 @@ public final class DNSServer<R: QueryResponder>: Sendable {
             await tcp.stop()
             throw ServerError(.alreadyStarted, "DNS server already started")
         }
+    }
+
+    /// Serves exactly `addresses` from now on: binds the new ones (UDP, then TCP on the port
+    /// UDP got), then closes the ones no longer listed. The addresses that stay are not
+    /// touched, so queries to them are answered throughout.
+    ///
+    /// - Returns: the addresses added (as bound) and the ones removed.
+    /// - Throws: `ServerError` naming an address that could not be bound; then nothing
+    ///   changed (the addresses added before it are closed again).
+    @discardableResult
+    public func update(addresses wanted: [ListenAddress]) async throws(ServerError) -> (added: [ListenAddress], removed: [ListenAddress]) {
+        guard let current = running.withLock({ $0 }) else {
+            throw ServerError(.notRunning, "DNS server not running")
+        }
+        let served = addresses.withLock { $0 }
+        let adding = wanted.filter { !served.contains($0) }
+        let removing = served.filter { !wanted.contains($0) }
+        var added: [(requested: ListenAddress, bound: ListenAddress)] = []
+        do throws(ServerError) {
+            for address in adding {
+                var attempts = 0
+                while true {
+                    let bound = try current.udp.add(address)
+                    do throws(ServerError) {
+                        try await current.tcp.add(bound)
+                        added.append((address, bound))
+                        break
+                    } catch {
+                        current.udp.remove(address)
+                        attempts += 1
+                        // A kernel-chosen UDP port may be taken for TCP: choose again.
+                        guard address.port == 0, error.code == .bindFailed, attempts < 8 else { throw error }
+                    }
+                }
+            }
+        } catch {
+            for address in added {
+                current.udp.remove(address.requested)
+                await current.tcp.remove(address.bound)
+            }
+            throw error
+        }
+        for address in removing {
+            // TCP listens on the address as UDP bound it (the kernel's port for port 0).
+            let tcpAddress = current.udp.boundAddress(for: address) ?? address
+            current.udp.remove(address)
+            await current.tcp.remove(tcpAddress)
+        }
+        addresses.withLock { $0 = served.filter { wanted.contains($0) } + adding }
+        if !added.isEmpty || !removing.isEmpty {
+            logger.notice("DNS addresses changed", metadata: [
+                "added": "\(added.map(\.bound.description).joined(separator: " "))",
+                "removed": "\(removing.map(\.description).joined(separator: " "))",
+            ])
+        }
+        return (added.map(\.bound), removing)
     }
 
     /// Starts, serves until the task is cancelled, then stops (the shape of a

@@ -9,7 +9,7 @@ public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure; an open set, compared by identity.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case invalidAddress, socketFailed, bindFailed, threadFailed, alreadyStarted
+            case invalidAddress, socketFailed, bindFailed, threadFailed, alreadyStarted, notRunning
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -24,6 +24,8 @@ public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let threadFailed = Code(.threadFailed)
         /// `start()` was called twice.
         public static let alreadyStarted = Code(.alreadyStarted)
+        /// An address was to be added to a server that is not running.
+        public static let notRunning = Code(.notRunning)
 
         public var description: String { "\(base)" }
     }

@@ -21,10 +21,16 @@ import Synchronization
 /// ``TCPServerConfiguration/maxConnectionsPerNetwork`` from one client network; newer ones
 /// are closed on accept (RFC 7766 §6.2.2 asks servers to bound their resources).
 public final class TCPServer<R: QueryResponder>: Sendable {
+    /// One bound listener: the address as asked for, and its channel.
+    private struct Listener: Sendable {
+        let requested: ListenAddress
+        let channel: any Channel
+    }
+
     private enum State: Sendable {
         case idle
         case starting
-        case running([any Channel])
+        case running([Listener])
         case stopped
     }
 
@@ -77,12 +83,12 @@ public final class TCPServer<R: QueryResponder>: Sendable {
         }
         guard proceed else { throw ServerError(.alreadyStarted, "TCP server already started") }
 
-        var listeners: [any Channel] = []
+        var listeners: [Listener] = []
         for address in addresses {
             do {
-                listeners.append(try await bind(address))
+                listeners.append(Listener(requested: address, channel: try await bind(address)))
             } catch {
-                for listener in listeners { try? await listener.close() }
+                for listener in listeners { try? await listener.channel.close() }
                 state.withLock { $0 = .idle }
                 throw ServerError(.bindFailed, "TCP \(address): bind: \(error)")
             }
@@ -97,12 +103,51 @@ public final class TCPServer<R: QueryResponder>: Sendable {
 
     /// The addresses as bound, with the kernel-chosen ports; empty unless running.
     public var boundAddresses: [ListenAddress] {
-        let listeners = state.withLock { state -> [any Channel] in
+        let listeners = state.withLock { state -> [Listener] in
             if case .running(let listeners) = state { return listeners }
             return []
         }
-        return zip(addresses, listeners).map { address, listener in
-            address.with(port: UInt16(clamping: listener.localAddress?.port ?? Int(address.port)))
+        return listeners.map { listener in
+            listener.requested.with(port: UInt16(clamping: listener.channel.localAddress?.port ?? Int(listener.requested.port)))
+        }
+    }
+
+    /// Binds one more address while running; connections to it count toward the same caps.
+    ///
+    /// - Throws: `.bindFailed` naming the address, `.notRunning` unless the server runs.
+    public func add(_ address: ListenAddress) async throws(ServerError) {
+        guard state.withLock({ if case .running = $0 { true } else { false } }) else {
+            throw ServerError(.notRunning, "TCP server not running: cannot add \(address)")
+        }
+        let channel: any Channel
+        do {
+            channel = try await bind(address)
+        } catch {
+            throw ServerError(.bindFailed, "TCP \(address): bind: \(error)")
+        }
+        let added = state.withLock { state in
+            guard case .running(let listeners) = state else { return false }
+            state = .running(listeners + [Listener(requested: address, channel: channel)])
+            return true
+        }
+        guard added else {
+            try? await channel.close()
+            throw ServerError(.notRunning, "TCP server stopped while \(address) was added")
+        }
+        logger.info("TCP address added", metadata: ["address": "\(address)"])
+    }
+
+    /// Stops accepting on `address` (as given at start or to ``add(_:)``). Connections
+    /// already accepted there are served until they close or idle out.
+    public func remove(_ address: ListenAddress) async {
+        let removed = state.withLock { state -> [Listener] in
+            guard case .running(let listeners) = state else { return [] }
+            state = .running(listeners.filter { $0.requested != address })
+            return listeners.filter { $0.requested == address }
+        }
+        for listener in removed {
+            try? await listener.channel.close()
+            logger.info("TCP address removed", metadata: ["address": "\(address)"])
         }
     }
 
@@ -118,13 +163,13 @@ public final class TCPServer<R: QueryResponder>: Sendable {
 
     /// Closes the listeners, then every open connection. Safe to call more than once.
     public func stop() async {
-        let listeners = state.withLock { state -> [any Channel] in
+        let listeners = state.withLock { state -> [Listener] in
             defer { state = .stopped }
             if case .running(let listeners) = state { return listeners }
             return []
         }
         guard !listeners.isEmpty else { return }
-        for listener in listeners { try? await listener.close() }
+        for listener in listeners { try? await listener.channel.close() }
         let open = connections.withLock { Array($0.values) }
         for connection in open { try? await connection.close() }
         let totals = counters()

@@ -11,6 +11,9 @@ import Synchronization
 /// sockets by flow hash. This is the NSD/Knot design, measured faster here than a NIO
 /// `DatagramChannel` (≈ 5 µs vs ≈ 8 µs of server CPU per query; docs/DNS.md, Serving).
 ///
+/// Addresses can be added and removed while it runs (``add(_:)``, ``remove(_:)``); the
+/// sockets of the other addresses are not touched.
+///
 /// ```swift
 /// let udp = UDPServer(responder: responder, addresses: [try ListenAddress(parsing: "127.0.0.1:5300")])
 /// try udp.start()
@@ -24,9 +27,16 @@ public final class UDPServer<R: QueryResponder>: Sendable {
         let thread: WorkerThread
     }
 
+    /// The sockets and threads of one address, as asked for and as bound.
+    private struct Listener: Sendable {
+        let requested: ListenAddress
+        let bound: ListenAddress
+        let workers: [Worker]
+    }
+
     private enum State: Sendable {
         case idle
-        case running([Worker], bound: [ListenAddress])
+        case running([Listener])
         case stopped
     }
 
@@ -74,55 +84,111 @@ public final class UDPServer<R: QueryResponder>: Sendable {
             guard case .idle = state else {
                 return .failure(ServerError(.alreadyStarted, "UDP server already started"))
             }
-            var workers: [Worker] = []
-            var bound: [ListenAddress] = []
+            var listeners: [Listener] = []
             do throws(ServerError) {
-                for address in addresses {
-                    // The first socket may get a kernel-chosen port; the others join it.
-                    var target = address
-                    for index in 0..<max(1, configuration.socketsPerAddress) {
-                        let socket = try UDPSocket.open(
-                            target,
-                            receiveBufferSize: configuration.receiveBufferSize,
-                            sendBufferSize: configuration.sendBufferSize,
-                            logger: index == 0 ? logger : nil)
-                        target = socket.address
-                        do throws(ServerError) {
-                            workers.append(try startWorker(on: socket, index: index))
-                        } catch {
-                            socket.close()
-                            throw error
-                        }
-                    }
-                    bound.append(target)
-                }
+                for address in addresses { listeners.append(try open(address)) }
             } catch {
-                Self.shutDown(workers)
+                for listener in listeners { Self.shutDown(listener.workers) }
                 return .failure(error)
             }
-            state = .running(workers, bound: bound)
+            state = .running(listeners)
             logger.info("UDP server started", metadata: [
-                "addresses": "\(bound.map(\.description).joined(separator: " "))",
-                "threads": "\(workers.count)",
+                "addresses": "\(listeners.map(\.bound.description).joined(separator: " "))",
+                "threads": "\(listeners.reduce(0) { $0 + $1.workers.count })",
             ])
             return .success(())
         }
         try result.get()
     }
 
+    /// Binds one more address while running and starts its threads.
+    ///
+    /// - Returns: the address as bound (the kernel's port for port 0).
+    /// - Throws: `ServerError` naming the address (nothing of it stays open), or
+    ///   `.notRunning` unless the server runs.
+    @discardableResult
+    public func add(_ address: ListenAddress) throws(ServerError) -> ListenAddress {
+        let result: Result<ListenAddress, ServerError> = state.withLock { state in
+            guard case .running(let listeners) = state else {
+                return .failure(ServerError(.notRunning, "UDP server not running: cannot add \(address)"))
+            }
+            do throws(ServerError) {
+                let listener = try open(address)
+                state = .running(listeners + [listener])
+                logger.info("UDP address added", metadata: ["address": "\(listener.bound)", "threads": "\(listener.workers.count)"])
+                return .success(listener.bound)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Stops serving `address` (as given to ``init(responder:addresses:configuration:logger:)``
+    /// or ``add(_:)``): its threads finish the batch in hand and its sockets close. The
+    /// other addresses are not touched. Nothing happens for an address not served.
+    public func remove(_ address: ListenAddress) {
+        let removed: [Listener] = state.withLock { state in
+            guard case .running(let listeners) = state else { return [] }
+            state = .running(listeners.filter { $0.requested != address })
+            return listeners.filter { $0.requested == address }
+        }
+        for listener in removed {
+            let final = Self.shutDown(listener.workers)
+            retired.withLock { $0 = $0 + final }
+            logger.info("UDP address removed", metadata: ["address": "\(listener.bound)"])
+        }
+    }
+
+    /// Opens the sockets of one address and starts a thread on each; on failure nothing
+    /// of it stays open.
+    private func open(_ address: ListenAddress) throws(ServerError) -> Listener {
+        var workers: [Worker] = []
+        // The first socket may get a kernel-chosen port; the others join it.
+        var target = address
+        do throws(ServerError) {
+            for index in 0..<max(1, configuration.socketsPerAddress) {
+                let socket = try UDPSocket.open(
+                    target,
+                    receiveBufferSize: configuration.receiveBufferSize,
+                    sendBufferSize: configuration.sendBufferSize,
+                    logger: index == 0 ? logger : nil)
+                target = socket.address
+                do throws(ServerError) {
+                    workers.append(try startWorker(on: socket, index: index))
+                } catch {
+                    socket.close()
+                    throw error
+                }
+            }
+        } catch {
+            Self.shutDown(workers)
+            throw error
+        }
+        return Listener(requested: address, bound: target, workers: workers)
+    }
+
     /// The addresses as bound, with the kernel-chosen ports; empty unless running.
     public var boundAddresses: [ListenAddress] {
         state.withLock { state in
-            if case .running(_, let bound) = state { return bound }
+            if case .running(let listeners) = state { return listeners.map(\.bound) }
             return []
+        }
+    }
+
+    /// `address` (as given) as bound, while it is served.
+    public func boundAddress(for address: ListenAddress) -> ListenAddress? {
+        state.withLock { state in
+            guard case .running(let listeners) = state else { return nil }
+            return listeners.first { $0.requested == address }?.bound
         }
     }
 
     /// The sum of all threads' counters, including threads already stopped.
     public func counters() -> UDPCounters {
         let live = state.withLock { state -> UDPCounters in
-            guard case .running(let workers, _) = state else { return UDPCounters() }
-            return workers.reduce(UDPCounters()) { $0 + $1.state.counters }
+            guard case .running(let listeners) = state else { return UDPCounters() }
+            return listeners.lazy.flatMap(\.workers).reduce(UDPCounters()) { $0 + $1.state.counters }
         }
         return live + retired.withLock { $0 }
     }
@@ -134,7 +200,7 @@ public final class UDPServer<R: QueryResponder>: Sendable {
     public func stop() {
         let workers: [Worker] = state.withLock { state in
             defer { if case .running = state { state = .stopped } }
-            if case .running(let workers, _) = state { return workers }
+            if case .running(let listeners) = state { return listeners.flatMap(\.workers) }
             return []
         }
         guard !workers.isEmpty else { return }

@@ -35,6 +35,14 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
     public var keepHits: Int64
     /// Evidence retention: the newest hits kept per source (1,000); older ones beyond it go.
     public var maxHitsPerSource: Int
+    /// The length an IPv6 source is scored at (64): a hit from an IPv6 address counts for
+    /// the network of this length around it, so a host that rotates the addresses of its
+    /// /64 is one source, and its listing covers the network. 128 scores each address
+    /// alone. IPv4 sources are always single addresses.
+    public var ipv6Prefix: Int
+
+    /// The lengths `ipv6Prefix` may take: no shorter than a /32 (an ISP's allocation).
+    public static let ipv6PrefixRange = 32...128
 
     /// What makes a weak hit count: within `window` before it (itself included), either a
     /// strong hit, or at least `weakHits` weak hits from at least `traps` distinct traps.
@@ -59,7 +67,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
     public init(halfLife: Int64 = 7 * 86400, threshold: Double = 1.0, expiry: Int64 = 28 * 86400,
                 weights: [HitKind: Double] = [:], weakWeight: Double = 1.0, corroboration: Corroboration = Corroboration(),
                 neverList: [IPPrefix] = ListingPolicy.specialPurposeRanges, codes: ReturnCodes = .defaults,
-                keepHits: Int64 = 90 * 86400, maxHitsPerSource: Int = 1000) {
+                keepHits: Int64 = 90 * 86400, maxHitsPerSource: Int = 1000, ipv6Prefix: Int = 64) {
         self.halfLife = halfLife
         self.threshold = threshold
         self.expiry = expiry
@@ -70,6 +78,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         self.codes = codes
         self.keepHits = keepHits
         self.maxHitsPerSource = maxHitsPerSource
+        self.ipv6Prefix = ipv6Prefix
     }
 
     /// Reads a stored policy; keys added since it was written take their defaults.
@@ -86,6 +95,7 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
         codes = try container.decodeIfPresent(ReturnCodes.self, forKey: .codes) ?? defaults.codes
         keepHits = try container.decodeIfPresent(Int64.self, forKey: .keepHits) ?? defaults.keepHits
         maxHitsPerSource = try container.decodeIfPresent(Int.self, forKey: .maxHitsPerSource) ?? defaults.maxHitsPerSource
+        ipv6Prefix = try container.decodeIfPresent(Int.self, forKey: .ipv6Prefix) ?? defaults.ipv6Prefix
     }
 
     /// The defaults of docs/POLICY.md.
@@ -102,6 +112,13 @@ public struct ListingPolicy: Codable, Hashable, Sendable {
     public func decay(_ score: Double, from: Int64, to: Int64) -> Double {
         guard halfLife > 0 else { return score }
         return score * exp2(-Double(to - from) / Double(halfLife))
+    }
+
+    /// The source a hit from `host` counts for: the host itself (IPv4, or `ipv6Prefix` 128),
+    /// or the IPv6 network of `ipv6Prefix` bits around it.
+    public func source(of host: IPPrefix) -> IPPrefix {
+        guard host.family == .v6, ipv6Prefix < host.length else { return host }
+        return host.truncated(to: max(ipv6Prefix, 0))
     }
 
     /// True when scoring must never list this address.

@@ -14,7 +14,7 @@ public struct ListingFacts: Hashable, Sendable {
     public var manual: ManualEntry?
     /// When the newest delisting that covers the prefix was made.
     public var delistedAt: Int64?
-    /// The prefix's scored source (hosts only).
+    /// The prefix's scored source (a host, or the IPv6 network a source is scored as).
     public var source: ScoredSource?
 
     public init(excluded: Bool = false, insideExclusion: Bool = false, manual: ManualEntry? = nil,
@@ -120,7 +120,8 @@ public enum ListingPrecedence {
         if let manual = facts.manual, (manual.expires ?? .max) > now {
             return .manual(Listing(prefix: prefix, code: manual.code ?? defaultCode, text: manual.text, expires: manual.expires))
         }
-        guard prefix.isHost else { return .notListed }
+        // A source is one address, or an IPv6 network its hits are scored as.
+        guard prefix.isHost || (prefix.family == .v6 && facts.source != nil) else { return .notListed }
         if policy.isNeverListed(prefix) { return .neverListed }
         guard let source = facts.source else { return .notListed }
         if let until = source.until, until > now {

@@ -13,8 +13,12 @@ struct Run: AsyncParsableCommand {
             127.0.0.1:2424, metrics on 127.0.0.1:9153, ./rbld.sqlite). Start-up is ordered: \
             the store, the zones, the DNS sockets, then the LMTP listener; any failure exits \
             before serving. SIGTERM and SIGINT stop gracefully: messages in flight are \
-            finished or left unprocessed, never lost. SIGHUP re-reads the configuration: \
-            zones, their settings and policies change at once, without dropping a query. \
+            finished or left unprocessed, never lost. SIGHUP re-reads the configuration and \
+            applies it without dropping a query: zones, their settings and policies, the log \
+            level, dns.listen (new addresses bound before removed ones close), the ingest \
+            section (Maildirs, trusted networks, LMTP address: ingest finishes its messages \
+            in flight and starts anew) and the metrics address; the rest (db, other dns keys, \
+            web) is logged as taking effect at the next restart. \
             Exit status: 0 after a clean stop; 64 usage; 65 bad data in the store; \
             66 a Maildir is missing; 69 an address cannot be bound; 74 the store cannot be \
             opened; 78 the configuration is invalid. The web side (pages, JSON API, \
@@ -39,7 +43,14 @@ struct Run: AsyncParsableCommand {
             do { configuration.web.listen = try ListenAddress(parsing: web) } catch { throw Failure(.usage, "--web: \(error)") }
         }
         let logger = Logger.daemon(label: "rbld", level: configuration.logLevel)
-        let daemon = try await Daemon.start(configuration, logger: logger)
+        let (db, web) = (self.db, self.web)
+        let role = Daemon.Role(overlay: { loaded in
+            var configuration = loaded
+            if let db { configuration.db = db }
+            if let web { configuration.web.listen = try ListenAddress(parsing: web) }
+            return configuration
+        })
+        let daemon = try await Daemon.start(configuration, role: role, logger: logger)
         print("rbld: configuration \(configuration.source ?? "built-in defaults")")
         daemon.summary.forEach { print($0) }
         flushStandardOutput()

@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand {
             within a second, without restart. This is `rbld run` with ingest switched off: \
             the same start-up, services and signals. With --web (or the configuration's \
             web section) it also serves the public pages, the JSON API and /admin \
-            (docs/WEB.md). SIGHUP re-applies the --config file, or \
+            (docs/WEB.md). SIGHUP re-applies the --config file (zones, log level, dns.listen \
+            and the metrics address apply at once; a flag keeps winning over the file), or \
             reloads every zone from the store; SIGTERM and SIGINT stop cleanly. \
             Abuse controls (docs/ABUSE.md): --rrl-rate limits UDP responses per client network; \
             the configuration's dns.clients refuses networks, answers open resolvers \
@@ -94,7 +95,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try serving()
         let logger = Logger.daemon(label: "rbld.serve", level: configuration.logLevel)
-        let role = Daemon.Role(ingests: false, appliesZoneDefinitions: config != nil)
+        let command = self
+        let role = Daemon.Role(ingests: false, appliesZoneDefinitions: config != nil, overlay: { try command.serving(from: $0) })
         let daemon = try await Daemon.start(configuration, role: role, logger: logger)
         daemon.summary.forEach { print($0) }
         flushStandardOutput()
@@ -105,7 +107,13 @@ struct Serve: AsyncParsableCommand {
     /// implicit zones/rbld.yaml) or the built-in defaults, serving on 127.0.0.1:5300 and
     /// without metrics unless told.
     func serving() throws -> Configuration {
-        var configuration = try Configuration.resolve(config)
+        try serving(from: try Configuration.resolve(config))
+    }
+
+    /// `loaded` (the file, or the built-in defaults) with the flags laid over it; SIGHUP
+    /// lays them over the file it reads again, so a flag keeps winning.
+    func serving(from loaded: Configuration) throws -> Configuration {
+        var configuration = loaded
         let file = configuration.source != nil
         if let db { configuration.db = db }
         let names: [String]

@@ -58,6 +58,7 @@ struct Show: ParsableCommand {
         }
         print(headline)
         var fields: [(String, String)] = []
+        if let source = r.source { fields.append(("source", "\(source): scored together with the other addresses of \(source)")) }
         if let matched = r.matchedPrefix { fields.append(("matched", matched)) }
         if let text = r.text { fields.append(("txt", text)) }
         if r.status == .listed { fields.append(("expires", r.expires.map(Store.formatTime) ?? "never")) }
@@ -99,9 +100,15 @@ struct Show: ParsableCommand {
         entries("delistings", r.delistings)
         if !r.lastHits.isEmpty {
             print("\nlast hits:")
-            printTable(header: ["TIME", "KIND", "EVIDENCE", "TRAP", "REPORTER", "DIGEST"], rows: r.lastHits.map { hit in
-                [time(hit.time), hit.kind, hit.strength, hit.trap, hit.reporter ?? "-", String(hit.digest.prefix(16))]
-            }, indent: "  ")
+            if r.source != nil {
+                printTable(header: ["TIME", "KIND", "EVIDENCE", "FROM", "TRAP", "REPORTER", "DIGEST"], rows: r.lastHits.map { hit in
+                    [time(hit.time), hit.kind, hit.strength, hit.client ?? "-", hit.trap, hit.reporter ?? "-", String(hit.digest.prefix(16))]
+                }, indent: "  ")
+            } else {
+                printTable(header: ["TIME", "KIND", "EVIDENCE", "TRAP", "REPORTER", "DIGEST"], rows: r.lastHits.map { hit in
+                    [time(hit.time), hit.kind, hit.strength, hit.trap, hit.reporter ?? "-", String(hit.digest.prefix(16))]
+                }, indent: "  ")
+            }
             if let excerpt = r.lastHits.first?.excerpt, !excerpt.isEmpty {
                 print("\n  last evidence:")
                 for line in excerpt.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) { print("    \(line)") }

@@ -469,7 +469,7 @@ private struct Value {
     /// The policy, and the listable ranges it lifted from the never-list.
     func policy() throws(ConfigurationError) -> (ListingPolicy, [IPPrefix]) {
         let keys = try mapping(["half-life", "threshold", "expiry", "weights", "weak-weight", "corroboration", "never-list", "listable",
-                                "codes", "keep-hits", "max-hits-per-source"])
+                                "codes", "keep-hits", "max-hits-per-source", "ipv6-prefix"])
         var policy = ListingPolicy.defaults
         if let value = keys["half-life"] { policy.halfLife = try value.seconds(max: 10 * 365 * 86400) }
         if let value = keys["threshold"] { policy.threshold = try value.double(in: 0.001...1_000_000) }
@@ -503,6 +503,7 @@ private struct Value {
         if let value = keys["max-hits-per-source"] {
             policy.maxHitsPerSource = try value.int(in: max(policy.corroboration.weakHits, 10)...10_000_000)
         }
+        if let value = keys["ipv6-prefix"] { policy.ipv6Prefix = try value.int(in: ListingPolicy.ipv6PrefixRange) }
         var neverList = ListingPolicy.specialPurposeRanges
         if let value = keys["never-list"] {
             neverList = []

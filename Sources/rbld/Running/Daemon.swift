@@ -29,7 +29,7 @@ import Web
 /// | ingest | Maildir watch + LMTP (`run` only) | finishes the messages in flight first |
 /// | exports | writes the configured `exports:` files when their zone changed | stops at once |
 /// | expiry | prunes old change-log rows hourly | stops at once |
-/// | reload | SIGHUP: re-reads the configuration | stops at once |
+/// | reload | SIGHUP: re-reads the configuration and applies it (``reload()``) | stops at once |
 ///
 /// ServiceGroup shuts services down in reverse order, so no message is cut off and DNS
 /// answers until ingest has committed its last batch.
@@ -42,6 +42,9 @@ final class Daemon {
         /// SIGHUP. `rbld serve` does only for a file named with --config: the implicit
         /// zones/rbld.yaml gives it defaults, and settings imported with a zone file stand.
         var appliesZoneDefinitions = true
+        /// Lays the command's flags over a configuration file read again on SIGHUP, so a
+        /// flag keeps winning over the file.
+        var overlay: @Sendable (Configuration) throws -> Configuration = { $0 }
 
         static let run = Role()
     }
@@ -51,24 +54,30 @@ final class Daemon {
     private let logger: Logger
     private let publication: Publication
     private let ingest: IngestService
-    private let endpoint: MetricsEndpoint?
+    private let metricsService: MetricsService
+    private let metrics: RBLDMetrics?
     private let web: WebSite?
     /// Keeps the configuration's `exports:` files current.
     private let exports: ExportService
+    /// The configuration as applied by start-up and the SIGHUPs since; only ``reload()``
+    /// (one signal at a time, from the reload service's task) reads and writes it.
+    private var applied: Configuration
     /// SIGHUP, trapped before start-up reports ready (see ``ReloadService``).
     private let hangups: UnixSignalsSequence
     /// What start-up reports: where rbld listens and what it serves.
     private(set) var summary: [String] = []
 
     private init(configuration: Configuration, role: Role, logger: Logger, publication: Publication,
-                 ingest: IngestService, endpoint: MetricsEndpoint?, web: WebSite?, exports: ExportService,
-                 hangups: UnixSignalsSequence) {
+                 ingest: IngestService, metricsService: MetricsService, metrics: RBLDMetrics?, web: WebSite?,
+                 exports: ExportService, hangups: UnixSignalsSequence) {
         self.configuration = configuration
+        applied = configuration
         self.role = role
         self.logger = logger
         self.publication = publication
         self.ingest = ingest
-        self.endpoint = endpoint
+        self.metricsService = metricsService
+        self.metrics = metrics
         self.web = web
         self.exports = exports
         self.hangups = hangups
@@ -92,6 +101,7 @@ final class Daemon {
         let ingest: IngestService
         var endpoint: MetricsEndpoint?
         var metricsAddress: ListenAddress?
+        var makeEndpoint: (@Sendable (ListenAddress) -> MetricsEndpoint)?
         do {
             ingest = role.ingests ? try await IngestService.start(configuration, logger: logger, metrics: metrics) : .off
             if let address = configuration.metrics, let metrics {
@@ -100,6 +110,7 @@ final class Daemon {
                 metrics.observe(transfers: publication.transfers, notifier: publication.notifier)
                 (endpoint, metricsAddress) = try await metrics.serve(dns: server, snapshots: publication.snapshots,
                                                                      at: address, health: health, logger: logger)
+                makeEndpoint = { metrics.endpoint(address: $0, health: health, logger: logger) }
             }
         } catch {
             await server.stop()
@@ -136,7 +147,8 @@ final class Daemon {
         let exports = ExportService(exports: configuration.exports, snapshots: publication.snapshots,
                                     logger: logger, observer: metrics)
         let daemon = Daemon(configuration: configuration, role: role, logger: logger, publication: publication,
-                            ingest: ingest, endpoint: endpoint, web: web, exports: exports, hangups: hangups)
+                            ingest: ingest, metricsService: MetricsService(endpoint: endpoint, make: makeEndpoint),
+                            metrics: metrics, web: web, exports: exports, hangups: hangups)
         for zone in publication.snapshots.load().zones {
             daemon.summary.append("rbld: serving \(zone.config.name) (serial \(zone.config.soa.serial), "
                                   + "\(zone.table.v4Count) IPv4 + \(zone.table.v6Count) IPv6 entries) from \(configuration.db)")
@@ -177,7 +189,7 @@ final class Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: publication.service, serviceName: "publication"),
             .init(service: DNSService(server: publication.server), serviceName: "dns"),
-            .init(service: MetricsService(endpoint: endpoint), serviceName: "metrics"),
+            .init(service: metricsService, serviceName: "metrics"),
         ]
         if let web {
             services.append(.init(service: web.application { address in
@@ -197,12 +209,16 @@ final class Daemon {
         logger.notice("stopped", metadata: ["ingested": "\(ingest.totals)"])
     }
 
-    /// SIGHUP: re-reads the file and applies what can change while running (zones, their
-    /// settings and policies). A bad file is logged and the running configuration kept;
-    /// DNS keeps answering throughout, from the old tables until the new ones are built.
-    /// Without a file to apply (no file, or `serve` without --config), every zone is
-    /// reloaded from the store as it is.
-    func reload() {
+    /// SIGHUP: re-reads the file and applies what can change while running: zones, their
+    /// settings and policies; the log level; the DNS listen addresses (new ones bound before
+    /// removed ones close; the ones that stay keep answering); the `ingest` section (the
+    /// ingest daemon is replaced after its messages in flight: Maildirs, trusted networks,
+    /// LMTP address); the metrics address. A bad file is logged and the running
+    /// configuration kept; a section that cannot apply (an address that cannot be bound)
+    /// is logged and keeps its running settings. DNS keeps answering throughout, from the
+    /// old tables until the new ones are built. Without a file to apply (no file, or `serve`
+    /// without --config), every zone is reloaded from the store as it is.
+    func reload() async {
         guard let path = configuration.source, role.appliesZoneDefinitions else {
             logger.notice("SIGHUP: no configuration file to apply; reloading every zone from the store")
             publication.service.requestReload(zones: configuration.zoneNames)
@@ -210,17 +226,19 @@ final class Daemon {
         }
         let fresh: Configuration
         do {
-            fresh = try ConfigurationFile.load(path)
+            fresh = try role.overlay(ConfigurationFile.load(path))
         } catch {
             logger.error("SIGHUP: configuration not reloaded, keeping the running one", metadata: ["error": "\(error)"])
             return
         }
+        let running = applied
         var restartNeeded: [String] = []
-        if fresh.db != configuration.db { restartNeeded.append("db") }
-        if fresh.dns != configuration.dns { restartNeeded.append("dns") }
-        if role.ingests, fresh.ingest != configuration.ingest { restartNeeded.append("ingest") }
-        if fresh.metrics != configuration.metrics { restartNeeded.append("metrics") }
-        if fresh.exports != configuration.exports { restartNeeded.append("exports") }
+        if fresh.db != running.db { restartNeeded.append("db") }
+        var dnsOtherThanListen = fresh.dns
+        dnsOtherThanListen.listen = running.dns.listen
+        if dnsOtherThanListen != running.dns { restartNeeded.append("dns (but listen)") }
+        if fresh.metrics != running.metrics, running.metrics == nil { restartNeeded.append("metrics") }
+        if fresh.exports != running.exports { restartNeeded.append("exports") }
         if fresh.logLevel != logger.logLevel {
             DaemonLogHandler.setLevel(fresh.logLevel)
             logger.notice("SIGHUP: log level changed", metadata: ["log_level": "\(fresh.logLevel)"])
@@ -237,6 +255,55 @@ final class Daemon {
             return
         }
         publication.service.requestReload(zones: fresh.zoneNames)
+        var next = running
+        next.zones = fresh.zones
+        next.logLevel = fresh.logLevel
+        if fresh.dns.listen != running.dns.listen { next.dns.listen = await applyListen(fresh.dns.listen, running: running.dns.listen) }
+        if role.ingests, Self.ingestChanged(from: running, to: fresh) {
+            do {
+                if let summary = try await ingest.reload(fresh, fallback: running, metrics: metrics) {
+                    next.ingest = fresh.ingest
+                    logger.notice("SIGHUP: ingest restarted with the new settings", metadata: ["ingest": "\(summary.joined(separator: "; "))"])
+                }
+            } catch {
+                next.zones = running.zones  // the trusted networks follow the first zone's listable ranges
+                logger.error("SIGHUP: ingest settings not applied, ingest runs as before", metadata: ["error": "\(error)"])
+            }
+        }
+        if fresh.metrics != running.metrics, running.metrics != nil {
+            do {
+                let bound = try await metricsService.move(to: fresh.metrics, from: running.metrics)
+                next.metrics = fresh.metrics
+                logger.notice("SIGHUP: metrics moved", metadata: ["address": "\(bound.map { "http://\($0)/metrics" } ?? "off")"])
+            } catch {
+                logger.error("SIGHUP: metrics address not changed", metadata: ["error": "\(error)"])
+            }
+        }
+        applied = next
         logger.notice("SIGHUP: configuration reloaded", metadata: ["file": "\(path)", "zones": "\(fresh.zoneNames.joined(separator: ", "))"])
+    }
+
+    /// Serves DNS on `wanted`; returns the addresses served afterwards (`running` when
+    /// they could not change).
+    private func applyListen(_ wanted: [ListenAddress], running: [ListenAddress]) async -> [ListenAddress] {
+        do {
+            let (added, removed) = try await publication.server.update(addresses: wanted)
+            logger.notice("SIGHUP: DNS listen addresses changed", metadata: [
+                "added": "\(added.map(\.description).joined(separator: ", "))",
+                "removed": "\(removed.map(\.description).joined(separator: ", "))",
+                "serving": "\(publication.server.boundAddresses.map(\.description).joined(separator: ", "))",
+            ])
+            return wanted
+        } catch {
+            logger.error("SIGHUP: DNS listen addresses not changed", metadata: ["error": "\(error)"])
+            return running
+        }
+    }
+
+    /// Whether what ingest runs with differs: its section, the zone it records in, or the
+    /// trusted networks (which the first zone's listable ranges add to).
+    static func ingestChanged(from running: Configuration, to fresh: Configuration) -> Bool {
+        fresh.ingest != running.ingest || fresh.zoneNames.first != running.zoneNames.first
+            || (try? fresh.trustedNetworks()) != (try? running.trustedNetworks())
     }
 }

@@ -65,6 +65,7 @@ struct ConfigurationTests {
                   codes: {virus: 64, dsn: 128, manual: 0}
                   keep-hits: 60d
                   max-hits-per-source: 500
+                  ipv6-prefix: 56
                   never-list: [special-purpose, 100.0.0.0/8]
                   listable: [127.0.0.0/8]
               - name: other.example.net
@@ -91,6 +92,7 @@ struct ConfigurationTests {
         #expect(zone.policy.weakWeight == 0.5 && zone.policy.weight(.dsn, .weak) == 0.5 && zone.policy.weight(.autoreply, .weak) == 0.25)
         #expect(zone.policy.corroboration == ListingPolicy.Corroboration(weakHits: 3, traps: 2, window: 3 * 86400))
         #expect(zone.policy.keepHits == 60 * 86400 && zone.policy.maxHitsPerSource == 500)
+        #expect(zone.policy.ipv6Prefix == 56 && configuration.zones[1].policy.ipv6Prefix == 64, "a /64 unless set")
         #expect(zone.policy.codes == ReturnCodes(base: 2, bits: [.autoreply: 4, .challenge: 8, .virus: 64, .dsn: 128], manual: 0))
         #expect(zone.policy.isNeverListed(IPPrefix("100.1.2.3")!) && zone.policy.isNeverListed(IPPrefix("10.1.2.3")!))
         #expect(!zone.policy.isNeverListed(IPPrefix("127.0.0.5")!), "listable lifts loopback")
@@ -131,6 +133,9 @@ struct ConfigurationTests {
         ("zones:\n  - name: a.example\n    policy:\n      codes: {base: 1}\n", 4, "zones[0].policy.codes.base", "from 2 to 255"),
         ("zones:\n  - name: a.example\n    policy:\n      codes: {bounce: 4}\n", 4, "zones[0].policy.codes.bounce", "unknown key"),
         ("zones:\n  - name: a.example\n    policy:\n      keep-hits: 14d\n", 4, "zones[0].policy.keep-hits", "at least the expiry"),
+        ("zones:\n  - name: a.example\n    policy:\n      ipv6-prefix: 129\n", 4, "zones[0].policy.ipv6-prefix", "from 32 to 128"),
+        ("zones:\n  - name: a.example\n    policy:\n      ipv6-prefix: 16\n", 4, "zones[0].policy.ipv6-prefix", "from 32 to 128"),
+        ("zones:\n  - name: a.example\n    policy:\n      ipv6-prefix: /64\n", 4, "zones[0].policy.ipv6-prefix", "whole number"),
         ("zones:\n  - name: \"bad name!\"\n", 2, "zones[0].name", "not a valid domain name"),
         ("dns: [1, 2\n", 2, "", "not valid YAML"),
         ("dns:\n  rrl:\n    rate: -5\n", 3, "dns.rrl.rate", "from 0 to 1000000"),

@@ -90,6 +90,54 @@ import TestSupport
         #expect(try storeValue(sandbox.dbPath, "SELECT count(*) FROM audit WHERE actor = 'config' AND action = 'settings'") == 2)
     }
 
+    /// SIGHUP applies the ingest section live: a Maildir added is watched, and a relay added
+    /// to the trusted networks is looked through, so the server behind it is the source.
+    @Test func sighupAppliesIngestSettingsLive() throws {
+        let sandbox = IngestSandbox()
+        let first = try sandbox.maildir("first")
+        let second = try sandbox.maildir("second")
+        let config = sandbox.path + "/rbld.yaml"
+        func configure(maildirs: [Maildir], trusted: [String]) throws {
+            try """
+                db: \(sandbox.dbPath)
+                dns: {listen: [127.0.0.1:0], udp-threads: 1, poll-interval: 50ms}
+                ingest:
+                  lmtp: null
+                  maildirs: [\(maildirs.map(\.path).joined(separator: ", "))]
+                  trusted-networks: [\(trusted.joined(separator: ", "))]
+                metrics: null
+                zones:
+                  - name: bl.example.org
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try configure(maildirs: [first], trusted: [])
+        let daemon = try ChildProcess(try #require(Self.rbld), ["run", "--config", config], logPath: sandbox.path + "/run.log")
+        defer { daemon.signal(SIGKILL) }
+        #expect(eventually(30) { daemon.output.contains("rbld: watching \(first.path)") }, "\(daemon.output)")
+
+        // A DSN relayed by 81.2.69.77 from 81.2.69.10, in the Maildir not watched yet.
+        var message = IngestMail.dsn(source: "81.2.69.10", id: "R1")
+        message = message.replacingOccurrences(of: "Delivered-To: trap.one@trap.example.net\n", with: """
+            Delivered-To: trap.one@trap.example.net
+            Received: from relay.example (relay.example [81.2.69.77])
+            \tby mx.trap.example.net (Postfix) with ESMTP id R0; Tue, 11 Mar 2025 09:14:03 +0100 (CET)
+
+            """)
+        try message.write(toFile: second.path + "/tmp/r1", atomically: false, encoding: .utf8)
+        #expect(rename(second.path + "/tmp/r1", second.path + "/new/r1") == 0)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try storeValue(sandbox.dbPath) == 0, "not watched yet")
+
+        try configure(maildirs: [first, second], trusted: ["81.2.69.77/32"])
+        daemon.signal(SIGHUP)
+        #expect(eventually(15) { (try? storeValue(sandbox.dbPath)) == 1 }, "\(daemon.output)")
+        #expect(daemon.output.contains("SIGHUP: ingest restarted with the new settings"), "\(daemon.output)")
+        #expect(try storeValue(sandbox.dbPath, "SELECT count(*) FROM hits WHERE addr = x'5102450a'") == 1,
+                "the relay is trusted: the server behind it is the source")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(seconds: 30) == .exited(0), "\(daemon.output)")
+    }
+
     /// `rbld serve` is `rbld run` without ingest: the same start-up lines, no LMTP, changes
     /// served live, SIGHUP reloads the zones from the store, SIGTERM stops with 0.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
