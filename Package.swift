@@ -153,7 +153,8 @@ let package = Package(
         // DNS messages as the tests build and read them (their own decoder, and libldns),
         // independently of DNSBL's wire code.
         .target(name: "DNSTestSupport", dependencies: ["CLDNS"], path: "Tests/DNSTestSupport", swiftSettings: upcoming),
-        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
+        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport",
+                                                    .product(name: "NIOPosix", package: "swift-nio")], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "PublicationTests", dependencies: ["Publication", "DNSBL", "Store", "TestSupport", "DNSTestSupport"], swiftSettings: upcoming),

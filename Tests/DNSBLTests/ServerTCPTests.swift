@@ -2,6 +2,7 @@
 
 import DNSBL
 import Glibc
+import NIOPosix
 import Testing
 
 @Suite("TCPServer")
@@ -13,15 +14,20 @@ struct ServerTCPTests {
     ) async throws {
         var configuration = TCPServerConfiguration()
         configure(&configuration)
-        let server = TCPServer(responder: EchoResponder(), addresses: addresses, configuration: configuration)
+        // An event loop of its own: tests elsewhere that hold the shared loops busy must not
+        // delay this server's closes and timers into the checks below.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = TCPServer(responder: EchoResponder(), addresses: addresses, configuration: configuration, group: group)
         try await server.start()
         do {
             try await body(server, server.boundAddresses[0])
         } catch {
             await server.stop()
+            try await group.shutdownGracefully()
             throw error
         }
         await server.stop()
+        try await group.shutdownGracefully()
     }
 
     @Test(arguments: [loopback4, loopback6])
@@ -119,7 +125,8 @@ struct ServerTCPTests {
     }
 
     @Test func connectionCapIsHonoured() async throws {
-        try await withServer(configure: { $0.maxConnections = 2 }) { server, address in
+        // No idle close during the test: only the client's own close may free a slot.
+        try await withServer(configure: { $0.maxConnections = 2; $0.idleTimeout = .seconds(300) }) { server, address in
             let first = try #require(TCPTestClient(connectingTo: address))
             let second = try #require(TCPTestClient(connectingTo: address))
             for (index, client) in [first, second].enumerated() {
@@ -141,7 +148,8 @@ struct ServerTCPTests {
     }
 
     @Test func perNetworkCapIsHonoured() async throws {
-        try await withServer(configure: { $0.maxConnections = 10; $0.maxConnectionsPerNetwork = 2 }) { server, address in
+        try await withServer(configure: { $0.maxConnections = 10; $0.maxConnectionsPerNetwork = 2; $0.idleTimeout = .seconds(300) }) {
+            server, address in
             let first = try #require(TCPTestClient(connectingTo: address))
             let second = try #require(TCPTestClient(connectingTo: address))
             #expect(await eventually { server.openConnections == 2 })
