@@ -19,6 +19,12 @@ public protocol ListingSource: AnyObject {
     func snapshotCache(zone: String) throws(StoreError) -> (serial: Int64, bytes: [UInt8])?
     func saveSnapshotCache(zone: String, serial: Int64, bytes: [UInt8]) throws(StoreError)
     func shrinkMemory() throws(StoreError)
+    /// Whether the path still names the file this source reads (see `Store.fileState()`).
+    func fileState() -> StoreFileState
+}
+
+extension ListingSource {
+    public func fileState() -> StoreFileState { .current }
 }
 
 extension Store: ListingSource {}

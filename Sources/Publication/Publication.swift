@@ -129,10 +129,18 @@ public final class Publication: Sendable {
             for zone in served.zones { started.zoneChanged(zone.config.name) }
             notifier = started
         }
+        // A store file replaced at the path is opened as the first one was, with the
+        // configured zone definitions written to it.
+        let reopen = { () throws -> any ListingSource in
+            let opened = try Store(path: configuration.db, clock: clock)
+            try ZoneConfigurator.apply(configuration.definitions, source: configuration.definitionSource,
+                                       to: opened, logger: logger)
+            return opened
+        }
         let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                          interval: configuration.pollInterval, cacheInterval: configuration.cacheInterval,
                                          logger: logger, observer: observer,
-                                         clock: clock, notifier: notifier, transfers: transfers)
+                                         clock: clock, notifier: notifier, transfers: transfers, reopen: reopen)
         return Publication(snapshots: snapshots, server: server, service: service)
     }
 
