@@ -91,7 +91,9 @@ public final class Publication: Sendable {
                 store = opened
             }
         } catch {
-            throw PublicationError(.storeUnavailable, "\(configuration.db): \(error.reason)", storeError: error)
+            // Store errors name the file themselves; say it once.
+            let reason = error.reason.hasPrefix(configuration.db) ? error.reason : "\(configuration.db): \(error.reason)"
+            throw PublicationError(.storeUnavailable, reason, storeError: error)
         }
         let publisher = Publisher(store: store, zones: configuration.zones, logger: logger, clock: clock)
         let served: ServedZones
