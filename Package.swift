@@ -181,5 +181,14 @@ if Context.environment["RBLD_FUZZ"] == "1" {
                           swiftSettings: upcoming),
         .executableTarget(name: "FuzzStore", dependencies: ["Store", "CFuzzer"], path: "Fuzz/FuzzStore",
                           swiftSettings: upcoming),
+        // The configuration loader's files are linked into Fuzz/FuzzConfig from Sources/rbld/Config.
+        .executableTarget(
+            name: "FuzzConfig",
+            dependencies: [
+                "DNSBL", "Ingest", "Publication", "Store", "Web", "CFuzzer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Fuzz/FuzzConfig", swiftSettings: upcoming),
     ]
 }

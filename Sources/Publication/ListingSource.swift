@@ -26,6 +26,12 @@ public protocol ListingSource: AnyObject {
         _ write: (_ sink: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) -> Void
     ) throws(StoreError)
     func shrinkMemory() throws(StoreError)
+    /// Whether the path still names the file this source reads (see `Store.fileState()`).
+    func fileState() -> StoreFileState
+}
+
+extension ListingSource {
+    public func fileState() -> StoreFileState { .current }
 }
 
 extension Store: ListingSource {}

@@ -98,7 +98,9 @@ public final class Publication: Sendable {
                 store = opened
             }
         } catch {
-            throw PublicationError(.storeUnavailable, "\(configuration.db): \(error.reason)", storeError: error)
+            // Store errors name the file themselves; say it once.
+            let reason = error.reason.hasPrefix(configuration.db) ? error.reason : "\(configuration.db): \(error.reason)"
+            throw PublicationError(.storeUnavailable, reason, storeError: error)
         }
         let publisher = Publisher(store: store, zones: configuration.zones, logger: logger, clock: clock)
         let served: ServedZones
@@ -136,10 +138,18 @@ public final class Publication: Sendable {
             for zone in served.zones { started.zoneChanged(zone.config.name) }
             notifier = started
         }
+        // A store file replaced at the path is opened as the first one was, with the
+        // configured zone definitions written to it.
+        let reopen = { () throws -> any ListingSource in
+            let opened = try Store(path: configuration.db, clock: clock)
+            try ZoneConfigurator.apply(configuration.definitions, source: configuration.definitionSource,
+                                       to: opened, logger: logger)
+            return opened
+        }
         let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
                                          interval: configuration.pollInterval, cacheInterval: configuration.cacheInterval,
                                          logger: logger, observer: observer,
-                                         clock: clock, notifier: notifier, transfers: transfers)
+                                         clock: clock, notifier: notifier, transfers: transfers, reopen: reopen)
         return Publication(snapshots: snapshots, server: server, service: service, transfers: transfers, notifier: notifier)
     }
 

@@ -11,7 +11,7 @@ import Store
 /// ever see frozen `ZoneSnapshot`s through the `SnapshotStore`.
 final class Publisher {
     private let store: any ListingSource
-    private let zoneNames: [String]
+    let zoneNames: [String]
     private let logger: Logger
     private let clock: @Sendable () -> Int64
     private var zones: [String: ZoneState] = [:]

@@ -26,6 +26,8 @@ public final class Store {
     private var zoneCache: [Int64: (settings: ZoneSettings, policy: ListingPolicy)] = [:]
     /// Writable stores checkpoint the WAL in the background (nil when read-only).
     let checkpointer: Checkpointer?
+    /// The file opened at `path` (device and inode), to notice when the path names another.
+    let fileIdentity: StoreFileIdentity?
 
     /// The schema version this binary writes.
     public static var schemaVersion: Int { Schema.currentVersion }
@@ -55,6 +57,7 @@ public final class Store {
         let exists = FileManager.default.fileExists(atPath: path)
         if readOnly, !exists { throw StoreError(.io, "\(path): no such store") }
         db = try SQLiteDatabase(path: path, readOnly: readOnly, create: true)
+        fileIdentity = StoreFileIdentity(path: path)
         sqlite3_busy_timeout(db.handle, Store.busyTimeoutMilliseconds)
 
         // Validate before writing anything (journal_mode=WAL would rewrite the header).

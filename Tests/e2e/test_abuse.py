@@ -10,6 +10,7 @@ TCP, and the metrics count them. Every loop is bounded in count and time.
 """
 import os
 import random
+import resource
 import select
 import socket
 import struct
@@ -270,9 +271,18 @@ def ask_tcp(port, qid, source=BYSTANDER):
         return False
 
 
+HALF_OPEN = 2000
+GARBAGE_SECONDS = 5.0
+GARBAGE_PACKETS = 200_000
+
+
 def garbage_and_slow_connections(rbld, db, work):
-    """1,000 half-open TCP connections and a flood of random and mutated datagrams from
-    127.0.3.0/24, while 127.0.2.1 keeps asking over UDP and TCP."""
+    """2,000 half-open TCP connections and a flood of random and mutated datagrams (at most
+    200,000 in 5 s) from 127.0.3.0/24, while 127.0.2.1 keeps asking over UDP and TCP."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the connections are descriptors here
+    if soft != resource.RLIM_INFINITY and soft < HALF_OPEN + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, HALF_OPEN + 256) if hard != resource.RLIM_INFINITY
+                                                    else HALF_OPEN + 256, hard))
     port = free_port()
     log = os.path.join(work, "serve-garbage.log")
     server = Process([rbld, "serve", "--db", db, "--zone", ZONE, "--listen", f"127.0.0.1:{port}"], log)
@@ -280,7 +290,7 @@ def garbage_and_slow_connections(rbld, db, work):
     try:
         expect(wait_for(lambda: dig(port, rev4("127.0.0.2")).status == "NOERROR", 30), "rbld serve did not come up")
         rss_before = vmrss_kib(server.proc.pid)
-        for index in range(1000):
+        for index in range(HALF_OPEN):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
             s.bind((f"127.0.3.{2 + index % 200}", 0))
@@ -311,9 +321,9 @@ def garbage_and_slow_connections(rbld, db, work):
         junk.setblocking(False)
         sent = 0
         udp, tcp = [0, 0], [0, 0]
-        deadline = time.monotonic() + 4.0
-        while time.monotonic() < deadline:
-            for _ in range(2000):
+        deadline = time.monotonic() + GARBAGE_SECONDS
+        while time.monotonic() < deadline and sent < GARBAGE_PACKETS:
+            for _ in range(min(2000, GARBAGE_PACKETS - sent)):
                 try:
                     junk.sendto(pool[sent % len(pool)], ("127.0.0.1", port))
                     sent += 1
@@ -326,12 +336,13 @@ def garbage_and_slow_connections(rbld, db, work):
             tcp[1] += ask_tcp(port, qid)
         junk.close()
         rss_after = vmrss_kib(server.proc.pid)
-        print(f"     {sent} random or mutated datagrams and 1000 half-open connections from 127.0.3.0/24; "
-              f"127.0.2.1: UDP {udp[1]}/{udp[0]}, TCP {tcp[1]}/{tcp[0]} answered; RSS {rss_before} -> {rss_after} KiB",
-              flush=True)
+        print(f"     {sent} random or mutated datagrams and {HALF_OPEN} half-open connections from 127.0.3.0/24; "
+              f"127.0.2.1: UDP {udp[1]}/{udp[0]} ({100 * udp[1] / max(1, udp[0]):.1f} %), "
+              f"TCP {tcp[1]}/{tcp[0]} ({100 * tcp[1] / max(1, tcp[0]):.1f} %) answered; "
+              f"RSS {rss_before} -> {rss_after} KiB", flush=True)
         expect(sent > 100_000, f"only {sent} datagrams sent")
-        expect(udp[1] >= 0.99 * udp[0], f"UDP: {udp[1]} of {udp[0]} answered")
-        expect(tcp[1] >= 0.99 * tcp[0], f"TCP: {tcp[1]} of {tcp[0]} answered while 127.0.3.0/24 held connections open")
+        expect(udp[1] >= 0.95 * udp[0], f"UDP: {udp[1]} of {udp[0]} answered")
+        expect(tcp[1] >= 0.95 * tcp[0], f"TCP: {tcp[1]} of {tcp[0]} answered while 127.0.3.0/24 held connections open")
         expect(rss_after < rss_before + 64 * 1024, f"memory grew from {rss_before} to {rss_after} KiB")
         expect(server.alive(), "rbld serve exited")
     finally:
@@ -359,7 +370,7 @@ def main():
     suite.check("rrl: a flood from one /24 is held to the rate, another client keeps its answers",
                 lambda: rate_limiting(rbld, db, work))
     suite.check("client policy: refused, fixed code, daily quota, metrics", lambda: client_policy(rbld, db, work))
-    suite.check("garbage datagrams and 1,000 half-open TCP connections from one /24: others are answered",
+    suite.check("garbage datagrams and 2,000 half-open TCP connections from one /24: others are answered",
                 lambda: garbage_and_slow_connections(rbld, db, work))
     suite.check("--rrl-rate out of range is a usage error", lambda: bad_flag(rbld))
     return suite.finish()

@@ -88,6 +88,8 @@ struct Import: ParsableCommand {
             served = try Publication.cacheSnapshot(of: zoneName, in: db, logger: logger)
         } catch let failure as Failure {
             throw failure
+        } catch let error as StoreError {
+            throw Failure(error)  // its reason names the store; busy is 75, so a script retries
         } catch {
             throw Failure(.ioError, "\(store.db): \(error)")
         }

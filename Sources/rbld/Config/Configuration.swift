@@ -39,6 +39,8 @@ struct Configuration: Sendable, Equatable {
         var tcpMaxConnections = 256
         var tcpMaxConnectionsPerNetwork = 32
         var pollInterval: Duration = .milliseconds(200)
+        /// How often a changed zone's snapshot cache is written while serving.
+        var snapshotCacheInterval: Duration = .seconds(600)
         /// Response rate limiting (`dns.rrl`); off while its rate is 0.
         var rrl = RateLimitConfiguration()
         /// Refused, fixed-code and quota networks (`dns.clients`).
@@ -128,6 +130,7 @@ struct Configuration: Sendable, Equatable {
         publication.udp = dns.udp
         publication.tcp = dns.tcp
         publication.pollInterval = dns.pollInterval
+        publication.cacheInterval = dns.snapshotCacheInterval
         publication.rateLimit = dns.rrl
         publication.clientPolicy = dns.clients
         // Checked when the file was read (`transferPolicy()`), so it cannot fail here.

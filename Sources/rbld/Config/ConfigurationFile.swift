@@ -139,8 +139,13 @@ private struct Value {
         guard let number, number.isFinite, number >= 0 else {
             throw error("expected a duration such as 30s, 15m, 7d or a number of seconds, not '\(text)'")
         }
-        let duration = Duration.milliseconds(Int64((number * (unit?.seconds ?? 1) * 1000).rounded()))
-        guard range.contains(duration) else { throw error("\(text) is out of range (\(range.lowerBound) to \(range.upperBound))") }
+        // A number too large for Int64 milliseconds (1e300s) is out of every range; it must
+        // not reach the conversion, which traps.
+        let milliseconds = (number * (unit?.seconds ?? 1) * 1000).rounded()
+        let upper = Double(range.upperBound.components.seconds) * 1000 + 1000
+        guard milliseconds <= upper, case let duration = Duration.milliseconds(Int64(milliseconds)), range.contains(duration) else {
+            throw error("\(text) is out of range (\(range.lowerBound) to \(range.upperBound))")
+        }
         return duration
     }
 
@@ -289,7 +294,7 @@ private struct Value {
 
     func readDNS(into dns: inout Configuration.DNS) throws(ConfigurationError) {
         let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections",
-                                "tcp-max-connections-per-network", "poll-interval", "rrl", "clients"])
+                                "tcp-max-connections-per-network", "poll-interval", "snapshot-cache-interval", "rrl", "clients"])
         if let listen = keys["listen"] {
             let values = try listen.list()
             guard !values.isEmpty else { throw listen.error("at least one address is needed") }
@@ -303,6 +308,9 @@ private struct Value {
         if let cap = keys["tcp-max-connections"] { dns.tcpMaxConnections = try cap.int(in: 1...100_000) }
         if let cap = keys["tcp-max-connections-per-network"] { dns.tcpMaxConnectionsPerNetwork = try cap.int(in: 0...100_000) }
         if let poll = keys["poll-interval"] { dns.pollInterval = try poll.duration(in: .milliseconds(10) ... .seconds(60)) }
+        if let cache = keys["snapshot-cache-interval"] {
+            dns.snapshotCacheInterval = try cache.duration(in: .seconds(1) ... .seconds(86_400))
+        }
         if let rrl = keys["rrl"], !rrl.isNull { try rrl.readRateLimit(into: &dns.rrl) }
         if let clients = keys["clients"], !clients.isNull { try clients.readClients(into: &dns.clients) }
     }

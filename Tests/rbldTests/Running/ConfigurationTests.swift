@@ -118,6 +118,8 @@ struct ConfigurationTests {
         ("dns:\n  listen: [127.0.0.1]\n", 2, "dns.listen[0]", "HOST:PORT"),
         ("dns:\n  listen: []\n", 2, "dns.listen", "at least one address"),
         ("dns:\n  tcp-idle-timeout: soon\n", 2, "dns.tcp-idle-timeout", "expected a duration"),
+        ("dns:\n  poll-interval: 1e300s\n", 2, "dns.poll-interval", "out of range"),
+        ("dns:\n  snapshot-cache-interval: 500ms\n", 2, "dns.snapshot-cache-interval", "out of range"),
         ("dns:\n  udp-threads: -1\n", 2, "dns.udp-threads", "whole number"),
         ("ingest:\n  trusted-networks: [10.0.0.1/8]\n", 2, "ingest.trusted-networks[0]", "host bits"),
         ("ingest:\n  trust-loopback: maybe\n", 2, "ingest.trust-loopback", "true or false"),

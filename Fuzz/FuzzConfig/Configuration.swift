@@ -1,0 +1,1 @@
+../../Sources/rbld/Config/Configuration.swift
