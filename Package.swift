@@ -154,6 +154,7 @@ let package = Package(
         // independently of DNSBL's wire code.
         .target(name: "DNSTestSupport", dependencies: ["CLDNS"], path: "Tests/DNSTestSupport", swiftSettings: upcoming),
         .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport",
+                                                    .product(name: "NIOCore", package: "swift-nio"),
                                                     .product(name: "NIOPosix", package: "swift-nio")], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: upcoming),

@@ -2,6 +2,7 @@
 
 import DNSBL
 import Glibc
+import NIOCore
 import NIOPosix
 import Testing
 
