@@ -97,13 +97,16 @@ extension Store {
                 status = .pending
                 note = "\(host) is listed by an operator (\(report.matchedPrefix ?? host.description)); an operator will review the request"
             case .listed:
-                let recent = try selfServiceDelistings(zoneID: zoneID, host: host, since: now - policy.window)
+                // Counted over the source the address is scored with (an IPv6 host's network),
+                // so that asking from its neighbours does not reset the count.
+                let source = report.source.flatMap(IPPrefix.init) ?? host
+                let recent = try selfServiceDelistings(zoneID: zoneID, within: source, since: now - policy.window)
                 if !policy.enabled {
                     status = .pending
                     note = "self-service delisting is off in \(report.zone); an operator will review the request"
                 } else if recent >= policy.maxDelistings {
                     status = .pending
-                    note = "\(host) was delisted by self-service \(recent) time\(recent == 1 ? "" : "s") in the last "
+                    note = "\(source) was delisted by self-service \(recent) time\(recent == 1 ? "" : "s") in the last "
                         + "\(policy.window / 86400) days; an operator will review the request"
                 } else {
                     let result = try delist(host, zone: zone, actor: actor, reason: "self-service: \(reason)")
@@ -141,13 +144,16 @@ extension Store {
         return (matched != report.address && matched != report.source) || report.manual.contains { $0.prefix == matched }
     }
 
-    /// Self-service delistings of `host` since `since`.
-    func selfServiceDelistings(zoneID: Int64, host: IPPrefix, since: Int64) throws(StoreError) -> Int {
+    /// Self-service delistings of any address in `source` (a host, or a network scored as
+    /// one) since `since`. Addresses are stored big-endian at full length, so a range of
+    /// blobs is a range of addresses.
+    func selfServiceDelistings(zoneID: Int64, within source: IPPrefix, since: Int64) throws(StoreError) -> Int {
         let statement = try db.statement("""
             SELECT count(*) FROM delist_requests
-            WHERE zone_id = ?1 AND family = ?2 AND addr = ?3 AND time > ?4 AND status = 'delisted'
+            WHERE zone_id = ?1 AND family = ?2 AND addr BETWEEN ?3 AND ?5 AND time > ?4 AND status = 'delisted'
             """)
-        statement.bind(1, zoneID).bind(2, Int64(host.family == .v4 ? 4 : 6)).bindAddress(3, host).bind(4, since)
+        statement.bind(1, zoneID).bind(2, Int64(source.family == .v4 ? 4 : 6)).bindAddress(3, source).bind(4, since)
+            .bindAddress(5, family: source.family, address: source.lastAddress)
         defer { statement.reset() }
         _ = try statement.step()
         return statement.int(0)

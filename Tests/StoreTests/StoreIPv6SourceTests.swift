@@ -123,6 +123,26 @@ struct StoreIPv6SourceTests {
     }
 
     /// Confirming the weak evidence of an address judges its network's source.
+    /// Self-service counts the delistings of the whole network: asking from a neighbour
+    /// address does not start the count afresh.
+    @Test func selfServiceIsCountedPerNetwork() throws {
+        let store = try open()
+        let policy = SelfServicePolicy(enabled: true, maxDelistings: 1, window: 30 * 86400)
+        func ask(_ address: String) throws -> DelistRequest.Status {
+            try store.requestDelisting(prefix(address), zone: zone, client: "198.51.100.1", email: "postmaster@example.com",
+                                       reason: "fixed", policy: policy, actor: "web:198.51.100.1").status
+        }
+        _ = try store.recordHit(hit("2a00:1450:4001:2::5"), zone: zone)
+        #expect(try ask("2a00:1450:4001:2::5") == .delisted)
+        clock.advance(60)
+        _ = try store.recordHit(hit("2a00:1450:4001:2::6"), zone: zone)
+        #expect(try report(store, "2a00:1450:4001:2::7").status == .listed, "a newer hit lists the network again")
+        #expect(try ask("2a00:1450:4001:2::7") == .pending, "the network used its one self-service delisting")
+        // Another network has its own count.
+        _ = try store.recordHit(hit("2a00:1450:4001:3::5"), zone: zone)
+        #expect(try ask("2a00:1450:4001:3::5") == .delisted)
+    }
+
     @Test func confirmOfAnAddressJudgesItsNetwork() throws {
         let store = try open()
         _ = try store.recordHit(hit("2a00:1450:4001:2::5", .weak), zone: zone)
