@@ -6,9 +6,12 @@ names (listed hosts, members of each network size, excluded hosts, neighbours, t
 points, IPv6 names, the apex) must get the same answers from rbld and from each secondary.
 Then NOTIFY: after `rbld list`, `rbld delist` and an ingested hit, both secondaries answer
 the new way within 2 s. Also: the access list, a wrong or missing key, a zone not offered
-for transfer, and `rbld serve --allow-transfer` without a configuration file. Last, the
+for transfer, and `rbld serve --allow-transfer` without a configuration file. Then the
 files mirrors copy: `rbld export` into NSD and rbldnsd, and `rbld run` keeping rbldnsd
 files current (`exports:`) for an rbldnsd that re-reads them after `rbld list` and `delist`.
+Last, bad input on a 60,000-host zone: malformed and oversized requests, IXFR from a
+serial ahead of the server's, a secondary that stops reading mid-stream, a flood of SOA
+queries.
 """
 import base64
 import os
@@ -305,6 +308,131 @@ def transfer_refused(output):
     return "Transfer failed" in output or "tsig indicates error" in output or "Couldn't verify" in output
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def tcp_exchange(port, payload, timeout=5):
+    """Sends `payload` (already framed) over one TCP connection; returns the first framed
+    reply, or None when the server closed the connection without one."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        head = b""
+        while len(head) < 2:
+            chunk = s.recv(2 - len(head))
+            if not chunk:
+                return None
+            head += chunk
+        length = struct.unpack(">H", head)[0]
+        body = b""
+        while len(body) < length:
+            chunk = s.recv(length - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return body
+
+
+def bad_transfer_input(rbld, work, suite):
+    """Malformed and oversized transfer requests, IXFR from the future, a secondary that
+    stops reading mid-stream, a flood of SOA queries: clear answers or a closed connection,
+    bounded memory, other clients answered."""
+    db = os.path.join(work, "big.sqlite")
+    hosts = "".join(f"100.{64 + n // 65536}.{n // 256 % 256}.{n % 256}\n" for n in range(60_000))
+    run([rbld, "import", "--format", "plain", "--db", db, "--zone", ZONE, "-"], input=hosts)
+    port = free_port()
+    config = rbld_config(work, "bad-input.yaml", db, port, f"""  tcp-idle-timeout: 2s
+metrics: null
+zones:
+  - name: {ZONE}
+    transfer:
+      allow: [127.0.0.1/32]
+""")
+    server = Process([rbld, "serve", "--config", config], os.path.join(work, "serve-bad-input.log"))
+    try:
+        expect(wait_for(lambda: soa_serial(port) is not None, 30), "serve did not come up")
+        serial = soa_serial(port)
+        steady = rss_kib(server.proc.pid)
+
+        def answered():
+            return ask(port, rev4("100.64.0.7"), 1)[0] == 0 and ask(port, rev4("100.64.0.7"), 1)[1] == ["127.0.0.2"]
+
+        def malformed():
+            axfr_query = build_query(ZONE, 252, 7)
+            for name, payload in (("a question cut short", struct.pack(">H", 20) + axfr_query[:20]),
+                                  ("a name running past the message", struct.pack(">H", 17) + axfr_query[:12] + b"\x3f" + b"ab\x00\x00"),
+                                  ("65,535 bytes of garbage", struct.pack(">H", 65535) + random.Random(5).randbytes(65535))):
+                reply = tcp_exchange(port, payload)
+                # An error code (FORMERR, or NOTIMP for a garbage opcode) with no answer, or the
+                # connection closed: never a transfer.
+                expect(reply is None or ((reply[3] & 0xF) != 0 and reply[6:8] == b"\0\0"),
+                       f"{name}: {reply[:16] if reply else None}")
+            expect(answered(), "not answering after malformed requests")
+        suite.check("malformed and oversized transfer requests get an error code or a closed connection", malformed)
+
+        def from_the_future():
+            # RFC 1995 §2: a newer version than the server's gets the server's SOA alone.
+            out = run(["dig", "@127.0.0.1", "-p", str(port), "+tries=1", "+time=10", ZONE, f"IXFR={serial + 1000}"],
+                      check=False, timeout=60).stdout
+            records = [line for line in out.splitlines() if line and not line.startswith(";")]
+            expect(len(records) == 1 and "\tSOA\t" in records[0] and f" {serial} " in records[0],
+                   f"IXFR from serial {serial + 1000}: {records[:3]}")
+        suite.check("IXFR with a serial from the future gets the SOA alone (RFC 1995 §2)", from_the_future)
+
+        def stalled_reader():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", port))
+            query = build_query(ZONE, 252, 9)
+            s.sendall(struct.pack(">H", len(query)) + query)
+            first = s.recv(1000)
+            expect(len(first) > 0, "no start of the transfer")
+            # The reader stops here; others must be served meanwhile and memory stay bounded.
+            started = time.monotonic()
+            answers = sum(answered() for _ in range(20))
+            other = axfr(port)
+            peak = rss_kib(server.proc.pid)
+            expect(answers == 20, f"{answers} of 20 queries answered during the stalled transfer")
+            expect(other.count("\tSOA\t") == 2, "another transfer did not complete")
+            expect(peak < steady + 50 * 1024, f"VmRSS {steady} -> {peak} KiB while a transfer stalls")
+            # The stalled connection is closed once it made no progress for the idle timeout.
+            s.settimeout(1)
+            closed = False
+            while time.monotonic() - started < 30 and not closed:
+                try:
+                    closed = s.recv(65536) == b""
+                except socket.timeout:
+                    continue
+                except ConnectionResetError:
+                    closed = True
+            s.close()
+            expect(closed, "the stalled transfer was not closed within 30 s")
+            print(f"     stalled reader: 20/20 answered, another AXFR done, VmRSS {steady} -> {peak} KiB, "
+                  f"closed after {time.monotonic() - started:.1f} s", flush=True)
+        suite.check("a secondary that stops reading mid-stream: others served, memory bounded, closed", stalled_reader)
+
+        def soa_flood():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.3.1", 0))
+            query = build_query(ZONE, 6, 11)
+            deadline = time.monotonic() + 3
+            sent = 0
+            while time.monotonic() < deadline and sent < 200_000:
+                s.sendto(query, ("127.0.0.1", port))
+                sent += 1
+            s.close()
+            expect(answered() and server.alive(), "not answering after the SOA flood")
+            expect(rss_kib(server.proc.pid) < steady + 50 * 1024, "memory grew with the flood")
+            print(f"     SOA flood: {sent} queries in 3 s, then answered", flush=True)
+        suite.check("a flood of SOA queries: the server answers others after it", soa_flood)
+    finally:
+        server.stop()
+
+
 def main():
     rbld = rbld_binary()
     missing = [p for p in ("nsd", "knotd", "dig") if not have(p)]
@@ -520,6 +648,7 @@ exports:
             expect(out.count("\tSOA\t") == 2, out[-500:])
             expect(transfer_refused(axfr(open_port, source="127.0.9.9")), "served outside --allow-transfer")
         suite.check("serve --allow-transfer without a configuration file", allow_flag)
+        bad_transfer_input(rbld, work, suite)
         suite.check("rbld still answers", lambda: expect(server.alive() and soa_serial(port) is not None, "rbld died"))
         log = open(os.path.join(work, "serve.log")).read()
         suite.check("the secret is never logged", lambda: expect(secret not in log, "secret in the log"))

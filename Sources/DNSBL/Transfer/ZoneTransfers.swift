@@ -233,7 +233,9 @@ public final class ZoneTransfers: Sendable {
         let moment = UInt32(clamping: max(0, now))
         var records = ZoneTransferSession.Records.full(ZoneRecordStream(snapshot: snapshot, now: moment))
         if parsed.type == .ixfr, let theirs = Self.ixfrSerial(query, parsed: parsed) {
-            if theirs == serial {
+            // RFC 1995 §2: the same or a newer version than ours gets our SOA alone.
+            if theirs == serial || SerialNumber.isGreater(theirs, than: serial) {
+                outcome.kind = theirs == serial ? "IXFR (up to date)" : "IXFR (\(theirs) is newer than ours: SOA alone)"
                 return .reply(Self.soaOnly(snapshot, query: query, parsed: parsed, signer: signer, now: now), outcome)
             }
             if SerialNumber.isGreater(serial, than: theirs), let old = retained(zone: snapshot.config.name, serial: theirs),
