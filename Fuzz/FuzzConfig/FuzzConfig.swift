@@ -14,7 +14,7 @@ import CFuzzer
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size))
     let text = String(decoding: bytes, as: UTF8.self)
-    let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    let lineCount = yamlLineCount(text)
     do {
         let configuration = try ConfigurationFile.parse(text, file: "fuzz.yaml")
         _ = configuration.publication(applyingDefinitions: true)
@@ -29,6 +29,23 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         precondition(error.description.hasPrefix("fuzz.yaml"), "\(error)")
     }
     return 0
+}
+
+/// Lines as YAML 1.1 (libyaml, which the errors' line numbers come from) counts them:
+/// CR LF, CR, LF, NEL, LS and PS each end one.
+func yamlLineCount(_ text: String) -> Int {
+    var breaks = 0
+    var afterCR = false
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\r": breaks += 1
+        case "\n": if !afterCR { breaks += 1 }
+        case "\u{85}", "\u{2028}", "\u{2029}": breaks += 1
+        default: break
+        }
+        afterCR = scalar == "\r"
+    }
+    return breaks + 1
 }
 
 @_cdecl("FuzzConfig_main")
