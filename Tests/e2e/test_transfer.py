@@ -448,7 +448,7 @@ def main():
     run([rbld, "import", "--format", "rbldnsd", "--db", db, "--zone", ZONE, data])
     run([rbld, "import", "--format", "plain", "--db", db, "--zone", OTHER, "-"], input="192.0.2.1\n")
     secret = base64.b64encode(os.urandom(32)).decode()
-    port, nsd_port, knot_port, open_port = free_port(), free_port(), free_port(), free_port()
+    port, nsd_port, knot_port = free_port(), free_port(), free_port()
     config = rbld_config(work, "rbld.yaml", db, port, f"""metrics: null
 keys:
   {KEY}:
@@ -639,11 +639,15 @@ exports:
         suite.check("rbldnsd from the kept files still answers as rbld (differential)",
                     lambda: differential(run_port, kept_port, "rbldnsd from rbld run's exports", exact_txt=True))
 
+        # Chosen just before use: a port picked at the start may have been taken since by
+        # one of the many connections and servers the test made meanwhile.
+        open_port = free_port()
         plain = Process([rbld, "serve", "--db", db, "--zone", ZONE, "--listen", f"127.0.0.1:{open_port}",
                          "--allow-transfer", "127.0.0.1/32,::1/128"], os.path.join(work, "serve-open.log"))
         procs.append(plain)
         def allow_flag():
-            expect(wait_for(lambda: soa_serial(open_port) is not None, 30), "serve --allow-transfer did not come up")
+            expect(wait_for(lambda: soa_serial(open_port) is not None, 30) and plain.alive(),
+                   "serve --allow-transfer did not come up: " + open(os.path.join(work, "serve-open.log")).read()[-300:])
             out = axfr(open_port)
             expect(out.count("\tSOA\t") == 2, out[-500:])
             expect(transfer_refused(axfr(open_port, source="127.0.9.9")), "served outside --allow-transfer")
