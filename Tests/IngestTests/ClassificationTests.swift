@@ -234,7 +234,7 @@ struct LabelledMailScore: CustomStringConvertible {
             let trusted = (label["trusted_networks"] as? [String] ?? []).joined(separator: ",")
             let result = classify(message: [UInt8](data), trustedNetworks: try TrustedNetworks(parsing: trusted))
             let isBackscatter = label["backscatter"] as? Bool ?? false
-            let expectedIP = (label["source_ip"] as? String).flatMap { SourceAddress($0)?.description }
+            let expectedIP = (label["source_ip"] as? String).flatMap { LabelAddress($0)?.description }
             let saidBackscatter = result.verdict == .backscatter
             if saidBackscatter && (!isBackscatter || result.sourceIP != expectedIP) {
                 badListings += 1

@@ -10,7 +10,7 @@ import Store
 
 /// An address as the corpus labels write it, in the canonical text attribution reports
 /// (IPv4-mapped IPv6 as IPv4, RFC 5952 for IPv6).
-struct SourceAddress: CustomStringConvertible {
+struct LabelAddress: CustomStringConvertible {
     let description: String
 
     init?(_ text: String) {

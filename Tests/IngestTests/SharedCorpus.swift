@@ -5,7 +5,8 @@ import Foundation
 /// The development corpus (labelled trap messages and SpamAssassin's Received-parser
 /// vectors): the directory named by the environment variable `RBLD_CORPUS`, else
 /// `../shared/corpus` next to the package. It is never copied into the repository; where it
-/// is absent, the suites that need it are skipped (and say so).
+/// is absent, the suites that need it are skipped (and say so), except in CI (`CI=true`) or
+/// with `RBLD_REQUIRE_CORPUS=1`, where its absence fails them.
 enum SharedCorpus {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -34,5 +35,12 @@ enum SharedCorpus {
         }
     }
 
-    static var isAvailable: Bool { corpusDirectory != nil }
+    /// Whether the suites that need the corpus run: when it is there, or when it must be.
+    static var isAvailable: Bool { corpusDirectory != nil || isRequired }
+
+    /// In CI the corpus must be there: a suite skipped for lack of it would pass unseen.
+    static var isRequired: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["CI"] == "true" || environment["RBLD_REQUIRE_CORPUS"] == "1"
+    }
 }
