@@ -92,7 +92,7 @@ let package = Package(
         // list-file formats, and the one IP address/prefix type everything else uses.
         .target(
             name: "Store",
-            dependencies: ["CSQLite"],
+            dependencies: ["CSQLite", "CGNUExtensions"],
             swiftSettings: upcoming
         ),
         // Message parsing, classification, attribution and the feeds (Maildir, mbox, stdin,

@@ -28,10 +28,13 @@ public protocol ListingSource: AnyObject {
     func shrinkMemory() throws(StoreError)
     /// Whether the path still names the file this source reads (see `Store.fileState()`).
     func fileState() -> StoreFileState
+    /// The `-shm` file of the log this source used when it opened (see `Store.logIdentity`).
+    var logIdentity: StoreFileIdentity? { get }
 }
 
 extension ListingSource {
     public func fileState() -> StoreFileState { .current }
+    public var logIdentity: StoreFileIdentity? { nil }
 }
 
 extension Store: ListingSource {}

@@ -43,8 +43,9 @@ public final class PublicationService: Service, @unchecked Sendable {
     /// Consecutive failed ticks, so that a long outage is logged once, and its end too.
     private var failedTicks = 0
     /// Set when the connection to a file no longer at the path was closed: the `-wal` and
-    /// `-shm` files beside the path are the old file's until they are removed.
-    private var leftoverLog = false
+    /// `-shm` files beside the path are the old file's until they are removed. Holds the
+    /// closed connection's `-shm` (nil inside when unknown).
+    private var leftoverLog: StoreFileIdentity??
 
     init(publisher: Publisher, store: any ListingSource, snapshots: SnapshotStore, interval: Duration,
          cacheInterval: Duration, logger: Logger, observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64,
@@ -145,16 +146,16 @@ public final class PublicationService: Service, @unchecked Sendable {
                 logger.warning("the store file at the path is not the one being read (deleted, moved or replaced): closing it",
                                metadata: ["store": "\(path)"])
                 self.connection = nil
-                leftoverLog = true
+                leftoverLog = .some(connection.store.logIdentity)
             }
         }
         guard let reopen else { return nil }
-        if leftoverLog {
-            guard Store.removeLeftoverLog(of: path) == .clear else {
+        if let left = leftoverLog {
+            guard Store.removeLeftoverLog(of: path, left: left) == .clear else {
                 throw StoreError(.busy, "\(path): the previous store file's -wal and -shm files are still open in another "
                     + "connection (another rbld process, an sqlite3 shell); the file at the path is not opened until it closes")
             }
-            leftoverLog = false
+            leftoverLog = nil
         }
         guard StoreFileIdentity.exists(path) else {
             throw StoreError(.io, "\(path): no store file at the path (deleted or moved away); "

@@ -28,6 +28,9 @@ public final class Store {
     let checkpointer: Checkpointer?
     /// The file opened at `path` (device and inode), to notice when the path names another.
     let fileIdentity: StoreFileIdentity?
+    /// The shared-memory index (`-shm`) of the write-ahead log this connection uses, seen
+    /// at open: whose leftover must go when the file at the path is replaced.
+    public private(set) var logIdentity: StoreFileIdentity?
 
     /// The schema version this binary writes.
     public static var schemaVersion: Int { Schema.currentVersion }
@@ -88,6 +91,7 @@ public final class Store {
                 throw StoreError(.newerSchema, "\(path): store schema version \(version) is older than this rbld's (\(Schema.currentVersion)); open it once writable to migrate")
             }
             checkpointer = nil
+            logIdentity = StoreFileIdentity(path: path + "-shm")  // opened by the reads above
             return
         }
         let mode = try db.statement("PRAGMA journal_mode = WAL")
@@ -105,6 +109,9 @@ public final class Store {
         self.checkpointer = checkpointer
         try db.execute("PRAGMA journal_size_limit = 268435456")
         if fresh || version < Schema.currentVersion { try migrate() }
+        // A read in WAL mode opens (or creates) the log's shared-memory file.
+        try db.execute("PRAGMA user_version")
+        logIdentity = StoreFileIdentity(path: path + "-shm")
     }
 
     deinit {

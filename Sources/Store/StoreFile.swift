@@ -1,5 +1,6 @@
 // StoreFile.swift -- which file a store connection reads, and whether the path still names it.
 
+import CGNUExtensions
 import Glibc
 
 /// What the store's path names now, compared with the file the connection opened.
@@ -14,11 +15,15 @@ public enum StoreFileState: Sendable, Equatable {
     case replaced
 }
 
-/// A file's device and inode: two paths, or one path at two times, name the same file
-/// when these are equal.
+/// A file's device, inode and creation time: two paths, or one path at two times, name the
+/// same file when these are equal. The creation time tells a file from a later one that
+/// got the freed inode number of the first (file systems reuse them at once); where the
+/// file system keeps none, it is zero and the inode alone decides.
 public struct StoreFileIdentity: Equatable, Sendable {
     let device: UInt64
     let inode: UInt64
+    let birthSeconds: Int64
+    let birthNanoseconds: UInt32
 
     /// The file at `path` now, or nil when there is none (or it cannot be looked at).
     init?(path: String) {
@@ -26,6 +31,11 @@ public struct StoreFileIdentity: Equatable, Sendable {
         guard stat(path, &info) == 0 else { return nil }
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
+        var seconds: CLongLong = 0
+        var nanoseconds: CUnsignedInt = 0
+        if gnu_file_birth(path, &seconds, &nanoseconds) != 0 { (seconds, nanoseconds) = (0, 0) }
+        birthSeconds = Int64(seconds)
+        birthNanoseconds = UInt32(nanoseconds)
     }
 
     /// Whether anything is at `path`.
@@ -52,7 +62,7 @@ extension Store {
 }
 
 extension Store {
-    /// What `removeLeftoverLog(of:)` found beside a store path.
+    /// What `removeLeftoverLog(of:left:)` found beside a store path.
     public enum LeftoverLog: Sendable, Equatable {
         /// No `-wal` or `-shm` file was there, or they were removed.
         case clear
@@ -60,7 +70,8 @@ extension Store {
         case inUse
     }
 
-    /// Removes the `-wal` and `-shm` files beside `path` unless a connection has them open.
+    /// Removes the `-wal` and `-shm` files a closed connection's file left beside `path`,
+    /// unless a connection has them open.
     ///
     /// SQLite leaves both behind when the last connection to a deleted (or renamed-over)
     /// database closes, and keeps their names: a file put at the path later would be read
@@ -69,9 +80,17 @@ extension Store {
     /// whether any process, this one included, still uses them. The locks are looked at,
     /// never taken: taking and releasing one here would drop this process's other
     /// connections' locks on the file (POSIX record locks are per process).
-    public static func removeLeftoverLog(of path: String) -> LeftoverLog {
+    ///
+    /// - Parameter left: The `-shm` file the closed connection used (its ``logIdentity``).
+    ///   When another file has that name now, another connection has removed the old log
+    ///   already, and the one there belongs to the file at the path: it is left alone.
+    ///   Nil when unknown: whatever `-shm` is there is taken for the old one.
+    public static func removeLeftoverLog(of path: String, left: StoreFileIdentity?) -> LeftoverLog {
         let shm = path + "-shm", wal = path + "-wal"
-        if let identity = StoreFileIdentity(path: shm), locked(identity) { return .inUse }
+        if let identity = StoreFileIdentity(path: shm) {
+            if let left, identity != left { return .clear }
+            if locked(identity) { return .inUse }
+        }
         unlink(wal)
         unlink(shm)
         return .clear

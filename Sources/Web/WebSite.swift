@@ -99,7 +99,7 @@ public final class WebSite: Sendable {
         return Application(
             router: router, server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [statistics],
+            services: [statistics, StoreFollowService(pool: pool)],
             onServerRunning: { channel in
                 onBound(channel.localAddress.map { address in
                     let host = address.ipAddress ?? "?"
@@ -373,6 +373,10 @@ public final class WebSite: Sendable {
             case .notFound: throw WebError(.notFound, error.reason)
             case .conflict: throw WebError(.conflict, error.reason)
             case .busy: throw WebError(.serviceUnavailable, "the store is busy; retry in a few seconds", retryAfter: 2)
+            case .io:
+                // A full disk, or the file deleted or being restored: passes.
+                logger.error("web: store unavailable", metadata: ["error": "\(error)"])
+                throw WebError(.serviceUnavailable, "the store is unavailable; retry in a minute", retryAfter: 60)
             default:
                 logger.error("web: store failed", metadata: ["error": "\(error)"])
                 throw WebError(.internalServerError, "the store failed; it was logged")

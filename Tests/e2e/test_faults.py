@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -392,6 +393,88 @@ def store_replaced(rbld, work):
     expect(intact(db), "the restored store is intact")
 
 
+def lookup_status(port, ip):
+    """The HTTP status of the web side's API lookup of `ip` (0 when it cannot be reached)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/lookup/{ip}", timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def lmtp_delivered(port, path):
+    """Delivers `path` over LMTP until it is accepted (250), at most 10 tries a second apart;
+    the replies seen on the way (4xx while the store is unavailable)."""
+    replies = []
+    for _ in range(10):
+        result = swaks(port, ["trap.one@trap.example.net"], "", path)
+        replies.append(" ".join(final_replies(result.stdout)) or f"swaks exit {result.returncode}")
+        if replies[-1].startswith("250"):
+            break
+        time.sleep(1)
+    return replies
+
+
+def run_store_replaced(rbld, work):
+    """`rbld run` with LMTP, a Maildir and the web side: a store restored under it gets the
+    hits that arrive after the restore, none of them goes into the old file."""
+    db = os.path.join(work, "run-replaced.sqlite")
+    make_store(rbld, work, db)
+    saved = os.path.join(work, "run-backup.sqlite")
+    backup(db, saved)
+    maildir = os.path.join(work, "run-trap")
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(maildir, sub))
+    dns_port, lmtp_port, web_port = free_port(), free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
+    config = write(os.path.join(work, "run-replaced.yaml"), f"""db: {db}
+log-level: info
+dns:
+  listen: ["127.0.0.1:{dns_port}"]
+  poll-interval: 100ms
+ingest:
+  maildirs: ["{maildir}"]
+  lmtp: 127.0.0.1:{lmtp_port}
+  trust-loopback: true
+web:
+  listen: 127.0.0.1:{web_port}
+zones:
+  - name: {ZONE}
+""")
+    log = os.path.join(work, "run-replaced.log")
+    server = Process([rbld, "run", "--config", config], log)
+    try:
+        expect(wait_for(lambda: not server.alive() or (answer(dns_port, LISTED) == "listed"
+                                                        and lookup_status(web_port, LISTED) == 200), 60, 0.2),
+               f"rbld run did not come up: {read(log)[-2000:]}")
+        before = lmtp_delivered(lmtp_port, message(work, "run-before.eml", "81.2.69.90", "RUN1"))
+        expect(before[-1].startswith("250") and hits(db, "81.2.69.90") == 1, f"LMTP before the restore: {before}")
+
+        shutil.copyfile(saved, db + ".restore")
+        os.rename(db + ".restore", db)
+        after = lmtp_delivered(lmtp_port, message(work, "run-after.eml", "81.2.69.91", "RUN2"))
+        expect(after[-1].startswith("250"), f"LMTP after the restore is accepted once the new file is open: {after}; "
+               f"{read(log)[-2000:]}")
+        expect(all(reply.startswith(("250", "4")) for reply in after), f"only 4xx (retry) before it: {after}")
+        expect(hits(db, "81.2.69.91") == 1, "the LMTP hit is in the restored file")
+        expect(hits(db, "81.2.69.90") == 0, "the restored file is the backup, without the hit made before")
+
+        message(os.path.join(maildir, "new"), "1700000001.M1P1.run", "81.2.69.92", "RUN3")
+        expect(wait_for(lambda: hits(db, "81.2.69.92") == 1, 15, 0.2),
+               f"the Maildir hit is in the restored file: {read(log)[-2000:]}")
+        expect(not os.listdir(os.path.join(maildir, "new")), "the Maildir message was taken from new/")
+        expect(wait_for(lambda: lookup_status(web_port, "81.2.69.91") == 200, 10, 0.2),
+               "the web side answers from the restored file")
+        expect(wait_for(lambda: answer(dns_port, "81.2.69.91") == "listed", 10, 0.1),
+               f"the hit in the restored file is served: {read(log)[-2000:]}")
+        expect(server.alive(), "rbld run exited")
+    finally:
+        code = server.stop()
+    expect(code == 0, f"rbld run exit {code}: {read(log)[-1500:]}")
+    expect(intact(db), "the restored store is intact")
+
+
 # ---------------------------------------------------------------------------------------
 # 5. kill -9 during publication and snapshot-cache writes
 # ---------------------------------------------------------------------------------------
@@ -465,6 +548,66 @@ def killed(rbld, work):
     expect(intact(db), "the store is intact after the kills")
 
 
+def wal_writes(trace, fd):
+    """The traced process's writes to file descriptor `fd` so far: (pwrite64 count, synced)."""
+    text = read(trace)
+    return (len(re.findall(rf"pwrite64\({fd}, ", text)),
+            bool(re.search(rf"f(data)?sync\({fd}\)", text)))
+
+
+def killed_in_cache_write(rbld, work):
+    """kill -9 of rbld serve while it writes its own snapshot cache, shown to be inside
+    the write: strace slows each of its writes to the store's log by 50 ms, and the kill
+    comes after the third page of the cache's transaction, before its sync. The cache in
+    the store is then the one from before, and a restart serves every change."""
+    if not have("strace"):
+        expect(False, "strace missing (scripts/bootstrap installs it)")
+    db = os.path.join(work, "cache-kill.sqlite")
+    run([rbld, "import", "--db", db, "--zone", ZONE,
+         write(os.path.join(work, "cache-kill.txt"), "\n".join(addresses(14, 20_000)) + "\n")], timeout=300)
+    server = serve(rbld, work, "cache-kill", db, "  snapshot-cache-interval: 1s\n")
+    pid = server.proc.pid
+    trace = os.path.join(work, "cache-kill.trace")
+    tracer = None
+    try:
+        wal_fd = next((fd for fd in os.listdir(f"/proc/{pid}/fd")
+                       if os.path.realpath(f"/proc/{pid}/fd/{fd}") == os.path.realpath(db + "-wal")), None)
+        expect(wal_fd is not None, "the server has the store's log open")
+        serial_before = cache_serial(db)
+        tracer = subprocess.Popen(["strace", "-f", "-qq", "-p", str(pid), "-o", trace, "-e", "trace=pwrite64,fsync,fdatasync",
+                                   "-e", "inject=pwrite64:delay_enter=50000"], stderr=subprocess.PIPE, text=True)
+        time.sleep(1)  # strace attaches to every thread
+        if tracer.poll() is not None:
+            expect(False, f"strace could not attach: {tracer.stderr.read()}")
+        expect(wal_writes(trace, wal_fd) == (0, False), f"the idle server writes nothing: {read(trace)[-500:]}")
+        run([rbld, "list", "--db", db, "--zone", ZONE, "14.200.0.1", "--reason", "a change for the cache"])
+        expect(wait_for(lambda: wal_writes(trace, wal_fd)[0] >= 3, 20, 0.01),
+               f"the server writes its snapshot cache: {read(trace)[-800:]}")
+        os.kill(pid, signal.SIGKILL)
+        writes, synced = wal_writes(trace, wal_fd)
+        expect(not synced, f"killed inside the cache's transaction, before its sync ({writes} pages written)")
+        print(f"     killed rbld serve after {writes} pages of its cache write, before the sync", flush=True)
+    finally:
+        server.stop()
+        if tracer:
+            try:
+                tracer.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                tracer.kill()
+    expect(cache_serial(db) == serial_before, f"the cache in the store is the one from before ({cache_serial(db)} vs {serial_before})")
+    server = serve(rbld, work, "cache-kill-after", db)
+    try:
+        expect(answer(server.port, "14.200.0.1") == "listed", "the change whose cache write was cut is served")
+        expect(answer(server.port, "14.0.39.16") == "listed" and answer(server.port, "14.201.0.1") is None,
+               "the imported addresses answer, others do not")
+        expect(wait_for(lambda: "snapshot cache saved" in read(server.log_path), 30),
+               f"the cache is written again: {read(server.log_path)[-1500:]}")
+    finally:
+        code = server.stop()
+    expect(code == 0, f"rbld serve exit {code}")
+    expect(intact(db), "the store is intact after the kill")
+
+
 def main():
     rbld = rbld_binary()
     suite = Suite("e2e faults")
@@ -479,7 +622,11 @@ def main():
         ("locked", "store locked past the busy timeout: CLI exits 75 naming the store, the server answers on", store_locked),
         ("corrupt", "corrupt store: CLI errors, the server keeps its snapshot and says so, a restart refuses", corrupt_store),
         ("replaced", "store deleted, then restored by rename, under a running server", store_replaced),
+        ("run-replaced", "store restored under rbld run: LMTP, Maildir and web follow it, no hit goes to the old file",
+         run_store_replaced),
         ("killed", "kill -9 during publication and cache writes: right answers, damaged caches rebuilt", killed),
+        ("cache-kill", "kill -9 inside the server's own snapshot-cache write (strace shows it): the old cache stays, "
+         "a restart serves every change", killed_in_cache_write),
     ]
     for key, label, case in cases:
         if not only or key in only.split(","):

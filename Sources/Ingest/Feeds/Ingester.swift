@@ -10,9 +10,14 @@ public import Store
 /// 250) only after `commit` returned: a crash before that leaves the input in place, and
 /// the retry is a duplicate by digest, counted once.
 ///
+/// A store file deleted or replaced at its path while a daemon runs (a backup restored) is
+/// followed (``ReopeningStore``): until the new file can be opened, commits throw
+/// `.storeUnavailable`, so no hit goes into the old file.
+///
 /// Not thread-safe (it owns one `Store` connection): one `Ingester` per thread.
 public final class Ingester {
-    public let store: Store
+    /// The store's connection, reopened when the file at its path is replaced.
+    let connection: ReopeningStore
     public let zone: String
     public let trustedNetworks: TrustedNetworks
     let clock: @Sendable () -> Int64
@@ -21,13 +26,16 @@ public final class Ingester {
     private var zonesReadAt: Int64 = 0
     private var secret: [UInt8]?
     private var trapKeys: [String: [UInt8]] = [:]
+    /// The connection's reopenings when `secret` and the zones were read: another file
+    /// may hold another secret.
+    private var readFromOpening = 0
 
     /// Seconds between re-reads of the zone's policy by a long-running feed.
     public static let zoneReloadInterval: Int64 = 10
 
     public init(store: Store, zone: String, trustedNetworks: TrustedNetworks,
                 clock: @escaping @Sendable () -> Int64 = Store.systemClock) {
-        self.store = store
+        connection = ReopeningStore(store)
         self.zone = zone
         self.trustedNetworks = trustedNetworks
         self.clock = clock
@@ -105,9 +113,10 @@ public final class Ingester {
         var hits = batch.compactMap(\.hit)
         var stored: [HitOutcome] = []
         if !hits.isEmpty {
+            let store = try currentStore()
             var index = 0
             for message in batch where message.hit != nil {
-                hits[index].trapKey = try message.trapAddress.map { address throws(IngestError) in try trapKey(address) }
+                hits[index].trapKey = try message.trapAddress.map { address throws(IngestError) in try trapKey(address, store: store) }
                 index += 1
             }
             let now = clock()
@@ -162,9 +171,33 @@ public final class Ingester {
         return all.filter { defects.contains($0.0) }.map(\.1)
     }
 
+    /// Closes the store connection when the file at the path is not its file any more, and
+    /// opens the new one when it can. An idle feed calls this now and then: a connection
+    /// left open on the old file keeps its log in use, and no connection of any process
+    /// opens the new file until that log is gone.
+    public func followStoreFile() {
+        _ = try? currentStore()
+    }
+
+    /// The connection to the file at the store's path; what was read from a file that was
+    /// replaced since (secret, trap keys, zone settings) is forgotten.
+    private func currentStore() throws(IngestError) -> Store {
+        let store: Store
+        do { store = try connection.current() } catch {
+            throw IngestError(.storeUnavailable, "store \(connection.path): \(error.reason)")
+        }
+        if connection.reopenings != readFromOpening {
+            readFromOpening = connection.reopenings
+            secret = nil
+            trapKeys.removeAll()
+            zonesReadAt = 0
+        }
+        return store
+    }
+
     /// The key of a trap address under the store's secret (read once). A trap network has
     /// few addresses and each receives many messages: keys are kept, not made again.
-    private func trapKey(_ address: String) throws(IngestError) -> [UInt8] {
+    private func trapKey(_ address: String, store: Store) throws(IngestError) -> [UInt8] {
         if let known = trapKeys[address] { return known }
         if secret == nil {
             do { secret = try store.trapKeySecret() } catch {

@@ -82,6 +82,14 @@ final class IngestDaemon {
     /// its deliveries in flight; returns what was ingested.
     func run(until stop: StopFlag) async -> IngestCounts {
         var totals = IngestCounts()
+        // An idle LMTP worker would keep a replaced store file's log open, and with it every
+        // connection from opening the new file: it looks now and then, not only per delivery.
+        let follower = Task { [worker] in
+            while !stop.isRaised {
+                worker?.followStoreFile()
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
         if !configuration.maildirs.isEmpty {
             let setup = MaildirSetup(configuration: configuration, logger: logger, metrics: metrics)
             totals = await withCheckedContinuation { (continuation: CheckedContinuation<IngestCounts, Never>) in
@@ -92,6 +100,7 @@ final class IngestDaemon {
         } else {
             while !stop.isRaised { try? await Task.sleep(for: .milliseconds(100)) }
         }
+        await follower.value
         if let server, let worker {
             await server.stop()
             await worker.shutdown()
@@ -111,17 +120,19 @@ private struct MaildirSetup: Sendable {
 
     /// Runs the watch loop until `stop`; a store that cannot be opened is retried.
     func watch(stop: StopFlag) -> IngestCounts {
-        var opened: Store?
+        // Only the ingester holds the connection, so that it can close it when the file at
+        // the path is replaced (`Ingester.followStoreFile`).
+        var opened: Ingester?
         while opened == nil, !stop.isRaised {
             do {
-                opened = try Store(path: configuration.db)
+                opened = Ingester(store: try Store(path: configuration.db), zone: configuration.zone,
+                                  trustedNetworks: configuration.trustedNetworks)
             } catch {
                 logger.warning("store unavailable, retrying in 1 s", metadata: ["db": "\(configuration.db)", "error": "\(error.reason)"])
                 sleep(1)
             }
         }
-        guard let opened else { return IngestCounts() }
-        let ingester = Ingester(store: opened, zone: configuration.zone, trustedNetworks: configuration.trustedNetworks)
+        guard let ingester = opened else { return IngestCounts() }
         let feeds = configuration.maildirs.map { trap in
             let feed = MaildirFeed(maildir: trap, quarantine: configuration.quarantine.map(Quarantine.init(path:)),
                                    ingester: ingester, batchLimit: configuration.batch)

@@ -44,6 +44,15 @@ final class LMTPIngestWorker: Sendable {
     /// What this worker has done so far.
     var totals: IngestCounts { counts.withLock { $0 } }
 
+    /// Has the worker's thread look whether the store's file was replaced (see
+    /// `Ingester.followStoreFile`), between deliveries.
+    func followStoreFile() {
+        pool.submit { [self] state in
+            guard state == .active else { return }
+            ingester.withLock { $0.followStoreFile() }
+        }
+    }
+
     /// Finishes the delivery in progress and stops the thread.
     func shutdown() async {
         try? await pool.shutdownGracefully()

@@ -52,6 +52,7 @@ final class MaildirWatch {
         ])
         var backoff: Int32 = 0
         while !stop.isRaised {
+            for feed in feeds { feed.ingester.followStoreFile() }
             if runOnce(stop: stop) {
                 backoff = min(max(backoff * 2, pollMilliseconds), 5000)
             } else {
