@@ -104,24 +104,23 @@ extension AddressFamilyTable {
             }
         }
 
-        // Hosts: unchanged runs are copied whole between the edited keys.
+        // Hosts: unchanged runs are copied whole between the edited keys. Listings and
+        // expiries stay one shared value while they agree, as in the table.
         var keys: [Key] = []
-        var listings: [UInt16] = []
-        var expiries: [UInt32] = []
         let capacity = hostKeys.count + hostEdits.count
         keys.reserveCapacity(capacity)
-        listings.reserveCapacity(capacity)
-        expiries.reserveCapacity(capacity)
+        var listings = CompactColumn<UInt16>(capacity: capacity)
+        var expiries = CompactColumn<UInt32>(capacity: capacity, shared: 0)
         func copyHosts(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
             keys.append(contentsOf: hostKeys[range])
             if hostListings.isEmpty {
-                listings.append(contentsOf: repeatElement(uniformHostListing, count: range.count))
+                listings.append(repeating: uniformHostListing, count: range.count)
             } else {
                 listings.append(contentsOf: hostListings[range])
             }
             if hostExpiries.isEmpty {
-                expiries.append(contentsOf: repeatElement(0, count: range.count))
+                expiries.append(repeating: 0, count: range.count)
             } else {
                 expiries.append(contentsOf: hostExpiries[range])
             }
@@ -168,8 +167,8 @@ extension AddressFamilyTable {
         while index < prefixStarts.count { copyPrefix() }
 
         precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys, everyHostListing: listings, everyHostExpiry: expiries,
-                    prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
+        return Self(hostKeys: keys, hostListings: listings.values, uniformHostListing: listings.shared ?? 0,
+                    hostExpiries: expiries.values, prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 
     /// The first index at or after `start` of sorted `keys` whose key is at least `key`.
