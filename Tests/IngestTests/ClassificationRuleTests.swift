@@ -291,6 +291,18 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
         #expect(mail.classified().verdict == .notBackscatter)
     }
 
+    /// Advertising that forges an In-Reply-To too, to pass as an answer: weak evidence at
+    /// most, which lists only when corroborated, never on one message.
+    @Test func aForgedInReplyToWithLinksIsWeakAtMost() {
+        var mail = RuleMail(returnPath: "<promo@shop.example>", from: "Shop <promo@shop.example>", subject: "Re: your order",
+                            headers: ["Auto-Submitted: auto-replied", "In-Reply-To: <a1b2c3@shop.example>"],
+                            body: "Thank you for your message. Summer sale: https://shop.example/sale\n")
+        let classified = mail.classified()
+        #expect(classified.verdict != .backscatter || classified.strength == .weak, "\(classified.rule)")
+        mail.body = "Thank you for your message. We answer within two days.\n"
+        #expect(mail.classified().strength == .strong, "without links, an answer to a message is strong")
+    }
+
     /// Account phishing asks to verify "your account" and names no message the trap sent.
     @Test func verifyingAnAccountIsNotAChallenge() {
         let mail = RuleMail(returnPath: "<it@desk.example>", from: "IT Desk <it@desk.example>", subject: "Action required",

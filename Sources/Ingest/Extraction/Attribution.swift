@@ -1,10 +1,10 @@
-// Attribution.swift -- the trusted-hop walk that names a bounce's source (DESIGN.md).
+// Attribution.swift -- the trusted-hop walk that names a bounce's source (docs/ARCHITECTURE.md).
 
 import Store
 
 /// The result of walking a message's `Received` headers from the top.
 ///
-/// DESIGN.md, ingest contract: skip headers that name no client IP; skip hops whose client
+/// The ingest contract (docs/ARCHITECTURE.md): skip headers that name no client IP; skip hops whose client
 /// is trusted (`--trusted-networks`, loopback always); the first other client IP is the
 /// source, and nothing below it is looked at. No such IP means the message is unattributable.
 struct Attribution: Equatable {

@@ -18,7 +18,7 @@ public struct Classification: Hashable, Sendable {
         case unattributable
     }
 
-    /// The kind of response (the `kind` of `rbld classify --json`; DESIGN.md return codes).
+    /// The kind of response (the `kind` of `rbld classify --json`; its return code bits: docs/POLICY.md).
     public enum Kind: String, Hashable, Sendable, CaseIterable {
         /// Delivery status notification or other bounce, including delay notices (RFC 3464).
         case dsn

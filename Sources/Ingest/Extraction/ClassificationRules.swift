@@ -161,7 +161,8 @@ enum ClassificationRules {
             return .backscatter(kind, .weak, "auto-generated answer to a message (\(Self.kindCue(e, kind))), \(e.senderText)")
         },
         ClassificationRule("auto-replied",
-                           "Auto-Submitted: auto-replied or an auto-responder header; strong with a null sender or In-Reply-To") { e in
+                           "Auto-Submitted: auto-replied or an auto-responder header; strong with a null sender, or "
+                           + "In-Reply-To and no links") { e in
             guard e.isAutoReplied else { return nil }
             // Forged auto-reply headers on advertising: an ordinary sender, answering no message, with links.
             guard e.isNullSender || e.hasInReplyTo || e.linkCount == 0 || e.isFromListManager
@@ -169,7 +170,11 @@ enum ClassificationRules {
             let bounce = (e.hasBounceSubject || e.hasBounceWording) && (e.isFromMailSystem || e.quotesSMTP)
             let kind = Self.kindByWording(e, otherwise: bounce ? .dsn : .autoreply)
             let header = e.autoSubmitted == .autoReplied ? "Auto-Submitted: auto-replied" : e.autoresponderHeader ?? "auto-responder header"
-            return .backscatter(kind, e.isNullSender || e.hasInReplyTo ? .strong : .weak, "\(header) (\(Self.kindCue(e, kind))), \(e.senderText)")
+            // With links, an In-Reply-To (as easy to forge as the header) leaves it weak: a
+            // helpdesk's answer with a link lists when corroborated, advertising that forges
+            // both never on one message.
+            let strong = e.isNullSender || (e.hasInReplyTo && e.linkCount == 0)
+            return .backscatter(kind, strong ? .strong : .weak, "\(header) (\(Self.kindCue(e, kind))), \(e.senderText)")
         },
     ]
 

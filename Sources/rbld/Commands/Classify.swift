@@ -8,7 +8,7 @@ import Store
 /// `rbld classify --trusted-networks CIDR[,CIDR...] [--json] [--files-from LIST] FILE...`
 ///
 /// A dry run of ingest's decision: for each file, print the verdict, kind, source IP and
-/// reason (one JSON object per line with `--json`, the DESIGN.md contract). Files are read
+/// reason (one JSON object per line with `--json`, as docs/CLI.md describes). Files are read
 /// and classified one at a time in one process, so a corpus can be measured in one run.
 /// Exit status (sysexits): 0 ok; 64 usage; 65 a file was not a mail message (empty or no
 /// header; its JSON is still printed); 74 a file could not be read (named on stderr; the
@@ -138,7 +138,7 @@ struct Classify: ParsableCommand {
         if dataFailures > 0 { throw ExitCode(.dataError) }
     }
 
-    /// The DESIGN.md JSON object, one line.
+    /// The JSON object docs/CLI.md describes, one line.
     static func jsonLine(file: String, _ result: Classification, explain: Bool = false) -> String {
         var line = "{\"file\":" + JSONText.quoted(file)
         line += ",\"verdict\":\"" + result.verdict.rawValue + "\""
