@@ -108,6 +108,14 @@ enum PrefixTableTesting {
         return entries
     }
 
+    /// Where an entry belongs in enumeration order: family, start, prefix length.
+    static func order(_ entry: TableEntry) -> (Int, UInt128, Int) {
+        switch entry.address {
+        case .v4(let address): (4, UInt128(address), entry.prefixLength)
+        case .v6(let address): (6, address, entry.prefixLength)
+        }
+    }
+
     /// Serializes and loads again, recording a failure when loading throws.
     static func reloaded(_ table: PrefixTable, context: String) -> PrefixTable? {
         let bytes = table.serialized()
@@ -241,6 +249,9 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
         })
         let enumerated = PrefixTableTesting.entries(of: table)
         #expect(enumerated.count == inserted.count && Set(enumerated) == inserted, "\(context): enumeration")
+        // In address order, a shorter prefix before the longer ones at the same start.
+        let order = enumerated.map(PrefixTableTesting.order)
+        #expect(zip(order, order.dropFirst()).allSatisfy { $0 < $1 }, "\(context): enumeration order")
     }
 
     /// Checks the table, its rebuilt twin (`builder().freeze()`) and its reloaded twin

@@ -37,8 +37,11 @@ struct AddressFamilyBuilder<Key: TableKey>: Sendable {
     /// A builder holding the entries of a frozen family.
     init(_ table: AddressFamilyTable<Key>) {
         hosts.reserveCapacity(table.hostKeys.count)
-        for index in table.hostKeys.indices {
-            hosts[table.hostKeys[index]] = table.hostValue(at: index)
+        var keys = table.hostKeys.makeIterator()
+        var index = 0
+        while let key = keys.next() {
+            hosts[key] = table.hostValue(at: index)
+            index += 1
         }
         prefixes.reserveCapacity(table.prefixStarts.count)
         for index in table.prefixStarts.indices {

@@ -4,12 +4,13 @@
 ///
 /// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
 ///
-/// - **Hosts** (/32 or /128): a sorted key array, found through a ``HostDirectory`` of
+/// - **Hosts** (/32 or /128): sorted ``HostKeys``, found through a ``HostDirectory`` of
 ///   65,537 offsets indexed by 16 bits of the key, so a lookup is one directory read plus
-///   a binary search in a small bucket. Per-host listings and expiries are parallel arrays
-///   that stay empty when all hosts share one listing or never expire; the common case
-///   (one listing class, expiry handled elsewhere) costs only the key, like rbldnsd's
-///   ip4set but without its 18 bytes per entry.
+///   a binary search in a small bucket. Where the directory fixes all but the low 16 bits
+///   (always for IPv4) only those are stored: 2 bytes a host. Per-host listings and
+///   expiries are parallel arrays that stay empty when all hosts share one listing or
+///   never expire; the common case (one listing class, expiry handled elsewhere) costs
+///   only the key, half of rbldnsd's ip4tset and a ninth of its ip4set.
 /// - **Ranges** (every shorter prefix): the nested prefixes flattened into sorted disjoint
 ///   intervals, each carrying the value of the longest covering prefix. Excluded stretches
 ///   are left out, so they read as gaps. The prefixes as inserted are kept too, for
@@ -18,16 +19,14 @@
 /// A host is always the longest match, so lookup tries the hosts first and falls back to
 /// the intervals.
 struct AddressFamilyTable<Key: TableKey>: Sendable {
-    /// Host addresses, strictly increasing.
-    let hostKeys: [Key]
+    /// Host addresses, strictly increasing, with their directory.
+    let hostKeys: HostKeys<Key>
     /// The listing of each host, parallel to `hostKeys`; empty when all hosts share one.
     let hostListings: [UInt16]
     /// The listing shared by all hosts when `hostListings` is empty (0 when there are no hosts).
     let uniformHostListing: UInt16
     /// The expiry of each host, parallel to `hostKeys`; empty when none expires.
     let hostExpiries: [UInt32]
-    /// Narrows a host lookup to one bucket of `hostKeys`.
-    let directory: HostDirectory<Key>
 
     /// First addresses of the non-host prefixes as inserted, sorted by (start, length).
     let prefixStarts: [Key]
@@ -45,23 +44,22 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// A family with no entries.
     static var empty: Self {
-        Self(hostKeys: [], hostListings: [], uniformHostListing: 0, hostExpiries: [],
+        Self(hostKeys: .empty, hostListings: [], uniformHostListing: 0, hostExpiries: [],
              prefixStarts: [], prefixLengths: [], prefixValues: [])
     }
 
-    /// Builds the derived parts (directory, intervals) from validated source arrays.
+    /// Builds the derived part (the intervals) from validated source arrays.
     ///
     /// - Important: The caller guarantees the invariants that ``sourceArraysAreValid``
     ///   checks: hosts strictly increasing, prefixes masked, in range and strictly
     ///   increasing by (start, length), parallel arrays of matching length.
-    init(hostKeys: [Key], hostListings: [UInt16], uniformHostListing: UInt16, hostExpiries: [UInt32],
+    init(hostKeys: HostKeys<Key>, hostListings: [UInt16], uniformHostListing: UInt16, hostExpiries: [UInt32],
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
         self.hostKeys = hostKeys
         self.hostListings = hostListings
         // Canonical: the shared listing is only meaningful without per-host listings.
         self.uniformHostListing = hostKeys.isEmpty || !hostListings.isEmpty ? 0 : uniformHostListing
         self.hostExpiries = hostExpiries
-        self.directory = HostDirectory(sortedKeys: hostKeys)
         self.prefixStarts = prefixStarts
         self.prefixLengths = prefixLengths
         self.prefixValues = prefixValues
@@ -89,7 +87,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     init(hostKeys: [Key], everyHostListing listings: [UInt16], everyHostExpiry expiries: [UInt32],
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
         let first = listings.first ?? 0
-        self.init(hostKeys: hostKeys, hostListings: listings.allSatisfy { $0 == first } ? [] : listings,
+        self.init(hostKeys: HostKeys(sortedKeys: hostKeys),
+                  hostListings: listings.allSatisfy { $0 == first } ? [] : listings,
                   uniformHostListing: first, hostExpiries: expiries.allSatisfy { $0 == 0 } ? [] : expiries,
                   prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
@@ -99,10 +98,9 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// Bytes held by the arrays (element strides times counts).
     var memoryBytes: Int {
-        hostKeys.count * MemoryLayout<Key>.stride
+        hostKeys.memoryBytes
             + hostListings.count * MemoryLayout<UInt16>.stride
             + hostExpiries.count * MemoryLayout<UInt32>.stride
-            + directory.memoryBytes
             + prefixStarts.count * MemoryLayout<Key>.stride
             + prefixLengths.count * MemoryLayout<UInt8>.stride
             + prefixValues.count * MemoryLayout<TableValue>.stride
@@ -113,7 +111,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// The value of the longest prefix covering `address`, or nil when none does or when
     /// that prefix is an exclusion. Never allocates.
     func lookup(_ address: Key) -> TableValue? {
-        if let index = hostIndex(of: address) {
+        if let index = hostKeys.index(of: address) {
             let listing = hostListings.isEmpty ? uniformHostListing : hostListings[index]
             guard listing != 0 else { return nil }
             return TableValue(listing: listing, expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
@@ -129,7 +127,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// explaining an answer (the web lookup), not for serving: it may search every prefix
     /// length in a gap.
     func match(_ address: Key) -> TableMatch? {
-        if let index = hostIndex(of: address) {
+        if let index = hostKeys.index(of: address) {
             let value = hostValue(at: index)
             return value.isExclusion ? .excluded : .host(value)
         }
@@ -152,29 +150,14 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// The index of `address` in `hostKeys`, if it is a host.
     func hostIndex(of address: Key) -> Int? {
-        let bucket = directory.candidates(for: address)
-        guard let index = Self.lastIndex(in: hostKeys, from: bucket.lowerBound, to: bucket.upperBound, notAfter: address),
-              hostKeys[index] == address
-        else { return nil }
-        return index
+        hostKeys.index(of: address)
     }
 
-    /// The last index in `start ..< end` of sorted `keys` whose key is at most `address`.
-    ///
-    /// Branch-free halving: the step only picks between two indexes, which compiles to a
-    /// conditional move. Addresses are random, so the branchy form mispredicts about
-    /// every other step, and that, not memory, dominated lookups in cache.
+    /// The last index in `start ..< end` of sorted `keys` whose key is at most `address`
+    /// (branch-free, as ``HostKeys/lastIndex(in:from:to:notAfter:)``).
     @inline(__always)
     static func lastIndex(in keys: [Key], from start: Int, to end: Int, notAfter address: Key) -> Int? {
-        guard start < end, keys[start] <= address else { return nil }
-        var base = start
-        var length = end - start
-        while length > 1 {
-            let half = length >> 1
-            base = keys[base + half] <= address ? base + half : base
-            length -= half
-        }
-        return base
+        HostKeys<Key>.lastIndex(in: keys, from: start, to: end, notAfter: address)
     }
 
     /// The value stored for host `index`.
@@ -186,19 +169,20 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Calls `body` with every entry, sorted by (start, length): the prefixes and the
     /// hosts merged, so an export comes out in address order.
     func forEachEntry(_ body: (TablePrefix<Key>, TableValue) -> Void) {
+        var hosts = hostKeys.makeIterator()
         var hostIndex = 0
+        var host = hosts.next()
         var prefixIndex = 0
-        while hostIndex < hostKeys.count || prefixIndex < prefixStarts.count {
+        while host != nil || prefixIndex < prefixStarts.count {
             // At equal starts the shorter prefix comes first, and a host is the longest.
-            let takePrefix = hostIndex == hostKeys.count
-                || (prefixIndex < prefixStarts.count && prefixStarts[prefixIndex] <= hostKeys[hostIndex])
-            if takePrefix {
+            if let key = host, prefixIndex == prefixStarts.count || key < prefixStarts[prefixIndex] {
+                body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValue(at: hostIndex))
+                hostIndex += 1
+                host = hosts.next()
+            } else {
                 body(TablePrefix(address: prefixStarts[prefixIndex], prefixLength: Int(prefixLengths[prefixIndex])),
                      prefixValues[prefixIndex])
                 prefixIndex += 1
-            } else {
-                body(TablePrefix(address: hostKeys[hostIndex], prefixLength: Key.bitWidth), hostValue(at: hostIndex))
-                hostIndex += 1
             }
         }
     }

@@ -119,7 +119,8 @@ extension AddressFamilyTable {
         try LittleEndian.write(flags, to: sink)
         try LittleEndian.write(hostListings.isEmpty ? uniformHostListing : 0, to: sink)
         try LittleEndian.write(UInt16(0), to: sink)
-        try LittleEndian.write(hostKeys, to: sink)
+        // Whole keys, whichever layout holds them in memory.
+        try hostKeys.forEachChunk { chunk throws(E) in try LittleEndian.write(chunk, to: sink) }
         try LittleEndian.write(hostListings, to: sink)
         try LittleEndian.write(hostExpiries, to: sink)
         try LittleEndian.write(prefixStarts, to: sink)
@@ -145,7 +146,7 @@ extension AddressFamilyTable {
               hostCount != 0 || uniformListing == 0
         else { throw .corrupt }
 
-        let hostKeys = try reader.readArray(count: hostCount, of: Key.self)
+        let hostKeys = try readHostKeys(count: hostCount, from: &reader)
         let hostListings = try reader.readArray(count: perHostListings ? hostCount : 0, of: UInt16.self)
         let hostExpiries = try reader.readArray(count: perHostExpiries ? hostCount : 0, of: UInt32.self)
         let prefixStarts = try reader.readArray(count: prefixCount, of: Key.self)
@@ -156,12 +157,54 @@ extension AddressFamilyTable {
             TableValue(listing: prefixListings[$0], expires: prefixExpiries[$0])
         }
         guard sourceArraysAreValid(
-            hostKeys: hostKeys, hostListings: hostListings, hostExpiries: hostExpiries,
+            hostCount: hostKeys.count, hostListings: hostListings, hostExpiries: hostExpiries,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
         else { throw .corrupt }
         return Self(hostKeys: hostKeys, hostListings: hostListings, uniformHostListing: uniformListing,
                     hostExpiries: hostExpiries,
                     prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
+    }
+
+    /// Reads `count` host keys, which must be strictly increasing.
+    ///
+    /// 32-bit keys always take the dense layout, so they are read in chunks straight into
+    /// it, never all at once: their low 16 bits kept, their high 16 bits counted. The
+    /// counts and the low bits give every key again for the directory. Wider keys are
+    /// read whole and then laid out.
+    static func readHostKeys(count: Int, from reader: inout LittleEndianReader) throws(TableError) -> HostKeys<Key> {
+        guard Key.bitWidth == 32, count > 0 else {
+            let keys = try reader.readArray(count: count, of: Key.self)
+            guard !zip(keys, keys.dropFirst()).contains(where: { $0 >= $1 }) else { throw .corrupt }
+            return HostKeys(sortedKeys: keys)
+        }
+        // Division, not multiplication: a huge count cannot overflow the check.
+        guard count <= reader.remaining / MemoryLayout<Key>.size else { throw .truncated }
+        var lows: [UInt16] = []
+        lows.reserveCapacity(count)
+        var highCounts = [UInt32](repeating: 0, count: 1 << 16)
+        var first: Key?
+        var previous: Key?
+        while lows.count < count {
+            let chunk = try reader.readArray(count: Swift.min(4096, count - lows.count), of: Key.self)
+            for key in chunk {
+                if let previous, previous >= key { throw .corrupt }
+                if first == nil { first = key }
+                previous = key
+                lows.append(UInt16(truncatingIfNeeded: key))
+                highCounts[Int(truncatingIfNeeded: key >> 16)] += 1
+            }
+        }
+        guard let first, let last = previous else { throw .corrupt }
+        let directory = HostDirectory(first: first, last: last) { visit in
+            var index = 0
+            for high in highCounts.indices {
+                for _ in 0..<highCounts[high] {
+                    visit(Key(truncatingIfNeeded: high) << 16 | Key(truncatingIfNeeded: lows[index]))
+                    index += 1
+                }
+            }
+        }
+        return HostKeys(directory: directory, lows: lows)
     }
 }
 
@@ -199,6 +242,9 @@ struct LittleEndianReader {
     }
 
     var isAtEnd: Bool { offset == count }
+
+    /// The bytes not read yet.
+    var remaining: Int { count - offset }
 
     private mutating func fill(_ destination: UnsafeMutableRawBufferPointer) throws(TableError) {
         guard !destination.isEmpty else { return }

@@ -114,7 +114,12 @@ extension AddressFamilyTable {
         expiries.reserveCapacity(capacity)
         func copyHosts(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            keys.append(contentsOf: hostKeys[range])
+            if hostKeys.isDense {
+                var iterator = hostKeys.makeIterator(from: range.lowerBound)
+                for _ in range { keys.append(iterator.next()!) }
+            } else {
+                keys.append(contentsOf: hostKeys.keys[range])
+            }
             if hostListings.isEmpty {
                 listings.append(contentsOf: repeatElement(uniformHostListing, count: range.count))
             } else {
@@ -129,7 +134,8 @@ extension AddressFamilyTable {
         var next = 0
         for edit in hostEdits {
             let key = edit.prefix.start
-            let end = Self.firstIndex(in: hostKeys, from: next, notBefore: key)
+            // Edits are sorted, so `key` is not before the hosts already copied.
+            let end = Swift.max(next, hostKeys.firstIndex(notBefore: key))
             copyHosts(next..<end)
             next = end < hostKeys.count && hostKeys[end] == key ? end + 1 : end
             if let value = edit.value {
@@ -170,16 +176,5 @@ extension AddressFamilyTable {
         precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
         return Self(hostKeys: keys, everyHostListing: listings, everyHostExpiry: expiries,
                     prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
-    }
-
-    /// The first index at or after `start` of sorted `keys` whose key is at least `key`.
-    static func firstIndex(in keys: [Key], from start: Int, notBefore key: Key) -> Int {
-        var low = start
-        var high = keys.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if keys[middle] < key { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 }

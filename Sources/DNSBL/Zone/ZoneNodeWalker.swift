@@ -186,12 +186,7 @@ struct ZoneNodeWalker<Key: TableKey> {
 
     /// The first index in the sorted host keys at or after `address`.
     private func firstHost(atOrAfter address: Key) -> Int {
-        var low = 0, high = table.hostKeys.count
-        while low < high {
-            let middle = (low + high) / 2
-            if table.hostKeys[middle] < address { low = middle + 1 } else { high = middle }
-        }
-        return low
+        table.hostKeys.firstIndex(notBefore: address)
     }
 
     /// Whether hosts (table or overlay) in `prefix` answer other than `cover`, and whether
@@ -205,8 +200,8 @@ struct ZoneNodeWalker<Key: TableKey> {
             if !isLive(value) { unlisted = true }
         }
         var index = firstHost(atOrAfter: prefix.start)
-        while index < table.hostKeys.count, table.hostKeys[index] <= prefix.end, !(any && unlisted) {
-            let key = table.hostKeys[index]
+        var keys = table.hostKeys.makeIterator(from: index)
+        while let key = keys.next(), key <= prefix.end, !(any && unlisted) {
             if overlayIndex(key) == nil { note(key, table.hostValue(at: index)) }
             index += 1
         }
