@@ -105,4 +105,55 @@ struct PrefixTableLayoutTests {
         let loaded = try PrefixTableSerializationTests.load(bytes)
         #expect(loaded.v6.hostKeys.isDense && loaded.serialized() == bytes)
     }
+
+    @Test("disjoint prefixes are read as their own intervals", arguments: 400..<412 as Range<UInt64>)
+    func flatPrefixesMatchOracle(seed: UInt64) {
+        // Hosts and one prefix length, no exclusions: the prefixes never nest, so a table
+        // is flat unless two adjacent ones share a value (bases make that common too).
+        var scenario4 = PrefixTableScenario(family: PrefixTableTesting.v4, seed: seed)
+        scenario4.onlyLengths = [24, 32]
+        scenario4.exclusionPercent = 0
+        scenario4.run(inserts: 120, removals: 30, randomQueries: 500)
+        var scenario6 = PrefixTableScenario(family: PrefixTableTesting.v6, seed: seed)
+        scenario6.onlyLengths = [64, 128]
+        scenario6.exclusionPercent = seed % 2 == 0 ? 0 : 2
+        scenario6.run(inserts: 120, removals: 30, randomQueries: 500)
+    }
+
+    @Test func flatPrefixesAreStoredOnceAndNestingUndoesIt() throws {
+        var builder = PrefixTableBuilder()
+        for index in 0..<100 as Range<UInt32> {
+            builder.insert(v4: 0x0A00_0000 | index << 9, prefixLength: 24, value: TableValue(listing: 1))   // every other /24
+            builder.insert(v6: UInt128(0x2001_0DB8_0000_0000 | UInt64(index) << 17) << 64, prefixLength: 64,
+                           value: TableValue(listing: 2, expires: 7))
+        }
+        let flat = builder.freeze()
+        #expect(flat.v4.prefixesAreFlat && flat.v6.prefixesAreFlat && flat.invariantViolations() == [])
+        #expect(flat.v4.rangeStarts.isEmpty && flat.v6.rangeEnds.isEmpty && flat.v4.intervalCount == 100)
+        #expect(flat.memoryBytes == 100 * (4 + 1 + 8) + 100 * (16 + 1 + 8))
+        #expect(flat.lookup(v4: 0x0A00_0300) == nil && flat.lookup(v4: 0x0A00_02FF)?.listing == 1)
+        #expect(flat.lookup(v4: 0x0A00_01FF) == nil && flat.lookup(v4: 0x0A00_00FF)?.listing == 1)
+        #expect(flat.match(v4: 0x0A00_0005) == .network(TableValue(listing: 1)))
+
+        // A nested prefix, an exclusion, or two adjacent equal prefixes need the stored intervals.
+        var delta = PrefixTableDelta()
+        delta.insert(v4: 0x0A00_0000, prefixLength: 8, value: TableValue(listing: 3))
+        delta.insert(v6: 0x2001_0DB8_0000_0000 << 64, prefixLength: 64, value: .excluded)
+        let nested = flat.applying(delta)
+        #expect(!nested.v4.prefixesAreFlat && !nested.v6.prefixesAreFlat && nested.invariantViolations() == [])
+        #expect(nested.lookup(v4: 0x0A00_01FF)?.listing == 3 && nested.lookup(v6: 0x2001_0DB8_0000_0000 << 64) == nil)
+        var adjacent = PrefixTableBuilder()
+        adjacent.insert(v4: 0x0A00_0000, prefixLength: 24, value: TableValue(listing: 1))
+        adjacent.insert(v4: 0x0A00_0100, prefixLength: 24, value: TableValue(listing: 1))
+        #expect(!adjacent.freeze().v4.prefixesAreFlat && adjacent.freeze().v4.intervalCount == 1)
+
+        // Undoing the edits gives the flat table back, bytes and layout.
+        var undo = PrefixTableDelta()
+        undo.remove(v4: 0x0A00_0000, prefixLength: 8)
+        undo.insert(v6: 0x2001_0DB8_0000_0000 << 64, prefixLength: 64, value: TableValue(listing: 2, expires: 7))
+        let again = nested.applying(undo)
+        #expect(again.v4.prefixesAreFlat && again.v6.prefixesAreFlat && again.serialized() == flat.serialized())
+        let loaded = try PrefixTableSerializationTests.load(flat.serialized())
+        #expect(loaded.v4.prefixesAreFlat && loaded.invariantViolations() == [])
+    }
 }

@@ -138,6 +138,10 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     var bases: [Key] = []
     /// At most this many low bits of a base are randomized; less keeps hosts in a narrow cluster.
     var maxRandomBits = Key.bitWidth
+    /// When set, every prefix length is drawn from these instead of the usual mix.
+    var onlyLengths: [Int]?
+    /// The share of inserted values that are exclusions.
+    var exclusionPercent = 25
     var builder = PrefixTableBuilder()
     /// The same edits as `builder` since the first freeze, and since the removals.
     var deltas = [PrefixTableDelta(), PrefixTableDelta()]
@@ -162,6 +166,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     }
 
     mutating func randomLength() -> Int {
+        if let onlyLengths { return onlyLengths[rng.below(onlyLengths.count)] }
         let roll = rng.below(100)
         if roll < 40 { return family.bits }                                         // host
         if roll < 60 { return rng.below(family.bits + 1) }                          // anything, /0 included
@@ -170,7 +175,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     }
 
     mutating func randomValue() -> TableValue {
-        let listing: UInt16 = rng.chance(25) ? 0 : UInt16(1 + rng.below(4))
+        let listing: UInt16 = rng.chance(exclusionPercent) ? 0 : UInt16(1 + rng.below(4))
         let expires: UInt32 = rng.chance(50) ? 0 : UInt32(truncatingIfNeeded: rng.next())
         return TableValue(listing: listing, expires: expires)
     }

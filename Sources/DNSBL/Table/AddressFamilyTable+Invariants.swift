@@ -50,15 +50,24 @@ extension AddressFamilyTable {
             problems.append("interval arrays of mismatched lengths")
             return problems
         }
-        for index in rangeStarts.indices {
-            if rangeStarts[index] > rangeEnds[index] { problems.append("interval \(index) is inverted") }
-            if index > 0, rangeEnds[index - 1] >= rangeStarts[index] {
+        for index in 0..<intervalCount {
+            if intervalStart(index) > intervalEnd(index) { problems.append("interval \(index) is inverted") }
+            if index > 0, intervalEnd(index - 1) >= intervalStart(index) {
                 problems.append("intervals \(index - 1) and \(index) overlap or are unsorted")
             }
-            if rangeValues[index].isExclusion { problems.append("interval \(index) is an exclusion") }
+            if intervalValue(index).isExclusion { problems.append("interval \(index) is an exclusion") }
         }
         let expected = Self.flatten(starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
-        if expected.starts != rangeStarts || expected.ends != rangeEnds || expected.values != rangeValues {
+        let ownFlattening = Self.areTheirOwnFlattening(expected, starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        if prefixesAreFlat != ownFlattening {
+            problems.append(prefixesAreFlat ? "prefixes marked flat but nest or exclude" : "flat prefixes stored twice")
+        }
+        if prefixesAreFlat && !rangeStarts.isEmpty { problems.append("interval arrays stored for flat prefixes") }
+        let actual = (0..<intervalCount).map { (intervalStart($0), intervalEnd($0), intervalValue($0)) }
+        if actual.count != expected.starts.count
+            || !zip(actual, expected.starts.indices).allSatisfy({ interval, index in
+                interval.0 == expected.starts[index] && interval.1 == expected.ends[index] && interval.2 == expected.values[index]
+            }) {
             problems.append("intervals are not the flattening of the prefixes")
         }
         return problems

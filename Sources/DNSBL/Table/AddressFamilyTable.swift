@@ -14,7 +14,10 @@
 /// - **Ranges** (every shorter prefix): the nested prefixes flattened into sorted disjoint
 ///   intervals, each carrying the value of the longest covering prefix. Excluded stretches
 ///   are left out, so they read as gaps. The prefixes as inserted are kept too, for
-///   enumeration and serialization; the intervals are derived from them.
+///   enumeration and serialization; the intervals are derived from them. When the
+///   prefixes are their own flattening (none nested or excluded, as with a list of
+///   disjoint /24s or /64s), the intervals are read from the prefix arrays and not stored
+///   a second time.
 ///
 /// A host is always the longest match, so lookup tries the hosts first and falls back to
 /// the intervals.
@@ -35,6 +38,9 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Values of the non-host prefixes, parallel to `prefixStarts`.
     let prefixValues: [TableValue]
 
+    /// Whether the intervals are the prefixes themselves, one for one; the three interval
+    /// arrays are then empty and the interval accessors read the prefix arrays.
+    let prefixesAreFlat: Bool
     /// First addresses of the flattened intervals, strictly increasing.
     let rangeStarts: [Key]
     /// Last addresses of the flattened intervals; `rangeEnds[i] < rangeStarts[i + 1]`.
@@ -63,8 +69,52 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         self.prefixStarts = prefixStarts
         self.prefixLengths = prefixLengths
         self.prefixValues = prefixValues
-        (rangeStarts, rangeEnds, rangeValues) = Self.flatten(
-            starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        let flat = Self.flatten(starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        prefixesAreFlat = Self.areTheirOwnFlattening(flat, starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        (rangeStarts, rangeEnds, rangeValues) = prefixesAreFlat ? ([], [], []) : flat
+    }
+
+    /// Whether `flat`, the flattening of the prefixes, is the prefixes one for one.
+    static func areTheirOwnFlattening(_ flat: (starts: [Key], ends: [Key], values: [TableValue]),
+                                      starts: [Key], lengths: [UInt8], values: [TableValue]) -> Bool {
+        guard flat.starts == starts, flat.values == values else { return false }
+        return starts.indices.allSatisfy {
+            flat.ends[$0] == TablePrefix(address: starts[$0], prefixLength: Int(lengths[$0])).end
+        }
+    }
+
+    /// The number of flattened intervals.
+    var intervalCount: Int { prefixesAreFlat ? prefixStarts.count : rangeStarts.count }
+
+    /// The first address of interval `index`.
+    @inline(__always)
+    func intervalStart(_ index: Int) -> Key { prefixesAreFlat ? prefixStarts[index] : rangeStarts[index] }
+
+    /// The last address of interval `index`.
+    @inline(__always)
+    func intervalEnd(_ index: Int) -> Key {
+        prefixesAreFlat
+            ? prefixStarts[index] | ~Key.networkMask(prefixLength: Int(prefixLengths[index]))
+            : rangeEnds[index]
+    }
+
+    /// The value of interval `index`, never an exclusion.
+    @inline(__always)
+    func intervalValue(_ index: Int) -> TableValue { prefixesAreFlat ? prefixValues[index] : rangeValues[index] }
+
+    /// The last interval starting at or before `address`, if any.
+    @inline(__always)
+    func intervalIndex(notAfter address: Key) -> Int? {
+        prefixesAreFlat
+            ? Self.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: address)
+            : Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address)
+    }
+
+    /// The value of the interval holding `address`, if one does.
+    @inline(__always)
+    func intervalValue(covering address: Key) -> TableValue? {
+        guard let index = intervalIndex(notAfter: address), address <= intervalEnd(index) else { return nil }
+        return intervalValue(index)
     }
 
     /// Freezes builder contents: sorts, and stores uniform listings and zero expiries compactly.
@@ -104,7 +154,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
             + prefixStarts.count * MemoryLayout<Key>.stride
             + prefixLengths.count * MemoryLayout<UInt8>.stride
             + prefixValues.count * MemoryLayout<TableValue>.stride
-            + rangeStarts.count * MemoryLayout<Key>.stride * 2
+            + rangeStarts.count * MemoryLayout<Key>.stride
+            + rangeEnds.count * MemoryLayout<Key>.stride
             + rangeValues.count * MemoryLayout<TableValue>.stride
     }
 
@@ -116,10 +167,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
             guard listing != 0 else { return nil }
             return TableValue(listing: listing, expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
         }
-        guard let index = Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address),
-              address <= rangeEnds[index]
-        else { return nil }
-        return rangeValues[index]
+        return intervalValue(covering: address)
     }
 
     /// The entry that answers for `address`, exclusions included: the host's own entry, or
@@ -131,10 +179,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
             let value = hostValue(at: index)
             return value.isExclusion ? .excluded : .host(value)
         }
-        if let index = Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address),
-           address <= rangeEnds[index] {
-            return .network(rangeValues[index])
-        }
+        if let value = intervalValue(covering: address) { return .network(value) }
         // A gap: an exclusion of a shorter prefix, or nothing at all.
         for length in 0..<Key.bitWidth {
             let start = TablePrefix(address: address, prefixLength: length).start

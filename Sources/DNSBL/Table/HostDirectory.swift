@@ -50,7 +50,8 @@ struct HostDirectory<Key: TableKey>: Sendable {
         self.offsets = offsets
     }
 
-    private init(offsets: [UInt32], base: Key, shift: Int) {
+    /// A directory from its parts, which the caller has derived as ``init(sortedKeys:)`` would.
+    init(offsets: [UInt32], base: Key, shift: Int) {
         self.offsets = offsets
         self.base = base
         self.shift = shift

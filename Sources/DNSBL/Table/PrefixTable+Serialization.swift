@@ -179,22 +179,42 @@ extension AddressFamilyTable {
         }
         // Division, not multiplication: a huge count cannot overflow the check.
         guard count <= reader.remaining / MemoryLayout<Key>.size else { throw .truncated }
-        var lows: [UInt16] = []
-        lows.reserveCapacity(count)
+        var lows = [UInt16](repeating: 0, count: count)
         var highCounts = [UInt32](repeating: 0, count: 1 << 16)
-        var first: Key?
-        var previous: Key?
-        while lows.count < count {
-            let chunk = try reader.readArray(count: Swift.min(4096, count - lows.count), of: Key.self)
-            for key in chunk {
-                if let previous, previous >= key { throw .corrupt }
-                if first == nil { first = key }
-                previous = key
-                lows.append(UInt16(truncatingIfNeeded: key))
-                highCounts[Int(truncatingIfNeeded: key >> 16)] += 1
+        var chunk = [Key](repeating: 0, count: Swift.min(4096, count))
+        var done = 0
+        var first: Key = 0
+        var previous: Key = 0
+        while done < count {
+            let length = Swift.min(chunk.count, count - done)
+            try reader.read(length, into: &chunk)
+            if done == 0 { first = chunk[0] }
+            let ordered = chunk.withUnsafeBufferPointer { keys in
+                lows.withUnsafeMutableBufferPointer { lows in
+                    highCounts.withUnsafeMutableBufferPointer { highCounts in
+                        for index in 0..<length {
+                            let key = keys[index]
+                            guard done + index == 0 || previous < key else { return false }
+                            previous = key
+                            lows[done + index] = UInt16(truncatingIfNeeded: key)
+                            // No overflow: count <= UInt32.max.
+                            highCounts[Int(truncatingIfNeeded: key >> 16)] &+= 1
+                        }
+                        return true
+                    }
+                }
             }
+            guard ordered else { throw .corrupt }
+            done += length
         }
-        guard let first, let last = previous else { throw .corrupt }
+        let last = previous
+        if (first ^ last).leadingZeroBitCount == 0 {
+            // No bit shared, so the buckets are the high 16 bits (shift 16, base 0): the
+            // counts are the directory already.
+            var offsets = [UInt32](repeating: 0, count: HostDirectory<Key>.bucketCount + 1)
+            for high in highCounts.indices { offsets[high + 1] = offsets[high] &+ highCounts[high] }
+            return HostKeys(directory: HostDirectory(offsets: offsets, base: 0, shift: 16), lows: lows)
+        }
         let directory = HostDirectory(first: first, last: last) { visit in
             var index = 0
             for high in highCounts.indices {
@@ -261,6 +281,25 @@ struct LittleEndianReader {
         var value = T.zero
         try withUnsafeMutableBytes(of: &value) { bytes throws(TableError) in try fill(bytes) }
         return T(littleEndian: value)
+    }
+
+    /// Reads `count` values into the start of `buffer`, which holds at least that many:
+    /// a long array read piece by piece through one buffer.
+    mutating func read<T: FixedWidthInteger>(_ count: Int, into buffer: inout [T]) throws(TableError) {
+        precondition(count <= buffer.count)
+        guard count <= (self.count - offset) / MemoryLayout<T>.size else { throw .truncated }
+        var failure: TableError?
+        buffer.withUnsafeMutableBytes { bytes in
+            do throws(TableError) {
+                try fill(UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(count * MemoryLayout<T>.size)]))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        if !isLittleEndianHost {
+            for index in 0..<count { buffer[index] = T(littleEndian: buffer[index]) }
+        }
     }
 
     /// Reads `count` values straight into the array's memory.

@@ -157,8 +157,8 @@ struct ZoneNodeWalker<Key: TableKey> {
             value = overlay[index].value
         } else if let index = table.hostIndex(of: address) {
             value = table.hostValue(at: index)
-        } else if let index = rangeIndex(notAfter: address), address <= table.rangeEnds[index] {
-            value = table.rangeValues[index]
+        } else if let network = table.intervalValue(covering: address) {
+            value = network
         } else {
             value = nil
         }
@@ -175,13 +175,13 @@ struct ZoneNodeWalker<Key: TableKey> {
     }
 
     private func rangeIndex(notAfter address: Key) -> Int? {
-        AddressFamilyTable<Key>.lastIndex(in: table.rangeStarts, from: 0, to: table.rangeStarts.count, notAfter: address)
+        table.intervalIndex(notAfter: address)
     }
 
     /// The value (live or expired) of the one range that covers all of `prefix`, if any.
     private func coveringRange(_ prefix: TablePrefix<Key>) -> TableValue? {
-        guard let index = rangeIndex(notAfter: prefix.start), table.rangeEnds[index] >= prefix.end else { return nil }
-        return table.rangeValues[index]
+        guard let index = rangeIndex(notAfter: prefix.start), table.intervalEnd(index) >= prefix.end else { return nil }
+        return table.intervalValue(index)
     }
 
     /// The first index in the sorted host keys at or after `address`.
@@ -225,11 +225,11 @@ struct ZoneNodeWalker<Key: TableKey> {
         if host < table.hostKeys.count { consider(table.hostKeys[host]) }
         for (key, _) in overlay where key >= cursor { consider(key); break }
         if !hostsOnly {
-            if let index = rangeIndex(notAfter: cursor), table.rangeEnds[index] >= cursor {
+            if let index = rangeIndex(notAfter: cursor), table.intervalEnd(index) >= cursor {
                 consider(cursor)
             } else {
                 let next = rangeIndex(notAfter: cursor).map { $0 + 1 } ?? 0
-                if next < table.rangeStarts.count { consider(table.rangeStarts[next]) }
+                if next < table.intervalCount { consider(table.intervalStart(next)) }
             }
         }
         return best
