@@ -214,22 +214,20 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Calls `body` with every entry, sorted by (start, length): the prefixes and the
     /// hosts merged, so an export comes out in address order.
     func forEachEntry(_ body: (TablePrefix<Key>, TableValue) -> Void) {
-        var hosts = hostKeys.makeIterator()
-        var hostIndex = 0
-        var host = hosts.next()
         var prefixIndex = 0
-        while host != nil || prefixIndex < prefixStarts.count {
+        func prefixes(through key: Key?) {
             // At equal starts the shorter prefix comes first, and a host is the longest.
-            if let key = host, prefixIndex == prefixStarts.count || key < prefixStarts[prefixIndex] {
-                body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValue(at: hostIndex))
-                hostIndex += 1
-                host = hosts.next()
-            } else {
+            while prefixIndex < prefixStarts.count, key.map({ prefixStarts[prefixIndex] <= $0 }) ?? true {
                 body(TablePrefix(address: prefixStarts[prefixIndex], prefixLength: Int(prefixLengths[prefixIndex])),
                      prefixValues[prefixIndex])
                 prefixIndex += 1
             }
         }
+        hostKeys.forEach { index, key in
+            prefixes(through: key)
+            body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValue(at: index))
+        }
+        prefixes(through: nil)
     }
 
     /// Flattens nested prefixes into disjoint intervals valued by the longest cover.

@@ -103,15 +103,48 @@ struct HostKeys<Key: TableKey>: Sendable {
     /// The key stored as `low` in `bucket` (dense layout).
     @inline(__always)
     private func key(low: UInt16, bucket: Int) -> Key {
+        high(ofBucket: bucket) | Key(truncatingIfNeeded: low)
+    }
+
+    /// The bits from 16 up of every key in `bucket` (dense layout).
+    @inline(__always)
+    private func high(ofBucket bucket: Int) -> Key {
         // Bits from 16 up come from the base and the bucket (shift <= 16); the low 16 bits
         // are stored. Where the bucket bits reach below bit 16 the stored bits equal them.
         (directory.base | Key(truncatingIfNeeded: bucket) << directory.shift) & ~Key(0xFFFF)
-            | Key(truncatingIfNeeded: low)
+    }
+
+    /// Calls `body` with the index and key of every host in `range`, in order: a dense
+    /// bucket's upper bits are worked out once for all its keys.
+    @inline(__always)
+    func forEach<E: Error>(in range: Range<Int>, _ body: (Int, Key) throws(E) -> Void) throws(E) {
+        guard !range.isEmpty else { return }
+        guard isDense else {
+            for index in range { try body(index, keys[index]) }
+            return
+        }
+        var bucket = directory.bucket(containing: range.lowerBound)
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let end = Swift.min(Int(directory.offsets[bucket + 1]), range.upperBound)
+            let high = high(ofBucket: bucket)
+            while index < end {
+                try body(index, high | Key(truncatingIfNeeded: lows[index]))
+                index += 1
+            }
+            bucket += 1
+        }
+    }
+
+    /// Calls `body` with the index and key of every host, in order.
+    @inline(__always)
+    func forEach<E: Error>(_ body: (Int, Key) throws(E) -> Void) throws(E) {
+        try forEach(in: 0..<count, body)
     }
 
     /// Reads the keys in order from `index` on.
     func makeIterator(from index: Int = 0) -> Iterator {
-        Iterator(keys: self, index: index, bucket: isDense && index < count ? directory.bucket(containing: index) : 0)
+        Iterator(keys: self, index: index)
     }
 
     /// The keys in order, with the bucket of a dense key followed along instead of searched.
@@ -119,22 +152,28 @@ struct HostKeys<Key: TableKey>: Sendable {
         let keys: HostKeys
         /// The index of the next key.
         private(set) var index: Int
-        /// The directory bucket holding `index` (dense layout).
-        private var bucket: Int
+        /// The directory bucket holding the last key read (dense layout).
+        private var bucket = 0
+        /// The index where that bucket ends, and the upper bits of its keys.
+        private var bucketEnd = 0
+        private var high: Key = 0
 
-        init(keys: HostKeys, index: Int, bucket: Int) {
+        init(keys: HostKeys, index: Int) {
             self.keys = keys
             self.index = index
-            self.bucket = bucket
+            if keys.isDense, index < keys.count { bucket = keys.directory.bucket(containing: index) }
         }
 
         mutating func next() -> Key? {
             guard index < keys.count else { return nil }
             defer { index += 1 }
             guard keys.isDense else { return keys.keys[index] }
-            let offsets = keys.directory.offsets
-            while Int(offsets[bucket + 1]) <= index { bucket += 1 }
-            return keys.key(low: keys.lows[index], bucket: bucket)
+            if index >= bucketEnd {
+                while Int(keys.directory.offsets[bucket + 1]) <= index { bucket += 1 }
+                bucketEnd = Int(keys.directory.offsets[bucket + 1])
+                high = keys.high(ofBucket: bucket)
+            }
+            return high | Key(truncatingIfNeeded: keys.lows[index])
         }
     }
 
@@ -144,17 +183,16 @@ struct HostKeys<Key: TableKey>: Sendable {
             if !keys.isEmpty { try body(keys) }
             return
         }
-        var iterator = makeIterator()
         var buffer: [Key] = []
         buffer.reserveCapacity(Swift.min(chunk, count))
-        while let key = iterator.next() {
-            buffer.append(key)
-            if buffer.count == chunk {
-                try body(buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
+        var start = 0
+        while start < count {
+            let end = Swift.min(start + chunk, count)
+            buffer.removeAll(keepingCapacity: true)
+            forEach(in: start..<end) { _, key in buffer.append(key) }
+            try body(buffer)
+            start = end
         }
-        if !buffer.isEmpty { try body(buffer) }
     }
 
     /// Every key, in order (allocates the full array; for tests and checks).
@@ -162,8 +200,7 @@ struct HostKeys<Key: TableKey>: Sendable {
         guard isDense else { return keys }
         var all: [Key] = []
         all.reserveCapacity(count)
-        var iterator = makeIterator()
-        while let key = iterator.next() { all.append(key) }
+        forEach { _, key in all.append(key) }
         return all
     }
 

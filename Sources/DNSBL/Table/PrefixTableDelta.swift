@@ -115,8 +115,7 @@ extension AddressFamilyTable {
         func copyHosts(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
             if hostKeys.isDense {
-                var iterator = hostKeys.makeIterator(from: range.lowerBound)
-                for _ in range { keys.append(iterator.next()!) }
+                hostKeys.forEach(in: range) { _, key in keys.append(key) }
             } else {
                 keys.append(contentsOf: hostKeys.keys[range])
             }
