@@ -156,4 +156,35 @@ struct PrefixTableLayoutTests {
         let loaded = try PrefixTableSerializationTests.load(flat.serialized())
         #expect(loaded.v4.prefixesAreFlat && loaded.invariantViolations() == [])
     }
+
+    @Test func hostColumnsStayOneValueUntilTwoDiffer() {
+        var rng = PrefixTableTesting.RNG(seed: 5)
+        for round in 0..<200 {
+            var column = HostColumn<UInt16>(capacity: 8)
+            var expected: [UInt16] = []
+            for _ in 0..<rng.below(12) {
+                let value = UInt16(rng.below(round % 3 + 1))
+                switch rng.below(3) {
+                case 0:
+                    column.append(value)
+                    expected.append(value)
+                case 1:
+                    let times = rng.below(4)
+                    column.append(value, times: times)
+                    expected += Array(repeating: value, count: times)
+                default:
+                    let run = (0..<rng.below(4)).map { _ in UInt16(rng.below(round % 3 + 1)) }
+                    column.append(contentsOf: run[...])
+                    expected += run
+                }
+            }
+            if let first = expected.first, expected.allSatisfy({ $0 == first }) {
+                #expect(column.values.isEmpty && column.shared == first, "round \(round)")
+            } else if expected.isEmpty {
+                #expect(column.values.isEmpty && column.shared == nil, "round \(round)")
+            } else {
+                #expect(column.values == expected, "round \(round)")
+            }
+        }
+    }
 }

@@ -124,22 +124,31 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                      "too many entries for one table")
         var hostPairs = Array(hosts)
         hostPairs.sort { $0.key < $1.key }
+        var keys = HostKeys<Key>.Collector(capacity: hostPairs.count)
+        var listings = HostColumn<UInt16>(capacity: hostPairs.count)
+        var expiries = HostColumn<UInt32>(capacity: hostPairs.count)
+        for (key, value) in hostPairs {
+            keys.append(key)
+            listings.append(value.listing)
+            expiries.append(value.expires)
+        }
+        hostPairs = []
         var prefixPairs = Array(prefixes)
         prefixPairs.sort { $0.key < $1.key }
-        self.init(hostKeys: hostPairs.map(\.key), everyHostListing: hostPairs.map(\.value.listing),
-                  everyHostExpiry: hostPairs.map(\.value.expires),
+        self.init(hostKeys: keys.finish(), listings: listings, expiries: expiries,
                   prefixStarts: prefixPairs.map(\.key.start), prefixLengths: prefixPairs.map(\.key.length),
                   prefixValues: prefixPairs.map(\.value))
     }
 
-    /// Stores per-host values compactly: no listing array when all hosts share one, no
-    /// expiry array when none expires (sorted, validated arrays as for the designated init).
-    init(hostKeys: [Key], everyHostListing listings: [UInt16], everyHostExpiry expiries: [UInt32],
+    /// Stores gathered per-host values compactly (as the designated init, with the hosts'
+    /// listings and expiries as columns).
+    init(hostKeys: HostKeys<Key>, listings: HostColumn<UInt16>, expiries: HostColumn<UInt32>,
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
-        let first = listings.first ?? 0
-        self.init(hostKeys: HostKeys(sortedKeys: hostKeys),
-                  hostListings: listings.allSatisfy { $0 == first } ? [] : listings,
-                  uniformHostListing: first, hostExpiries: expiries.allSatisfy { $0 == 0 } ? [] : expiries,
+        // A shared expiry other than 0 is still stored per host: the layout has no shared expiry.
+        let sharedExpiry = expiries.shared ?? 0
+        self.init(hostKeys: hostKeys, hostListings: listings.values, uniformHostListing: listings.shared ?? 0,
+                  hostExpiries: expiries.values.isEmpty && sharedExpiry != 0
+                      ? [UInt32](repeating: sharedExpiry, count: hostKeys.count) : expiries.values,
                   prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
 

@@ -168,8 +168,8 @@ extension AddressFamilyTable {
     /// Reads `count` host keys, which must be strictly increasing.
     ///
     /// 32-bit keys always take the dense layout, so they are read in chunks straight into
-    /// it, never all at once: their low 16 bits kept, their high 16 bits counted. The
-    /// counts and the low bits give every key again for the directory. Wider keys are
+    /// it, never all at once: their low 16 bits kept, their high 16 bits counted (as
+    /// ``HostKeys/Collector`` does, with the order checked on the way). Wider keys are
     /// read whole and then laid out.
     static func readHostKeys(count: Int, from reader: inout LittleEndianReader) throws(TableError) -> HostKeys<Key> {
         guard Key.bitWidth == 32, count > 0 else {
@@ -207,24 +207,7 @@ extension AddressFamilyTable {
             guard ordered else { throw .corrupt }
             done += length
         }
-        let last = previous
-        if (first ^ last).leadingZeroBitCount == 0 {
-            // No bit shared, so the buckets are the high 16 bits (shift 16, base 0): the
-            // counts are the directory already.
-            var offsets = [UInt32](repeating: 0, count: HostDirectory<Key>.bucketCount + 1)
-            for high in highCounts.indices { offsets[high + 1] = offsets[high] &+ highCounts[high] }
-            return HostKeys(directory: HostDirectory(offsets: offsets, base: 0, shift: 16), lows: lows)
-        }
-        let directory = HostDirectory(first: first, last: last) { visit in
-            var index = 0
-            for high in highCounts.indices {
-                for _ in 0..<highCounts[high] {
-                    visit(Key(truncatingIfNeeded: high) << 16 | Key(truncatingIfNeeded: lows[index]))
-                    index += 1
-                }
-            }
-        }
-        return HostKeys(directory: directory, lows: lows)
+        return HostKeys.dense(lows: lows, highCounts: highCounts, first: first, last: previous)
     }
 }
 

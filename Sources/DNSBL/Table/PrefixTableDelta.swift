@@ -104,28 +104,22 @@ extension AddressFamilyTable {
             }
         }
 
-        // Hosts: unchanged runs are copied whole between the edited keys.
-        var keys: [Key] = []
-        var listings: [UInt16] = []
-        var expiries: [UInt32] = []
+        // Hosts: unchanged runs are copied whole between the edited keys, straight into
+        // the new layout; the per-host arrays only if the hosts come to differ.
         let capacity = hostKeys.count + hostEdits.count
-        keys.reserveCapacity(capacity)
-        listings.reserveCapacity(capacity)
-        expiries.reserveCapacity(capacity)
+        var keys = HostKeys<Key>.Collector(capacity: capacity)
+        var listings = HostColumn<UInt16>(capacity: capacity)
+        var expiries = HostColumn<UInt32>(capacity: capacity)
         func copyHosts(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            if hostKeys.isDense {
-                hostKeys.forEach(in: range) { _, key in keys.append(key) }
-            } else {
-                keys.append(contentsOf: hostKeys.keys[range])
-            }
+            hostKeys.forEach(in: range) { _, key in keys.append(key) }
             if hostListings.isEmpty {
-                listings.append(contentsOf: repeatElement(uniformHostListing, count: range.count))
+                listings.append(uniformHostListing, times: range.count)
             } else {
                 listings.append(contentsOf: hostListings[range])
             }
             if hostExpiries.isEmpty {
-                expiries.append(contentsOf: repeatElement(0, count: range.count))
+                expiries.append(0, times: range.count)
             } else {
                 expiries.append(contentsOf: hostExpiries[range])
             }
@@ -173,7 +167,7 @@ extension AddressFamilyTable {
         while index < prefixStarts.count { copyPrefix() }
 
         precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys, everyHostListing: listings, everyHostExpiry: expiries,
+        return Self(hostKeys: keys.finish(), listings: listings, expiries: expiries,
                     prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 }
