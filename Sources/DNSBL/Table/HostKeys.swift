@@ -8,7 +8,7 @@
 /// - **Dense**: only the low 16 bits of each key. Possible when the directory's bucket
 ///   bits start at bit 16 or lower (`shift <= 16`): then the directory's base and bucket
 ///   fix every bit from 16 up, and a bucket's keys differ only in their low 16 bits. IPv4
-///   is always dense (its shift is at most 16), so a host costs 2 bytes instead of 4; so
+///   is always dense (its shift is at most 16), so an IPv4 host costs 2 bytes of key; so
 ///   is IPv6 when all hosts lie in one /96.
 /// - **Full**: the whole key, for hosts spread wider (IPv6 as a rule).
 ///
