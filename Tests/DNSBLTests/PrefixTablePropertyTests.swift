@@ -108,6 +108,14 @@ enum PrefixTableTesting {
         return entries
     }
 
+    /// Where an entry belongs in enumeration order: family, start, prefix length.
+    static func order(_ entry: TableEntry) -> (Int, UInt128, Int) {
+        switch entry.address {
+        case .v4(let address): (4, UInt128(address), entry.prefixLength)
+        case .v6(let address): (6, address, entry.prefixLength)
+        }
+    }
+
     /// Serializes and loads again, recording a failure when loading throws.
     static func reloaded(_ table: PrefixTable, context: String) -> PrefixTable? {
         let bytes = table.serialized()
@@ -130,6 +138,10 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     var bases: [Key] = []
     /// At most this many low bits of a base are randomized; less keeps hosts in a narrow cluster.
     var maxRandomBits = Key.bitWidth
+    /// When set, every prefix length is drawn from these instead of the usual mix.
+    var onlyLengths: [Int]?
+    /// The share of inserted values that are exclusions.
+    var exclusionPercent = 25
     var builder = PrefixTableBuilder()
     /// The same edits as `builder` since the first freeze, and since the removals.
     var deltas = [PrefixTableDelta(), PrefixTableDelta()]
@@ -154,6 +166,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     }
 
     mutating func randomLength() -> Int {
+        if let onlyLengths { return onlyLengths[rng.below(onlyLengths.count)] }
         let roll = rng.below(100)
         if roll < 40 { return family.bits }                                         // host
         if roll < 60 { return rng.below(family.bits + 1) }                          // anything, /0 included
@@ -162,7 +175,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     }
 
     mutating func randomValue() -> TableValue {
-        let listing: UInt16 = rng.chance(25) ? 0 : UInt16(1 + rng.below(4))
+        let listing: UInt16 = rng.chance(exclusionPercent) ? 0 : UInt16(1 + rng.below(4))
         let expires: UInt32 = rng.chance(50) ? 0 : UInt32(truncatingIfNeeded: rng.next())
         return TableValue(listing: listing, expires: expires)
     }
@@ -241,6 +254,9 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
         })
         let enumerated = PrefixTableTesting.entries(of: table)
         #expect(enumerated.count == inserted.count && Set(enumerated) == inserted, "\(context): enumeration")
+        // In address order, a shorter prefix before the longer ones at the same start.
+        let order = enumerated.map(PrefixTableTesting.order)
+        #expect(zip(order, order.dropFirst()).allSatisfy { $0 < $1 }, "\(context): enumeration order")
     }
 
     /// Checks the table, its rebuilt twin (`builder().freeze()`) and its reloaded twin

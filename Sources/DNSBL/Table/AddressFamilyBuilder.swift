@@ -37,9 +37,7 @@ struct AddressFamilyBuilder<Key: TableKey>: Sendable {
     /// A builder holding the entries of a frozen family.
     init(_ table: AddressFamilyTable<Key>) {
         hosts.reserveCapacity(table.hostKeys.count)
-        for index in table.hostKeys.indices {
-            hosts[table.hostKeys[index]] = table.hostValue(at: index)
-        }
+        table.hostKeys.forEach { index, key in hosts[key] = table.hostValue(at: index) }
         prefixes.reserveCapacity(table.prefixStarts.count)
         for index in table.prefixStarts.indices {
             prefixes[TablePrefix(address: table.prefixStarts[index], prefixLength: Int(table.prefixLengths[index]))] =

@@ -39,17 +39,23 @@ extension AddressFamilyTable {
 
     /// Calls `body` with every host key whose presence or value differs between `a` and `b`.
     private static func mergeHosts(_ a: Self, _ b: Self, _ body: (Key) -> Void) {
+        var aKeys = a.hostKeys.makeIterator(), bKeys = b.hostKeys.makeIterator()
+        var aKey = aKeys.next(), bKey = bKeys.next()
         var i = 0, j = 0
-        while i < a.hostKeys.count || j < b.hostKeys.count {
-            if i < a.hostKeys.count, j < b.hostKeys.count, a.hostKeys[i] == b.hostKeys[j] {
-                if a.hostValue(at: i) != b.hostValue(at: j) { body(a.hostKeys[i]) }
+        while aKey != nil || bKey != nil {
+            if let x = aKey, let y = bKey, x == y {
+                if a.hostValue(at: i) != b.hostValue(at: j) { body(x) }
+                aKey = aKeys.next()
                 i += 1
+                bKey = bKeys.next()
                 j += 1
-            } else if j == b.hostKeys.count || (i < a.hostKeys.count && a.hostKeys[i] < b.hostKeys[j]) {
-                body(a.hostKeys[i])
+            } else if let x = aKey, bKey.map({ x < $0 }) ?? true {
+                body(x)
+                aKey = aKeys.next()
                 i += 1
-            } else {
-                body(b.hostKeys[j])
+            } else if let y = bKey {
+                body(y)
+                bKey = bKeys.next()
                 j += 1
             }
         }

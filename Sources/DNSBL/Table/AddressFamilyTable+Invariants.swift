@@ -3,22 +3,19 @@
 extension AddressFamilyTable {
     /// Whether source arrays (as read from a serialized table) may be frozen as they are.
     ///
-    /// Checks everything the lookup's bounds and the flattening sweep depend on: hosts
-    /// strictly increasing, parallel arrays of matching length, prefix lengths shorter
-    /// than a host, host bits clear, prefixes strictly increasing by (start, length).
-    /// O(n), no allocation.
+    /// Checks everything the lookup's bounds and the flattening sweep depend on, but the
+    /// order of the hosts (``HostKeys`` checks that): parallel arrays of matching length,
+    /// prefix lengths shorter than a host, host bits clear, prefixes strictly increasing by
+    /// (start, length). O(n), no allocation.
     static func sourceArraysAreValid(
-        hostKeys: [Key], hostListings: [UInt16], hostExpiries: [UInt32],
+        hostCount: Int, hostListings: [UInt16], hostExpiries: [UInt32],
         prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]
     ) -> Bool {
-        guard hostKeys.count <= Int(UInt32.max), prefixStarts.count <= Int(UInt32.max),
-              hostListings.isEmpty || hostListings.count == hostKeys.count,
-              hostExpiries.isEmpty || hostExpiries.count == hostKeys.count,
+        guard hostCount <= Int(UInt32.max), prefixStarts.count <= Int(UInt32.max),
+              hostListings.isEmpty || hostListings.count == hostCount,
+              hostExpiries.isEmpty || hostExpiries.count == hostCount,
               prefixLengths.count == prefixStarts.count, prefixValues.count == prefixStarts.count
         else { return false }
-        for index in hostKeys.indices.dropFirst() where hostKeys[index - 1] >= hostKeys[index] {
-            return false
-        }
         var previous: TablePrefix<Key>?
         for index in prefixStarts.indices {
             guard Int(prefixLengths[index]) < Key.bitWidth else { return false }
@@ -32,13 +29,13 @@ extension AddressFamilyTable {
 
     /// Every broken invariant, described; empty when the family is consistent.
     ///
-    /// Checks the source arrays, the directory against the hosts, the intervals for
+    /// Checks the source arrays, the host layout and its directory, the intervals for
     /// order, disjointness and the absence of exclusions, and that the intervals are
     /// exactly the flattening of the prefixes. For tests; O(n) plus one re-flattening.
     func invariantViolations() -> [String] {
         var problems: [String] = []
         if !Self.sourceArraysAreValid(
-            hostKeys: hostKeys, hostListings: hostListings, hostExpiries: hostExpiries,
+            hostCount: hostKeys.count, hostListings: hostListings, hostExpiries: hostExpiries,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues) {
             problems.append("source arrays unsorted, unmasked or of mismatched lengths")
         }
@@ -48,20 +45,29 @@ extension AddressFamilyTable {
         if !hostExpiries.isEmpty, hostExpiries.allSatisfy({ $0 == 0 }) {
             problems.append("per-host expiries stored although all are zero")
         }
-        problems += directory.invariantViolations(keys: hostKeys)
+        problems += hostKeys.invariantViolations()
         guard rangeStarts.count == rangeEnds.count, rangeStarts.count == rangeValues.count else {
             problems.append("interval arrays of mismatched lengths")
             return problems
         }
-        for index in rangeStarts.indices {
-            if rangeStarts[index] > rangeEnds[index] { problems.append("interval \(index) is inverted") }
-            if index > 0, rangeEnds[index - 1] >= rangeStarts[index] {
+        for index in 0..<intervalCount {
+            if intervalStart(index) > intervalEnd(index) { problems.append("interval \(index) is inverted") }
+            if index > 0, intervalEnd(index - 1) >= intervalStart(index) {
                 problems.append("intervals \(index - 1) and \(index) overlap or are unsorted")
             }
-            if rangeValues[index].isExclusion { problems.append("interval \(index) is an exclusion") }
+            if intervalValue(index).isExclusion { problems.append("interval \(index) is an exclusion") }
         }
         let expected = Self.flatten(starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
-        if expected.starts != rangeStarts || expected.ends != rangeEnds || expected.values != rangeValues {
+        let ownFlattening = Self.areTheirOwnFlattening(expected, starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        if prefixesAreFlat != ownFlattening {
+            problems.append(prefixesAreFlat ? "prefixes marked flat but nest or exclude" : "flat prefixes stored twice")
+        }
+        if prefixesAreFlat && !rangeStarts.isEmpty { problems.append("interval arrays stored for flat prefixes") }
+        let actual = (0..<intervalCount).map { (intervalStart($0), intervalEnd($0), intervalValue($0)) }
+        if actual.count != expected.starts.count
+            || !zip(actual, expected.starts.indices).allSatisfy({ interval, index in
+                interval.0 == expected.starts[index] && interval.1 == expected.ends[index] && interval.2 == expected.values[index]
+            }) {
             problems.append("intervals are not the flattening of the prefixes")
         }
         return problems

@@ -4,30 +4,32 @@
 ///
 /// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
 ///
-/// - **Hosts** (/32 or /128): a sorted key array, found through a ``HostDirectory`` of
+/// - **Hosts** (/32 or /128): sorted ``HostKeys``, found through a ``HostDirectory`` of
 ///   65,537 offsets indexed by 16 bits of the key, so a lookup is one directory read plus
-///   a binary search in a small bucket. Per-host listings and expiries are parallel arrays
-///   that stay empty when all hosts share one listing or never expire; the common case
-///   (one listing class, expiry handled elsewhere) costs only the key, like rbldnsd's
-///   ip4set but without its 18 bytes per entry.
+///   a binary search in a small bucket. Where the directory fixes all but the low 16 bits
+///   (always for IPv4) only those are stored: 2 bytes a host. Per-host listings and
+///   expiries are parallel arrays that stay empty when all hosts share one listing or
+///   never expire; the common case (one listing class, expiry handled elsewhere) costs
+///   only the key, half of rbldnsd's ip4tset and a ninth of its ip4set.
 /// - **Ranges** (every shorter prefix): the nested prefixes flattened into sorted disjoint
 ///   intervals, each carrying the value of the longest covering prefix. Excluded stretches
 ///   are left out, so they read as gaps. The prefixes as inserted are kept too, for
-///   enumeration and serialization; the intervals are derived from them.
+///   enumeration and serialization; the intervals are derived from them. When the
+///   prefixes are their own flattening (none nested or excluded, as with a list of
+///   disjoint /24s or /64s), the intervals are read from the prefix arrays and not stored
+///   a second time.
 ///
 /// A host is always the longest match, so lookup tries the hosts first and falls back to
 /// the intervals.
 struct AddressFamilyTable<Key: TableKey>: Sendable {
-    /// Host addresses, strictly increasing.
-    let hostKeys: [Key]
+    /// Host addresses, strictly increasing, with their directory.
+    let hostKeys: HostKeys<Key>
     /// The listing of each host, parallel to `hostKeys`; empty when all hosts share one.
     let hostListings: [UInt16]
     /// The listing shared by all hosts when `hostListings` is empty (0 when there are no hosts).
     let uniformHostListing: UInt16
     /// The expiry of each host, parallel to `hostKeys`; empty when none expires.
     let hostExpiries: [UInt32]
-    /// Narrows a host lookup to one bucket of `hostKeys`.
-    let directory: HostDirectory<Key>
 
     /// First addresses of the non-host prefixes as inserted, sorted by (start, length).
     let prefixStarts: [Key]
@@ -36,6 +38,9 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Values of the non-host prefixes, parallel to `prefixStarts`.
     let prefixValues: [TableValue]
 
+    /// Whether the intervals are the prefixes themselves, one for one; the three interval
+    /// arrays are then empty and the interval accessors read the prefix arrays.
+    let prefixesAreFlat: Bool
     /// First addresses of the flattened intervals, strictly increasing.
     let rangeStarts: [Key]
     /// Last addresses of the flattened intervals; `rangeEnds[i] < rangeStarts[i + 1]`.
@@ -45,28 +50,71 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// A family with no entries.
     static var empty: Self {
-        Self(hostKeys: [], hostListings: [], uniformHostListing: 0, hostExpiries: [],
+        Self(hostKeys: .empty, hostListings: [], uniformHostListing: 0, hostExpiries: [],
              prefixStarts: [], prefixLengths: [], prefixValues: [])
     }
 
-    /// Builds the derived parts (directory, intervals) from validated source arrays.
+    /// Builds the derived part (the intervals) from validated source arrays.
     ///
     /// - Important: The caller guarantees the invariants that ``sourceArraysAreValid``
     ///   checks: hosts strictly increasing, prefixes masked, in range and strictly
     ///   increasing by (start, length), parallel arrays of matching length.
-    init(hostKeys: [Key], hostListings: [UInt16], uniformHostListing: UInt16, hostExpiries: [UInt32],
+    init(hostKeys: HostKeys<Key>, hostListings: [UInt16], uniformHostListing: UInt16, hostExpiries: [UInt32],
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
         self.hostKeys = hostKeys
         self.hostListings = hostListings
         // Canonical: the shared listing is only meaningful without per-host listings.
         self.uniformHostListing = hostKeys.isEmpty || !hostListings.isEmpty ? 0 : uniformHostListing
         self.hostExpiries = hostExpiries
-        self.directory = HostDirectory(sortedKeys: hostKeys)
         self.prefixStarts = prefixStarts
         self.prefixLengths = prefixLengths
         self.prefixValues = prefixValues
-        (rangeStarts, rangeEnds, rangeValues) = Self.flatten(
-            starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        let flat = Self.flatten(starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        prefixesAreFlat = Self.areTheirOwnFlattening(flat, starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
+        (rangeStarts, rangeEnds, rangeValues) = prefixesAreFlat ? ([], [], []) : flat
+    }
+
+    /// Whether `flat`, the flattening of the prefixes, is the prefixes one for one.
+    static func areTheirOwnFlattening(_ flat: (starts: [Key], ends: [Key], values: [TableValue]),
+                                      starts: [Key], lengths: [UInt8], values: [TableValue]) -> Bool {
+        guard flat.starts == starts, flat.values == values else { return false }
+        return starts.indices.allSatisfy {
+            flat.ends[$0] == TablePrefix(address: starts[$0], prefixLength: Int(lengths[$0])).end
+        }
+    }
+
+    /// The number of flattened intervals.
+    var intervalCount: Int { prefixesAreFlat ? prefixStarts.count : rangeStarts.count }
+
+    /// The first address of interval `index`.
+    @inline(__always)
+    func intervalStart(_ index: Int) -> Key { prefixesAreFlat ? prefixStarts[index] : rangeStarts[index] }
+
+    /// The last address of interval `index`.
+    @inline(__always)
+    func intervalEnd(_ index: Int) -> Key {
+        prefixesAreFlat
+            ? prefixStarts[index] | ~Key.networkMask(prefixLength: Int(prefixLengths[index]))
+            : rangeEnds[index]
+    }
+
+    /// The value of interval `index`, never an exclusion.
+    @inline(__always)
+    func intervalValue(_ index: Int) -> TableValue { prefixesAreFlat ? prefixValues[index] : rangeValues[index] }
+
+    /// The last interval starting at or before `address`, if any.
+    @inline(__always)
+    func intervalIndex(notAfter address: Key) -> Int? {
+        prefixesAreFlat
+            ? Self.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: address)
+            : Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address)
+    }
+
+    /// The value of the interval holding `address`, if one does.
+    @inline(__always)
+    func intervalValue(covering address: Key) -> TableValue? {
+        guard let index = intervalIndex(notAfter: address), address <= intervalEnd(index) else { return nil }
+        return intervalValue(index)
     }
 
     /// Freezes builder contents: sorts, and stores uniform listings and zero expiries compactly.
@@ -76,21 +124,31 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                      "too many entries for one table")
         var hostPairs = Array(hosts)
         hostPairs.sort { $0.key < $1.key }
+        var keys = HostKeys<Key>.Collector(capacity: hostPairs.count)
+        var listings = HostColumn<UInt16>(capacity: hostPairs.count)
+        var expiries = HostColumn<UInt32>(capacity: hostPairs.count)
+        for (key, value) in hostPairs {
+            keys.append(key)
+            listings.append(value.listing)
+            expiries.append(value.expires)
+        }
+        hostPairs = []
         var prefixPairs = Array(prefixes)
         prefixPairs.sort { $0.key < $1.key }
-        self.init(hostKeys: hostPairs.map(\.key), everyHostListing: hostPairs.map(\.value.listing),
-                  everyHostExpiry: hostPairs.map(\.value.expires),
+        self.init(hostKeys: keys.finish(), listings: listings, expiries: expiries,
                   prefixStarts: prefixPairs.map(\.key.start), prefixLengths: prefixPairs.map(\.key.length),
                   prefixValues: prefixPairs.map(\.value))
     }
 
-    /// Stores per-host values compactly: no listing array when all hosts share one, no
-    /// expiry array when none expires (sorted, validated arrays as for the designated init).
-    init(hostKeys: [Key], everyHostListing listings: [UInt16], everyHostExpiry expiries: [UInt32],
+    /// Stores gathered per-host values compactly (as the designated init, with the hosts'
+    /// listings and expiries as columns).
+    init(hostKeys: HostKeys<Key>, listings: HostColumn<UInt16>, expiries: HostColumn<UInt32>,
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
-        let first = listings.first ?? 0
-        self.init(hostKeys: hostKeys, hostListings: listings.allSatisfy { $0 == first } ? [] : listings,
-                  uniformHostListing: first, hostExpiries: expiries.allSatisfy { $0 == 0 } ? [] : expiries,
+        // A shared expiry other than 0 is still stored per host: the layout has no shared expiry.
+        let sharedExpiry = expiries.shared ?? 0
+        self.init(hostKeys: hostKeys, hostListings: listings.values, uniformHostListing: listings.shared ?? 0,
+                  hostExpiries: expiries.values.isEmpty && sharedExpiry != 0
+                      ? [UInt32](repeating: sharedExpiry, count: hostKeys.count) : expiries.values,
                   prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
 
@@ -99,29 +157,26 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// Bytes held by the arrays (element strides times counts).
     var memoryBytes: Int {
-        hostKeys.count * MemoryLayout<Key>.stride
+        hostKeys.memoryBytes
             + hostListings.count * MemoryLayout<UInt16>.stride
             + hostExpiries.count * MemoryLayout<UInt32>.stride
-            + directory.memoryBytes
             + prefixStarts.count * MemoryLayout<Key>.stride
             + prefixLengths.count * MemoryLayout<UInt8>.stride
             + prefixValues.count * MemoryLayout<TableValue>.stride
-            + rangeStarts.count * MemoryLayout<Key>.stride * 2
+            + rangeStarts.count * MemoryLayout<Key>.stride
+            + rangeEnds.count * MemoryLayout<Key>.stride
             + rangeValues.count * MemoryLayout<TableValue>.stride
     }
 
     /// The value of the longest prefix covering `address`, or nil when none does or when
     /// that prefix is an exclusion. Never allocates.
     func lookup(_ address: Key) -> TableValue? {
-        if let index = hostIndex(of: address) {
+        if let index = hostKeys.index(of: address) {
             let listing = hostListings.isEmpty ? uniformHostListing : hostListings[index]
             guard listing != 0 else { return nil }
             return TableValue(listing: listing, expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
         }
-        guard let index = Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address),
-              address <= rangeEnds[index]
-        else { return nil }
-        return rangeValues[index]
+        return intervalValue(covering: address)
     }
 
     /// The entry that answers for `address`, exclusions included: the host's own entry, or
@@ -129,14 +184,11 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// explaining an answer (the web lookup), not for serving: it may search every prefix
     /// length in a gap.
     func match(_ address: Key) -> TableMatch? {
-        if let index = hostIndex(of: address) {
+        if let index = hostKeys.index(of: address) {
             let value = hostValue(at: index)
             return value.isExclusion ? .excluded : .host(value)
         }
-        if let index = Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address),
-           address <= rangeEnds[index] {
-            return .network(rangeValues[index])
-        }
+        if let value = intervalValue(covering: address) { return .network(value) }
         // A gap: an exclusion of a shorter prefix, or nothing at all.
         for length in 0..<Key.bitWidth {
             let start = TablePrefix(address: address, prefixLength: length).start
@@ -152,29 +204,14 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// The index of `address` in `hostKeys`, if it is a host.
     func hostIndex(of address: Key) -> Int? {
-        let bucket = directory.candidates(for: address)
-        guard let index = Self.lastIndex(in: hostKeys, from: bucket.lowerBound, to: bucket.upperBound, notAfter: address),
-              hostKeys[index] == address
-        else { return nil }
-        return index
+        hostKeys.index(of: address)
     }
 
-    /// The last index in `start ..< end` of sorted `keys` whose key is at most `address`.
-    ///
-    /// Branch-free halving: the step only picks between two indexes, which compiles to a
-    /// conditional move. Addresses are random, so the branchy form mispredicts about
-    /// every other step, and that, not memory, dominated lookups in cache.
+    /// The last index in `start ..< end` of sorted `keys` whose key is at most `address`
+    /// (branch-free, as ``HostKeys/lastIndex(in:from:to:notAfter:)``).
     @inline(__always)
     static func lastIndex(in keys: [Key], from start: Int, to end: Int, notAfter address: Key) -> Int? {
-        guard start < end, keys[start] <= address else { return nil }
-        var base = start
-        var length = end - start
-        while length > 1 {
-            let half = length >> 1
-            base = keys[base + half] <= address ? base + half : base
-            length -= half
-        }
-        return base
+        HostKeys<Key>.lastIndex(in: keys, from: start, to: end, notAfter: address)
     }
 
     /// The value stored for host `index`.
@@ -186,21 +223,20 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Calls `body` with every entry, sorted by (start, length): the prefixes and the
     /// hosts merged, so an export comes out in address order.
     func forEachEntry(_ body: (TablePrefix<Key>, TableValue) -> Void) {
-        var hostIndex = 0
         var prefixIndex = 0
-        while hostIndex < hostKeys.count || prefixIndex < prefixStarts.count {
+        func prefixes(through key: Key?) {
             // At equal starts the shorter prefix comes first, and a host is the longest.
-            let takePrefix = hostIndex == hostKeys.count
-                || (prefixIndex < prefixStarts.count && prefixStarts[prefixIndex] <= hostKeys[hostIndex])
-            if takePrefix {
+            while prefixIndex < prefixStarts.count, key.map({ prefixStarts[prefixIndex] <= $0 }) ?? true {
                 body(TablePrefix(address: prefixStarts[prefixIndex], prefixLength: Int(prefixLengths[prefixIndex])),
                      prefixValues[prefixIndex])
                 prefixIndex += 1
-            } else {
-                body(TablePrefix(address: hostKeys[hostIndex], prefixLength: Key.bitWidth), hostValue(at: hostIndex))
-                hostIndex += 1
             }
         }
+        hostKeys.forEach { index, key in
+            prefixes(through: key)
+            body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValue(at: index))
+        }
+        prefixes(through: nil)
     }
 
     /// Flattens nested prefixes into disjoint intervals valued by the longest cover.

@@ -22,17 +22,24 @@ struct HostDirectory<Key: TableKey>: Sendable {
     /// Indexes `keys`, which must be sorted; O(n + 65,536).
     init(sortedKeys keys: [Key]) {
         guard let first = keys.first, let last = keys.last else {
-            offsets = []
-            base = 0
-            shift = 0
+            self.init(offsets: [], base: 0, shift: 0)
             return
         }
+        self.init(first: first, last: last) { visit in
+            for key in keys { visit(key) }
+        }
+    }
+
+    /// Indexes the sorted keys from `first` to `last` that `forEachKey` passes to its
+    /// argument, in order; O(n + 65,536).
+    init(first: Key, last: Key, forEachKey: ((Key) -> Void) -> Void) {
         // Sorted, so the first and last key share exactly the prefix every key shares.
         let commonBits = (first ^ last).leadingZeroBitCount
-        shift = max(0, Key.bitWidth - 16 - commonBits)
+        let shift = max(0, Key.bitWidth - 16 - commonBits)
+        self.shift = shift
         base = first & Key.networkMask(prefixLength: Key.bitWidth - shift - 16)
         var offsets = [UInt32](repeating: 0, count: Self.bucketCount + 1)
-        for key in keys {
+        forEachKey { key in
             // No overflow: at most UInt32.max hosts (checked when freezing or loading).
             offsets[Self.bucket(key, shift: shift) + 1] &+= 1
         }
@@ -43,16 +50,50 @@ struct HostDirectory<Key: TableKey>: Sendable {
         self.offsets = offsets
     }
 
+    /// A directory from its parts, which the caller has derived as ``init(sortedKeys:)`` would.
+    init(offsets: [UInt32], base: Key, shift: Int) {
+        self.offsets = offsets
+        self.base = base
+        self.shift = shift
+    }
+
     private static func bucket(_ key: Key, shift: Int) -> Int {
         Int(truncatingIfNeeded: key >> shift) & (bucketCount - 1)
     }
 
     /// The index range of the hosts that could equal `key`; empty when no host can.
+    @inline(__always)
     func candidates(for key: Key) -> Range<Int> {
-        // A key outside the shared prefix matches no host. `>>` by the full width is 0.
-        guard !offsets.isEmpty, (key ^ base) >> (shift + 16) == 0 else { return 0..<0 }
-        let bucket = Self.bucket(key, shift: shift)
-        return Int(offsets[bucket])..<Int(offsets[bucket + 1])
+        guard let bucket = bucket(of: key) else { return 0..<0 }
+        return range(ofBucket: bucket)
+    }
+
+    /// The bucket `key` falls in; nil when it lies outside the prefix all hosts share.
+    @inline(__always)
+    func bucket(of key: Key) -> Int? {
+        // `>>` by the full width is 0.
+        guard !offsets.isEmpty, (key ^ base) >> (shift + 16) == 0 else { return nil }
+        return Self.bucket(key, shift: shift)
+    }
+
+    /// The indexes of the hosts in `bucket`.
+    @inline(__always)
+    func range(ofBucket bucket: Int) -> Range<Int> {
+        Int(offsets[bucket])..<Int(offsets[bucket + 1])
+    }
+
+    /// The bucket that holds host `index` (which must be below the host count): a binary
+    /// search of the offsets.
+    func bucket(containing index: Int) -> Int {
+        // The last bucket whose first offset is at most `index`; an empty bucket shares its
+        // offset with the next, so the last one is the bucket that is not empty.
+        var low = 0
+        var high = Self.bucketCount
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if Int(offsets[middle]) <= index { low = middle } else { high = middle }
+        }
+        return low
     }
 
     /// Bytes held by the offsets.

@@ -119,7 +119,8 @@ extension AddressFamilyTable {
         try LittleEndian.write(flags, to: sink)
         try LittleEndian.write(hostListings.isEmpty ? uniformHostListing : 0, to: sink)
         try LittleEndian.write(UInt16(0), to: sink)
-        try LittleEndian.write(hostKeys, to: sink)
+        // Whole keys, whichever layout holds them in memory.
+        try hostKeys.forEachChunk { chunk throws(E) in try LittleEndian.write(chunk, to: sink) }
         try LittleEndian.write(hostListings, to: sink)
         try LittleEndian.write(hostExpiries, to: sink)
         try LittleEndian.write(prefixStarts, to: sink)
@@ -145,7 +146,7 @@ extension AddressFamilyTable {
               hostCount != 0 || uniformListing == 0
         else { throw .corrupt }
 
-        let hostKeys = try reader.readArray(count: hostCount, of: Key.self)
+        let hostKeys = try readHostKeys(count: hostCount, from: &reader)
         let hostListings = try reader.readArray(count: perHostListings ? hostCount : 0, of: UInt16.self)
         let hostExpiries = try reader.readArray(count: perHostExpiries ? hostCount : 0, of: UInt32.self)
         let prefixStarts = try reader.readArray(count: prefixCount, of: Key.self)
@@ -156,12 +157,57 @@ extension AddressFamilyTable {
             TableValue(listing: prefixListings[$0], expires: prefixExpiries[$0])
         }
         guard sourceArraysAreValid(
-            hostKeys: hostKeys, hostListings: hostListings, hostExpiries: hostExpiries,
+            hostCount: hostKeys.count, hostListings: hostListings, hostExpiries: hostExpiries,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
         else { throw .corrupt }
         return Self(hostKeys: hostKeys, hostListings: hostListings, uniformHostListing: uniformListing,
                     hostExpiries: hostExpiries,
                     prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
+    }
+
+    /// Reads `count` host keys, which must be strictly increasing.
+    ///
+    /// 32-bit keys always take the dense layout, so they are read in chunks straight into
+    /// it, never all at once: their low 16 bits kept, their high 16 bits counted (as
+    /// ``HostKeys/Collector`` does, with the order checked on the way). Wider keys are
+    /// read whole and then laid out.
+    static func readHostKeys(count: Int, from reader: inout LittleEndianReader) throws(TableError) -> HostKeys<Key> {
+        guard Key.bitWidth == 32, count > 0 else {
+            let keys = try reader.readArray(count: count, of: Key.self)
+            guard !zip(keys, keys.dropFirst()).contains(where: { $0 >= $1 }) else { throw .corrupt }
+            return HostKeys(sortedKeys: keys)
+        }
+        // Division, not multiplication: a huge count cannot overflow the check.
+        guard count <= reader.remaining / MemoryLayout<Key>.size else { throw .truncated }
+        var lows = [UInt16](repeating: 0, count: count)
+        var highCounts = [UInt32](repeating: 0, count: 1 << 16)
+        var chunk = [Key](repeating: 0, count: Swift.min(4096, count))
+        var done = 0
+        var first: Key = 0
+        var previous: Key = 0
+        while done < count {
+            let length = Swift.min(chunk.count, count - done)
+            try reader.read(length, into: &chunk)
+            if done == 0 { first = chunk[0] }
+            let ordered = chunk.withUnsafeBufferPointer { keys in
+                lows.withUnsafeMutableBufferPointer { lows in
+                    highCounts.withUnsafeMutableBufferPointer { highCounts in
+                        for index in 0..<length {
+                            let key = keys[index]
+                            guard done + index == 0 || previous < key else { return false }
+                            previous = key
+                            lows[done + index] = UInt16(truncatingIfNeeded: key)
+                            // No overflow: count <= UInt32.max.
+                            highCounts[Int(truncatingIfNeeded: key >> 16)] &+= 1
+                        }
+                        return true
+                    }
+                }
+            }
+            guard ordered else { throw .corrupt }
+            done += length
+        }
+        return HostKeys.dense(lows: lows, highCounts: highCounts, first: first, last: previous)
     }
 }
 
@@ -200,6 +246,9 @@ struct LittleEndianReader {
 
     var isAtEnd: Bool { offset == count }
 
+    /// The bytes not read yet.
+    var remaining: Int { count - offset }
+
     private mutating func fill(_ destination: UnsafeMutableRawBufferPointer) throws(TableError) {
         guard !destination.isEmpty else { return }
         do {
@@ -215,6 +264,25 @@ struct LittleEndianReader {
         var value = T.zero
         try withUnsafeMutableBytes(of: &value) { bytes throws(TableError) in try fill(bytes) }
         return T(littleEndian: value)
+    }
+
+    /// Reads `count` values into the start of `buffer`, which holds at least that many:
+    /// a long array read piece by piece through one buffer.
+    mutating func read<T: FixedWidthInteger>(_ count: Int, into buffer: inout [T]) throws(TableError) {
+        precondition(count <= buffer.count)
+        guard count <= (self.count - offset) / MemoryLayout<T>.size else { throw .truncated }
+        var failure: TableError?
+        buffer.withUnsafeMutableBytes { bytes in
+            do throws(TableError) {
+                try fill(UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(count * MemoryLayout<T>.size)]))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        if !isLittleEndianHost {
+            for index in 0..<count { buffer[index] = T(littleEndian: buffer[index]) }
+        }
     }
 
     /// Reads `count` values straight into the array's memory.

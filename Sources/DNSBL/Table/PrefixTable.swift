@@ -8,8 +8,11 @@
 /// is an exclusion (``TableValue/excluded``) the address is not listed, even if a wider
 /// prefix lists it; a listed host inside an excluded range is listed again.
 ///
-/// Memory: a host costs its key (4 or 16 bytes) plus 2 bytes when hosts have different
-/// listings and 4 when any host expires; each family with hosts adds a 256 KiB directory.
+/// Memory: an IPv4 host costs 2 bytes of key (the directory implies the upper 16 bits), an
+/// IPv6 host 16 (2 when all IPv6 hosts lie in one /96), plus 2 bytes when hosts have
+/// different listings and 4 when any host expires; each family with hosts adds a 256 KiB
+/// directory. A shorter prefix costs its start, length and value (13 or 25 bytes), plus
+/// its share of the flattened intervals when prefixes nest or exclude.
 public final class PrefixTable: Sendable {
     let v4: AddressFamilyTable<UInt32>
     let v6: AddressFamilyTable<UInt128>

@@ -104,23 +104,22 @@ extension AddressFamilyTable {
             }
         }
 
-        // Hosts: unchanged runs are copied whole between the edited keys. Listings and
-        // expiries stay one shared value while they agree, as in the table.
-        var keys: [Key] = []
+        // Hosts: unchanged runs are copied whole between the edited keys, straight into
+        // the new layout; the per-host arrays only if the hosts come to differ.
         let capacity = hostKeys.count + hostEdits.count
-        keys.reserveCapacity(capacity)
-        var listings = CompactColumn<UInt16>(capacity: capacity)
-        var expiries = CompactColumn<UInt32>(capacity: capacity, shared: 0)
+        var keys = HostKeys<Key>.Collector(capacity: capacity)
+        var listings = HostColumn<UInt16>(capacity: capacity)
+        var expiries = HostColumn<UInt32>(capacity: capacity)
         func copyHosts(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            keys.append(contentsOf: hostKeys[range])
+            hostKeys.forEach(in: range) { _, key in keys.append(key) }
             if hostListings.isEmpty {
-                listings.append(repeating: uniformHostListing, count: range.count)
+                listings.append(uniformHostListing, times: range.count)
             } else {
                 listings.append(contentsOf: hostListings[range])
             }
             if hostExpiries.isEmpty {
-                expiries.append(repeating: 0, count: range.count)
+                expiries.append(0, times: range.count)
             } else {
                 expiries.append(contentsOf: hostExpiries[range])
             }
@@ -128,7 +127,8 @@ extension AddressFamilyTable {
         var next = 0
         for edit in hostEdits {
             let key = edit.prefix.start
-            let end = Self.firstIndex(in: hostKeys, from: next, notBefore: key)
+            // Edits are sorted, so `key` is not before the hosts already copied.
+            let end = Swift.max(next, hostKeys.firstIndex(notBefore: key))
             copyHosts(next..<end)
             next = end < hostKeys.count && hostKeys[end] == key ? end + 1 : end
             if let value = edit.value {
@@ -167,18 +167,7 @@ extension AddressFamilyTable {
         while index < prefixStarts.count { copyPrefix() }
 
         precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys, hostListings: listings.values, uniformHostListing: listings.shared ?? 0,
-                    hostExpiries: expiries.values, prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
-    }
-
-    /// The first index at or after `start` of sorted `keys` whose key is at least `key`.
-    static func firstIndex(in keys: [Key], from start: Int, notBefore key: Key) -> Int {
-        var low = start
-        var high = keys.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if keys[middle] < key { low = middle + 1 } else { high = middle }
-        }
-        return low
+        return Self(hostKeys: keys.finish(), listings: listings, expiries: expiries,
+                    prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 }

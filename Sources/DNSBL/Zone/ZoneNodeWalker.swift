@@ -157,8 +157,8 @@ struct ZoneNodeWalker<Key: TableKey> {
             value = overlay[index].value
         } else if let index = table.hostIndex(of: address) {
             value = table.hostValue(at: index)
-        } else if let index = rangeIndex(notAfter: address), address <= table.rangeEnds[index] {
-            value = table.rangeValues[index]
+        } else if let network = table.intervalValue(covering: address) {
+            value = network
         } else {
             value = nil
         }
@@ -175,23 +175,18 @@ struct ZoneNodeWalker<Key: TableKey> {
     }
 
     private func rangeIndex(notAfter address: Key) -> Int? {
-        AddressFamilyTable<Key>.lastIndex(in: table.rangeStarts, from: 0, to: table.rangeStarts.count, notAfter: address)
+        table.intervalIndex(notAfter: address)
     }
 
     /// The value (live or expired) of the one range that covers all of `prefix`, if any.
     private func coveringRange(_ prefix: TablePrefix<Key>) -> TableValue? {
-        guard let index = rangeIndex(notAfter: prefix.start), table.rangeEnds[index] >= prefix.end else { return nil }
-        return table.rangeValues[index]
+        guard let index = rangeIndex(notAfter: prefix.start), table.intervalEnd(index) >= prefix.end else { return nil }
+        return table.intervalValue(index)
     }
 
     /// The first index in the sorted host keys at or after `address`.
     private func firstHost(atOrAfter address: Key) -> Int {
-        var low = 0, high = table.hostKeys.count
-        while low < high {
-            let middle = (low + high) / 2
-            if table.hostKeys[middle] < address { low = middle + 1 } else { high = middle }
-        }
-        return low
+        table.hostKeys.firstIndex(notBefore: address)
     }
 
     /// Whether hosts (table or overlay) in `prefix` answer other than `cover`, and whether
@@ -205,8 +200,8 @@ struct ZoneNodeWalker<Key: TableKey> {
             if !isLive(value) { unlisted = true }
         }
         var index = firstHost(atOrAfter: prefix.start)
-        while index < table.hostKeys.count, table.hostKeys[index] <= prefix.end, !(any && unlisted) {
-            let key = table.hostKeys[index]
+        var keys = table.hostKeys.makeIterator(from: index)
+        while let key = keys.next(), key <= prefix.end, !(any && unlisted) {
             if overlayIndex(key) == nil { note(key, table.hostValue(at: index)) }
             index += 1
         }
@@ -230,11 +225,11 @@ struct ZoneNodeWalker<Key: TableKey> {
         if host < table.hostKeys.count { consider(table.hostKeys[host]) }
         for (key, _) in overlay where key >= cursor { consider(key); break }
         if !hostsOnly {
-            if let index = rangeIndex(notAfter: cursor), table.rangeEnds[index] >= cursor {
+            if let index = rangeIndex(notAfter: cursor), table.intervalEnd(index) >= cursor {
                 consider(cursor)
             } else {
                 let next = rangeIndex(notAfter: cursor).map { $0 + 1 } ?? 0
-                if next < table.rangeStarts.count { consider(table.rangeStarts[next]) }
+                if next < table.intervalCount { consider(table.intervalStart(next)) }
             }
         }
         return best
