@@ -70,7 +70,7 @@ let package = Package(
         // C the Glibc module does not show, each shim named for what it holds:
         // recvmmsg/sendmmsg batches and UDP socket options (the UDP server),
         .target(name: "CUDPBatch"),
-        // thread names and malloc_trim (glibc's GNU extensions),
+        // thread names, malloc_trim and statx (glibc's GNU extensions),
         .target(name: "CGNUExtensions"),
         // and single-writer counters that other threads read (query statistics).
         .target(name: "CRelaxedCounter"),

@@ -9,7 +9,7 @@ import Testing
     let store = TestZone.makeStore().1
 
     func notifier(to port: UInt16, key: TSIGKey? = nil) throws -> ZoneNotifier {
-        let rule = ZoneTransferRule(allow: [try TransferNetwork(parsing: "127.0.0.0/8")], key: key?.name,
+        let rule = ZoneTransferRule(allow: [TransferTesting.network("127.0.0.0/8")], key: key?.name,
                                     notify: [try ListenAddress(parsing: "127.0.0.1:\(port)")])
         let policy = try TransferPolicy(zones: ["bl.example.org": rule], keys: key.map { [$0] } ?? [])
         return ZoneNotifier(policy: policy, snapshots: store, clock: { Int64(time(nil)) })

@@ -240,7 +240,7 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, streng
     @Test func anExpiryMovesTheSerialAndIsNotified() async throws {
         let secondary = try #require(FakeSecondary())
         let running = try await RunningPublication(configure: { configuration in
-            let rule = ZoneTransferRule(allow: [try TransferNetwork(parsing: "127.0.0.0/8")],
+            let rule = ZoneTransferRule(allow: [ClientNetwork(isIPv6: false, address: 0x7F00_0000, prefixLength: 8)!],
                                         notify: [try ListenAddress(parsing: "127.0.0.1:\(secondary.port)")])
             configuration.transfers = try TransferPolicy(zones: [RunningPublication.zone: rule], keys: [])
         })

@@ -56,6 +56,60 @@ import TestSupport
         }
     }
 
+    /// The point lookups publication runs on every change agree with the bulk snapshot, on
+    /// random stores: `listing(for:)`, and `listings(for:)` by point lookups (16 prefixes
+    /// or fewer) and by loading the exclusions and delistings (more), for every prefix the
+    /// store has a row for and for prefixes it has none for. Each path gathers the facts
+    /// for `ListingPrecedence.decide` its own way; this holds them to one answer.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64]) func pointLookupsMatchTheSnapshot(seed: UInt64) throws {
+        let fixture = try Fixture(seed: seed, addressCount: 512)
+        let (store, clock, zone) = (fixture.store, fixture.clock, Fixture.zone)
+        var random = fixture.random
+        func randomPrefix(_ lengths: ClosedRange<Int>) -> IPPrefix { fixture.prefix(lengths, using: &random) }
+        var touched: Set<IPPrefix> = []
+        for index in 0..<80 {
+            let source = randomPrefix(32...32)
+            let age = [3600, 40 * 86400, 600].randomElement(using: &random)!
+            let strength: EvidenceStrength = Int.random(in: 0..<4, using: &random) == 0 ? .weak : .strong
+            _ = try store.recordHit(Hit(source: source, kind: HitKind.allCases.randomElement(using: &random)!,
+                                        strength: strength, time: clock.now - Int64(age), trap: "t\(index % 3)@t.example",
+                                        digest: [UInt8(index), 9]), zone: zone)
+            touched.insert(source)
+        }
+        for _ in 0..<14 {
+            let prefix = randomPrefix(22...32)
+            let expires: Int64? = Int.random(in: 0..<3, using: &random) == 0 ? clock.now + 5 : nil
+            _ = try? store.list(prefix, zone: zone, expires: expires, actor: "t", reason: "r")
+            touched.insert(prefix)
+        }
+        for _ in 0..<6 {
+            let prefix = randomPrefix(26...32)
+            _ = try? store.exclude(prefix, zone: zone, actor: "t", reason: "r")
+            touched.insert(prefix)
+        }
+        for _ in 0..<10 {
+            let prefix = randomPrefix(24...32)
+            _ = try? store.delist(prefix, zone: zone, actor: "t", reason: "r")
+            touched.insert(prefix)
+        }
+        for _ in 0..<40 { touched.insert(randomPrefix(20...32)) }  // most without a row
+        clock.advance(10)  // some manual listings have expired
+
+        let bulk = Dictionary(try store.activeListings(zone: zone, now: clock.now).map { ($0.prefix, $0) },
+                              uniquingKeysWith: { first, _ in first })
+        let prefixes = touched.sorted { ($0.address, $0.length) < ($1.address, $1.length) }
+        for prefix in prefixes {
+            #expect(try store.listing(for: prefix, zone: zone, now: clock.now) == bulk[prefix],
+                    "seed \(seed): listing(for: \(prefix))")
+        }
+        let few = Array(prefixes.prefix(16))
+        #expect(try store.listings(for: few, zone: zone, now: clock.now) == few.map { bulk[$0] },
+                "seed \(seed): listings(for:) by point lookups")
+        #expect(prefixes.count > 16)
+        #expect(try store.listings(for: prefixes, zone: zone, now: clock.now) == prefixes.map { bulk[$0] },
+                "seed \(seed): listings(for:) with the tables loaded")
+    }
+
     /// The served table as the snapshot builds it from `listings`: the longest match, and
     /// whether it is an exclusion, the address's own entry or a network's.
     static func served(_ address: IPPrefix, in listings: [Listing], template: String) -> ServedMatch {

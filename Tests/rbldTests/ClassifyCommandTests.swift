@@ -92,7 +92,8 @@ import TestSupport
         #expect(text.contains("rule=delivery-status-report"), "\(text)")
         #expect(text.contains("    rules: delivery-status-report (decided)"), "\(text)")
         #expect(text.contains("delivery-status part"), "the evidence: \(text)")
-        #expect(text.contains("    strength: strong (the message's structure): a hit lists its source on its own"), "\(text)")
+        #expect(text.contains("    strength: strong (the message's structure): by the default policy a hit lists its source on "
+                              + "its own; it adds 1 to its source's score (weight of dsn 1; threshold 1)"), "\(text)")
         let (_, json, _) = try Self.classify(["--trusted-networks", "10.0.0.0/8", "--explain", "--json", file], sandbox: sandbox)
         let object = try #require(Self.objects(json).first ?? nil)
         let rules = try #require(object["matched_rules"] as? [String], "\(json)")
@@ -122,8 +123,9 @@ import TestSupport
         let (status, text, stderr) = try Self.classify(["--explain", file], sandbox: sandbox)
         #expect(status == 0, "\(stderr)")
         #expect(text.contains("backscatter kind=autoreply strength=weak"), "\(text)")
-        #expect(text.contains("    strength: weak (wording with little structure): a hit lists its source only when corroborated, "
-                              + "by default by 2 weak hits from 2 traps within 1w or by a strong hit"), "\(text)")
+        #expect(text.contains("    strength: weak (wording with little structure): by the default policy a hit counts only when "
+                              + "corroborated, by 2 weak hits from 2 traps within 1w or by a strong hit; then it adds 1 to its "
+                              + "source's score (weight of autoreply 1 × weak-weight 1; threshold 1)"), "\(text)")
     }
 
     @Test func trustedNetworksMoveTheSourceBelowTheRelay() throws {

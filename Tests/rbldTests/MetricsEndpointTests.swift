@@ -77,7 +77,7 @@ import TestSupport
         metrics.exportWritten(zone: "bl.example.org", path: "/srv/mirror/bl.v4", at: 1_000_000)
         metrics.exportFailed(zone: "bl.example.org", path: "/srv/mirror/bl.v6", StoreError(.io, "test"))
         // An AXFR from a client outside the allow list: refused by the access list.
-        let rule = ZoneTransferRule(allow: [try TransferNetwork(parsing: "192.0.2.0/24")])
+        let rule = ZoneTransferRule(allow: [ClientNetwork(IPPrefix("192.0.2.0/24")!)])
         let transfers = ZoneTransfers(policy: try TransferPolicy(zones: ["bl.example.org": rule]), snapshots: snapshots, clock: { 1 })
         var axfr: [UInt8] = [0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2] + Array("bl".utf8) + [7] + Array("example".utf8)
         axfr += [3] + Array("org".utf8) + [0, 0, 252, 0, 1]

@@ -1,5 +1,6 @@
 // TCPQueryHandler.swift -- answers the DNS messages of one TCP connection, in order.
 
+import Glibc
 import Logging
 import NIOCore
 
@@ -176,11 +177,19 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
     }
 
     static func client(_ address: SocketAddress?) -> TransferClient {
-        // The numeric text NIO gives is parsed back: one parser for access lists and clients.
-        guard let text = address?.ipAddress, let parsed = try? TransferNetwork(parsing: text) else {
+        // The numeric text NIO gives, read back as network-order bytes (the in_addr
+        // structs' members are not visible to every build of this module).
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard let text = address?.ipAddress else {
             return TransferClient(address: 0, isIPv6: true, description: "unknown")  // matches no access list
         }
-        return TransferClient(address: parsed.address, isIPv6: parsed.isIPv6, description: text)
+        if inet_pton(AF_INET, text, &bytes) == 1 {
+            return TransferClient(address: bytes[0..<4].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }, isIPv6: false, description: text)
+        }
+        guard inet_pton(AF_INET6, text, &bytes) == 1 else {
+            return TransferClient(address: 0, isIPv6: true, description: text)
+        }
+        return TransferClient(address: bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }, isIPv6: true, description: text)
     }
 
     // MARK: - Connection events

@@ -2,70 +2,6 @@
 
 import Glibc
 
-/// A client network of a transfer access list: an IPv4 or IPv6 prefix.
-public struct TransferNetwork: Hashable, Sendable, CustomStringConvertible {
-    public let isIPv6: Bool
-    /// The first address, as a 128-bit integer (IPv4 in the low 32 bits).
-    public let address: UInt128
-    public let length: Int
-
-    /// Parses `ADDRESS` or `ADDRESS/LENGTH` (numeric IPv4 or IPv6).
-    ///
-    /// - Throws: ``TransferPolicyError`` quoting `text`.
-    public init(parsing text: String) throws(TransferPolicyError) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let host = String(parts[0])
-        // Network-order bytes straight from inet_pton (the in_addr structs' members are
-        // not visible to every build of this module).
-        var bytes = [UInt8](repeating: 0, count: 16)
-        if inet_pton(AF_INET, host, &bytes) == 1 {
-            isIPv6 = false
-            address = bytes[0..<4].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
-        } else if inet_pton(AF_INET6, host, &bytes) == 1 {
-            isIPv6 = true
-            address = bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
-        } else {
-            throw TransferPolicyError("'\(text)': not a numeric IPv4 or IPv6 address or network")
-        }
-        let bits = isIPv6 ? 128 : 32
-        if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...bits).contains(length), parts[1].allSatisfy(\.isNumber) else {
-                throw TransferPolicyError("'\(text)': prefix length must be a number from 0 to \(bits)")
-            }
-            self.length = length
-        } else {
-            length = bits
-        }
-        let hostBits = bits - length
-        let mask: UInt128 = hostBits == 0 ? 0 : (UInt128(1) << UInt128(hostBits)) - 1
-        guard address & mask == 0 else {
-            throw TransferPolicyError("'\(text)': host bits are set (the network is \(Self.text(address & ~mask, isIPv6: isIPv6))/\(length))")
-        }
-    }
-
-    /// Whether the client address (IPv4 in the low 32 bits) lies in this network. An
-    /// IPv4-mapped IPv6 client (::ffff:a.b.c.d) is its IPv4 address.
-    public func contains(_ client: UInt128, isIPv6 clientIsIPv6: Bool) -> Bool {
-        var client = client
-        var clientV6 = clientIsIPv6
-        if clientV6, client >> 32 == 0xFFFF { client &= 0xFFFF_FFFF; clientV6 = false }
-        guard clientV6 == isIPv6 else { return false }
-        let bits = isIPv6 ? 128 : 32
-        guard length > 0 else { return true }
-        return client >> UInt128(bits - length) == address >> UInt128(bits - length)
-    }
-
-    public var description: String { "\(Self.text(address, isIPv6: isIPv6))/\(length)" }
-
-    private static func text(_ address: UInt128, isIPv6: Bool) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let count = isIPv6 ? 16 : 4
-        let raw = (0..<count).map { UInt8(truncatingIfNeeded: address >> UInt128(8 * (count - 1 - $0))) }
-        inet_ntop(isIPv6 ? AF_INET6 : AF_INET, raw, &buffer, socklen_t(buffer.count))
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
 /// A shared secret for TSIG (RFC 8945), HMAC-SHA256.
 ///
 /// The secret never appears in `description` (nor therefore in logs).
@@ -100,13 +36,13 @@ public struct TSIGKey: Hashable, Sendable, CustomStringConvertible {
 /// How one zone may be transferred.
 public struct ZoneTransferRule: Hashable, Sendable {
     /// Client networks allowed; empty: any address, which is accepted only with a key.
-    public var allow: [TransferNetwork]
+    public var allow: [ClientNetwork]
     /// The TSIG key every request must be signed with; nil: none needed.
     public var key: String?
     /// Secondaries told of each change (RFC 1996).
     public var notify: [ListenAddress]
 
-    public init(allow: [TransferNetwork] = [], key: String? = nil, notify: [ListenAddress] = []) {
+    public init(allow: [ClientNetwork] = [], key: String? = nil, notify: [ListenAddress] = []) {
         self.allow = allow
         self.key = key
         self.notify = notify

@@ -12,6 +12,9 @@ public struct TransferClient: Sendable, CustomStringConvertible {
     public init(address: UInt128, isIPv6: Bool, description: String) {
         (self.address, self.isIPv6, self.description) = (address, isIPv6, description)
     }
+
+    /// The address as access lists match it (IPv4-mapped IPv6 as IPv4).
+    var clientAddress: ClientAddress { isIPv6 ? .v6(address) : .v4(UInt32(truncatingIfNeeded: address)) }
 }
 
 /// What became of a transfer request, for the log and counters.
@@ -221,7 +224,7 @@ public final class ZoneTransfers: Sendable {
         guard let rule = policy.zones[snapshot.config.name] else {
             return fail(.refused, "zone not offered for transfer", by: .acl, signer: signer)
         }
-        guard rule.allow.isEmpty || rule.allow.contains(where: { $0.contains(client.address, isIPv6: client.isIPv6) }) else {
+        guard rule.allow.isEmpty || rule.allow.contains(where: { $0.contains(client.clientAddress) }) else {
             return fail(.refused, "client \(client) not in the allow list", by: .acl, signer: signer)
         }
         if let required = rule.key, signedBy != required {

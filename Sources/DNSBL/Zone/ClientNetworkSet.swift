@@ -15,6 +15,15 @@ public struct ClientNetwork: Hashable, Sendable {
         self.address = address
         self.prefixLength = prefixLength
     }
+
+    /// Whether `client` lies in this network (an IPv4-mapped IPv6 client is its IPv4
+    /// address, as ``ClientAddress`` holds it). For a short list, such as a zone's transfer
+    /// access list; a ``ClientNetworkSet`` answers for many networks at once.
+    public func contains(_ client: ClientAddress) -> Bool {
+        guard client.isIPv6 == isIPv6 else { return false }
+        let hostBits = (isIPv6 ? 128 : 32) - prefixLength
+        return hostBits >= 128 || client.bits >> UInt128(hostBits) == address >> UInt128(hostBits)
+    }
 }
 
 /// A set of client networks, asked per query whether it holds an address.

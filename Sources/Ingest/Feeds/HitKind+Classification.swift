@@ -1,10 +1,10 @@
 // HitKind+Classification.swift -- the hit kind of a backscatter verdict.
 
-import Store
+public import Store
 
 extension HitKind {
     /// The hit kind of a backscatter classification (`none` never reaches the store).
-    init(_ kind: Classification.Kind) {
+    public init(_ kind: Classification.Kind) {
         switch kind {
         case .dsn: self = .dsn
         case .autoreply: self = .autoreply

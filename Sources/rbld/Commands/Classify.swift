@@ -173,23 +173,36 @@ struct Classify: ParsableCommand {
             text += "    rules: " + result.matchedRules.enumerated()
                 .map { $0.offset == 0 ? "\($0.element) (decided)" : $0.element }.joined(separator: ", ") + "\n"
         }
-        if result.verdict == .backscatter { text += "    strength: " + strengthMeaning(result.strength) + "\n" }
+        if result.verdict == .backscatter {
+            text += "    strength: " + strengthMeaning(result.strength, kind: HitKind(result.kind)) + "\n"
+        }
         text += "    evidence:\n"
         text += result.evidence.map { "      \($0)\n" }.joined()
         return text
     }
 
-    /// What a hit of this strength does to its source's listing under the default policy.
-    static func strengthMeaning(_ strength: EvidenceStrength) -> String {
+    /// What a hit of this strength and kind does to its source's listing under the default
+    /// policy (each zone sets its own: `rbld show` prints it).
+    static func strengthMeaning(_ strength: EvidenceStrength, kind: HitKind) -> String {
+        let policy = ListingPolicy.defaults
+        let weight = policy.weight(kind, strength)
+        let score = "adds \(numberText(weight)) to its source's score (weight of \(kind.rawValue) \(numberText(policy.weight(kind)))"
+            + (strength == .weak ? " × weak-weight \(numberText(policy.weakWeight))" : "")
+            + "; threshold \(numberText(policy.threshold)))"
         switch strength {
         case .strong:
-            return "strong (the message's structure): a hit lists its source on its own"
+            let lists = weight >= policy.threshold ? "lists its source on its own" : "lists its source once the score reaches the threshold"
+            return "strong (the message's structure): by the default policy a hit \(lists); it " + score
         case .weak:
-            let rule = ListingPolicy.defaults.corroboration
-            return "weak (wording with little structure): a hit lists its source only when corroborated, by default "
-                + "by \(rule.weakHits) weak hits from \(rule.traps) traps within \(durationText(rule.window)) or by a strong hit "
-                + "(each zone's policy.corroboration; `rbld show` prints the zone's)"
+            let rule = policy.corroboration
+            return "weak (wording with little structure): by the default policy a hit counts only when corroborated, "
+                + "by \(rule.weakHits) weak hits from \(rule.traps) traps within \(durationText(rule.window)) or by a strong hit; "
+                + "then it " + score + ". Each zone's policy sets these (`rbld show` prints the zone's)"
         }
+    }
+
+    private static func numberText(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }
 

@@ -157,15 +157,14 @@ struct Serve: AsyncParsableCommand {
 
     /// `--allow-transfer` and `--notify` for every served zone, over the configuration's rules.
     private func applyTransferFlags(to configuration: inout Configuration) throws {
-        let networks: [TransferNetwork]
-        let secondaries: [ListenAddress]
-        do {
-            networks = try allowTransfer.flatMap { $0.split(separator: ",") }.map { text throws(TransferPolicyError) in
-                try TransferNetwork(parsing: text.trimmingCharacters(in: .whitespaces))
+        let networks = try allowTransfer.flatMap { $0.split(separator: ",") }.map { text throws(Failure) in
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            switch IPPrefix.parse(trimmed) {
+            case .success(let prefix): return ClientNetwork(prefix)
+            case .failure(let problem): throw Failure(.usage, "--allow-transfer: '\(trimmed)': \(problem)")
             }
-        } catch {
-            throw Failure(.usage, "--allow-transfer: \(error)")
         }
+        let secondaries: [ListenAddress]
         do {
             secondaries = try notify.map { text throws(ServerError) in try ListenAddress(parsing: text) }
         } catch {

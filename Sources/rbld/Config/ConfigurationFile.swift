@@ -280,10 +280,7 @@ private struct Value {
         let keys = try mapping(["allow", "notify", "key"])
         var rule = ZoneTransferRule()
         if let allow = keys["allow"] {
-            rule.allow = try allow.list().map { value throws(ConfigurationError) in
-                let text = try value.string()
-                do throws(TransferPolicyError) { return try TransferNetwork(parsing: text) } catch { throw value.error(error.reason) }
-            }
+            rule.allow = try allow.networks()
         }
         if let notify = keys["notify"] {
             rule.notify = try notify.list().map { value throws(ConfigurationError) in try value.address() }
@@ -341,11 +338,7 @@ private struct Value {
 
     /// A list of networks (CIDR, or an address for a single host).
     func networks() throws(ConfigurationError) -> [ClientNetwork] {
-        try list().map { value throws(ConfigurationError) in
-            let prefix = try value.prefix()
-            // In range: IPPrefix checked the length and the IPv4 width.
-            return ClientNetwork(isIPv6: prefix.family == .v6, address: prefix.address, prefixLength: prefix.length)!
-        }
+        try list().map { value throws(ConfigurationError) in ClientNetwork(try value.prefix()) }
     }
 
     /// A TXT template that fits one TXT string once an IPv6 address replaces each `$`.
@@ -541,5 +534,13 @@ private struct Value {
             if let value = keys[name] { bits[kind] = UInt8(try value.int(in: 0...255)) }
         }
         return ReturnCodes(base: base, bits: bits, manual: manual)
+    }
+}
+
+extension ClientNetwork {
+    /// The DNS server's form of a network parsed as every other in rbld (`IPPrefix`).
+    init(_ prefix: IPPrefix) {
+        // In range: IPPrefix checked the length and the IPv4 width.
+        self.init(isIPv6: prefix.family == .v6, address: prefix.address, prefixLength: prefix.length)!
     }
 }

@@ -263,7 +263,7 @@ struct ConfigurationTests {
         let policy = try configuration.transferPolicy()
         #expect(policy.keys.keys.sorted() == ["transfer-key"])
         #expect(policy.zones.keys.sorted() == ["a.example"])
-        #expect(policy.zones["a.example"]?.allow.map(\.description) == ["192.0.2.0/24", "2001:db8::53/128"])
+        #expect(policy.zones["a.example"]?.allow == [ClientNetwork(IPPrefix("192.0.2.0/24")!), ClientNetwork(IPPrefix("2001:db8::53")!)])
         #expect(policy.zones["a.example"]?.key == "transfer-key")
         #expect(configuration.publication(applyingDefinitions: false).transfers == policy)
     }
