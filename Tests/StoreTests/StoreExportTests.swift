@@ -116,7 +116,7 @@ struct StoreExportTests {
     }
 
     /// rbldnsd, started on loopback with our rbldnsd export, answers like rbld.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/rbldnsd") && FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
+    @Test(.enabled(if: RequiredTool.available("/usr/sbin/rbldnsd") && RequiredTool.available("/usr/bin/dig")))
     func rbldnsdServesTheExportWithTheSameAnswers() throws {
         let store = try populatedStore()
         let listings = try store.activeListings(zone: zone, now: clock.now)

@@ -45,7 +45,7 @@ import TestSupport
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
+    @Test(.enabled(if: RequiredTool.available("/usr/bin/dig")))
     func startsReloadsOnSIGHUPAndStopsOnSIGTERM() throws {
         let sandbox = IngestSandbox()
         let config = sandbox.path + "/rbld.yaml"
@@ -140,7 +140,7 @@ import TestSupport
 
     /// `rbld serve` is `rbld run` without ingest: the same start-up lines, no LMTP, changes
     /// served live, SIGHUP reloads the zones from the store, SIGTERM stops with 0.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")))
+    @Test(.enabled(if: RequiredTool.available("/usr/bin/dig")))
     func serveIsRunWithoutIngest() throws {
         let sandbox = IngestSandbox()
         let rbld = try #require(Self.rbld)
