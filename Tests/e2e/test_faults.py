@@ -462,7 +462,9 @@ zones:
         expect(hits(db, "81.2.69.91") == 1, "the LMTP hit is in the restored file")
         expect(hits(db, "81.2.69.90") == 0, "the restored file is the backup, without the hit made before")
 
-        message(os.path.join(maildir, "new"), "1700000001.M1P1.run", "81.2.69.92", "RUN3")
+        # Delivered as an MDA does: written in tmp/, then renamed into new/ whole.
+        os.rename(message(os.path.join(maildir, "tmp"), "1700000001.M1P1.run", "81.2.69.92", "RUN3"),
+                  os.path.join(maildir, "new", "1700000001.M1P1.run"))
         expect(wait_for(lambda: hits(db, "81.2.69.92") == 1, 15, 0.2),
                f"the Maildir hit is in the restored file: {read(log)[-2000:]}")
         expect(not os.listdir(os.path.join(maildir, "new")), "the Maildir message was taken from new/")
