@@ -95,10 +95,10 @@ struct PrefixTableLayoutTests {
         let table = builder.freeze()
         #expect(table.v4.hostKeys.isDense && table.v6.hostKeys.isDense)
         let bytes = table.serialized()
-        // v4 section starts after the 16-byte header and its own 16 bytes of counts and flags.
-        let v4Keys = bytes[32..<48]
+        // v4 section starts after the 16-byte header and its own 24 bytes of counts, flags and common value.
+        let v4Keys = bytes[40..<56]
         #expect(Array(v4Keys) == [5, 0, 0, 0, 9, 0, 0, 0, 0, 0, 1, 0, 0xFF, 0xFF, 0xFF, 0xFF])
-        let v6Keys = Array(bytes[(48 + 16)..<(48 + 16 + 64)])
+        let v6Keys = Array(bytes[(56 + 24)..<(56 + 24 + 64)])
         var expected: [UInt8] = []
         for low in [5, 9, 0x1_0000, 0xFFFF_FFFF] as [UInt128] { LittleEndian.write(base | low) { expected += $0 } }
         #expect(v6Keys == expected)

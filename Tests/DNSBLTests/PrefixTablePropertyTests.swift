@@ -142,6 +142,10 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     var onlyLengths: [Int]?
     /// The share of inserted values that are exclusions.
     var exclusionPercent = 25
+    /// When set, the share of inserted values that are `commonValue`, so that most hosts
+    /// share one value and the others are stored as exceptions (or, when many differ, per host).
+    var commonPercent: Int?
+    var commonValue = TableValue(listing: 1)
     var builder = PrefixTableBuilder()
     /// The same edits as `builder` since the first freeze, and since the removals.
     var deltas = [PrefixTableDelta(), PrefixTableDelta()]
@@ -175,6 +179,7 @@ struct PrefixTableScenario<Key: FixedWidthInteger & UnsignedInteger & Hashable> 
     }
 
     mutating func randomValue() -> TableValue {
+        if let commonPercent, rng.chance(commonPercent) { return commonValue }
         let listing: UInt16 = rng.chance(exclusionPercent) ? 0 : UInt16(1 + rng.below(4))
         let expires: UInt32 = rng.chance(50) ? 0 : UInt32(truncatingIfNeeded: rng.next())
         return TableValue(listing: listing, expires: expires)
@@ -344,6 +349,38 @@ struct PrefixTablePropertyTests {
         scenario.bases = Array(scenario.bases.prefix(1))
         scenario.maxRandomBits = 24 + Int(seed % 40)
         scenario.run(inserts: 40, removals: 10, randomQueries: 300)
+    }
+
+    @Test("hosts mostly of one value: exceptions or per-host arrays", arguments: 300..<316 as Range<UInt64>)
+    func mostHostsShareOneValue(seed: UInt64) {
+        // Mostly hosts, so there are many; by seed, few or many of them differ from the
+        // common value, which expires in some seeds.
+        func expectForm(_ values: HostValues, commonPercent: Int?) {
+            if commonPercent ?? 0 >= 90 {
+                #expect(!values.exceptionIndexes.isEmpty, "seed \(seed): exceptions expected")
+            } else {
+                #expect(values.isFull, "seed \(seed): per-host arrays expected")
+            }
+        }
+        for family in [0, 1] {
+            func configure<Key>(_ scenario: inout PrefixTableScenario<Key>) {
+                scenario.onlyLengths = [scenario.family.bits, scenario.family.bits, scenario.family.bits - 8]
+                scenario.commonPercent = [99, 97, 90, 30][Int(seed % 4)]
+                scenario.exclusionPercent = 10
+                scenario.commonValue = seed % 3 == 0 ? TableValue(listing: 2, expires: 1_900_000_000) : TableValue(listing: 1)
+            }
+            if family == 0 {
+                var scenario = PrefixTableScenario(family: PrefixTableTesting.v4, seed: seed)
+                configure(&scenario)
+                scenario.run(inserts: 600, removals: 60, randomQueries: 500)
+                expectForm(scenario.builder.freeze().v4.hostValues, commonPercent: scenario.commonPercent)
+            } else {
+                var scenario = PrefixTableScenario(family: PrefixTableTesting.v6, seed: seed)
+                configure(&scenario)
+                scenario.run(inserts: 600, removals: 60, randomQueries: 500)
+                expectForm(scenario.builder.freeze().v6.hostValues, commonPercent: scenario.commonPercent)
+            }
+        }
     }
 
     @Test("both families in one table stay apart", arguments: seeds)

@@ -43,10 +43,10 @@ struct PrefixTableSerializationTests {
     }
 
     @Test func headerLayoutIsStable() {
-        // The first bytes are a file-format promise: magic, then version 1 little-endian.
+        // The first bytes are a file-format promise: magic, then version 2 little-endian.
         let bytes = PrefixTable.empty.serialized()
-        #expect(Array(bytes.prefix(12)) == Array("RBLDPFXT".utf8) + [1, 0, 0, 0])
-        #expect(bytes.count == 16 + 2 * 16)
+        #expect(Array(bytes.prefix(12)) == Array("RBLDPFXT".utf8) + [2, 0, 0, 0])
+        #expect(bytes.count == 16 + 2 * 24)
     }
 
     @Test func everyTruncationFailsCleanly() {
@@ -65,27 +65,33 @@ struct PrefixTableSerializationTests {
         bytes[0] ^= 0x20
         #expect(throws: TableError.badMagic) { try Self.load(bytes) }
         bytes = Self.sampleTable().serialized()
-        bytes[8] = 2
+        bytes[8] = 1
+        #expect(throws: TableError.unsupportedVersion, "the format before host exceptions") { try Self.load(bytes) }
+        bytes[8] = 3
         #expect(throws: TableError.unsupportedVersion) { try Self.load(bytes) }
     }
 
     /// Hand-made blobs that are complete but break one invariant each.
     @Test func brokenInvariantsAreCorrupt() {
-        func blob(v4Hosts: [UInt32], v4Prefixes: [(UInt32, UInt8)], flags: UInt32 = 0, uniform: UInt16 = 1) -> [UInt8] {
+        func blob(v4Hosts: [UInt32], v4Prefixes: [(UInt32, UInt8)], flags: UInt32 = 0, uniform: UInt16 = 1,
+                  exceptions: [(UInt32, UInt16)] = []) -> [UInt8] {
             var bytes = Array("RBLDPFXT".utf8)
             func append<T: FixedWidthInteger>(_ value: T) { LittleEndian.write(value) { bytes += $0 } }
             func append<T: FixedWidthInteger>(_ values: [T]) { LittleEndian.write(values) { bytes += $0 } }
-            append(UInt32(1)); append(UInt32(0))
+            append(UInt32(2)); append(UInt32(0))
             append(UInt32(v4Hosts.count)); append(UInt32(v4Prefixes.count))
             append(flags); append(v4Hosts.isEmpty ? UInt16(0) : uniform); append(UInt16(0))
+            append(UInt32(0)); append(UInt32(exceptions.count))
             append(v4Hosts)
+            append(exceptions.map(\.0)); append(exceptions.map(\.1)); append(exceptions.map { _ in UInt32(0) })
             append(v4Prefixes.map(\.0)); append(v4Prefixes.map(\.1))
             append(v4Prefixes.map { _ in UInt16(1) }); append(v4Prefixes.map { _ in UInt32(0) })
-            append(UInt32(0)); append(UInt32(0)); append(UInt32(0)); append(UInt32(0))
+            for _ in 0..<6 { append(UInt32(0)) }
             return bytes
         }
         // The well-formed baseline loads, so each failure below is due to its one change.
         #expect(throws: Never.self) { try Self.load(blob(v4Hosts: [1, 2], v4Prefixes: [(0x0A00_0000, 8), (0x0A00_0000, 16)])) }
+        #expect(throws: Never.self) { try Self.load(blob(v4Hosts: Array(1...9), v4Prefixes: [], exceptions: [(4, 2)])) }
         let broken: [(String, [UInt8])] = [
             ("hosts out of order", blob(v4Hosts: [2, 1], v4Prefixes: [])),
             ("duplicate host", blob(v4Hosts: [1, 1], v4Prefixes: [])),
@@ -95,6 +101,10 @@ struct PrefixTableSerializationTests {
             ("host-length prefix", blob(v4Hosts: [], v4Prefixes: [(0x0A00_0001, 32)])),
             ("prefix longer than a host", blob(v4Hosts: [], v4Prefixes: [(0x0A00_0000, 33)])),
             ("unknown flag", blob(v4Hosts: [1], v4Prefixes: [], flags: 4)),
+            ("exception out of range", blob(v4Hosts: [1, 2, 3], v4Prefixes: [], exceptions: [(3, 2)])),
+            ("exceptions out of order", blob(v4Hosts: Array(1...9), v4Prefixes: [], exceptions: [(2, 2), (1, 2)])),
+            ("exception with the common value", blob(v4Hosts: Array(1...9), v4Prefixes: [], exceptions: [(1, 1)])),
+            ("exceptions larger than columns", blob(v4Hosts: [1, 2, 3], v4Prefixes: [], exceptions: [(1, 2)])),
             ("uniform listing without hosts", blob(v4Hosts: [], v4Prefixes: []).enumerated().map { $0.offset == 28 ? 1 : $0.element }),
         ]
         for (name, bytes) in broken {

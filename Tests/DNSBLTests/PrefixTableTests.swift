@@ -191,10 +191,24 @@ struct PrefixTableTests {
         }
         let directoryBytes = 65_537 * 4
         #expect(builder.freeze().memoryBytes == 1000 * 2 + directoryBytes)
+        // Hosts that differ cost their index and value (12 bytes) while they are few...
         builder.insert(v4: 7, prefixLength: 32, value: TableValue(listing: 2))
-        #expect(builder.freeze().memoryBytes == 1001 * (2 + 2) + directoryBytes)
+        #expect(builder.freeze().memoryBytes == 1001 * 2 + 12 + directoryBytes)
         builder.insert(v4: 8, prefixLength: 32, value: TableValue(listing: 2, expires: 9))
+        #expect(builder.freeze().memoryBytes == 1002 * 2 + 2 * 12 + directoryBytes)
+        // ...and a listing per host once storing them is smaller.
+        for index in 0..<500 as Range<UInt32> {
+            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 3))
+        }
         #expect(builder.freeze().memoryBytes == 1002 * (2 + 2 + 4) + directoryBytes)
+        for index in 0..<500 as Range<UInt32> {
+            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 1))
+        }
+        builder.insert(v4: 8, prefixLength: 32, value: TableValue(listing: 2))
+        for index in 0..<500 as Range<UInt32> {
+            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 3))
+        }
+        #expect(builder.freeze().memoryBytes == 1002 * (2 + 2) + directoryBytes)
     }
 
     @Test func adjacentEqualStretchesMerge() {

@@ -42,9 +42,12 @@ extension AddressFamilyTable {
         var aKeys = a.hostKeys.makeIterator(), bKeys = b.hostKeys.makeIterator()
         var aKey = aKeys.next(), bKey = bKeys.next()
         var i = 0, j = 0
+        var aException = 0, bException = 0
         while aKey != nil || bKey != nil {
             if let x = aKey, let y = bKey, x == y {
-                if a.hostValue(at: i) != b.hostValue(at: j) { body(x) }
+                if a.hostValues.value(at: i, following: &aException) != b.hostValues.value(at: j, following: &bException) {
+                    body(x)
+                }
                 aKey = aKeys.next()
                 i += 1
                 bKey = bKeys.next()

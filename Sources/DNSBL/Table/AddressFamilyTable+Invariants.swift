@@ -4,16 +4,16 @@ extension AddressFamilyTable {
     /// Whether source arrays (as read from a serialized table) may be frozen as they are.
     ///
     /// Checks everything the lookup's bounds and the flattening sweep depend on, but the
-    /// order of the hosts (``HostKeys`` checks that): parallel arrays of matching length,
+    /// order of the hosts (``HostKeys`` checks that): host values for every host and in
+    /// their one form (``HostValues/violation``), parallel arrays of matching length,
     /// prefix lengths shorter than a host, host bits clear, prefixes strictly increasing by
-    /// (start, length). O(n), no allocation.
+    /// (start, length). O(n), no allocation but the exceptions a full form would have.
     static func sourceArraysAreValid(
-        hostCount: Int, hostListings: [UInt16], hostExpiries: [UInt32],
+        hostCount: Int, hostValues: HostValues,
         prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]
     ) -> Bool {
         guard hostCount <= Int(UInt32.max), prefixStarts.count <= Int(UInt32.max),
-              hostListings.isEmpty || hostListings.count == hostCount,
-              hostExpiries.isEmpty || hostExpiries.count == hostCount,
+              hostValues.count == hostCount, hostValues.violation == nil,
               prefixLengths.count == prefixStarts.count, prefixValues.count == prefixStarts.count
         else { return false }
         var previous: TablePrefix<Key>?
@@ -35,16 +35,11 @@ extension AddressFamilyTable {
     func invariantViolations() -> [String] {
         var problems: [String] = []
         if !Self.sourceArraysAreValid(
-            hostCount: hostKeys.count, hostListings: hostListings, hostExpiries: hostExpiries,
+            hostCount: hostKeys.count, hostValues: hostValues,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues) {
             problems.append("source arrays unsorted, unmasked or of mismatched lengths")
         }
-        if !hostListings.isEmpty, hostListings.allSatisfy({ $0 == hostListings[0] }) {
-            problems.append("per-host listings stored although all are equal")
-        }
-        if !hostExpiries.isEmpty, hostExpiries.allSatisfy({ $0 == 0 }) {
-            problems.append("per-host expiries stored although all are zero")
-        }
+        if let violation = hostValues.violation { problems.append(violation) }
         problems += hostKeys.invariantViolations()
         guard rangeStarts.count == rangeEnds.count, rangeStarts.count == rangeValues.count else {
             problems.append("interval arrays of mismatched lengths")

@@ -7,10 +7,11 @@
 /// - **Hosts** (/32 or /128): sorted ``HostKeys``, found through a ``HostDirectory`` of
 ///   65,537 offsets indexed by 16 bits of the key, so a lookup is one directory read plus
 ///   a binary search in a small bucket. Where the directory fixes all but the low 16 bits
-///   (always for IPv4) only those are stored: 2 bytes a host. Per-host listings and
-///   expiries are parallel arrays that stay empty when all hosts share one listing or
-///   never expire; the common case (one listing class, expiry handled elsewhere) costs
-///   only the key, half of rbldnsd's ip4tset and a ninth of its ip4set.
+///   (always for IPv4) only those are stored: 2 bytes a host. The hosts' listings and
+///   expiries (``HostValues``) are stored only for the hosts that differ from the common
+///   value, or per host when many differ; the common case (one listing class, expiry
+///   handled elsewhere) costs only the key, half of rbldnsd's ip4tset and a ninth of its
+///   ip4set, and a few hosts of another class or with an expiry add 12 bytes each.
 /// - **Ranges** (every shorter prefix): the nested prefixes flattened into sorted disjoint
 ///   intervals, each carrying the value of the longest covering prefix. Excluded stretches
 ///   are left out, so they read as gaps. The prefixes as inserted are kept too, for
@@ -24,12 +25,8 @@
 struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Host addresses, strictly increasing, with their directory.
     let hostKeys: HostKeys<Key>
-    /// The listing of each host, parallel to `hostKeys`; empty when all hosts share one.
-    let hostListings: [UInt16]
-    /// The listing shared by all hosts when `hostListings` is empty (0 when there are no hosts).
-    let uniformHostListing: UInt16
-    /// The expiry of each host, parallel to `hostKeys`; empty when none expires.
-    let hostExpiries: [UInt32]
+    /// The value of each host, by its index in `hostKeys`.
+    let hostValues: HostValues
 
     /// First addresses of the non-host prefixes as inserted, sorted by (start, length).
     let prefixStarts: [Key]
@@ -50,22 +47,19 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// A family with no entries.
     static var empty: Self {
-        Self(hostKeys: .empty, hostListings: [], uniformHostListing: 0, hostExpiries: [],
-             prefixStarts: [], prefixLengths: [], prefixValues: [])
+        Self(hostKeys: .empty, hostValues: .empty, prefixStarts: [], prefixLengths: [], prefixValues: [])
     }
 
     /// Builds the derived part (the intervals) from validated source arrays.
     ///
     /// - Important: The caller guarantees the invariants that ``sourceArraysAreValid``
     ///   checks: hosts strictly increasing, prefixes masked, in range and strictly
-    ///   increasing by (start, length), parallel arrays of matching length.
-    init(hostKeys: HostKeys<Key>, hostListings: [UInt16], uniformHostListing: UInt16, hostExpiries: [UInt32],
+    ///   increasing by (start, length), parallel arrays of matching length, host values
+    ///   for as many hosts as there are keys.
+    init(hostKeys: HostKeys<Key>, hostValues: HostValues,
          prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
         self.hostKeys = hostKeys
-        self.hostListings = hostListings
-        // Canonical: the shared listing is only meaningful without per-host listings.
-        self.uniformHostListing = hostKeys.isEmpty || !hostListings.isEmpty ? 0 : uniformHostListing
-        self.hostExpiries = hostExpiries
+        self.hostValues = hostValues
         self.prefixStarts = prefixStarts
         self.prefixLengths = prefixLengths
         self.prefixValues = prefixValues
@@ -117,7 +111,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         return intervalValue(index)
     }
 
-    /// Freezes builder contents: sorts, and stores uniform listings and zero expiries compactly.
+    /// Freezes builder contents: sorts, and stores the host values compactly.
     init(hosts: [Key: TableValue], prefixes: [TablePrefix<Key>: TableValue]) {
         // Directory offsets and serialized counts are UInt32; more would need tens of GiB anyway.
         precondition(hosts.count <= Int(UInt32.max) && prefixes.count <= Int(UInt32.max),
@@ -125,31 +119,17 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         var hostPairs = Array(hosts)
         hostPairs.sort { $0.key < $1.key }
         var keys = HostKeys<Key>.Collector(capacity: hostPairs.count)
-        var listings = HostColumn<UInt16>(capacity: hostPairs.count)
-        var expiries = HostColumn<UInt32>(capacity: hostPairs.count)
+        var values = HostValues.Collector(capacity: hostPairs.count)
         for (key, value) in hostPairs {
             keys.append(key)
-            listings.append(value.listing)
-            expiries.append(value.expires)
+            values.append(value)
         }
         hostPairs = []
         var prefixPairs = Array(prefixes)
         prefixPairs.sort { $0.key < $1.key }
-        self.init(hostKeys: keys.finish(), listings: listings, expiries: expiries,
+        self.init(hostKeys: keys.finish(), hostValues: values.finish(),
                   prefixStarts: prefixPairs.map(\.key.start), prefixLengths: prefixPairs.map(\.key.length),
                   prefixValues: prefixPairs.map(\.value))
-    }
-
-    /// Stores gathered per-host values compactly (as the designated init, with the hosts'
-    /// listings and expiries as columns).
-    init(hostKeys: HostKeys<Key>, listings: HostColumn<UInt16>, expiries: HostColumn<UInt32>,
-         prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
-        // A shared expiry other than 0 is still stored per host: the layout has no shared expiry.
-        let sharedExpiry = expiries.shared ?? 0
-        self.init(hostKeys: hostKeys, hostListings: listings.values, uniformHostListing: listings.shared ?? 0,
-                  hostExpiries: expiries.values.isEmpty && sharedExpiry != 0
-                      ? [UInt32](repeating: sharedExpiry, count: hostKeys.count) : expiries.values,
-                  prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
 
     /// The number of entries, hosts and shorter prefixes, exclusions included.
@@ -158,8 +138,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// Bytes held by the arrays (element strides times counts).
     var memoryBytes: Int {
         hostKeys.memoryBytes
-            + hostListings.count * MemoryLayout<UInt16>.stride
-            + hostExpiries.count * MemoryLayout<UInt32>.stride
+            + hostValues.memoryBytes
             + prefixStarts.count * MemoryLayout<Key>.stride
             + prefixLengths.count * MemoryLayout<UInt8>.stride
             + prefixValues.count * MemoryLayout<TableValue>.stride
@@ -172,9 +151,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// that prefix is an exclusion. Never allocates.
     func lookup(_ address: Key) -> TableValue? {
         if let index = hostKeys.index(of: address) {
-            let listing = hostListings.isEmpty ? uniformHostListing : hostListings[index]
-            guard listing != 0 else { return nil }
-            return TableValue(listing: listing, expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
+            let value = hostValue(at: index)
+            return value.isExclusion ? nil : value
         }
         return intervalValue(covering: address)
     }
@@ -214,10 +192,11 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         HostKeys<Key>.lastIndex(in: keys, from: start, to: end, notAfter: address)
     }
 
-    /// The value stored for host `index`.
+    /// The value stored for host `index`: read straight from the key's index, plus a
+    /// binary search in the exception indexes when there are any.
+    @inline(__always)
     func hostValue(at index: Int) -> TableValue {
-        TableValue(listing: hostListings.isEmpty ? uniformHostListing : hostListings[index],
-                   expires: hostExpiries.isEmpty ? 0 : hostExpiries[index])
+        hostValues[index]
     }
 
     /// Calls `body` with every entry, sorted by (start, length): the prefixes and the
@@ -232,9 +211,10 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                 prefixIndex += 1
             }
         }
+        var exception = 0
         hostKeys.forEach { index, key in
             prefixes(through: key)
-            body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValue(at: index))
+            body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValues.value(at: index, following: &exception))
         }
         prefixes(through: nil)
     }

@@ -1,6 +1,6 @@
 // PrefixTable+Serialization.swift -- the versioned little-endian binary form of a table.
 
-/// The serialized layout, version 1. All integers are little-endian; arrays are packed
+/// The serialized layout, version 2. All integers are little-endian; arrays are packed
 /// back to back with no padding. Only the source arrays are stored: the directory and the
 /// flattened intervals are rebuilt on load in O(n).
 ///
@@ -10,7 +10,7 @@
 /// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 /// |                 magic "RBLDPFXT" (8 bytes)                    |
 /// +---------------------------------------------------------------+
-/// |                          version = 1                          |
+/// |                          version = 2                          |
 /// +---------------------------------------------------------------+
 /// |                          reserved = 0                         |
 /// +---------------------------------------------------------------+
@@ -24,21 +24,32 @@
 /// |                   hostCount (u32)                             |
 /// |                   prefixCount (u32)                           |
 /// |   flags (u32): bit 0 per-host listings, bit 1 per-host expiries|
-/// |   uniformHostListing (u16)    |     reserved = 0 (u16)        |
+/// |   commonListing (u16)         |     reserved = 0 (u16)        |
+/// |                   commonExpires (u32)                         |
+/// |                   exceptionCount (u32)                        |
 /// +---------------------------------------------------------------+
-/// | hostKeys        hostCount × key, strictly increasing          |
-/// | hostListings    hostCount × u16, only with flag bit 0         |
-/// | hostExpiries    hostCount × u32, only with flag bit 1         |
+/// | hostKeys           hostCount × key, strictly increasing       |
+/// | hostListings       hostCount × u16, only with flag bit 0      |
+/// | hostExpiries       hostCount × u32, only with flag bit 1      |
+/// | exceptionIndexes   exceptionCount × u32, strictly increasing  |
+/// | exceptionListings  exceptionCount × u16                       |
+/// | exceptionExpiries  exceptionCount × u32                       |
 /// | prefixStarts    prefixCount × key, by (start, length), masked |
 /// | prefixLengths   prefixCount × u8, below the key width         |
 /// | prefixListings  prefixCount × u16                             |
 /// | prefixExpiries  prefixCount × u32                             |
 /// +---------------------------------------------------------------+
 /// ```
+///
+/// The host values are in the one form ``HostValues`` gives them (a blob in another is
+/// corrupt): the common value alone, the common value and the exceptions, or per-host
+/// columns with the common value's listing or expiry standing for a column left out.
+/// A blob of another version is refused as ``TableError/unsupportedVersion``, and a
+/// snapshot cache holding one is rebuilt.
 enum TableFormat {
     /// "RBLDPFXT": identifies an rbld prefix table.
     static let magic: [UInt8] = Array("RBLDPFXT".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let perHostListingsFlag: UInt32 = 1 << 0
     static let perHostExpiriesFlag: UInt32 = 1 << 1
 }
@@ -105,7 +116,8 @@ extension PrefixTable {
 extension AddressFamilyTable {
     /// The bytes of this family's section.
     var serializedSize: Int {
-        16 + hostKeys.count * MemoryLayout<Key>.size + hostListings.count * 2 + hostExpiries.count * 4
+        24 + hostKeys.count * MemoryLayout<Key>.size + hostValues.listings.count * 2 + hostValues.expiries.count * 4
+            + hostValues.exceptionIndexes.count * (4 + 2 + 4)
             + prefixStarts.count * (MemoryLayout<Key>.size + 1 + 2 + 4)
     }
 
@@ -114,15 +126,21 @@ extension AddressFamilyTable {
         try LittleEndian.write(UInt32(hostKeys.count), to: sink)
         try LittleEndian.write(UInt32(prefixStarts.count), to: sink)
         var flags: UInt32 = 0
-        if !hostListings.isEmpty { flags |= TableFormat.perHostListingsFlag }
-        if !hostExpiries.isEmpty { flags |= TableFormat.perHostExpiriesFlag }
+        if !hostValues.listings.isEmpty { flags |= TableFormat.perHostListingsFlag }
+        if !hostValues.expiries.isEmpty { flags |= TableFormat.perHostExpiriesFlag }
         try LittleEndian.write(flags, to: sink)
-        try LittleEndian.write(hostListings.isEmpty ? uniformHostListing : 0, to: sink)
+        try LittleEndian.write(hostValues.common.listing, to: sink)
         try LittleEndian.write(UInt16(0), to: sink)
+        try LittleEndian.write(hostValues.common.expires, to: sink)
+        // Fits: no more exceptions than hosts.
+        try LittleEndian.write(UInt32(hostValues.exceptionIndexes.count), to: sink)
         // Whole keys, whichever layout holds them in memory.
         try hostKeys.forEachChunk { chunk throws(E) in try LittleEndian.write(chunk, to: sink) }
-        try LittleEndian.write(hostListings, to: sink)
-        try LittleEndian.write(hostExpiries, to: sink)
+        try LittleEndian.write(hostValues.listings, to: sink)
+        try LittleEndian.write(hostValues.expiries, to: sink)
+        try LittleEndian.write(hostValues.exceptionIndexes, to: sink)
+        try LittleEndian.write(hostValues.exceptionValues.map(\.listing), to: sink)
+        try LittleEndian.write(hostValues.exceptionValues.map(\.expires), to: sink)
         try LittleEndian.write(prefixStarts, to: sink)
         try LittleEndian.write(prefixLengths, to: sink)
         try LittleEndian.write(prefixValues.map(\.listing), to: sink)
@@ -133,22 +151,31 @@ extension AddressFamilyTable {
         let hostCount = Int(try reader.read(UInt32.self))
         let prefixCount = Int(try reader.read(UInt32.self))
         let flags = try reader.read(UInt32.self)
-        let uniformListing = try reader.read(UInt16.self)
+        let commonListing = try reader.read(UInt16.self)
         guard try reader.read(UInt16.self) == 0,
               flags & ~(TableFormat.perHostListingsFlag | TableFormat.perHostExpiriesFlag) == 0
         else { throw .corrupt }
+        let commonExpires = try reader.read(UInt32.self)
+        let exceptionCount = Int(try reader.read(UInt32.self))
         let perHostListings = flags & TableFormat.perHostListingsFlag != 0
         let perHostExpiries = flags & TableFormat.perHostExpiriesFlag != 0
-        // Canonical form only: per-host arrays are never stored empty, and the uniform
-        // listing is only used when they are absent.
-        guard !(perHostListings && (hostCount == 0 || uniformListing != 0)),
-              !(perHostExpiries && hostCount == 0),
-              hostCount != 0 || uniformListing == 0
+        // No more exceptions than hosts, no per-host arrays without hosts; the rest of the
+        // form is checked with the arrays.
+        guard exceptionCount <= hostCount, hostCount > 0 || !(perHostListings || perHostExpiries)
         else { throw .corrupt }
 
         let hostKeys = try readHostKeys(count: hostCount, from: &reader)
         let hostListings = try reader.readArray(count: perHostListings ? hostCount : 0, of: UInt16.self)
         let hostExpiries = try reader.readArray(count: perHostExpiries ? hostCount : 0, of: UInt32.self)
+        let exceptionIndexes = try reader.readArray(count: exceptionCount, of: UInt32.self)
+        let exceptionListings = try reader.readArray(count: exceptionCount, of: UInt16.self)
+        let exceptionExpiries = try reader.readArray(count: exceptionCount, of: UInt32.self)
+        let hostValues = HostValues(
+            count: hostCount, common: TableValue(listing: commonListing, expires: commonExpires),
+            listings: hostListings, expiries: hostExpiries, exceptionIndexes: exceptionIndexes,
+            exceptionValues: (0..<exceptionCount).map {
+                TableValue(listing: exceptionListings[$0], expires: exceptionExpiries[$0])
+            })
         let prefixStarts = try reader.readArray(count: prefixCount, of: Key.self)
         let prefixLengths = try reader.readArray(count: prefixCount, of: UInt8.self)
         let prefixListings = try reader.readArray(count: prefixCount, of: UInt16.self)
@@ -157,11 +184,10 @@ extension AddressFamilyTable {
             TableValue(listing: prefixListings[$0], expires: prefixExpiries[$0])
         }
         guard sourceArraysAreValid(
-            hostCount: hostKeys.count, hostListings: hostListings, hostExpiries: hostExpiries,
+            hostCount: hostKeys.count, hostValues: hostValues,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
         else { throw .corrupt }
-        return Self(hostKeys: hostKeys, hostListings: hostListings, uniformHostListing: uniformListing,
-                    hostExpiries: hostExpiries,
+        return Self(hostKeys: hostKeys, hostValues: hostValues,
                     prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
 

@@ -105,24 +105,15 @@ extension AddressFamilyTable {
         }
 
         // Hosts: unchanged runs are copied whole between the edited keys, straight into
-        // the new layout; the per-host arrays only if the hosts come to differ.
+        // the new layout; values per host only for the hosts that differ, or for all if
+        // many do.
         let capacity = hostKeys.count + hostEdits.count
         var keys = HostKeys<Key>.Collector(capacity: capacity)
-        var listings = HostColumn<UInt16>(capacity: capacity)
-        var expiries = HostColumn<UInt32>(capacity: capacity)
+        var newHostValues = HostValues.Collector(capacity: capacity)
         func copyHosts(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
             hostKeys.forEach(in: range) { _, key in keys.append(key) }
-            if hostListings.isEmpty {
-                listings.append(uniformHostListing, times: range.count)
-            } else {
-                listings.append(contentsOf: hostListings[range])
-            }
-            if hostExpiries.isEmpty {
-                expiries.append(0, times: range.count)
-            } else {
-                expiries.append(contentsOf: hostExpiries[range])
-            }
+            newHostValues.append(hostValues, range: range)
         }
         var next = 0
         for edit in hostEdits {
@@ -133,8 +124,7 @@ extension AddressFamilyTable {
             next = end < hostKeys.count && hostKeys[end] == key ? end + 1 : end
             if let value = edit.value {
                 keys.append(key)
-                listings.append(value.listing)
-                expiries.append(value.expires)
+                newHostValues.append(value)
             }
         }
         copyHosts(next..<hostKeys.count)
@@ -167,7 +157,7 @@ extension AddressFamilyTable {
         while index < prefixStarts.count { copyPrefix() }
 
         precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys.finish(), listings: listings, expiries: expiries,
+        return Self(hostKeys: keys.finish(), hostValues: newHostValues.finish(),
                     prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 }
