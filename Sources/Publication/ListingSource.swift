@@ -26,15 +26,6 @@ public protocol ListingSource: AnyObject {
         _ write: (_ sink: (UnsafeRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) -> Void
     ) throws(StoreError)
     func shrinkMemory() throws(StoreError)
-    /// Whether the path still names the file this source reads (see `Store.fileState()`).
-    func fileState() -> StoreFileState
-    /// The `-shm` file of the log this source used when it opened (see `Store.logIdentity`).
-    var logIdentity: StoreFileIdentity? { get }
-}
-
-extension ListingSource {
-    public func fileState() -> StoreFileState { .current }
-    public var logIdentity: StoreFileIdentity? { nil }
 }
 
 extension Store: ListingSource {}

@@ -88,14 +88,22 @@ public final class Publication: Sendable {
         source: (any ListingSource)? = nil, clock: @escaping @Sendable () -> Int64 = Publication.systemClock
     ) async throws(PublicationError) -> Publication {
         let store: any ListingSource
+        let followed: PublicationService.Source
         do {
             if let source {
                 store = source
+                followed = .fixed(source)
             } else {
-                let opened = try Store(path: configuration.db)
-                try ZoneConfigurator.apply(configuration.definitions, source: configuration.definitionSource,
-                                           to: opened, logger: logger)
+                // The configured zone definitions are written to the store, and to every
+                // file that replaces it at the path later.
+                let writeDefinitions = { (store: Store) throws(StoreError) in
+                    try ZoneConfigurator.apply(configuration.definitions, source: configuration.definitionSource,
+                                               to: store, logger: logger)
+                }
+                let opened = try Store(path: configuration.db, clock: clock)
+                try writeDefinitions(opened)
                 store = opened
+                followed = .following(ReopeningStore(opened, prepare: writeDefinitions))
             }
         } catch {
             // Store errors name the file themselves; say it once.
@@ -138,18 +146,10 @@ public final class Publication: Sendable {
             for zone in served.zones { started.zoneChanged(zone.config.name) }
             notifier = started
         }
-        // A store file replaced at the path is opened as the first one was, with the
-        // configured zone definitions written to it.
-        let reopen = { () throws -> any ListingSource in
-            let opened = try Store(path: configuration.db, clock: clock)
-            try ZoneConfigurator.apply(configuration.definitions, source: configuration.definitionSource,
-                                       to: opened, logger: logger)
-            return opened
-        }
-        let service = PublicationService(publisher: publisher, store: store, snapshots: snapshots,
+        let service = PublicationService(publisher: publisher, source: followed, snapshots: snapshots,
                                          interval: configuration.pollInterval, cacheInterval: configuration.cacheInterval,
                                          logger: logger, observer: observer,
-                                         clock: clock, notifier: notifier, transfers: transfers, reopen: reopen)
+                                         clock: clock, notifier: notifier, transfers: transfers)
         return Publication(snapshots: snapshots, server: server, service: service, transfers: transfers, notifier: notifier)
     }
 

@@ -18,16 +18,22 @@ import Synchronization
 ///   successful read, so a server that has been answering from an old snapshot for a
 ///   while shows it; it never goes stale in silence.
 public final class PublicationService: Service, @unchecked Sendable {
-    /// The open store and the publisher reading it; nil after the store's file vanished or
-    /// was replaced, until a store at the path opens again.
-    private var connection: (store: any ListingSource, publisher: Publisher)?
-    /// The store's path, for log lines while no connection is open.
+    /// Where the store is read.
+    enum Source {
+        /// The store at the configured path, opened again when the file there is replaced.
+        case following(ReopeningStore)
+        /// A source that is never reopened (a test's).
+        case fixed(any ListingSource)
+    }
+
+    private let source: Source
+    /// Reads the zones through the source's connection; nil after the store's file vanished
+    /// or was replaced, until the file at the path opens.
+    private var publisher: Publisher?
+    /// The store's path, for log lines.
     private let path: String
     /// The zones served, as the last load or reload named them.
     private var zoneNames: [String]
-    /// Opens the store at the path again (with the configured zone definitions), after the
-    /// file there was replaced; nil: the source cannot be reopened (a test's).
-    private let reopen: (() throws -> any ListingSource)?
     private let snapshots: SnapshotStore
     private let interval: Duration
     private let cacheInterval: Duration
@@ -42,20 +48,18 @@ public final class PublicationService: Service, @unchecked Sendable {
     private let pendingReload = Mutex<[String]?>(nil)
     /// Consecutive failed ticks, so that a long outage is logged once, and its end too.
     private var failedTicks = 0
-    /// Set when the connection to a file no longer at the path was closed: the `-wal` and
-    /// `-shm` files beside the path are the old file's until they are removed. Holds the
-    /// closed connection's `-shm` (nil inside when unknown).
-    private var leftoverLog: StoreFileIdentity??
 
-    init(publisher: Publisher, store: any ListingSource, snapshots: SnapshotStore, interval: Duration,
+    /// - Parameter publisher: the publisher that loaded the served zones, reading the
+    ///   store `source` has open.
+    init(publisher: Publisher, source: Source, snapshots: SnapshotStore, interval: Duration,
          cacheInterval: Duration, logger: Logger, observer: (any PublicationObserver)?, clock: @escaping @Sendable () -> Int64,
-         notifier: ZoneNotifier? = nil, transfers: ZoneTransfers? = nil, reopen: (() throws -> any ListingSource)? = nil) {
+         notifier: ZoneNotifier? = nil, transfers: ZoneTransfers? = nil) {
         self.notifier = notifier
         self.transfers = transfers
-        connection = (store, publisher)
-        path = store.path
+        self.source = source
+        self.publisher = publisher
+        path = publisher.store.path
         zoneNames = publisher.zoneNames
-        self.reopen = reopen
         self.snapshots = snapshots
         self.interval = interval
         self.cacheInterval = cacheInterval
@@ -75,7 +79,7 @@ public final class PublicationService: Service, @unchecked Sendable {
     /// answers), changed zones again every `cacheInterval`, and every zone at the end: a
     /// restart, after a crash too, loads the cache and follows the change log from there.
     public func run() async throws {
-        connection?.publisher.saveSnapshotCaches()
+        publisher?.saveSnapshotCaches()
         Heap.releaseFreeMemory()  // encoding the cache took as much heap again as the table
         var cached = ContinuousClock.now
         while !Task.isShuttingDownGracefully {
@@ -83,11 +87,11 @@ public final class PublicationService: Service, @unchecked Sendable {
             tick()
             if ContinuousClock.now - cached >= cacheInterval {
                 // Between ticks, on this task: the serving threads never wait for it.
-                if connection?.publisher.saveSnapshotCaches() == true { Heap.releaseFreeMemory() }
+                if publisher?.saveSnapshotCaches() == true { Heap.releaseFreeMemory() }
                 cached = ContinuousClock.now
             }
         }
-        connection?.publisher.saveSnapshotCaches()
+        publisher?.saveSnapshotCaches()
         await notifier?.stop()
     }
 
@@ -95,21 +99,20 @@ public final class PublicationService: Service, @unchecked Sendable {
     /// then the changes and expiries since the last look, published zone by zone.
     func tick() {
         do {
-            guard let current = try currentConnection() else { return }
-            let store = current.store
+            guard var current = try currentPublisher() else { return }
             if let zones = pendingReload.withLock({ $0.take() }) {
-                let reloaded = Publisher(store: store, zones: zones, logger: logger, clock: clock)
-                let served = try reloaded.loadAll()
+                current = Publisher(store: current.store, zones: zones, logger: logger, clock: clock)
+                let served = try current.loadAll()
                 snapshots.publish(served)
                 for zone in served.zones { notifier?.zoneChanged(zone.config.name) }
-                connection = (store, reloaded)
+                publisher = current
                 zoneNames = zones
                 logger.notice("reloaded every zone from the store", metadata: ["zones": "\(zones.joined(separator: ", "))"])
             }
             // Lag: from this look at the store (where a new serial is first seen) to the
             // publication; the wait for this tick (at most `interval`) comes on top.
             let seen = ContinuousClock.now
-            let changed = try (connection?.publisher ?? current.publisher).update()
+            let changed = try current.update()
             succeeded()
             guard !changed.isEmpty else { return }
             for zone in changed {
@@ -126,50 +129,29 @@ public final class PublicationService: Service, @unchecked Sendable {
         }
     }
 
-    /// The connection to read through, after checking that the path still names its file.
+    /// The publisher to read through, after checking that the path still names its file.
     ///
     /// A file that vanished is a failed read (the served snapshots stay, the outage is
     /// logged and counted) until a file appears at the path. A file replaced at the path
-    /// (a backup restored by copy and rename) is opened, and every zone is loaded whole
-    /// from it and published. The old connection is closed first, and the WAL and
-    /// shared-memory files SQLite leaves beside the path for a deleted file are removed (it
-    /// waits while another connection has them open): they carry the path's name, and a new
-    /// connection would read the old log into the new file. Returns nil when this tick has
-    /// nothing more to do.
-    private func currentConnection() throws -> (store: any ListingSource, publisher: Publisher)? {
-        if let connection {
-            switch connection.store.fileState() {
-            case .current:
-                return connection
-            case .missing, .replaced:
-                guard reopen != nil else { return connection }
-                logger.warning("the store file at the path is not the one being read (deleted, moved or replaced): closing it",
-                               metadata: ["store": "\(path)"])
-                self.connection = nil
-                leftoverLog = .some(connection.store.logIdentity)
-            }
+    /// (a backup restored by copy and rename) is opened (see ``ReopeningStore``), and every
+    /// zone is loaded whole from it and published. Returns nil when this tick has nothing
+    /// more to do.
+    private func currentPublisher() throws -> Publisher? {
+        guard case .following(let connection) = source else { return publisher }
+        if publisher != nil, !connection.isCurrent {
+            logger.warning("the store file at the path is not the one being read (deleted, moved or replaced): closing it",
+                           metadata: ["store": "\(path)"])
+            publisher = nil  // holds the old connection, which must close before its log can go
         }
-        guard let reopen else { return nil }
-        if let left = leftoverLog {
-            guard Store.removeLeftoverLog(of: path, left: left) == .clear else {
-                throw StoreError(.busy, "\(path): the previous store file's -wal and -shm files are still open in another "
-                    + "connection (another rbld process, an sqlite3 shell); the file at the path is not opened until it closes")
-            }
-            leftoverLog = nil
-        }
-        guard StoreFileIdentity.exists(path) else {
-            throw StoreError(.io, "\(path): no store file at the path (deleted or moved away); "
-                + "serving the last good snapshot until one appears there")
-        }
-        let store = try reopen()
-        let publisher = Publisher(store: store, zones: zoneNames, logger: logger, clock: clock)
-        let served = try publisher.loadAll()
+        if let publisher { return publisher }
+        let reopened = Publisher(store: try connection.current(), zones: zoneNames, logger: logger, clock: clock)
+        let served = try reopened.loadAll()
         snapshots.publish(served)
         for zone in served.zones { notifier?.zoneChanged(zone.config.name) }
-        connection = (store, publisher)
+        publisher = reopened
         succeeded()
         logger.notice("store file at the path opened again; every zone loaded from it", metadata: ["store": "\(path)"])
-        publisher.saveSnapshotCaches()
+        reopened.saveSnapshotCaches()
         return nil
     }
 

@@ -10,7 +10,7 @@ import Store
 /// One publisher owns one store connection and runs on one task; serving threads only
 /// ever see frozen `ZoneSnapshot`s through the `SnapshotStore`.
 final class Publisher {
-    private let store: any ListingSource
+    let store: any ListingSource
     let zoneNames: [String]
     private let logger: Logger
     private let clock: @Sendable () -> Int64

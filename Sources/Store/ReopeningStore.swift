@@ -20,6 +20,8 @@ public final class ReopeningStore {
     public let path: String
     private let readOnly: Bool
     private let clock: @Sendable () -> Int64
+    /// Run on each file opened at the path after the first, before it is handed out.
+    private let prepare: ((Store) throws(StoreError) -> Void)?
     private var store: Store?
     /// Set while the old file's log has to go before the path is opened again: the
     /// closed connection's `-shm` (nil inside when it was not known).
@@ -29,23 +31,31 @@ public final class ReopeningStore {
     public private(set) var reopenings = 0
 
     /// Follows the file `store` has open, opening its replacement the same way (read-only
-    /// or writable, with the same clock).
-    public init(_ store: Store) {
+    /// or writable, with the same clock) and passing it to `prepare` (which may write to
+    /// it, as publication writes the configured zone definitions) before handing it out.
+    public init(_ store: Store, prepare: ((Store) throws(StoreError) -> Void)? = nil) {
         path = store.path
         readOnly = store.readOnly
         clock = store.clock
+        self.prepare = prepare
         self.store = store
     }
+
+    /// Whether the open connection is to the file at the path now (one `stat`); false
+    /// when none is open. An owner that keeps the ``current()`` store in other objects lets
+    /// go of them when this turns false: the old file's log is removed only after every
+    /// connection to it closed.
+    public var isCurrent: Bool { store?.fileState() == .current }
 
     /// The connection to the file at the path now.
     ///
     /// - Throws: `StoreError` `.io` while nothing is at the path, `.busy` while another
     ///   connection still has the old file's log open, or whatever opening the new file
-    ///   throws (`.corrupt`, `.notADatabase`, ...). Nothing was read or written; try again
-    ///   later.
+    ///   or `prepare` throws (`.corrupt`, `.notADatabase`, ...). Nothing was read or
+    ///   written through this connection; try again later.
     public func current() throws(StoreError) -> Store {
         if let store {
-            if store.fileState() == .current { return store }
+            if isCurrent { return store }
             leftoverLog = .some(store.logIdentity)
             self.store = nil  // closes the connection to the old file
         }
@@ -62,6 +72,7 @@ public final class ReopeningStore {
             throw StoreError(.io, "\(path): no store file at the path (deleted or moved away)")
         }
         let opened = try Store(path: path, readOnly: readOnly, clock: clock)
+        try prepare?(opened)
         store = opened
         reopenings += 1
         return opened

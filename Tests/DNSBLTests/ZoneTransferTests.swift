@@ -2,6 +2,7 @@
 
 @testable import DNSBL
 import DNSTestSupport
+import NIOCore
 import Testing
 
 /// A secondary's view of transferred records: RFC 1034 §4.3.2 lookup with RFC 4592
@@ -210,6 +211,21 @@ enum TransferTesting {
         let served = TransferTesting.messages(transfers, query: makeQuery("bl.example.org", type: 252), client: inside)
         let first = served.first.flatMap { try? LDNSMessage.parse($0).get() }
         #expect(first?.rcode == 0 && first?.answer.first?.contains(" SOA ") == true && (first?.answer.count ?? 0) > 5)
+    }
+
+    /// A TCP peer's socket address as access lists see it; an IPv4-mapped IPv6 peer (a
+    /// dual-stack listener) as its IPv4 address.
+    @Test(arguments: [
+        ("192.0.2.5", UInt128(0xC000_0205), false),
+        ("2001:db8::1", UInt128(0x2001_0DB8) << 96 | 1, true),
+        ("::ffff:192.0.2.5", UInt128(0xC000_0205), false),
+    ])
+    func aTransferClientIsReadFromItsSocketAddress(text: String, address: UInt128, isIPv6: Bool) throws {
+        let client = TransferClient(try SocketAddress(ipAddress: text, port: 53))
+        #expect(client.address == address && client.isIPv6 == isIPv6)
+        #expect(client.clientAddress == (isIPv6 ? .v6(address) : .v4(UInt32(truncatingIfNeeded: address))))
+        #expect(client.description == text)
+        #expect(TransferClient(nil).description == "unknown")
     }
 
     @Test func aZoneNotServedIsNotAuthAndANameBelowTheApexToo() {

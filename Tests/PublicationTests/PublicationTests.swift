@@ -23,7 +23,8 @@ final class RunningPublication: @unchecked Sendable {
     let observer = RecordingObserver()
     let log = RecordedLog()
     /// The second connection: what an admin command or ingest writes through.
-    let admin: Store
+    var admin: Store { adminConnection! }
+    private var adminConnection: Store?
     let publication: Publication
     let port: UInt16
     private let task: Task<Void, any Error>
@@ -31,15 +32,18 @@ final class RunningPublication: @unchecked Sendable {
     /// - Parameters:
     ///   - before: what the store holds when publication starts (written through `admin`).
     ///   - cacheInterval: how often changed zones' snapshot caches are written.
-    ///   - source: wraps the publication's own store connection (a test's failing store).
+    ///   - source: wraps the publication's own store connection (a test's failing store);
+    ///     without it publication opens the store itself and follows the file at the path.
     ///   - configure: changes the publication's configuration (transfers, NOTIFY).
     init(before: ((Store) throws -> Void)? = nil, cacheInterval: Duration = .seconds(600),
          source: ((Store) -> any ListingSource)? = nil,
          configure: (inout PublicationConfiguration) throws -> Void = { _ in }) async throws {
         let path = directory.file("rbld.sqlite")
-        admin = try Store(path: path, clock: clock.function)
+        let admin = try Store(path: path, clock: clock.function)
+        adminConnection = admin
         try before?(admin)
-        let own = try Store(path: path, clock: clock.function)
+        let time = clock.function
+        let wrapped = try source.map { try $0(Store(path: path, clock: time)) }
         var configuration = PublicationConfiguration(db: path, zones: [Self.zone],
                                                      listen: [try ListenAddress(parsing: "127.0.0.1:0")])
         configuration.udp.socketsPerAddress = 1
@@ -49,11 +53,14 @@ final class RunningPublication: @unchecked Sendable {
         let recorded = log
         let logger = Logger(label: "test.publication") { _ in recorded }
         publication = try await Publication.start(configuration, logger: logger, observer: observer,
-                                                  source: source?(own) ?? own, clock: clock.function)
+                                                  source: wrapped, clock: clock.function)
         port = try #require(publication.server.boundAddresses.first).port
         let service = publication.service
         task = Task { try await service.run() }
     }
+
+    /// Closes the second connection, as an admin command ends; ``admin`` is gone after.
+    func closeAdmin() { adminConnection = nil }
 
     func stop() async {
         task.cancel()
@@ -301,6 +308,38 @@ private func hit(_ address: String, at time: Int64, kind: HitKind = .dsn, streng
         #expect(await running.answers("81.2.69.41", 34), "the changes made meanwhile are served once the store reads")
         #expect(await running.answers("81.2.69.40", nil))
         #expect(running.log.all.contains { $0.hasPrefix("notice store readable again") })
+        await running.stop()
+    }
+
+    /// A store file deleted under the server, and then another restored at its path by
+    /// copy and rename: meanwhile the last good snapshot is served and every failed look is
+    /// counted; then the new file is opened (after the old one's log is removed) and every
+    /// zone is loaded from it.
+    @Test func aStoreFileReplacedAtThePathIsFollowed() async throws {
+        let running = try await RunningPublication(before: { store in
+            _ = try store.list(prefix("81.2.69.40"), zone: zone, actor: "alice", reason: "old file")
+        })
+        #expect(await running.answers("81.2.69.40", 34))
+        let path = running.directory.file("rbld.sqlite"), backup = running.directory.file("backup.sqlite")
+        do {
+            let other = try Store(path: backup, clock: running.clock.function)
+            _ = try other.list(prefix("81.2.69.50"), zone: zone, actor: "bob", reason: "backup")
+        }
+        running.closeAdmin()
+
+        try FileManager.default.removeItem(atPath: path)
+        try await Task.sleep(for: .milliseconds(300))  // many ticks, each failing
+        #expect(try running.answer("81.2.69.40") == 34, "the last good snapshot is served while no file is there")
+        #expect(running.observer.failures.contains { $0.contains("no store file at the path") }, "\(running.observer.failures)")
+        #expect(running.log.all.contains { $0.hasPrefix("warning the store file at the path is not the one being read") })
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the deleted file's log is removed")
+
+        #expect(rename(backup, path) == 0)
+        #expect(await running.answers("81.2.69.50", 34), "the restored file is served")
+        #expect(await running.answers("81.2.69.40", nil))
+        #expect(running.log.all.contains { $0.hasPrefix("notice store file at the path opened again") })
+        let reread = try Store(path: path)
+        #expect(try reread.zoneSettings(zone) != nil, "the zone definitions are written to the new file")
         await running.stop()
     }
 

@@ -1,6 +1,5 @@
 // TCPQueryHandler.swift -- answers the DNS messages of one TCP connection, in order.
 
-import Glibc
 import Logging
 import NIOCore
 
@@ -115,7 +114,7 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
     // MARK: - Transfers
 
     private func startTransfer(_ query: ByteBuffer, transfers: ZoneTransfers, context: ChannelHandlerContext) {
-        let client = Self.client(context.channel.remoteAddress)
+        let client = TransferClient(context.channel.remoteAddress)
         let start = query.withUnsafeReadableBytes { transfers.start(query: $0, client: client) }
         switch start {
         case .notATransfer:
@@ -174,22 +173,6 @@ final class TCPQueryHandler<R: QueryResponder>: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, transfer != nil { pump(context: context) }
         context.fireChannelWritabilityChanged()
-    }
-
-    static func client(_ address: SocketAddress?) -> TransferClient {
-        // The numeric text NIO gives, read back as network-order bytes (the in_addr
-        // structs' members are not visible to every build of this module).
-        var bytes = [UInt8](repeating: 0, count: 16)
-        guard let text = address?.ipAddress else {
-            return TransferClient(address: 0, isIPv6: true, description: "unknown")  // matches no access list
-        }
-        if inet_pton(AF_INET, text, &bytes) == 1 {
-            return TransferClient(address: bytes[0..<4].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }, isIPv6: false, description: text)
-        }
-        guard inet_pton(AF_INET6, text, &bytes) == 1 else {
-            return TransferClient(address: 0, isIPv6: true, description: text)
-        }
-        return TransferClient(address: bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }, isIPv6: true, description: text)
     }
 
     // MARK: - Connection events
@@ -258,5 +241,18 @@ extension ClientAddress {
         }
         guard let parsed else { return nil }
         self = parsed
+    }
+}
+
+extension TransferClient {
+    /// The client as transfer access lists see it: its address read from the socket
+    /// address as for every query, and NIO's text of it for the log.
+    init(_ address: SocketAddress?) {
+        let description = address?.ipAddress ?? "unknown"
+        guard let parsed = ClientAddress(address) else {
+            self.init(address: 0, isIPv6: true, description: description)  // matches no access list
+            return
+        }
+        self.init(address: parsed.bits, isIPv6: parsed.isIPv6, description: description)
     }
 }
