@@ -18,6 +18,10 @@ void gnu_trim_heap(void) {
     malloc_trim(0);
 }
 
+int gnu_map_large_allocations(unsigned long threshold) {
+    return mallopt(M_MMAP_THRESHOLD, (int)threshold);
+}
+
 int gnu_file_birth(const char *path, long long *seconds, unsigned int *nanoseconds) {
     struct statx info;
     if (statx(AT_FDCWD, path, 0, STATX_BTIME, &info) != 0) return -1;

@@ -87,6 +87,7 @@ public final class Publication: Sendable {
         _ configuration: PublicationConfiguration, logger: Logger, observer: (any PublicationObserver)? = nil,
         source: (any ListingSource)? = nil, clock: @escaping @Sendable () -> Int64 = Publication.systemClock
     ) async throws(PublicationError) -> Publication {
+        Heap.mapLargeBlocksApart()
         let store: any ListingSource
         let followed: PublicationService.Source
         do {

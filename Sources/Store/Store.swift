@@ -471,8 +471,11 @@ public final class Store {
     ) throws(StoreError) {
         try withSmallPageCache { () throws(StoreError) in try db.writeTransaction { () throws(StoreError) in
             let id = try zoneID(creating: zone)
-            let statement = try db.statement(
-                "INSERT OR REPLACE INTO snapshot_cache(zone_id, serial, bytes) VALUES (?1, ?2, zeroblob(?3))")
+            // A delete and an insert, not INSERT OR REPLACE: with foreign keys on, a replace
+            // keeps every page of the old blob in an in-memory statement journal until it
+            // ends (+40 MB of resident memory for a 40 MB cache).
+            try db.statement("DELETE FROM snapshot_cache WHERE zone_id = ?1").bind(1, id).run()
+            let statement = try db.statement("INSERT INTO snapshot_cache(zone_id, serial, bytes) VALUES (?1, ?2, zeroblob(?3))")
             statement.bind(1, id).bind(2, serial).bind(3, size)
             try statement.run()
             try db.withBlob("snapshot_cache", "bytes", row: id, writable: true) { blob throws(StoreError) in

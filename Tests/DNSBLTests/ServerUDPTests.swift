@@ -44,6 +44,31 @@ struct ServerUDPTests {
         #expect(await eventually { server.counters().answered == 10 })
     }
 
+    /// A serving thread that receives nothing looks at the snapshot store at each receive
+    /// timeout, so a replaced table is freed on an idle server too, not kept until the next
+    /// query arrives.
+    @Test func anIdleThreadLetsGoOfAReplacedTable() async throws {
+        let (responder, store) = TestZone.makeStore()
+        var configuration = UDPServerConfiguration()
+        configuration.socketsPerAddress = 2
+        let server = UDPServer(responder: responder, addresses: [loopback4], configuration: configuration)
+        try server.start()
+        defer { server.stop() }
+        let address = try #require(server.boundAddresses.first)
+        let client = UDPTestClient(for: address)
+        client.send(testQuery(id: 1), to: address)
+        #expect(client.receive() != nil, "a thread has answered from the first snapshot")
+
+        weak let replaced = store.load().zones.first?.table
+        #expect(replaced != nil)
+        store.publish(ServedZones([try ZoneSnapshot(config: TestZone.config, table: PrefixTableBuilder().freeze())]))
+        // Bounded wait: the receive timeout is 200 ms; no query is sent meanwhile.
+        for _ in 0..<100 where replaced != nil {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(replaced == nil, "the replaced table is freed without another query")
+    }
+
     @Test func droppedDatagramGetsNoReply() async throws {
         let (server, _) = try makeServer([loopback4], sockets: 1)
         defer { server.stop() }

@@ -12,6 +12,11 @@ int gnu_set_thread_name(const char *name);
 /// Swift module). Call after dropping a large snapshot.
 void gnu_trim_heap(void);
 
+/// Serves every allocation of `threshold` bytes or more from a mapping of its own, which
+/// free() unmaps at once (mallopt M_MMAP_THRESHOLD; this also stops glibc from raising
+/// the threshold after each such free). Returns 0 when glibc refused the value.
+int gnu_map_large_allocations(unsigned long threshold);
+
 /// The creation time of the file at `path` (statx's btime), which tells a file from a
 /// later one that got the same inode number. Returns 0 and sets both outputs; -1 with
 /// errno when the file cannot be looked at; 1 when the file system keeps no creation time.

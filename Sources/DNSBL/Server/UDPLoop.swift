@@ -45,11 +45,15 @@ struct UDPLoop<R: QueryResponder>: Sendable {
         while !state.stopRequested.load(ordering: .relaxed) {
             let received = Int(udp_recv_batch(socket.descriptor, batch, UInt32(batchSize)))
             guard received > 0 else {
-                if received < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+                let failure = received < 0 ? errno : 0
+                if failure != 0, failure != EAGAIN, failure != EWOULDBLOCK, failure != EINTR {
                     counters.receiveErrors &+= 1        // wrapping: a 64-bit counter
                     state.publish(counters)
-                    if errno == EBADF || errno == ENOTSOCK { return }
+                    if failure == EBADF || failure == ENOTSOCK { return }
                 }
+                // Nothing came within the receive timeout: look at the snapshot anyway, so
+                // that an idle thread does not keep a replaced table alive.
+                responder.beginBatch(&session)
                 continue
             }
             responder.beginBatch(&session)
