@@ -170,6 +170,28 @@ final class Publisher {
         }
     }
 
+    /// Changes read from the store's log at once: a slice's listings are resolved into the
+    /// delta before the next slice is read.
+    static let changesPerRead = 10_000
+    /// Changes applied by one update at most; a larger import is published over several.
+    static let changesPerUpdate = 100_000
+
+    /// Resolves `prefixes` as the store serves them now and records the result in `delta`
+    /// (and their expiries in `state`).
+    private func resolve(_ prefixes: [IPPrefix], zone: String, now: Int64, state: inout ZoneState,
+                         into delta: inout PrefixTableDelta) throws {
+        guard !prefixes.isEmpty else { return }
+        let resolved = try store.listings(for: prefixes, zone: zone, now: now)
+        for (prefix, listing) in zip(prefixes, resolved) {
+            if let listing {
+                try state.factory.insert(listing, into: &delta)
+                state.noteExpiry(of: listing)
+            } else {
+                SnapshotFactory.remove(prefix, from: &delta)
+            }
+        }
+    }
+
     /// Applies what changed since the last look, and re-resolves listings whose time ran
     /// out; returns the zones to publish, if any.
     ///
@@ -193,34 +215,28 @@ final class Publisher {
                 prefixes = []
                 serial = try store.changeSerial()
             }
-            // A zone is behind while its serial is: a change batch that hit its limit is
-            // continued at the next call even when nothing new was committed.
-            if state.serial < serial {
+            var delta = PrefixTableDelta()
+            try resolve(prefixes, zone: name, now: now, state: &state, into: &delta)
+            // A zone is behind while its serial is. Its changes are read and resolved a
+            // slice at a time, so only the delta grows with a large import, not the
+            // listings read for it; what is left over after `changesPerUpdate` is continued
+            // at the next call even when nothing new was committed.
+            var read = 0
+            while state.serial < serial, read < Self.changesPerUpdate {
                 let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
-                if settings != state.factory.settings {
-                    state = try build(zone: name, settings: settings)  // apex or template changed
-                    prefixes = []
-                } else if let batch = try store.changes(zone: name, after: state.serial, limit: 100_000) {
-                    prefixes += batch.changes.map(\.prefix)
-                    state.serial = batch.serial
-                } else {
-                    state = try build(zone: name, settings: settings)  // the log no longer reaches back
-                    prefixes = []
+                guard settings == state.factory.settings,
+                      let batch = try store.changes(zone: name, after: state.serial, limit: Self.changesPerRead)
+                else {
+                    // Apex or template changed, or the log no longer reaches back.
+                    state = try build(zone: name, settings: settings)
+                    delta = PrefixTableDelta()
+                    break
                 }
+                try resolve(batch.changes.map(\.prefix), zone: name, now: now, state: &state, into: &delta)
+                state.serial = batch.serial
+                read += max(batch.changes.count, 1)
             }
-            if !prefixes.isEmpty {
-                var delta = PrefixTableDelta()
-                let resolved = try store.listings(for: prefixes, zone: name, now: now)
-                for (prefix, listing) in zip(prefixes, resolved) {
-                    if let listing {
-                        try state.factory.insert(listing, into: &delta)
-                        state.noteExpiry(of: listing)
-                    } else {
-                        SnapshotFactory.remove(prefix, from: &delta)
-                    }
-                }
-                state.table = state.table.applying(delta)
-            }
+            if delta.count > 0 { state.table = state.table.applying(delta) }
             if state.table !== current.table {
                 published.append(try state.factory.snapshot(table: state.table, serial: state.serial))
             }
