@@ -104,30 +104,8 @@ extension AddressFamilyTable {
             }
         }
 
-        // Hosts: unchanged runs are copied whole between the edited keys, straight into
-        // the new layout; values per host only for the hosts that differ, or for all if
-        // many do.
-        let capacity = hostKeys.count + hostEdits.count
-        var keys = HostKeys<Key>.Collector(capacity: capacity)
-        var newHostValues = HostValues.Collector(capacity: capacity)
-        func copyHosts(_ range: Range<Int>) {
-            guard !range.isEmpty else { return }
-            hostKeys.forEach(in: range) { _, key in keys.append(key) }
-            newHostValues.append(hostValues, range: range)
-        }
-        var next = 0
-        for edit in hostEdits {
-            let key = edit.prefix.start
-            // Edits are sorted, so `key` is not before the hosts already copied.
-            let end = Swift.max(next, hostKeys.firstIndex(notBefore: key))
-            copyHosts(next..<end)
-            next = end < hostKeys.count && hostKeys[end] == key ? end + 1 : end
-            if let value = edit.value {
-                keys.append(key)
-                newHostValues.append(value)
-            }
-        }
-        copyHosts(next..<hostKeys.count)
+        // Hosts: only the shards the edits fall in are rebuilt; the others are shared.
+        let newHosts = hosts.applying(hostEdits)
 
         // Shorter prefixes: few, merged one by one.
         var starts: [Key] = []
@@ -156,8 +134,77 @@ extension AddressFamilyTable {
         }
         while index < prefixStarts.count { copyPrefix() }
 
-        precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys.finish(), hostValues: newHostValues.finish(),
-                    prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
+        precondition(newHosts.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
+        return Self(hosts: newHosts, prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
+    }
+}
+
+extension PrefixTableDelta {
+    /// The largest share of a family's host shards that one part of ``parts(for:)``
+    /// rebuilds: a quarter. While a part is published the old table is still served, so
+    /// memory holds the table plus the shards the part rebuilds; a quarter keeps that
+    /// peak near 1.25 times the table, and a 100k-host merge into 10M hosts (which touches
+    /// every shard) lands in four quick steps.
+    public static let maxShardShare = (numerator: 1, denominator: 4)
+
+    /// This delta cut by address into parts that each rebuild at most ``maxShardShare`` of
+    /// either family's host shards of `table`; `[self]` when it rebuilds no more than that.
+    ///
+    /// Applied one after another, the parts give what the whole delta gives: every edit of
+    /// a prefix goes to one part, in its order, and parts hold disjoint address ranges of
+    /// hosts. The shorter prefixes' edits all go to the first part (their arrays are copied
+    /// whole by any edit). Each part's table is valid, so each can be published; readers
+    /// then see the change land in a few steps.
+    public func parts(for table: PrefixTable) -> [PrefixTableDelta] {
+        let v4Parts = Self.split(v4, hosts: table.v4.hosts)
+        let v6Parts = Self.split(v6, hosts: table.v6.hosts)
+        guard v4Parts.count > 1 || v6Parts.count > 1 else { return [self] }
+        return (0..<Swift.max(v4Parts.count, v6Parts.count)).map { index in
+            var part = PrefixTableDelta()
+            if index < v4Parts.count { part.v4 = v4Parts[index] }
+            if index < v6Parts.count { part.v6 = v6Parts[index] }
+            return part
+        }
+    }
+
+    /// The most host shards of one family a part may touch.
+    static func maxShardsPerPart<Key: TableKey>(_: Key.Type) -> Int {
+        Swift.max(1, HostTable<Key>.shardCount * maxShardShare.numerator / maxShardShare.denominator)
+    }
+
+    /// `edits` cut into parts touching at most ``maxShardsPerPart(_:)`` shards of `hosts` each.
+    static func split<Key: TableKey>(_ edits: [TableEdit<Key>], hosts: HostTable<Key>) -> [[TableEdit<Key>]] {
+        let limit = maxShardsPerPart(Key.self)
+        guard hosts.touchedShards(by: edits).count > limit else { return [edits] }
+        // By prefix, and in their order within one prefix (the sort is stable on the index).
+        let order = edits.indices.sorted {
+            edits[$0].prefix != edits[$1].prefix ? edits[$0].prefix < edits[$1].prefix : $0 < $1
+        }
+        var parts: [[TableEdit<Key>]] = [[]]
+        var prefixEdits: [TableEdit<Key>] = []
+        var touched = Set<Int>()
+        for index in order {
+            let edit = edits[index]
+            guard Int(edit.prefix.length) == Key.bitWidth else {
+                prefixEdits.append(edit)
+                continue
+            }
+            let shard = hosts.layout.shard(of: edit.prefix.start)
+            if !touched.contains(shard), touched.count == limit {
+                parts.append([])
+                touched = []
+            }
+            touched.insert(shard)
+            parts[parts.count - 1].append(edit)
+        }
+        parts[0].insert(contentsOf: prefixEdits, at: 0)
+        return parts
+    }
+}
+
+extension HostTable {
+    /// The shards that host edits among `edits` fall in.
+    func touchedShards(by edits: [TableEdit<Key>]) -> Set<Int> {
+        Set(edits.lazy.filter { Int($0.prefix.length) == Key.bitWidth }.map { layout.shard(of: $0.prefix.start) })
     }
 }
