@@ -109,13 +109,23 @@ public final class PublicationService: Service, @unchecked Sendable {
             // Lag: from this look at the store (where a new serial is first seen) to the
             // publication; the wait for this tick (at most `interval`) comes on top.
             let seen = ContinuousClock.now
-            let changed = try (connection?.publisher ?? current.publisher).update()
-            succeeded()
-            guard !changed.isEmpty else { return }
-            for zone in changed {
+            // A large change is served in steps under the previous serial; transfers keep
+            // the snapshot from before the first step, the one secondaries may hold.
+            var stepped: Set<String> = []
+            func retainPrevious(of zone: ZoneSnapshot) {
+                guard stepped.insert(zone.config.name).inserted else { return }
                 if let transfers, let previous = snapshots.load().zone(named: zone.config.name) {
                     transfers.retain(previous: previous)
                 }
+            }
+            let changed = try (connection?.publisher ?? current.publisher).update { step in
+                retainPrevious(of: step)
+                snapshots.publish(zone: step)
+            }
+            succeeded()
+            guard !changed.isEmpty else { return }
+            for zone in changed {
+                retainPrevious(of: zone)
                 snapshots.publish(zone: zone)
                 notifier?.zoneChanged(zone.config.name)
             }

@@ -173,10 +173,16 @@ final class Publisher {
     /// Applies what changed since the last look, and re-resolves listings whose time ran
     /// out; returns the zones to publish, if any.
     ///
+    /// A change that would rebuild more than a quarter of a family's table
+    /// (`PrefixTableDelta.parts(for:)`) is applied in parts, and each table but the last is
+    /// passed to `step` to be served at once, under the zone's previous serial: the old
+    /// and the new table then share most of their memory, where one new table would double
+    /// it while the old one is still served. The last part's table is returned as usual.
+    ///
     /// All or nothing: when a read fails, no zone moves on (each keeps its table, serial
     /// and pending expiries), so the next call retries the same work and no change is
     /// skipped; the served snapshots stay the last good ones meanwhile.
-    func update() throws -> [ZoneSnapshot] {
+    func update(step: (ZoneSnapshot) -> Void = { _ in }) throws -> [ZoneSnapshot] {
         var serial = try store.changeSerial()
         let now = clock()
         var next: [String: ZoneState] = [:]
@@ -219,7 +225,13 @@ final class Publisher {
                         SnapshotFactory.remove(prefix, from: &delta)
                     }
                 }
-                state.table = state.table.applying(delta)
+                let parts = delta.parts(for: state.table)
+                for (index, part) in parts.enumerated() {
+                    state.table = state.table.applying(part)
+                    if index < parts.count - 1 {
+                        step(try state.factory.snapshot(table: state.table, serial: current.serial))
+                    }
+                }
             }
             if state.table !== current.table {
                 published.append(try state.factory.snapshot(table: state.table, serial: state.serial))
