@@ -44,6 +44,50 @@ final class HostShard<Key: TableKey>: Sendable {
     /// The number of hosts.
     var count: Int { lows.count + keys.count }
 
+    /// This shard with `edits` (sorted, at most one per key, none in another shard of
+    /// `layout`, which must be this shard's) applied; nil when no host is left. The runs of
+    /// hosts between the edited keys are copied whole: keys, values, and bucket counts.
+    func applying(_ edits: ArraySlice<TableEdit<Key>>, layout: HostLayout<Key>) -> HostShard? {
+        var counts = (0..<HostTable<Key>.bucketsPerShard).map { Int(offsets[$0 + 1] - offsets[$0]) }
+        let capacity = count + edits.count
+        var newLows: [UInt16] = []
+        var newKeys: [Key] = []
+        if lows.isEmpty && !layout.isDense { newKeys.reserveCapacity(capacity) } else { newLows.reserveCapacity(capacity) }
+        var newValues = HostValues.Collector(capacity: capacity)
+        func copy(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            if lows.isEmpty { newKeys.append(contentsOf: keys[range]) } else { newLows.append(contentsOf: lows[range]) }
+            newValues.append(values, range: range)
+        }
+        var next = 0
+        for edit in edits {
+            let key = edit.prefix.start
+            // Outside the shared prefix there is no host to remove, and no insert (it
+            // would have moved the layout).
+            guard layout.bucket(of: key) != nil else { continue }
+            let bucket = layout.localBucket(of: key)
+            let end = Swift.max(next, firstIndex(notBefore: key, bucket: bucket))
+            copy(next..<end)
+            let present = end < Int(offsets[bucket + 1])
+                && (lows.isEmpty ? keys[end] == key : lows[end] == UInt16(truncatingIfNeeded: key))
+            next = present ? end + 1 : end
+            if present { counts[bucket] -= 1 }
+            if let value = edit.value {
+                if layout.isDense { newLows.append(UInt16(truncatingIfNeeded: key)) } else { newKeys.append(key) }
+                newValues.append(value)
+                counts[bucket] += 1
+            }
+        }
+        copy(next..<count)
+        guard newLows.count + newKeys.count > 0 else { return nil }
+        var newOffsets = [UInt32](repeating: 0, count: HostTable<Key>.bucketsPerShard + 1)
+        for bucket in 0..<HostTable<Key>.bucketsPerShard {
+            // No overflow: the sum is the shard's host count.
+            newOffsets[bucket + 1] = newOffsets[bucket] &+ UInt32(truncatingIfNeeded: counts[bucket])
+        }
+        return HostShard(offsets: newOffsets, lows: newLows, keys: newKeys, values: newValues.finish())
+    }
+
     /// Bytes held by the arrays.
     var memoryBytes: Int {
         offsets.count * MemoryLayout<UInt32>.stride + lows.count * MemoryLayout<UInt16>.stride

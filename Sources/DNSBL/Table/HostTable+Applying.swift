@@ -26,32 +26,11 @@ extension HostTable {
             let shard = layout.shard(of: edits[start].prefix.start)
             var end = start + 1
             while end < edits.count, layout.shard(of: edits[end].prefix.start) == shard { end += 1 }
-            var oldKeys: [Key] = []
-            var oldValues: [TableValue] = []
-            oldKeys.reserveCapacity(shards[shard].count)
-            oldValues.reserveCapacity(shards[shard].count)
-            shards[shard].forEach(shard: shard, layout: layout) { _, key, value in
-                oldKeys.append(key)
-                oldValues.append(value)
-            }
-            var keys: [Key] = []
-            var values: [TableValue] = []
-            keys.reserveCapacity(oldKeys.count + end - start)
-            values.reserveCapacity(oldKeys.count + end - start)
-            var next = 0
-            Self.merge(next: {
-                guard next < oldKeys.count else { return nil }
-                defer { next += 1 }
-                return (oldKeys[next], oldValues[next])
-            }, edits: edits[start..<end]) { key, value in
-                keys.append(key)
-                values.append(value)
-            }
-            if keys.isEmpty {
+            if let rebuilt = shards[shard].applying(edits[start..<end], layout: layout) {
+                shards[shard] = rebuilt
+            } else {
                 if emptyShard == nil { emptyShard = HostShard(keys: [], values: [], layout: layout) }
                 shards[shard] = emptyShard!
-            } else {
-                shards[shard] = HostShard(keys: keys, values: values, layout: layout)
             }
             start = end
         }
