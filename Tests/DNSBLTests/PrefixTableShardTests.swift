@@ -56,7 +56,11 @@ struct PrefixTableShardTests {
             #expect(table.serialized() == scratch.serialized(), "\(context): serialized bytes")
             let scan = oracle.scanner()
             var queries: [Key] = [0, Key.max]
-            for host in hosts { queries += [host, host &+ 1, host &- 1] }
+            // Every host and its neighbours would make the naive scan slow: a sample of them.
+            let all = hosts
+            for host in all.shuffledPrefix(200, rng: &rng) + all.prefix(2) + all.suffix(2) {
+                queries += [host, host &+ 1, host &- 1]
+            }
             for _ in 0..<300 { queries.append(rng.key(Key.self)) }
             let wrong = queries.filter {
                 family.lookup(table, $0) != PrefixTableTesting.Oracle<Key>.lookup($0, in: scan)
@@ -74,7 +78,7 @@ struct PrefixTableShardTests {
     static func deltasMatchOracle<Key: TableKey>(_ family: PrefixTableTesting.Family<Key>, seed: UInt64) {
         var run = Run(family: family, seed: seed)
         run.check(stage: "empty")
-        var edits = run.randomHosts(3000) + [(0, Key.bitWidth - 8, TableValue(listing: 2))]
+        var edits = run.randomHosts(1500) + [(0, Key.bitWidth - 8, TableValue(listing: 2))]
         run.apply(edits, stage: "first hosts")
         // One host, in one shard: added, changed, removed.
         let some = run.hosts[run.rng.below(run.hosts.count)]
