@@ -1,8 +1,9 @@
 // PrefixTable+Serialization.swift -- the versioned little-endian binary form of a table.
 
 /// The serialized layout, version 2. All integers are little-endian; arrays are packed
-/// back to back with no padding. Only the source arrays are stored: the directory and the
-/// flattened intervals are rebuilt on load in O(n).
+/// back to back with no padding. Only the source arrays are stored: the host shards (with
+/// their bucket offsets) and the flattened intervals are rebuilt on load in O(n). The host
+/// values are stored in the form of all hosts as one, not per shard.
 ///
 /// ```
 ///  0                   1                   2                   3
