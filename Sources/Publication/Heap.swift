@@ -17,14 +17,14 @@ enum Heap {
     /// Gives each block of ``largeBlock`` bytes or more a mapping of its own, unmapped as
     /// soon as it is freed; set once, before the first table is built.
     ///
-    /// A table's big arrays (2 bytes per IPv4 host, 16 per IPv6 host) are replaced whole at
-    /// every publication. glibc maps such blocks apart at first, but each time one is freed
-    /// it raises its threshold to that block's size (up to 32 MiB) and from then on takes
-    /// blocks that size from the heap, where a freed table's pages stay resident until a
-    /// trim and the next table lands beside them. With the threshold held fixed, a replaced
-    /// table is returned to the kernel when its last reader lets go: a 10M zone under 20k
-    /// queries per second and a stream of changes peaked at 95 MiB instead of 132
-    /// (BENCHMARKS.md).
+    /// Large blocks come and go with every publication: a large zone's prefix arrays, a
+    /// change set's delta, the host shards of a zone of many millions. glibc maps such
+    /// blocks apart at first, but each time one is freed it raises its threshold to that
+    /// block's size (up to 32 MiB) and from then on takes blocks that size from the heap,
+    /// where freed pages stay resident until a trim and the next ones land beside them.
+    /// Held fixed, a replaced block goes back to the kernel when its last reader lets go
+    /// (at 10M entries under load and a stream of changes: 65 MiB after the load instead of
+    /// 106-131, BENCHMARKS.md).
     static func mapLargeBlocksApart() {
         _ = gnu_map_large_allocations(UInt(largeBlock))
     }

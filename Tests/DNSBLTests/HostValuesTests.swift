@@ -19,21 +19,21 @@ struct HostValuesTests {
     @Test func fewDifferingHostsAreExceptions() throws {
         let scored = TableValue(listing: 2, expires: 1_900_000_000)
         let table = Self.table(count: 10_000, differing: [0: scored, 17: .excluded, 9_999: scored])
-        let values = table.v4.hostValues
+        let values = table.v4.hosts.globalValues()
         #expect(values.exceptionIndexes == [0, 17, 9_999] && values.common == Self.common && !values.isFull)
         #expect(values.memoryBytes == 3 * 12)
         #expect(table.lookup(v4: 0x0A00_0000) == scored && table.lookup(v4: 0x0A00_0011) == nil)
         #expect(table.lookup(v4: 0x0A00_0001) == Self.common && table.lookup(v4: 0x0A00_270F) == scored)
         #expect(table.invariantViolations() == [])
         let reloaded = try PrefixTableSerializationTests.load(table.serialized())
-        #expect(reloaded.v4.hostValues.exceptionIndexes == [0, 17, 9_999] && reloaded.serialized() == table.serialized())
+        #expect(reloaded.v4.hosts.globalValues().exceptionIndexes == [0, 17, 9_999] && reloaded.serialized() == table.serialized())
     }
 
     @Test func manyDifferingHostsArePerHostArrays() {
         var differing: [Int: TableValue] = [:]
         for index in stride(from: 0, to: 1_000, by: 3) { differing[index] = TableValue(listing: 2) }
         let table = Self.table(count: 1_000, differing: differing)
-        let values = table.v4.hostValues
+        let values = table.v4.hosts.globalValues()
         // 334 exceptions (4 KB) against 2 bytes of listing a host (2 KB): the listings win.
         #expect(values.listings.count == 1_000 && values.expiries.isEmpty && values.exceptionIndexes.isEmpty)
         #expect(table.lookup(v4: 0x0A00_0000) == TableValue(listing: 2) && table.lookup(v4: 0x0A00_0001) == Self.common)
@@ -43,24 +43,24 @@ struct HostValuesTests {
     @Test func aSharedExpiryIsNotStoredPerHost() {
         let value = TableValue(listing: 3, expires: 42)
         let table = Self.table(count: 100, differing: Dictionary(uniqueKeysWithValues: (0..<100).map { ($0, value) }))
-        #expect(table.v4.hostValues.memoryBytes == 0 && table.lookup(v4: 0x0A00_0005) == value)
+        #expect(table.v4.hosts.globalValues().memoryBytes == 0 && table.lookup(v4: 0x0A00_0005) == value)
     }
 
     @Test func theMajorityIsCommonWhateverComesFirst() {
         // The first host is the odd one out; the form does not depend on the order of arrival.
         let table = Self.table(count: 1_000, differing: [0: TableValue(listing: 2)])
-        #expect(table.v4.hostValues.common == Self.common && table.v4.hostValues.exceptionIndexes == [0])
+        #expect(table.v4.hosts.globalValues().common == Self.common && table.v4.hosts.globalValues().exceptionIndexes == [0])
         // The same values reached by a delta on a table of per-host listings.
         var differing: [Int: TableValue] = [:]
         for index in stride(from: 0, to: 1_000, by: 2) { differing[index] = TableValue(listing: 2) }
         let full = Self.table(count: 1_000, differing: differing)
-        #expect(full.v4.hostValues.isFull)
+        #expect(full.v4.hosts.globalValues().isFull)
         var delta = PrefixTableDelta()
         for index in stride(from: 2, to: 1_000, by: 2) {
             delta.insert(v4: 0x0A00_0000 + UInt32(index), prefixLength: 32, value: Self.common)
         }
         let merged = full.applying(delta)
-        #expect(merged.v4.hostValues.exceptionIndexes == [0] && merged.serialized() == table.serialized())
+        #expect(merged.v4.hosts.globalValues().exceptionIndexes == [0] && merged.serialized() == table.serialized())
     }
 
     @Test func oneChangedHostIsADifferenceForTransfers() {
@@ -70,7 +70,7 @@ struct HostValuesTests {
             var delta = PrefixTableDelta()
             delta.insert(v4: 0x0A00_0000 + UInt32(host), prefixLength: 32, value: value)
             let after = before.applying(delta)
-            #expect(!after.v4.hostValues.isFull && after.invariantViolations() == [])
+            #expect(!after.v4.hosts.globalValues().isFull && after.invariantViolations() == [])
             let changed = before.v4.changedNetworks(comparedWith: after.v4, labelBits: 8)
             #expect(changed == [TablePrefix(address: 0x0A00_0000 + UInt32(host), prefixLength: 32)], "host \(host)")
             #expect(after.v4.changedNetworks(comparedWith: before.v4, labelBits: 8) == changed, "host \(host)")

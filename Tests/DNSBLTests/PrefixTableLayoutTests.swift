@@ -1,4 +1,4 @@
-// PrefixTableLayoutTests.swift -- the dense and full host-key layouts against plain sorted arrays.
+// PrefixTableLayoutTests.swift -- the dense and full host layouts against plain sorted arrays.
 
 import Testing
 @testable import DNSBL
@@ -16,12 +16,12 @@ struct PrefixTableLayoutTests {
         return keys.sorted()
     }
 
-    /// Every read of ``HostKeys`` agrees with the sorted array it was built from.
+    /// Every read of ``HostTable`` agrees with the sorted array it was built from.
     static func checkReads<Key: TableKey>(_ sorted: [Key], seed: UInt64, context: String) {
-        let hosts = HostKeys(sortedKeys: sorted)
+        let hosts = HostTable(sortedKeys: sorted)
         #expect(hosts.invariantViolations() == [], "\(context)")
         #expect(hosts.count == sorted.count && hosts.allKeys == sorted, "\(context)")
-        #expect(hosts.isDense == (!sorted.isEmpty && hosts.directory.shift <= 16), "\(context)")
+        #expect(hosts.isDense == (!sorted.isEmpty && hosts.layout.shift <= 16), "\(context)")
         if Key.bitWidth == 32 { #expect(hosts.isDense == !sorted.isEmpty, "\(context): IPv4 hosts are always dense") }
 
         var chunked: [Key] = []
@@ -65,8 +65,8 @@ struct PrefixTableLayoutTests {
             for count in [1, 2, 60, 3000] {
                 let keys = Self.keys(UInt128.self, count: count, commonBits: commonBits, seed: seed)
                 Self.checkReads(keys, seed: seed, context: "v6 /\(commonBits), \(count) keys, seed \(seed)")
-                if commonBits >= 96 { #expect(HostKeys(sortedKeys: keys).isDense, "v6 /\(commonBits), seed \(seed)") }
-                if commonBits < 90 && count > 2 { #expect(!HostKeys(sortedKeys: keys).isDense, "v6 /\(commonBits), seed \(seed)") }
+                if commonBits >= 96 { #expect(HostTable(sortedKeys: keys).isDense, "v6 /\(commonBits), seed \(seed)") }
+                if commonBits < 90 && count > 2 { #expect(!HostTable(sortedKeys: keys).isDense, "v6 /\(commonBits), seed \(seed)") }
             }
         }
     }
@@ -80,7 +80,7 @@ struct PrefixTableLayoutTests {
         scenario.maxRandomBits = 8 + Int(seed % 24)
         scenario.insertRandom(count: 60)
         let table = scenario.builder.freeze()
-        #expect(table.v6.hostKeys.count == 0 || table.v6.hostKeys.isDense, "seed \(seed)")
+        #expect(table.v6.hosts.count == 0 || table.v6.hosts.isDense, "seed \(seed)")
         scenario.run(inserts: 60, removals: 20, randomQueries: 400)
     }
 
@@ -93,7 +93,7 @@ struct PrefixTableLayoutTests {
             builder.insert(v4: UInt32(truncatingIfNeeded: low), prefixLength: 32, value: TableValue(listing: 1))
         }
         let table = builder.freeze()
-        #expect(table.v4.hostKeys.isDense && table.v6.hostKeys.isDense)
+        #expect(table.v4.hosts.isDense && table.v6.hosts.isDense)
         let bytes = table.serialized()
         // v4 section starts after the 16-byte header and its own 24 bytes of counts, flags and common value.
         let v4Keys = bytes[40..<56]
@@ -103,7 +103,7 @@ struct PrefixTableLayoutTests {
         for low in [5, 9, 0x1_0000, 0xFFFF_FFFF] as [UInt128] { LittleEndian.write(base | low) { expected += $0 } }
         #expect(v6Keys == expected)
         let loaded = try PrefixTableSerializationTests.load(bytes)
-        #expect(loaded.v6.hostKeys.isDense && loaded.serialized() == bytes)
+        #expect(loaded.v6.hosts.isDense && loaded.serialized() == bytes)
     }
 
     @Test("disjoint prefixes are read as their own intervals", arguments: 400..<412 as Range<UInt64>)

@@ -373,12 +373,12 @@ struct PrefixTablePropertyTests {
                 var scenario = PrefixTableScenario(family: PrefixTableTesting.v4, seed: seed)
                 configure(&scenario)
                 scenario.run(inserts: 600, removals: 60, randomQueries: 500)
-                expectForm(scenario.builder.freeze().v4.hostValues, commonPercent: scenario.commonPercent)
+                expectForm(scenario.builder.freeze().v4.hosts.globalValues(), commonPercent: scenario.commonPercent)
             } else {
                 var scenario = PrefixTableScenario(family: PrefixTableTesting.v6, seed: seed)
                 configure(&scenario)
                 scenario.run(inserts: 600, removals: 60, randomQueries: 500)
-                expectForm(scenario.builder.freeze().v6.hostValues, commonPercent: scenario.commonPercent)
+                expectForm(scenario.builder.freeze().v6.hosts.globalValues(), commonPercent: scenario.commonPercent)
             }
         }
     }

@@ -185,30 +185,35 @@ struct PrefixTableTests {
     }
 
     @Test func hostsCostTheirKeyWhenUniform() {
+        // 1,000 hosts in 10/8, one shard (hosts at both ends of the address space make the
+        // buckets the /16s and the shards the /8s), so their values take one form.
         var builder = PrefixTableBuilder()
+        for key in [0, 0xFFFF_FFFF] as [UInt32] { builder.insert(v4: key, prefixLength: 32, value: TableValue(listing: 1)) }
+        func host(_ index: UInt32) -> UInt32 { 0x0A00_0000 | (index &* 2_654_435_761) & 0x00FF_FFFF }
         for index in 0..<1000 as Range<UInt32> {
-            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 1))
+            builder.insert(v4: host(index), prefixLength: 32, value: TableValue(listing: 1))
         }
-        let directoryBytes = 65_537 * 4
-        #expect(builder.freeze().memoryBytes == 1000 * 2 + directoryBytes)
+        let shards = HostTable<UInt32>.shardCount
+        let fixedBytes = shards * (HostTable<UInt32>.bucketsPerShard + 1) * 4 + (shards + 1) * MemoryLayout<Int>.stride
+        #expect(builder.freeze().memoryBytes == 1002 * 2 + fixedBytes)
         // Hosts that differ cost their index and value (12 bytes) while they are few...
-        builder.insert(v4: 7, prefixLength: 32, value: TableValue(listing: 2))
-        #expect(builder.freeze().memoryBytes == 1001 * 2 + 12 + directoryBytes)
-        builder.insert(v4: 8, prefixLength: 32, value: TableValue(listing: 2, expires: 9))
-        #expect(builder.freeze().memoryBytes == 1002 * 2 + 2 * 12 + directoryBytes)
-        // ...and a listing per host once storing them is smaller.
+        builder.insert(v4: 0x0A00_0007, prefixLength: 32, value: TableValue(listing: 2))
+        #expect(builder.freeze().memoryBytes == 1003 * 2 + 12 + fixedBytes)
+        builder.insert(v4: 0x0A00_0008, prefixLength: 32, value: TableValue(listing: 2, expires: 9))
+        #expect(builder.freeze().memoryBytes == 1004 * 2 + 2 * 12 + fixedBytes)
+        // ...and a listing per host once storing them is smaller (in the shard of 10/8 only).
         for index in 0..<500 as Range<UInt32> {
-            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 3))
+            builder.insert(v4: host(index), prefixLength: 32, value: TableValue(listing: 3))
         }
-        #expect(builder.freeze().memoryBytes == 1002 * (2 + 2 + 4) + directoryBytes)
+        #expect(builder.freeze().memoryBytes == 1004 * 2 + 1002 * (2 + 4) + fixedBytes)
         for index in 0..<500 as Range<UInt32> {
-            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 1))
+            builder.insert(v4: host(index), prefixLength: 32, value: TableValue(listing: 1))
         }
-        builder.insert(v4: 8, prefixLength: 32, value: TableValue(listing: 2))
+        builder.insert(v4: 0x0A00_0008, prefixLength: 32, value: TableValue(listing: 2))
         for index in 0..<500 as Range<UInt32> {
-            builder.insert(v4: index &* 2_654_435_761, prefixLength: 32, value: TableValue(listing: 3))
+            builder.insert(v4: host(index), prefixLength: 32, value: TableValue(listing: 3))
         }
-        #expect(builder.freeze().memoryBytes == 1002 * (2 + 2) + directoryBytes)
+        #expect(builder.freeze().memoryBytes == 1004 * 2 + 1002 * 2 + fixedBytes)
     }
 
     @Test func adjacentEqualStretchesMerge() {
@@ -234,8 +239,9 @@ struct PrefixTableTests {
         }
         let table = builder.freeze()
         #expect(table.invariantViolations() == [])
-        let offsets = table.v6.hostKeys.directory.offsets
-        let largestBucket = zip(offsets, offsets.dropFirst()).map { $1 - $0 }.max() ?? 0
+        let largestBucket = table.v6.hosts.shards.flatMap { shard in
+            zip(shard.offsets, shard.offsets.dropFirst()).map { $1 - $0 }
+        }.max() ?? 0
         #expect(largestBucket < 16, "largest bucket holds \(largestBucket) hosts")
         for host in hosts {
             #expect(table.lookup(v6: host)?.listing == 1)

@@ -36,8 +36,8 @@ struct AddressFamilyBuilder<Key: TableKey>: Sendable {
 
     /// A builder holding the entries of a frozen family.
     init(_ table: AddressFamilyTable<Key>) {
-        hosts.reserveCapacity(table.hostKeys.count)
-        table.hostKeys.forEach { index, key in hosts[key] = table.hostValue(at: index) }
+        hosts.reserveCapacity(table.hosts.count)
+        table.hosts.forEach { _, key, value in hosts[key] = value }
         prefixes.reserveCapacity(table.prefixStarts.count)
         for index in table.prefixStarts.indices {
             prefixes[TablePrefix(address: table.prefixStarts[index], prefixLength: Int(table.prefixLengths[index]))] =

@@ -39,27 +39,19 @@ extension AddressFamilyTable {
 
     /// Calls `body` with every host key whose presence or value differs between `a` and `b`.
     private static func mergeHosts(_ a: Self, _ b: Self, _ body: (Key) -> Void) {
-        var aKeys = a.hostKeys.makeIterator(), bKeys = b.hostKeys.makeIterator()
-        var aKey = aKeys.next(), bKey = bKeys.next()
-        var i = 0, j = 0
-        var aException = 0, bException = 0
-        while aKey != nil || bKey != nil {
-            if let x = aKey, let y = bKey, x == y {
-                if a.hostValues.value(at: i, following: &aException) != b.hostValues.value(at: j, following: &bException) {
-                    body(x)
-                }
-                aKey = aKeys.next()
-                i += 1
-                bKey = bKeys.next()
-                j += 1
-            } else if let x = aKey, bKey.map({ x < $0 }) ?? true {
-                body(x)
-                aKey = aKeys.next()
-                i += 1
-            } else if let y = bKey {
-                body(y)
-                bKey = bKeys.next()
-                j += 1
+        var aHosts = a.hosts.makeIterator(), bHosts = b.hosts.makeIterator()
+        var aHost = aHosts.nextHost(), bHost = bHosts.nextHost()
+        while aHost != nil || bHost != nil {
+            if let x = aHost, let y = bHost, x.key == y.key {
+                if x.value != y.value { body(x.key) }
+                aHost = aHosts.nextHost()
+                bHost = bHosts.nextHost()
+            } else if let x = aHost, bHost.map({ x.key < $0.key }) ?? true {
+                body(x.key)
+                aHost = aHosts.nextHost()
+            } else if let y = bHost {
+                body(y.key)
+                bHost = bHosts.nextHost()
             }
         }
     }

@@ -4,7 +4,7 @@ extension AddressFamilyTable {
     /// Whether source arrays (as read from a serialized table) may be frozen as they are.
     ///
     /// Checks everything the lookup's bounds and the flattening sweep depend on, but the
-    /// order of the hosts (``HostKeys`` checks that): host values for every host and in
+    /// order of the hosts (``HostTable`` checks that): host values for every host and in
     /// their one form (``HostValues/violation``), parallel arrays of matching length,
     /// prefix lengths shorter than a host, host bits clear, prefixes strictly increasing by
     /// (start, length). O(n), no allocation but the exceptions a full form would have.
@@ -35,12 +35,11 @@ extension AddressFamilyTable {
     func invariantViolations() -> [String] {
         var problems: [String] = []
         if !Self.sourceArraysAreValid(
-            hostCount: hostKeys.count, hostValues: hostValues,
+            hostCount: hosts.count, hostValues: hosts.globalValues(),
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues) {
             problems.append("source arrays unsorted, unmasked or of mismatched lengths")
         }
-        if let violation = hostValues.violation { problems.append(violation) }
-        problems += hostKeys.invariantViolations()
+        problems += hosts.invariantViolations()
         guard rangeStarts.count == rangeEnds.count, rangeStarts.count == rangeValues.count else {
             problems.append("interval arrays of mismatched lengths")
             return problems

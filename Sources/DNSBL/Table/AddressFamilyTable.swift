@@ -4,14 +4,16 @@
 ///
 /// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
 ///
-/// - **Hosts** (/32 or /128): sorted ``HostKeys``, found through a ``HostDirectory`` of
-///   65,537 offsets indexed by 16 bits of the key, so a lookup is one directory read plus
-///   a binary search in a small bucket. Where the directory fixes all but the low 16 bits
-///   (always for IPv4) only those are stored: 2 bytes a host. The hosts' listings and
-///   expiries (``HostValues``) are stored only for the hosts that differ from the common
-///   value, or per host when many differ; the common case (one listing class, expiry
-///   handled elsewhere) costs only the key, half of rbldnsd's ip4tset and a ninth of its
-///   ip4set, and a few hosts of another class or with an expiry add 12 bytes each.
+/// - **Hosts** (/32 or /128): a ``HostTable``, sorted keys in shards of 256 directory
+///   buckets, each bucket one value of 16 bits of the key, so a lookup is one shard read,
+///   two offsets and a binary search in a small bucket. Where the buckets fix all but the
+///   low 16 bits (always for IPv4) only those are stored: 2 bytes a host. The hosts'
+///   listings and expiries (``HostValues``, per shard) are stored only for the hosts that
+///   differ from the common value, or per host when many differ; the common case (one
+///   listing class, expiry handled elsewhere) costs only the key, half of rbldnsd's
+///   ip4tset and a ninth of its ip4set, and a few hosts of another class or with an
+///   expiry add 12 bytes each. Tables made by applying edits share the shards no edit
+///   touched.
 /// - **Ranges** (every shorter prefix): the nested prefixes flattened into sorted disjoint
 ///   intervals, each carrying the value of the longest covering prefix. Excluded stretches
 ///   are left out, so they read as gaps. The prefixes as inserted are kept too, for
@@ -23,10 +25,8 @@
 /// A host is always the longest match, so lookup tries the hosts first and falls back to
 /// the intervals.
 struct AddressFamilyTable<Key: TableKey>: Sendable {
-    /// Host addresses, strictly increasing, with their directory.
-    let hostKeys: HostKeys<Key>
-    /// The value of each host, by its index in `hostKeys`.
-    let hostValues: HostValues
+    /// Host addresses, strictly increasing, with their values.
+    let hosts: HostTable<Key>
 
     /// First addresses of the non-host prefixes as inserted, sorted by (start, length).
     let prefixStarts: [Key]
@@ -47,19 +47,16 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
 
     /// A family with no entries.
     static var empty: Self {
-        Self(hostKeys: .empty, hostValues: .empty, prefixStarts: [], prefixLengths: [], prefixValues: [])
+        Self(hosts: .empty, prefixStarts: [], prefixLengths: [], prefixValues: [])
     }
 
     /// Builds the derived part (the intervals) from validated source arrays.
     ///
     /// - Important: The caller guarantees the invariants that ``sourceArraysAreValid``
-    ///   checks: hosts strictly increasing, prefixes masked, in range and strictly
-    ///   increasing by (start, length), parallel arrays of matching length, host values
-    ///   for as many hosts as there are keys.
-    init(hostKeys: HostKeys<Key>, hostValues: HostValues,
-         prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
-        self.hostKeys = hostKeys
-        self.hostValues = hostValues
+    ///   checks: prefixes masked, in range and strictly increasing by (start, length),
+    ///   parallel arrays of matching length.
+    init(hosts: HostTable<Key>, prefixStarts: [Key], prefixLengths: [UInt8], prefixValues: [TableValue]) {
+        self.hosts = hosts
         self.prefixStarts = prefixStarts
         self.prefixLengths = prefixLengths
         self.prefixValues = prefixValues
@@ -118,27 +115,24 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                      "too many entries for one table")
         var hostPairs = Array(hosts)
         hostPairs.sort { $0.key < $1.key }
-        var keys = HostKeys<Key>.Collector(capacity: hostPairs.count)
-        var values = HostValues.Collector(capacity: hostPairs.count)
-        for (key, value) in hostPairs {
-            keys.append(key)
-            values.append(value)
-        }
+        let hostTable = hostPairs.isEmpty ? HostTable<Key>.empty
+            : HostTable(first: hostPairs[0].key, last: hostPairs[hostPairs.count - 1].key) { visit in
+                for (key, value) in hostPairs { visit(key, value) }
+            }
         hostPairs = []
         var prefixPairs = Array(prefixes)
         prefixPairs.sort { $0.key < $1.key }
-        self.init(hostKeys: keys.finish(), hostValues: values.finish(),
+        self.init(hosts: hostTable,
                   prefixStarts: prefixPairs.map(\.key.start), prefixLengths: prefixPairs.map(\.key.length),
                   prefixValues: prefixPairs.map(\.value))
     }
 
     /// The number of entries, hosts and shorter prefixes, exclusions included.
-    var count: Int { hostKeys.count + prefixStarts.count }
+    var count: Int { hosts.count + prefixStarts.count }
 
     /// Bytes held by the arrays (element strides times counts).
     var memoryBytes: Int {
-        hostKeys.memoryBytes
-            + hostValues.memoryBytes
+        hosts.memoryBytes
             + prefixStarts.count * MemoryLayout<Key>.stride
             + prefixLengths.count * MemoryLayout<UInt8>.stride
             + prefixValues.count * MemoryLayout<TableValue>.stride
@@ -150,8 +144,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// The value of the longest prefix covering `address`, or nil when none does or when
     /// that prefix is an exclusion. Never allocates.
     func lookup(_ address: Key) -> TableValue? {
-        if let index = hostKeys.index(of: address) {
-            let value = hostValue(at: index)
+        if let value = hosts.value(of: address) {
             return value.isExclusion ? nil : value
         }
         return intervalValue(covering: address)
@@ -162,8 +155,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// explaining an answer (the web lookup), not for serving: it may search every prefix
     /// length in a gap.
     func match(_ address: Key) -> TableMatch? {
-        if let index = hostKeys.index(of: address) {
-            let value = hostValue(at: index)
+        if let value = hosts.value(of: address) {
             return value.isExclusion ? .excluded : .host(value)
         }
         if let value = intervalValue(covering: address) { return .network(value) }
@@ -180,23 +172,11 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         return nil
     }
 
-    /// The index of `address` in `hostKeys`, if it is a host.
-    func hostIndex(of address: Key) -> Int? {
-        hostKeys.index(of: address)
-    }
-
     /// The last index in `start ..< end` of sorted `keys` whose key is at most `address`
-    /// (branch-free, as ``HostKeys/lastIndex(in:from:to:notAfter:)``).
+    /// (branch-free, as ``HostTable/lastIndex(in:from:to:notAfter:)``).
     @inline(__always)
     static func lastIndex(in keys: [Key], from start: Int, to end: Int, notAfter address: Key) -> Int? {
-        HostKeys<Key>.lastIndex(in: keys, from: start, to: end, notAfter: address)
-    }
-
-    /// The value stored for host `index`: read straight from the key's index, plus a
-    /// binary search in the exception indexes when there are any.
-    @inline(__always)
-    func hostValue(at index: Int) -> TableValue {
-        hostValues[index]
+        HostTable<Key>.lastIndex(in: keys, from: start, to: end, notAfter: address)
     }
 
     /// Calls `body` with every entry, sorted by (start, length): the prefixes and the
@@ -211,10 +191,9 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
                 prefixIndex += 1
             }
         }
-        var exception = 0
-        hostKeys.forEach { index, key in
+        hosts.forEach { _, key, value in
             prefixes(through: key)
-            body(TablePrefix(address: key, prefixLength: Key.bitWidth), hostValues.value(at: index, following: &exception))
+            body(TablePrefix(address: key, prefixLength: Key.bitWidth), value)
         }
         prefixes(through: nil)
     }

@@ -1,8 +1,9 @@
 // PrefixTable+Serialization.swift -- the versioned little-endian binary form of a table.
 
 /// The serialized layout, version 2. All integers are little-endian; arrays are packed
-/// back to back with no padding. Only the source arrays are stored: the directory and the
-/// flattened intervals are rebuilt on load in O(n).
+/// back to back with no padding. Only the source arrays are stored: the host shards (with
+/// their bucket offsets) and the flattened intervals are rebuilt on load in O(n). The host
+/// values are stored in the form of all hosts as one, not per shard.
 ///
 /// ```
 ///  0                   1                   2                   3
@@ -116,14 +117,18 @@ extension PrefixTable {
 extension AddressFamilyTable {
     /// The bytes of this family's section.
     var serializedSize: Int {
-        24 + hostKeys.count * MemoryLayout<Key>.size + hostValues.listings.count * 2 + hostValues.expiries.count * 4
+        let hostValues = hosts.globalValues()
+        return 24 + hosts.count * MemoryLayout<Key>.size + hostValues.listings.count * 2 + hostValues.expiries.count * 4
             + hostValues.exceptionIndexes.count * (4 + 2 + 4)
             + prefixStarts.count * (MemoryLayout<Key>.size + 1 + 2 + 4)
     }
 
     func write<E: Error>(to sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        // The stored form is that of all hosts' values as one; it holds only the values
+        // that differ from the common one, unless most differ.
+        let hostValues = hosts.globalValues()
         // Both counts fit: freezing and loading check them against UInt32.max.
-        try LittleEndian.write(UInt32(hostKeys.count), to: sink)
+        try LittleEndian.write(UInt32(hosts.count), to: sink)
         try LittleEndian.write(UInt32(prefixStarts.count), to: sink)
         var flags: UInt32 = 0
         if !hostValues.listings.isEmpty { flags |= TableFormat.perHostListingsFlag }
@@ -135,7 +140,7 @@ extension AddressFamilyTable {
         // Fits: no more exceptions than hosts.
         try LittleEndian.write(UInt32(hostValues.exceptionIndexes.count), to: sink)
         // Whole keys, whichever layout holds them in memory.
-        try hostKeys.forEachChunk { chunk throws(E) in try LittleEndian.write(chunk, to: sink) }
+        try hosts.forEachChunk { chunk throws(E) in try LittleEndian.write(chunk, to: sink) }
         try LittleEndian.write(hostValues.listings, to: sink)
         try LittleEndian.write(hostValues.expiries, to: sink)
         try LittleEndian.write(hostValues.exceptionIndexes, to: sink)
@@ -187,21 +192,52 @@ extension AddressFamilyTable {
             hostCount: hostKeys.count, hostValues: hostValues,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
         else { throw .corrupt }
-        return Self(hostKeys: hostKeys, hostValues: hostValues,
+        return Self(hosts: hostKeys.table(values: hostValues),
                     prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
+    }
+
+    /// Host keys as read, before they are laid out in shards with their values.
+    struct ReadHostKeys {
+        let count: Int
+        let first: Key
+        let last: Key
+        /// 32-bit keys: the low 16 bits of each, and how many keys have each value of the high 16 bits.
+        var lows: [UInt16] = []
+        var highCounts: [UInt32] = []
+        /// Wider keys, whole.
+        var keys: [Key] = []
+
+        /// The hosts laid out with `values` (of the same count), by global index.
+        func table(values: HostValues) -> HostTable<Key> {
+            guard count > 0 else { return .empty }
+            return HostTable(first: first, last: last) { visit in
+                var position = 0
+                guard !highCounts.isEmpty else {
+                    for index in keys.indices { visit(keys[index], values.value(at: index, following: &position)) }
+                    return
+                }
+                var index = 0
+                for high in highCounts.indices {
+                    for _ in 0..<highCounts[high] {
+                        visit(Key(truncatingIfNeeded: high) << 16 | Key(truncatingIfNeeded: lows[index]),
+                              values.value(at: index, following: &position))
+                        index += 1
+                    }
+                }
+            }
+        }
     }
 
     /// Reads `count` host keys, which must be strictly increasing.
     ///
-    /// 32-bit keys always take the dense layout, so they are read in chunks straight into
-    /// it, never all at once: their low 16 bits kept, their high 16 bits counted (as
-    /// ``HostKeys/Collector`` does, with the order checked on the way). Wider keys are
-    /// read whole and then laid out.
-    static func readHostKeys(count: Int, from reader: inout LittleEndianReader) throws(TableError) -> HostKeys<Key> {
+    /// 32-bit keys are read in chunks, never all at once: their low 16 bits kept, their
+    /// high 16 bits counted, the order checked on the way (half the memory of whole keys,
+    /// until the shards are built). Wider keys are read whole.
+    static func readHostKeys(count: Int, from reader: inout LittleEndianReader) throws(TableError) -> ReadHostKeys {
         guard Key.bitWidth == 32, count > 0 else {
             let keys = try reader.readArray(count: count, of: Key.self)
             guard !zip(keys, keys.dropFirst()).contains(where: { $0 >= $1 }) else { throw .corrupt }
-            return HostKeys(sortedKeys: keys)
+            return ReadHostKeys(count: count, first: keys.first ?? 0, last: keys.last ?? 0, keys: keys)
         }
         // Division, not multiplication: a huge count cannot overflow the check.
         guard count <= reader.remaining / MemoryLayout<Key>.size else { throw .truncated }
@@ -233,7 +269,7 @@ extension AddressFamilyTable {
             guard ordered else { throw .corrupt }
             done += length
         }
-        return HostKeys.dense(lows: lows, highCounts: highCounts, first: first, last: previous)
+        return ReadHostKeys(count: count, first: first, last: previous, lows: lows, highCounts: highCounts)
     }
 }
 

@@ -9,9 +9,9 @@
 /// prefix lists it; a listed host inside an excluded range is listed again.
 ///
 /// Memory: an IPv4 host costs 2 bytes of key (the directory implies the upper 16 bits), an
-/// IPv6 host 16 (2 when all IPv6 hosts lie in one /96); each family with hosts adds a 256 KiB
-/// directory. Hosts that share the majority's listing and expiry cost nothing more; each
-/// other host costs 12 bytes (its index and value) while that is less than storing a
+/// IPv6 host 16 (2 when all IPv6 hosts lie in one /96); each family with hosts adds 256
+/// shards' bucket offsets (257 KiB). Hosts that share the majority's listing and expiry
+/// (of their shard) cost nothing more; each other host costs 12 bytes (its index and value) while that is less than storing a
 /// listing (2 bytes) and an expiry (4 bytes) for every host, which is done otherwise. A shorter prefix costs its start, length and value (13 or 25 bytes), plus
 /// its share of the flattened intervals when prefixes nest or exclude.
 public final class PrefixTable: Sendable {

@@ -104,30 +104,8 @@ extension AddressFamilyTable {
             }
         }
 
-        // Hosts: unchanged runs are copied whole between the edited keys, straight into
-        // the new layout; values per host only for the hosts that differ, or for all if
-        // many do.
-        let capacity = hostKeys.count + hostEdits.count
-        var keys = HostKeys<Key>.Collector(capacity: capacity)
-        var newHostValues = HostValues.Collector(capacity: capacity)
-        func copyHosts(_ range: Range<Int>) {
-            guard !range.isEmpty else { return }
-            hostKeys.forEach(in: range) { _, key in keys.append(key) }
-            newHostValues.append(hostValues, range: range)
-        }
-        var next = 0
-        for edit in hostEdits {
-            let key = edit.prefix.start
-            // Edits are sorted, so `key` is not before the hosts already copied.
-            let end = Swift.max(next, hostKeys.firstIndex(notBefore: key))
-            copyHosts(next..<end)
-            next = end < hostKeys.count && hostKeys[end] == key ? end + 1 : end
-            if let value = edit.value {
-                keys.append(key)
-                newHostValues.append(value)
-            }
-        }
-        copyHosts(next..<hostKeys.count)
+        // Hosts: only the shards the edits fall in are rebuilt; the others are shared.
+        let newHosts = hosts.applying(hostEdits)
 
         // Shorter prefixes: few, merged one by one.
         var starts: [Key] = []
@@ -156,8 +134,7 @@ extension AddressFamilyTable {
         }
         while index < prefixStarts.count { copyPrefix() }
 
-        precondition(keys.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
-        return Self(hostKeys: keys.finish(), hostValues: newHostValues.finish(),
-                    prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
+        precondition(newHosts.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
+        return Self(hosts: newHosts, prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 }

@@ -155,8 +155,8 @@ struct ZoneNodeWalker<Key: TableKey> {
         let value: TableValue?
         if let index = overlayIndex(address) {
             value = overlay[index].value
-        } else if let index = table.hostIndex(of: address) {
-            value = table.hostValue(at: index)
+        } else if let host = table.hosts.value(of: address) {
+            value = host
         } else if let network = table.intervalValue(covering: address) {
             value = network
         } else {
@@ -186,7 +186,7 @@ struct ZoneNodeWalker<Key: TableKey> {
 
     /// The first index in the sorted host keys at or after `address`.
     private func firstHost(atOrAfter address: Key) -> Int {
-        table.hostKeys.firstIndex(notBefore: address)
+        table.hosts.firstIndex(notBefore: address)
     }
 
     /// Whether hosts (table or overlay) in `prefix` answer other than `cover`, and whether
@@ -199,11 +199,9 @@ struct ZoneNodeWalker<Key: TableKey> {
             any = true
             if !isLive(value) { unlisted = true }
         }
-        var index = firstHost(atOrAfter: prefix.start)
-        var keys = table.hostKeys.makeIterator(from: index)
-        while let key = keys.next(), key <= prefix.end, !(any && unlisted) {
-            if overlayIndex(key) == nil { note(key, table.hostValue(at: index)) }
-            index += 1
+        var hosts = table.hosts.makeIterator(from: firstHost(atOrAfter: prefix.start))
+        while let host = hosts.nextHost(), host.key <= prefix.end, !(any && unlisted) {
+            if overlayIndex(host.key) == nil { note(host.key, host.value) }
         }
         for (key, value) in overlay where key >= prefix.start && key <= prefix.end { note(key, value) }
         return (any, unlisted)
@@ -222,7 +220,7 @@ struct ZoneNodeWalker<Key: TableKey> {
             if key <= end, best.map({ key < $0 }) ?? true { best = key }
         }
         let host = firstHost(atOrAfter: cursor)
-        if host < table.hostKeys.count { consider(table.hostKeys[host]) }
+        if host < table.hosts.count { consider(table.hosts[host]) }
         for (key, _) in overlay where key >= cursor { consider(key); break }
         if !hostsOnly {
             if let index = rangeIndex(notAfter: cursor), table.intervalEnd(index) >= cursor {

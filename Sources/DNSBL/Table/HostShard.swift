@@ -1,0 +1,210 @@
+// HostShard.swift -- one immutable stretch of a family's hosts: keys, bucket offsets and values.
+
+/// The hosts of one run of `HostTable.bucketsPerShard` directory buckets: their keys, the
+/// offsets of each bucket in them, and their values, all by index inside the shard.
+///
+/// A class so that tables share it by reference: a table made by ``HostTable/applying(_:)``
+/// holds the very shards of its source that no edit touched.
+final class HostShard<Key: TableKey>: Sendable {
+    /// `offsets[b] ..< offsets[b + 1]` are the indexes of the hosts in local bucket `b`;
+    /// `HostTable.bucketsPerShard + 1` entries, starting at 0.
+    let offsets: [UInt32]
+    /// The low 16 bits of each key in the dense layout; empty in the full layout.
+    let lows: [UInt16]
+    /// Every key in the full layout; empty in the dense layout.
+    let keys: [Key]
+    /// The value of each host, by its index in the shard.
+    let values: HostValues
+
+    init(offsets: [UInt32], lows: [UInt16], keys: [Key], values: HostValues) {
+        self.offsets = offsets
+        self.lows = lows
+        self.keys = keys
+        self.values = values
+    }
+
+    /// A shard of strictly increasing `keys`, all in one shard of `layout`, with their values.
+    convenience init(keys sortedKeys: [Key], values: [TableValue], layout: HostLayout<Key>) {
+        var offsets = [UInt32](repeating: 0, count: HostTable<Key>.bucketsPerShard + 1)
+        for key in sortedKeys {
+            // No overflow: a shard holds fewer than UInt32.max hosts (checked when freezing or loading).
+            offsets[layout.localBucket(of: key) + 1] &+= 1
+        }
+        for bucket in 0..<HostTable<Key>.bucketsPerShard {
+            offsets[bucket + 1] &+= offsets[bucket]   // ends at sortedKeys.count
+        }
+        var collector = HostValues.Collector(capacity: values.count)
+        for value in values { collector.append(value) }
+        let dense = layout.isDense
+        // Copied to arrays of their exact size: the caller's were grown by appending.
+        self.init(offsets: offsets, lows: dense ? sortedKeys.map { UInt16(truncatingIfNeeded: $0) } : [],
+                  keys: dense ? [] : sortedKeys.map { $0 }, values: collector.finish())
+    }
+
+    /// The number of hosts.
+    var count: Int { lows.count + keys.count }
+
+    /// This shard with `edits` (sorted, at most one per key, none in another shard of
+    /// `layout`, which must be this shard's) applied; nil when no host is left. The runs of
+    /// hosts between the edited keys are copied whole: keys, values, and bucket counts.
+    func applying(_ edits: ArraySlice<TableEdit<Key>>, layout: HostLayout<Key>) -> HostShard? {
+        var counts = (0..<HostTable<Key>.bucketsPerShard).map { Int(offsets[$0 + 1] - offsets[$0]) }
+        let capacity = count + edits.count
+        var newLows: [UInt16] = []
+        var newKeys: [Key] = []
+        if lows.isEmpty && !layout.isDense { newKeys.reserveCapacity(capacity) } else { newLows.reserveCapacity(capacity) }
+        var newValues = HostValues.Collector(capacity: capacity)
+        func copy(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            if lows.isEmpty { newKeys.append(contentsOf: keys[range]) } else { newLows.append(contentsOf: lows[range]) }
+            newValues.append(values, range: range)
+        }
+        var next = 0
+        for edit in edits {
+            let key = edit.prefix.start
+            // Outside the shared prefix there is no host to remove, and no insert (it
+            // would have moved the layout).
+            guard layout.bucket(of: key) != nil else { continue }
+            let bucket = layout.localBucket(of: key)
+            let end = Swift.max(next, firstIndex(notBefore: key, bucket: bucket))
+            copy(next..<end)
+            let present = end < Int(offsets[bucket + 1])
+                && (lows.isEmpty ? keys[end] == key : lows[end] == UInt16(truncatingIfNeeded: key))
+            next = present ? end + 1 : end
+            if present { counts[bucket] -= 1 }
+            if let value = edit.value {
+                if layout.isDense { newLows.append(UInt16(truncatingIfNeeded: key)) } else { newKeys.append(key) }
+                newValues.append(value)
+                counts[bucket] += 1
+            }
+        }
+        copy(next..<count)
+        guard newLows.count + newKeys.count > 0 else { return nil }
+        var newOffsets = [UInt32](repeating: 0, count: HostTable<Key>.bucketsPerShard + 1)
+        for bucket in 0..<HostTable<Key>.bucketsPerShard {
+            // No overflow: the sum is the shard's host count.
+            newOffsets[bucket + 1] = newOffsets[bucket] &+ UInt32(truncatingIfNeeded: counts[bucket])
+        }
+        return HostShard(offsets: newOffsets, lows: newLows, keys: newKeys, values: newValues.finish())
+    }
+
+    /// Bytes held by the arrays.
+    var memoryBytes: Int {
+        offsets.count * MemoryLayout<UInt32>.stride + lows.count * MemoryLayout<UInt16>.stride
+            + keys.count * MemoryLayout<Key>.stride + values.memoryBytes
+    }
+
+    /// The local bucket that holds host `index` (below `count`): a binary search of the offsets.
+    func bucket(containing index: Int) -> Int {
+        // The last bucket whose first offset is at most `index`; an empty bucket shares its
+        // offset with the next, so the last one is the bucket that is not empty.
+        var low = 0
+        var high = HostTable<Key>.bucketsPerShard
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if Int(offsets[middle]) <= index { low = middle } else { high = middle }
+        }
+        return low
+    }
+
+    /// The local index of `key` in local bucket `bucket`, if it is a host. Never allocates.
+    @inline(__always)
+    func index(of key: Key, bucket: Int) -> Int? {
+        let lower = Int(offsets[bucket]), upper = Int(offsets[bucket + 1])
+        if !lows.isEmpty {
+            let low = UInt16(truncatingIfNeeded: key)
+            guard let index = HostTable<Key>.lastIndex(in: lows, from: lower, to: upper, notAfter: low),
+                  lows[index] == low
+            else { return nil }
+            return index
+        }
+        guard let index = HostTable<Key>.lastIndex(in: keys, from: lower, to: upper, notAfter: key),
+              keys[index] == key
+        else { return nil }
+        return index
+    }
+
+    /// The first local index in local bucket `bucket` whose key is at least `key`.
+    func firstIndex(notBefore key: Key, bucket: Int) -> Int {
+        let range = Int(offsets[bucket])..<Int(offsets[bucket + 1])
+        if !lows.isEmpty {
+            return HostTable<Key>.firstIndex(in: lows, in: range, notBefore: UInt16(truncatingIfNeeded: key))
+        }
+        return HostTable<Key>.firstIndex(in: keys, in: range, notBefore: key)
+    }
+
+    /// Calls `body` with the local index, key and value of every host, in order; `shard`
+    /// is this shard's index in `layout`.
+    func forEach(shard: Int, layout: HostLayout<Key>, _ body: (Int, Key, TableValue) -> Void) {
+        var position = 0
+        guard !lows.isEmpty else {
+            for index in keys.indices { body(index, keys[index], values.value(at: index, following: &position)) }
+            return
+        }
+        for bucket in 0..<HostTable<Key>.bucketsPerShard where offsets[bucket] < offsets[bucket + 1] {
+            let high = layout.high(ofBucket: shard * HostTable<Key>.bucketsPerShard + bucket)
+            for index in Int(offsets[bucket])..<Int(offsets[bucket + 1]) {
+                body(index, high | Key(truncatingIfNeeded: lows[index]), values.value(at: index, following: &position))
+            }
+        }
+    }
+}
+
+/// Where a family's hosts lie: the bits every host shares, and which 16 bits below them
+/// pick a directory bucket. A function of the first and last host alone.
+///
+/// The 16 bits are the ones right below the prefix that all hosts share, not always the
+/// top 16: for IPv4 the hosts usually share nothing and the buckets are the /16s, but
+/// IPv6 hosts cluster (one provider's /32 is a single top-16 value), and a directory on
+/// the top bits would leave them all in one bucket of a million keys. Skipping the common
+/// prefix keeps buckets small for either shape at no cost per lookup beyond one compare.
+struct HostLayout<Key: TableKey>: Sendable, Equatable {
+    /// The bits all hosts share above the bucket bits (the bits below are zero).
+    let base: Key
+    /// How far a key is shifted right to bring its bucket bits to the bottom.
+    let shift: Int
+
+    /// The layout of hosts from `first` to `last` (sorted).
+    init(first: Key, last: Key) {
+        // Sorted, so the first and last key share exactly the prefix every key shares.
+        let commonBits = (first ^ last).leadingZeroBitCount
+        shift = Swift.max(0, Key.bitWidth - 16 - commonBits)
+        base = first & Key.networkMask(prefixLength: Key.bitWidth - shift - 16)
+    }
+
+    /// The layout of a family without hosts.
+    static var none: Self { Self(first: 0, last: 0) }
+
+    /// Whether the bucket fixes every key bit from 16 up (`shift <= 16`), so only the low
+    /// 16 bits of a key are stored: always for IPv4, and for IPv6 hosts in one /96.
+    var isDense: Bool { shift <= 16 }
+
+    /// The bucket `key` falls in; nil when it lies outside the prefix all hosts share.
+    @inline(__always)
+    func bucket(of key: Key) -> Int? {
+        // `>>` by the full width is 0.
+        guard (key ^ base) >> (shift + 16) == 0 else { return nil }
+        return Int(truncatingIfNeeded: key >> shift) & (HostTable<Key>.bucketCount - 1)
+    }
+
+    /// The bucket of `key` inside its shard (the key must lie inside the shared prefix).
+    @inline(__always)
+    func localBucket(of key: Key) -> Int {
+        Int(truncatingIfNeeded: key >> shift) & (HostTable<Key>.bucketsPerShard - 1)
+    }
+
+    /// The shard `key` falls in, or would: the first for keys below the shared prefix, the
+    /// last for keys above it.
+    func shard(of key: Key) -> Int {
+        if let bucket = bucket(of: key) { return bucket / HostTable<Key>.bucketsPerShard }
+        return key < base ? 0 : HostTable<Key>.shardCount - 1
+    }
+
+    /// The bits from 16 up of every key in `bucket` (dense layout).
+    @inline(__always)
+    func high(ofBucket bucket: Int) -> Key {
+        // Bits from 16 up come from the base and the bucket (shift <= 16); the low 16 bits
+        // are stored. Where the bucket bits reach below bit 16 the stored bits equal them.
+        (base | Key(truncatingIfNeeded: bucket) << shift) & ~Key(0xFFFF)
+    }
+}

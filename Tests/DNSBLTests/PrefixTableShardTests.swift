@@ -1,0 +1,170 @@
+// PrefixTableShardTests.swift -- host shards: deltas against the oracle, shared shards, deltas in parts.
+
+import Testing
+@testable import DNSBL
+
+@Suite("PrefixTable host shards")
+struct PrefixTableShardTests {
+    /// A table made by deltas and its oracle, checked together after every step.
+    struct Run<Key: TableKey> {
+        let family: PrefixTableTesting.Family<Key>
+        let seed: UInt64
+        var rng: PrefixTableTesting.RNG
+        var oracle = PrefixTableTesting.Oracle<Key>()
+        var table = PrefixTable.empty
+
+        init(family: PrefixTableTesting.Family<Key>, seed: UInt64) {
+            self.family = family
+            self.seed = seed
+            rng = PrefixTableTesting.RNG(seed: seed)
+        }
+
+        /// The hosts the oracle holds, sorted.
+        var hosts: [Key] { oracle.entries.keys.filter { $0.length == Key.bitWidth }.map(\.start).sorted() }
+
+        mutating func value() -> TableValue {
+            // Mostly one value, so shards take the exception form, and some of every kind.
+            if rng.chance(80) { return TableValue(listing: 1) }
+            return TableValue(listing: UInt16(rng.below(3)), expires: rng.chance(50) ? 0 : UInt32(rng.below(1000)))
+        }
+
+        /// Applies `edits` (address, length, value or nil to remove) as one delta and checks the result.
+        mutating func apply(_ edits: [(Key, Int, TableValue?)], stage: String) {
+            var delta = PrefixTableDelta()
+            for (address, length, value) in edits {
+                if let value {
+                    family.insertDelta(&delta, address, length, value)
+                    oracle.insert(address, length, value)
+                } else {
+                    family.removeDelta(&delta, address, length)
+                    oracle.remove(address, length)
+                }
+            }
+            table = table.applying(delta)
+            check(stage: stage)
+        }
+
+        /// The table against the oracle (lookups) and against the same entries frozen from
+        /// scratch (entries, serialized bytes), and its invariants.
+        mutating func check(stage: String) {
+            let context = "\(family.name), seed \(seed), \(stage)"
+            #expect(table.invariantViolations() == [], "\(context)")
+            var fresh = PrefixTableBuilder()
+            for (prefix, value) in oracle.entries { family.insert(&fresh, prefix.start, prefix.length, value) }
+            let scratch = fresh.freeze()
+            #expect(PrefixTableTesting.entries(of: table) == PrefixTableTesting.entries(of: scratch), "\(context): entries")
+            #expect(table.serialized() == scratch.serialized(), "\(context): serialized bytes")
+            let scan = oracle.scanner()
+            var queries: [Key] = [0, Key.max]
+            // Every host and its neighbours would make the naive scan slow: a sample of them.
+            let all = hosts
+            for host in all.shuffledPrefix(200, rng: &rng) + all.prefix(2) + all.suffix(2) {
+                queries += [host, host &+ 1, host &- 1]
+            }
+            for _ in 0..<300 { queries.append(rng.key(Key.self)) }
+            let wrong = queries.filter {
+                family.lookup(table, $0) != PrefixTableTesting.Oracle<Key>.lookup($0, in: scan)
+                    || family.lookup(scratch, $0) != family.lookup(table, $0)
+            }
+            #expect(wrong.isEmpty, "\(context): \(wrong.count) lookups differ, first \(wrong.first.map { "\($0)" } ?? "")")
+        }
+
+        /// Random hosts over the whole address space.
+        mutating func randomHosts(_ count: Int) -> [(Key, Int, TableValue?)] {
+            (0..<count).map { _ in (rng.key(Key.self), Key.bitWidth, value()) }
+        }
+    }
+
+    static func deltasMatchOracle<Key: TableKey>(_ family: PrefixTableTesting.Family<Key>, seed: UInt64) {
+        var run = Run(family: family, seed: seed)
+        run.check(stage: "empty")
+        var edits = run.randomHosts(1500) + [(0, Key.bitWidth - 8, TableValue(listing: 2))]
+        run.apply(edits, stage: "first hosts")
+        // One host, in one shard: added, changed, removed.
+        let some = run.hosts[run.rng.below(run.hosts.count)]
+        run.apply([(some &+ 1, Key.bitWidth, TableValue(listing: 3))], stage: "one host added")
+        run.apply([(some, Key.bitWidth, TableValue(listing: 2, expires: 5))], stage: "one host changed")
+        run.apply([(some, Key.bitWidth, nil)], stage: "one host removed")
+        // Many shards at once, with removals and a shorter prefix.
+        let hosts = run.hosts
+        edits = hosts.shuffledPrefix(200, rng: &run.rng).map { ($0, Key.bitWidth, nil) }
+        edits += run.randomHosts(500)
+        edits.append((run.rng.key(Key.self), Key.bitWidth - 12, .excluded))
+        run.apply(edits, stage: "many shards")
+        // The first and last hosts: removed, then new ones beyond them (the layout may move).
+        edits = [run.hosts.first!, run.hosts.last!].map { ($0, Key.bitWidth, nil) }
+        run.apply(edits, stage: "ends removed")
+        run.apply([(0, Key.bitWidth, TableValue(listing: 1)), (Key.max, Key.bitWidth, TableValue(listing: 2))], stage: "extreme ends added")
+        // Hosts in one narrow cluster only: the layout narrows to it, then widens again.
+        edits = run.hosts.map { ($0, Key.bitWidth, nil) }
+        run.apply(edits, stage: "no hosts left")
+        let cluster = run.rng.key(Key.self) & ~Key(0xFFFFF)
+        edits = []
+        for _ in 0..<400 { edits.append((cluster | Key(run.rng.below(0x10_0000)), Key.bitWidth, run.value())) }
+        run.apply(edits, stage: "one cluster")
+        run.apply([(cluster &+ 0x10_0000 &* 3, Key.bitWidth, TableValue(listing: 1))], stage: "cluster widened")
+        edits = run.randomHosts(300)
+        run.apply(edits, stage: "spread again")
+    }
+
+    @Test("v4 tables made by deltas answer as the oracle and as tables made from scratch", arguments: 0..<4 as Range<UInt64>)
+    func v4DeltasMatchOracle(seed: UInt64) {
+        Self.deltasMatchOracle(PrefixTableTesting.v4, seed: seed)
+    }
+
+    @Test("v6 tables made by deltas answer as the oracle and as tables made from scratch", arguments: 10..<14 as Range<UInt64>)
+    func v6DeltasMatchOracle(seed: UInt64) {
+        Self.deltasMatchOracle(PrefixTableTesting.v6, seed: seed)
+    }
+
+    /// A table of `count` random hosts of each family, with both ends of each address space.
+    static func spreadTable(count: Int, seed: UInt64) -> PrefixTable {
+        var rng = PrefixTableTesting.RNG(seed: seed)
+        var builder = PrefixTableBuilder()
+        for key in [0, UInt32.max] { builder.insert(v4: key, prefixLength: 32, value: TableValue(listing: 1)) }
+        for key in [0, UInt128.max] { builder.insert(v6: key, prefixLength: 128, value: TableValue(listing: 1)) }
+        for _ in 0..<count {
+            builder.insert(v4: rng.key(), prefixLength: 32, value: TableValue(listing: 1))
+            builder.insert(v6: rng.key(), prefixLength: 128, value: TableValue(listing: rng.chance(5) ? 2 : 1))
+        }
+        return builder.freeze()
+    }
+
+    @Test func oneHostDeltaSharesEveryOtherShard() {
+        let table = Self.spreadTable(count: 20_000, seed: 5)
+        let address: UInt32 = 0x0A0B_0C0D
+        var delta = PrefixTableDelta()
+        delta.insert(v4: address, prefixLength: 32, value: TableValue(listing: 2))
+        let next = table.applying(delta)
+        let edited = table.v4.hosts.layout.shard(of: address)
+        let old = table.v4.hosts.shards, new = next.v4.hosts.shards
+        #expect(old.count == HostTable<UInt32>.shardCount && new.count == old.count)
+        let shared = old.indices.filter { old[$0] === new[$0] }
+        #expect(shared == Array(old.indices).filter { $0 != edited }, "v4: only the edited shard is rebuilt")
+        #expect(next.lookup(v4: address)?.listing == 2 && table.lookup(v4: address) == nil)
+        // The family without edits is the same arrays.
+        #expect(zip(table.v6.hosts.shards, next.v6.hosts.shards).allSatisfy { $0 === $1 })
+        table.v6.hosts.shards[0].keys.withUnsafeBufferPointer { old in
+            next.v6.hosts.shards[0].keys.withUnsafeBufferPointer { new in #expect(old.baseAddress == new.baseAddress) }
+        }
+
+        var removal = PrefixTableDelta()
+        let host = table.v6.hosts[table.v6.hosts.count / 2]
+        removal.remove(v6: host, prefixLength: 128)
+        let removed = table.applying(removal)
+        let edited6 = table.v6.hosts.layout.shard(of: host)
+        #expect(table.v6.hosts.shards.indices.filter {
+            table.v6.hosts.shards[$0] !== removed.v6.hosts.shards[$0]
+        } == [edited6], "v6: only the edited shard is rebuilt")
+        #expect(removed.lookup(v6: host) == nil && removed.invariantViolations() == [])
+    }
+}
+
+extension Array {
+    /// `count` elements picked at random without repeats (fewer when there are fewer).
+    func shuffledPrefix(_ count: Int, rng: inout PrefixTableTesting.RNG) -> [Element] {
+        var copy = self
+        for index in copy.indices.reversed() where index > 0 { copy.swapAt(index, rng.below(index + 1)) }
+        return Array(copy.prefix(count))
+    }
+}
