@@ -88,8 +88,9 @@ enum SnapshotCache {
     }
 
     /// As ``decode(_:settings:)`` from `count` bytes that `read(offset, destination)`
-    /// copies out piece by piece: the table's arrays are read straight into their own
-    /// memory and the checksum is taken as they arrive, so no copy of the whole is held.
+    /// copies out piece by piece: the checksum is taken over them in order, then the
+    /// table's arrays are read straight into their own memory, so no copy of the whole is
+    /// held.
     static func decode(count: Int, settings: ZoneSettings,
                        read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void)
         -> (factory: SnapshotFactory, table: PrefixTable)? {
@@ -122,24 +123,24 @@ enum SnapshotCache {
         }
         guard let factory = SnapshotFactory(settings: settings, classes: classes) else { return nil }
         let tableStart = offset
-        let box = HashBox(hash)
-        let table: PrefixTable
-        do {
-            table = try PrefixTable(count: count - tableStart) { position, destination in
-                try read(tableStart + position, destination)
-                box.hash.add(UnsafeRawBufferPointer(destination))
+        // The checksum first, over the table's bytes in order and a piece at a time; the
+        // table reads its parts in the order it needs them (its values before its keys).
+        var piece = [UInt8](repeating: 0, count: 1 << 16)
+        while offset < count {
+            let length = min(piece.count, count - offset)
+            do {
+                try piece.withUnsafeMutableBytes { try read(offset, UnsafeMutableRawBufferPointer(rebasing: $0[0..<length])) }
+            } catch {
+                return nil
             }
-        } catch {
-            return nil
+            piece.withUnsafeBytes { hash.add(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            offset += length
         }
-        guard box.hash.value == stored else { return nil }
+        guard hash.value == stored else { return nil }
+        guard let table = try? PrefixTable(count: count - tableStart, read: { position, destination in
+            try read(tableStart + position, destination)
+        }) else { return nil }
         return (factory, table)
-    }
-
-    /// The running checksum, shared with the escaping read closure.
-    private final class HashBox {
-        var hash: FNV1a
-        init(_ hash: FNV1a) { self.hash = hash }
     }
 
     private static func append(_ value: UInt32, to bytes: inout [UInt8]) {

@@ -169,7 +169,14 @@ extension AddressFamilyTable {
         guard exceptionCount <= hostCount, hostCount > 0 || !(perHostListings || perHostExpiries)
         else { throw .corrupt }
 
-        let hostKeys = try readHostKeys(count: hostCount, from: &reader)
+        // The keys come first, then the values; a shard needs both. So the values are read
+        // first (past the keys), then the keys in chunks straight into the shards: never
+        // a second copy of every key beside the shards being built.
+        let keySize = MemoryLayout<Key>.size
+        // Division, not multiplication: a huge count cannot overflow the check.
+        guard hostCount <= reader.remaining / keySize else { throw .truncated }
+        let keysOffset = reader.offset
+        try reader.seek(to: keysOffset + hostCount * keySize)
         let hostListings = try reader.readArray(count: perHostListings ? hostCount : 0, of: UInt16.self)
         let hostExpiries = try reader.readArray(count: perHostExpiries ? hostCount : 0, of: UInt32.self)
         let exceptionIndexes = try reader.readArray(count: exceptionCount, of: UInt32.self)
@@ -189,87 +196,57 @@ extension AddressFamilyTable {
             TableValue(listing: prefixListings[$0], expires: prefixExpiries[$0])
         }
         guard sourceArraysAreValid(
-            hostCount: hostKeys.count, hostValues: hostValues,
+            hostCount: hostCount, hostValues: hostValues,
             prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
         else { throw .corrupt }
-        return Self(hosts: hostKeys.table(values: hostValues),
-                    prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
+        let end = reader.offset
+        try reader.seek(to: keysOffset)
+        let hosts = try readHosts(count: hostCount, values: hostValues, from: &reader)
+        try reader.seek(to: end)
+        return Self(hosts: hosts, prefixStarts: prefixStarts, prefixLengths: prefixLengths, prefixValues: prefixValues)
     }
 
-    /// Host keys as read, before they are laid out in shards with their values.
-    struct ReadHostKeys {
-        let count: Int
-        let first: Key
-        let last: Key
-        /// 32-bit keys: the low 16 bits of each, and how many keys have each value of the high 16 bits.
-        var lows: [UInt16] = []
-        var highCounts: [UInt32] = []
-        /// Wider keys, whole.
-        var keys: [Key] = []
-
-        /// The hosts laid out with `values` (of the same count), by global index.
-        func table(values: HostValues) -> HostTable<Key> {
-            guard count > 0 else { return .empty }
-            return HostTable(first: first, last: last) { visit in
-                var position = 0
-                guard !highCounts.isEmpty else {
-                    for index in keys.indices { visit(keys[index], values.value(at: index, following: &position)) }
+    /// Reads `count` host keys, which must be strictly increasing, and lays them out in
+    /// shards with `values` (of the same count). The keys are read in chunks and checked
+    /// on the way; the last key, which the layout needs first, is read ahead.
+    static func readHosts(count: Int, values: HostValues,
+                          from reader: inout LittleEndianReader) throws(TableError) -> HostTable<Key> {
+        guard count > 0 else { return .empty }
+        let start = reader.offset
+        try reader.seek(to: start + (count - 1) * MemoryLayout<Key>.size)
+        let last = try reader.read(Key.self)
+        try reader.seek(to: start)
+        let first = try reader.read(Key.self)
+        try reader.seek(to: start)
+        guard first <= last else { throw .corrupt }
+        var chunk = [Key](repeating: 0, count: Swift.min(4096, count))
+        var failure: TableError?
+        let hosts = HostTable(first: first, last: last) { visit in
+            var done = 0
+            var position = 0
+            var previous = first
+            while done < count {
+                let length = Swift.min(chunk.count, count - done)
+                do throws(TableError) { try reader.read(length, into: &chunk) } catch {
+                    failure = error
                     return
                 }
-                var index = 0
-                for high in highCounts.indices {
-                    for _ in 0..<highCounts[high] {
-                        visit(Key(truncatingIfNeeded: high) << 16 | Key(truncatingIfNeeded: lows[index]),
-                              values.value(at: index, following: &position))
-                        index += 1
+                for index in 0..<length {
+                    let key = chunk[index]
+                    // Strictly increasing, so every key lies between the first and the last,
+                    // inside the layout's shared prefix.
+                    guard done + index == 0 || previous < key, key <= last else {
+                        failure = .corrupt
+                        return
                     }
+                    previous = key
+                    visit(key, values.value(at: done + index, following: &position))
                 }
+                done += length
             }
         }
-    }
-
-    /// Reads `count` host keys, which must be strictly increasing.
-    ///
-    /// 32-bit keys are read in chunks, never all at once: their low 16 bits kept, their
-    /// high 16 bits counted, the order checked on the way (half the memory of whole keys,
-    /// until the shards are built). Wider keys are read whole.
-    static func readHostKeys(count: Int, from reader: inout LittleEndianReader) throws(TableError) -> ReadHostKeys {
-        guard Key.bitWidth == 32, count > 0 else {
-            let keys = try reader.readArray(count: count, of: Key.self)
-            guard !zip(keys, keys.dropFirst()).contains(where: { $0 >= $1 }) else { throw .corrupt }
-            return ReadHostKeys(count: count, first: keys.first ?? 0, last: keys.last ?? 0, keys: keys)
-        }
-        // Division, not multiplication: a huge count cannot overflow the check.
-        guard count <= reader.remaining / MemoryLayout<Key>.size else { throw .truncated }
-        var lows = [UInt16](repeating: 0, count: count)
-        var highCounts = [UInt32](repeating: 0, count: 1 << 16)
-        var chunk = [Key](repeating: 0, count: Swift.min(4096, count))
-        var done = 0
-        var first: Key = 0
-        var previous: Key = 0
-        while done < count {
-            let length = Swift.min(chunk.count, count - done)
-            try reader.read(length, into: &chunk)
-            if done == 0 { first = chunk[0] }
-            let ordered = chunk.withUnsafeBufferPointer { keys in
-                lows.withUnsafeMutableBufferPointer { lows in
-                    highCounts.withUnsafeMutableBufferPointer { highCounts in
-                        for index in 0..<length {
-                            let key = keys[index]
-                            guard done + index == 0 || previous < key else { return false }
-                            previous = key
-                            lows[done + index] = UInt16(truncatingIfNeeded: key)
-                            // No overflow: count <= UInt32.max.
-                            highCounts[Int(truncatingIfNeeded: key >> 16)] &+= 1
-                        }
-                        return true
-                    }
-                }
-            }
-            guard ordered else { throw .corrupt }
-            done += length
-        }
-        return ReadHostKeys(count: count, first: first, last: previous, lows: lows, highCounts: highCounts)
+        if let failure { throw failure }
+        return hosts
     }
 }
 
@@ -307,6 +284,12 @@ struct LittleEndianReader {
     }
 
     var isAtEnd: Bool { offset == count }
+
+    /// Moves to `offset`, which must lie within the bytes.
+    mutating func seek(to offset: Int) throws(TableError) {
+        guard (0...count).contains(offset) else { throw .truncated }
+        self.offset = offset
+    }
 
     /// The bytes not read yet.
     var remaining: Int { count - offset }
