@@ -48,6 +48,9 @@ public final class PublicationService: Service, @unchecked Sendable {
     private let pendingReload = Mutex<[String]?>(nil)
     /// Consecutive failed ticks, so that a long outage is logged once, and its end too.
     private var failedTicks = 0
+    /// When freed heap memory is next given back to the kernel: a moment after a
+    /// publication, once the replaced tables' readers have let go of them.
+    private var trimAfter: ContinuousClock.Instant?
 
     /// - Parameter publisher: the publisher that loaded the served zones, reading the
     ///   store `source` has open.
@@ -85,6 +88,10 @@ public final class PublicationService: Service, @unchecked Sendable {
         while !Task.isShuttingDownGracefully {
             do { try await Task.sleep(for: interval) } catch { break }  // cancelled
             tick()
+            if let due = trimAfter, ContinuousClock.now >= due {
+                Heap.releaseFreeMemory()
+                trimAfter = nil
+            }
             if ContinuousClock.now - cached >= cacheInterval {
                 // Between ticks, on this task: the serving threads never wait for it.
                 if publisher?.saveSnapshotCaches() == true { Heap.releaseFreeMemory() }
@@ -123,7 +130,9 @@ public final class PublicationService: Service, @unchecked Sendable {
                 notifier?.zoneChanged(zone.config.name)
             }
             observer?.published(lag: ContinuousClock.now - seen)
-            Heap.releaseFreeMemory()  // the previous tables are freed by now or soon
+            // The replaced snapshots are freed when their last readers let go: a serving
+            // thread at its next batch or receive timeout (200 ms), a transfer when it ends.
+            trimAfter = ContinuousClock.now + .seconds(1)
         } catch {
             failed(error)
         }
