@@ -222,8 +222,9 @@ final class Publisher {
             // listings read for it; what is left over after `changesPerUpdate` is continued
             // at the next call even when nothing new was committed.
             var read = 0
+            let settings = state.serial < serial
+                ? try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name) : state.factory.settings
             while state.serial < serial, read < Self.changesPerUpdate {
-                let settings = try store.zoneSettings(name) ?? ZoneSettings.defaults(zone: name)
                 guard settings == state.factory.settings,
                       let batch = try store.changes(zone: name, after: state.serial, limit: Self.changesPerRead)
                 else {

@@ -97,14 +97,10 @@ final class HostShard<Key: TableKey>: Sendable {
     /// The local bucket that holds host `index` (below `count`): a binary search of the offsets.
     func bucket(containing index: Int) -> Int {
         // The last bucket whose first offset is at most `index`; an empty bucket shares its
-        // offset with the next, so the last one is the bucket that is not empty.
-        var low = 0
-        var high = HostTable<Key>.bucketsPerShard
-        while high - low > 1 {
-            let middle = (low + high) / 2
-            if Int(offsets[middle]) <= index { low = middle } else { high = middle }
-        }
-        return low
+        // offset with the next, so the last one is the bucket that is not empty. There is
+        // one: the first offset is 0.
+        HostTable<Key>.lastIndex(in: offsets, from: 0, to: HostTable<Key>.bucketsPerShard,
+                                 notAfter: UInt32(truncatingIfNeeded: index))!
     }
 
     /// The local index of `key` in local bucket `bucket`, if it is a host. Never allocates.

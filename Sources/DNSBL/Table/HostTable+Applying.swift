@@ -59,19 +59,8 @@ extension HostTable {
 
     /// Whether `edits` (sorted, at most one per key) remove the host `key`.
     private static func removes(_ edits: [TableEdit<Key>], _ key: Key) -> Bool {
-        let index = firstIndex(in: edits.lazy.map(\.prefix.start), notBefore: key)
+        let index = firstIndex(in: edits.lazy.map(\.prefix.start), in: edits.indices, notBefore: key)
         return index < edits.count && edits[index].prefix.start == key && edits[index].value == nil
-    }
-
-    /// The first index of sorted `keys` whose key is at least `target`.
-    private static func firstIndex(in keys: LazyMapSequence<[TableEdit<Key>], Key>, notBefore target: Key) -> Int {
-        var low = 0
-        var high = keys.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if keys[middle] < target { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     /// The first host once `edits` are applied, if any is left. Every host passed over

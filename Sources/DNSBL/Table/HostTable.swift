@@ -162,14 +162,9 @@ struct HostTable<Key: TableKey>: Sendable {
     /// The shard holding global index `index` (below `count`).
     func shard(containing index: Int) -> Int {
         // The last shard starting at or before `index`; an empty shard shares its start
-        // with the next, so the last one is the shard that is not empty.
-        var low = 0
-        var high = Self.shardCount
-        while high - low > 1 {
-            let middle = (low + high) / 2
-            if shardStarts[middle] <= index { low = middle } else { high = middle }
-        }
-        return low
+        // with the next, so the last one is the shard that is not empty. There is one: the
+        // first start is 0.
+        Self.lastIndex(in: shardStarts, from: 0, to: Self.shardCount, notAfter: index)!
     }
 
     /// The key at global `index`: a search of the shard starts, and of the shard's offsets
@@ -353,7 +348,9 @@ struct HostTable<Key: TableKey>: Sendable {
 
     /// The first index in `range` of sorted `values` whose value is at least `target`
     /// (`range.upperBound` when there is none).
-    static func firstIndex<Value: Comparable>(in values: [Value], in range: Range<Int>, notBefore target: Value) -> Int {
+    static func firstIndex<Values: RandomAccessCollection>(in values: Values, in range: Range<Int>,
+                                                           notBefore target: Values.Element) -> Int
+        where Values.Index == Int, Values.Element: Comparable {
         var low = range.lowerBound
         var high = range.upperBound
         while low < high {

@@ -213,10 +213,9 @@ extension AddressFamilyTable {
                           from reader: inout LittleEndianReader) throws(TableError) -> HostTable<Key> {
         guard count > 0 else { return .empty }
         let start = reader.offset
+        let first = try reader.read(Key.self)
         try reader.seek(to: start + (count - 1) * MemoryLayout<Key>.size)
         let last = try reader.read(Key.self)
-        try reader.seek(to: start)
-        let first = try reader.read(Key.self)
         try reader.seek(to: start)
         guard first <= last else { throw .corrupt }
         var chunk = [Key](repeating: 0, count: Swift.min(4096, count))
