@@ -148,6 +148,23 @@ struct PrefixTableShardTests {
             next.v6.hosts.shards[0].keys.withUnsafeBufferPointer { new in #expect(old.baseAddress == new.baseAddress) }
         }
 
+        // Nor are the shorter prefixes copied when only hosts change.
+        var networks = PrefixTableDelta()
+        networks.insert(v4: 0xC633_6400, prefixLength: 24, value: TableValue(listing: 1))
+        networks.insert(v4: 0xC000_0200, prefixLength: 24, value: TableValue(listing: 1))
+        networks.insert(v4: 0xC000_0280, prefixLength: 25, value: .excluded)   // nested: intervals stored apart
+        let withNetworks = table.applying(networks)
+        let hostOnly = withNetworks.applying(delta)
+        #expect(!withNetworks.v4.prefixesAreFlat && hostOnly.lookup(v4: address)?.listing == 2)
+        for (before, after) in [(withNetworks.v4.prefixStarts, hostOnly.v4.prefixStarts),
+                                (withNetworks.v4.rangeStarts, hostOnly.v4.rangeStarts)] {
+            before.withUnsafeBufferPointer { old in
+                after.withUnsafeBufferPointer { new in #expect(old.baseAddress == new.baseAddress) }
+            }
+        }
+        #expect(hostOnly.lookup(v4: 0xC633_6405)?.listing == 1 && hostOnly.lookup(v4: 0xC000_0281) == nil)
+        #expect(hostOnly.invariantViolations() == [])
+
         var removal = PrefixTableDelta()
         let host = table.v6.hosts[table.v6.hosts.count / 2]
         removal.remove(v6: host, prefixLength: 128)

@@ -65,6 +65,19 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         (rangeStarts, rangeEnds, rangeValues) = prefixesAreFlat ? ([], [], []) : flat
     }
 
+    /// `hosts` with the prefixes of `other` and the intervals derived from them, whose
+    /// arrays are shared rather than copied or derived again.
+    init(hosts: HostTable<Key>, prefixesOf other: Self) {
+        self.hosts = hosts
+        prefixStarts = other.prefixStarts
+        prefixLengths = other.prefixLengths
+        prefixValues = other.prefixValues
+        prefixesAreFlat = other.prefixesAreFlat
+        rangeStarts = other.rangeStarts
+        rangeEnds = other.rangeEnds
+        rangeValues = other.rangeValues
+    }
+
     /// Whether `flat`, the flattening of the prefixes, is the prefixes one for one.
     static func areTheirOwnFlattening(_ flat: (starts: [Key], ends: [Key], values: [TableValue]),
                                       starts: [Key], lengths: [UInt8], values: [TableValue]) -> Bool {

@@ -106,6 +106,10 @@ extension AddressFamilyTable {
 
         // Hosts: only the shards the edits fall in are rebuilt; the others are shared.
         let newHosts = hosts.applying(hostEdits)
+        precondition(newHosts.count <= Int(UInt32.max), "too many entries for one table")
+        // Host edits alone (every hit, most imports) leave the prefixes and their intervals
+        // as they are: shared, not copied and flattened again.
+        guard !prefixEdits.isEmpty else { return Self(hosts: newHosts, prefixesOf: self) }
 
         // Shorter prefixes: few, merged one by one.
         var starts: [Key] = []
@@ -134,7 +138,7 @@ extension AddressFamilyTable {
         }
         while index < prefixStarts.count { copyPrefix() }
 
-        precondition(newHosts.count <= Int(UInt32.max) && starts.count <= Int(UInt32.max), "too many entries for one table")
+        precondition(starts.count <= Int(UInt32.max), "too many entries for one table")
         return Self(hosts: newHosts, prefixStarts: starts, prefixLengths: lengths, prefixValues: values)
     }
 }
