@@ -110,8 +110,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     @inline(__always)
     func intervalIndex(notAfter address: Key) -> Int? {
         prefixesAreFlat
-            ? Self.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: address)
-            : Self.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address)
+            ? SortedSearch.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: address)
+            : SortedSearch.lastIndex(in: rangeStarts, from: 0, to: rangeStarts.count, notAfter: address)
     }
 
     /// The value of the interval holding `address`, if one does.
@@ -175,7 +175,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         // A gap: an exclusion of a shorter prefix, or nothing at all.
         for length in 0..<Key.bitWidth {
             let start = TablePrefix(address: address, prefixLength: length).start
-            guard var index = Self.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: start) else { continue }
+            guard var index = SortedSearch.lastIndex(in: prefixStarts, from: 0, to: prefixStarts.count, notAfter: start) else { continue }
             // Several prefixes may share a start; the last one not after `start` is the longest.
             while index >= 0, prefixStarts[index] == start {
                 if Int(prefixLengths[index]) == length && prefixValues[index].isExclusion { return .excluded }
@@ -183,13 +183,6 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
             }
         }
         return nil
-    }
-
-    /// The last index in `start ..< end` of sorted `keys` whose key is at most `address`
-    /// (branch-free, as ``HostTable/lastIndex(in:from:to:notAfter:)``).
-    @inline(__always)
-    static func lastIndex(in keys: [Key], from start: Int, to end: Int, notAfter address: Key) -> Int? {
-        HostTable<Key>.lastIndex(in: keys, from: start, to: end, notAfter: address)
     }
 
     /// Calls `body` with every entry, sorted by (start, length): the prefixes and the

@@ -99,7 +99,7 @@ final class HostShard<Key: TableKey>: Sendable {
         // The last bucket whose first offset is at most `index`; an empty bucket shares its
         // offset with the next, so the last one is the bucket that is not empty. There is
         // one: the first offset is 0.
-        HostTable<Key>.lastIndex(in: offsets, from: 0, to: HostTable<Key>.bucketsPerShard,
+        SortedSearch.lastIndex(in: offsets, from: 0, to: HostTable<Key>.bucketsPerShard,
                                  notAfter: UInt32(truncatingIfNeeded: index))!
     }
 
@@ -109,12 +109,12 @@ final class HostShard<Key: TableKey>: Sendable {
         let lower = Int(offsets[bucket]), upper = Int(offsets[bucket + 1])
         if !lows.isEmpty {
             let low = UInt16(truncatingIfNeeded: key)
-            guard let index = HostTable<Key>.lastIndex(in: lows, from: lower, to: upper, notAfter: low),
+            guard let index = SortedSearch.lastIndex(in: lows, from: lower, to: upper, notAfter: low),
                   lows[index] == low
             else { return nil }
             return index
         }
-        guard let index = HostTable<Key>.lastIndex(in: keys, from: lower, to: upper, notAfter: key),
+        guard let index = SortedSearch.lastIndex(in: keys, from: lower, to: upper, notAfter: key),
               keys[index] == key
         else { return nil }
         return index
@@ -124,9 +124,9 @@ final class HostShard<Key: TableKey>: Sendable {
     func firstIndex(notBefore key: Key, bucket: Int) -> Int {
         let range = Int(offsets[bucket])..<Int(offsets[bucket + 1])
         if !lows.isEmpty {
-            return HostTable<Key>.firstIndex(in: lows, in: range, notBefore: UInt16(truncatingIfNeeded: key))
+            return SortedSearch.firstIndex(in: lows, in: range, notBefore: UInt16(truncatingIfNeeded: key))
         }
-        return HostTable<Key>.firstIndex(in: keys, in: range, notBefore: key)
+        return SortedSearch.firstIndex(in: keys, in: range, notBefore: key)
     }
 
     /// Calls `body` with the local index, key and value of every host, in order; `shard`

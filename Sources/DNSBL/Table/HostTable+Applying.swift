@@ -59,7 +59,7 @@ extension HostTable {
 
     /// Whether `edits` (sorted, at most one per key) remove the host `key`.
     private static func removes(_ edits: [TableEdit<Key>], _ key: Key) -> Bool {
-        let index = firstIndex(in: edits.lazy.map(\.prefix.start), in: edits.indices, notBefore: key)
+        let index = SortedSearch.firstIndex(in: edits.lazy.map(\.prefix.start), in: edits.indices, notBefore: key)
         return index < edits.count && edits[index].prefix.start == key && edits[index].value == nil
     }
 

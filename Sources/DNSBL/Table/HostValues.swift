@@ -75,12 +75,9 @@ struct HostValues: Sendable {
     /// The position of the first exception whose host index is at least `index`.
     @inline(__always)
     func exceptionPosition(notBefore index: Int) -> Int {
-        var low = 0, high = exceptionIndexes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if Int(exceptionIndexes[middle]) < index { low = middle + 1 } else { high = middle }
-        }
-        return low
+        // Host indexes within a shard fit in UInt32 (checked when freezing or loading).
+        SortedSearch.firstIndex(in: exceptionIndexes, in: exceptionIndexes.indices,
+                                notBefore: UInt32(clamping: index))
     }
 
     /// Bytes held by the arrays.
