@@ -227,40 +227,18 @@ struct IngestCommand: AsyncParsableCommand {
             return (counts, nil)
         }
         if Mbox.looksLikeMbox(head.prefix(got)) {
-            var pending: [PreparedMessage] = []
-            var bytes: [[UInt8]] = []
-            var failure: IngestError?
-            let now = unixNow()
-            func flush() {
-                guard failure == nil, !pending.isEmpty else { return }
-                do {
-                    let outcomes = try timer.time { () throws(IngestError) in try ingester.commit(pending) }
-                    for (index, outcome) in outcomes.enumerated() {
-                        let result = IngestResult(origin: pending[index].origin, classification: pending[index].classification,
-                                                  outcome: outcome, damage: pending[index].damage)
-                        record(result, bytes: bytes[index], quarantine: quarantine, counts: &counts)
-                    }
-                } catch {
-                    failure = error
-                    counts.deferred += pending.count
-                }
-                pending.removeAll(keepingCapacity: true)
-                bytes.removeAll(keepingCapacity: true)
-            }
             do {
-                try Mbox.forEachMessage(inFile: path) { entry in
-                    guard failure == nil else { return }
-                    let message = FeedMessage(bytes: entry.bytes, origin: "\(path)#\(entry.index)", receivedTime: entry.time)
-                    pending.append(Ingester.prepare(message, trustedNetworks: ingester.trustedNetworks, now: now))
-                    bytes.append(entry.bytes)
-                    if pending.count >= batch { flush() }
-                }
-                flush()
+                let failed = try ingester.ingestMbox(
+                    at: path, batch: batch, now: unixNow(),
+                    commit: { body throws(IngestError) in try timer.time(body) },
+                    record: { result, bytes in record(result, bytes: bytes, quarantine: quarantine, counts: &counts) })
+                if let failed { counts.deferred += failed.messages }
+                return (counts, failed?.failure)
             } catch {
                 printError("rbld ingest: \(error)")
                 counts.failed += 1
+                return (counts, nil)
             }
-            return (counts, failure)
         }
         do {
             let read = try MessageReader.read(file: path)
