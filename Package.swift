@@ -153,7 +153,9 @@ let package = Package(
         // DNS messages as the tests build and read them (their own decoder, and libldns),
         // independently of DNSBL's wire code.
         .target(name: "DNSTestSupport", dependencies: ["CLDNS"], path: "Tests/DNSTestSupport", swiftSettings: upcoming),
-        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport",
+        // glibc's GNU calls for tests (a thread held on one CPU).
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .testTarget(name: "DNSBLTests", dependencies: ["DNSBL", "DNSTestSupport", "TestSupport", "CTestSupport",
                                                     .product(name: "NIOCore", package: "swift-nio"),
                                                     .product(name: "NIOPosix", package: "swift-nio")], resources: [.copy("Fixtures")], swiftSettings: upcoming),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: upcoming),

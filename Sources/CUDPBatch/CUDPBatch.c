@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
 
 struct udp_batch {
     udp_slot *slots;
@@ -184,4 +186,14 @@ int udp_bound_port(int fd) {
     if (bound.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
     errno = EAFNOSUPPORT;
     return -1;
+}
+
+int udp_steer_by_cpu(int fd, unsigned int sockets) {
+    struct sock_filter code[] = {
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, (unsigned int)(SKF_AD_OFF + SKF_AD_CPU) },
+        { BPF_ALU | BPF_MOD | BPF_K, 0, 0, sockets },
+        { BPF_RET | BPF_A, 0, 0, 0 },
+    };
+    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program);
 }

@@ -15,6 +15,8 @@ final class EchoResponder: QueryResponder {
     let batches = Atomic<Int>(0)
     /// Sessions made (one per UDP thread or TCP connection).
     let sessions = Atomic<Int>(0)
+    /// The threads that answered.
+    let answeringThreads = Mutex<Set<pthread_t>>([])
 
     func makeSession() -> Session {
         sessions.wrappingAdd(1, ordering: .relaxed)
@@ -33,6 +35,8 @@ final class EchoResponder: QueryResponder {
         guard query.count >= 3, query[0] != 0xFF, query.count <= response.count else { return 0 }
         response.copyMemory(from: query)
         response[2] |= 0x80
+        let thread = pthread_self()
+        answeringThreads.withLock { _ = $0.insert(thread) }
         return query.count
     }
 }

@@ -1,5 +1,6 @@
 // ServerUDPTests.swift -- live UDPServer tests on 127.0.0.1 and ::1 (port 0).
 
+import CTestSupport
 import DNSBL
 import Glibc
 import Synchronization
@@ -67,6 +68,32 @@ struct ServerUDPTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(replaced == nil, "the replaced table is freed without another query")
+    }
+
+    /// Steered by CPU, whatever one CPU sends reaches one socket, from however many
+    /// flows: sixteen clients (ports) of a thread pinned to one CPU are all answered by one
+    /// serving thread. By flow hash they are spread over both (all on one socket by chance
+    /// once in 32,768), which shows that the test tells the two apart.
+    @Test(arguments: [UDPSteering.cpu, .hash])
+    func steeringDecidesWhichThreadAnswers(steering: UDPSteering) throws {
+        let (server, responder) = try makeServer([loopback4], sockets: 2) { $0.steering = steering }
+        defer { server.stop() }
+        let address = server.boundAddresses[0]
+        try Self.onOneCPU {
+            for client in (0..<16).map({ _ in UDPTestClient(for: address) }) {
+                client.send(testQuery(id: 1, extra: 20), to: address)
+                _ = try #require(client.receive(), "no reply from \(address)")
+            }
+        }
+        let threads = responder.answeringThreads.withLock { $0.count }
+        #expect(steering == .cpu ? threads == 1 : threads == 2, "\(steering): \(threads) threads answered")
+    }
+
+    /// Runs `body` with the calling thread held on the CPU it is on, then lets it go.
+    static func onOneCPU(_ body: () throws -> Void) throws {
+        try #require(test_hold_thread_on_its_cpu() >= 0, "cannot hold the thread on its CPU: errno \(errno)")
+        defer { _ = test_release_thread() }
+        try body()
     }
 
     @Test func droppedDatagramGetsNoReply() async throws {

@@ -54,6 +54,12 @@ int udp_slot_peer(const udp_slot *slot, uint64_t *high, uint64_t *low);
 /// Sets SO_REUSEPORT (not exported by name to Swift on every libc).
 int udp_set_reuseport(int fd);
 
+/// Steers each datagram for the SO_REUSEPORT group of `fd` to the socket whose index (in
+/// the order the sockets joined) is the receiving CPU modulo `sockets`, rather than by a
+/// hash of the flow (a classic BPF program, SO_ATTACH_REUSEPORT_CBPF). Returns 0, or -1
+/// with errno (a kernel without it: the flow hash stays).
+int udp_steer_by_cpu(int fd, unsigned int sockets);
+
 /// Asks for IP_PKTINFO (AF_INET) or IPV6_RECVPKTINFO (AF_INET6) control
 /// messages, so replies from a wildcard socket leave from the query's address.
 int udp_enable_pktinfo(int fd, int family);

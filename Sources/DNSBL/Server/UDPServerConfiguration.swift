@@ -6,6 +6,8 @@ import NIOCore
 public struct UDPServerConfiguration: Sendable {
     /// Sockets (each with its own thread) per address, sharing the port via SO_REUSEPORT.
     public var socketsPerAddress: Int = System.coreCount
+    /// Which of an address's sockets a datagram goes to.
+    public var steering: UDPSteering = .cpu
     /// Datagrams per `recvmmsg`/`sendmmsg` call (NSD's `NUM_RECV_PER_SELECT` is 100).
     public var batchSize: Int = 64
     /// Bytes per query slot. Longer datagrams are truncated by the kernel, counted and
@@ -19,4 +21,17 @@ public struct UDPServerConfiguration: Sendable {
     public var sendBufferSize: Int = 4 << 20
 
     public init() {}
+}
+
+/// How the kernel picks one of an address's sockets (and so its thread) for a datagram.
+public enum UDPSteering: String, Sendable, CaseIterable {
+    /// The socket of the CPU that received the datagram (modulo the socket count): every
+    /// datagram a CPU takes in goes to one thread, whatever client sent it, so the threads
+    /// read fuller batches and the queries stay on the CPU whose cache holds them (on
+    /// loopback, with four clients of one dnsperf thread: 3.4 µs of server CPU per query,
+    /// against 4.6 by flow hash; BENCHMARKS.md). A network card with one receive queue,
+    /// and no RPS, then feeds a single thread.
+    case cpu
+    /// The kernel's hash of the flow (addresses and ports), SO_REUSEPORT's default.
+    case hash
 }

@@ -35,6 +35,8 @@ struct Configuration: Sendable, Equatable {
         var listen: [ListenAddress] = ["127.0.0.1:5300", "[::1]:5300"].compactMap { try? ListenAddress(parsing: $0) }
         /// UDP sockets per address; nil: one per core.
         var udpThreads: Int?
+        /// Which socket of an address a datagram goes to (`udp-steering`).
+        var udpSteering: UDPSteering = .cpu
         var tcpIdleTimeout: Duration = .seconds(10)
         var tcpMaxConnections = 256
         var tcpMaxConnectionsPerNetwork = 32
@@ -50,6 +52,7 @@ struct Configuration: Sendable, Equatable {
         var udp: UDPServerConfiguration {
             var udp = UDPServerConfiguration()
             if let udpThreads { udp.socketsPerAddress = udpThreads }
+            udp.steering = udpSteering
             return udp
         }
 

@@ -290,7 +290,7 @@ private struct Value {
     }
 
     func readDNS(into dns: inout Configuration.DNS) throws(ConfigurationError) {
-        let keys = try mapping(["listen", "udp-threads", "tcp-idle-timeout", "tcp-max-connections",
+        let keys = try mapping(["listen", "udp-threads", "udp-steering", "tcp-idle-timeout", "tcp-max-connections",
                                 "tcp-max-connections-per-network", "poll-interval", "snapshot-cache-interval", "rrl", "clients"])
         if let listen = keys["listen"] {
             let values = try listen.list()
@@ -300,6 +300,13 @@ private struct Value {
         if let threads = keys["udp-threads"] {
             let count = try threads.int(in: 0...256)
             dns.udpThreads = count == 0 ? nil : count
+        }
+        if let steering = keys["udp-steering"] {
+            let name = try steering.string()
+            guard let value = UDPSteering(rawValue: name) else {
+                throw steering.error("one of \(UDPSteering.allCases.map(\.rawValue).joined(separator: ", ")), not '\(name)'")
+            }
+            dns.udpSteering = value
         }
         if let timeout = keys["tcp-idle-timeout"] { dns.tcpIdleTimeout = try timeout.duration(in: .milliseconds(100) ... .seconds(3600)) }
         if let cap = keys["tcp-max-connections"] { dns.tcpMaxConnections = try cap.int(in: 1...100_000) }

@@ -36,6 +36,7 @@ struct ConfigurationTests {
             dns:
               listen: [192.0.2.1:53, "[2001:db8::1]:53"]
               udp-threads: 4
+              udp-steering: hash
               tcp-idle-timeout: 30s
               tcp-max-connections: 1000
               poll-interval: 100ms
@@ -74,6 +75,7 @@ struct ConfigurationTests {
         #expect(configuration.logLevel == .info)
         #expect(configuration.dns.listen.map(\.description) == ["192.0.2.1:53", "[2001:db8::1]:53"])
         #expect(configuration.dns.udpThreads == 4 && configuration.dns.tcpMaxConnections == 1000)
+        #expect(configuration.dns.udp.steering == .hash)
         #expect(configuration.dns.tcpIdleTimeout == .seconds(30) && configuration.dns.pollInterval == .milliseconds(100))
         #expect(configuration.ingest.maildirs == ["/srv/traps/a", "/srv/traps/b"])
         #expect(configuration.ingest.quarantine == "/srv/traps/held" && configuration.ingest.lmtp == nil)
@@ -121,6 +123,7 @@ struct ConfigurationTests {
         ("dns:\n  poll-interval: 1e300s\n", 2, "dns.poll-interval", "out of range"),
         ("dns:\n  snapshot-cache-interval: 500ms\n", 2, "dns.snapshot-cache-interval", "out of range"),
         ("dns:\n  udp-threads: -1\n", 2, "dns.udp-threads", "whole number"),
+        ("dns:\n  udp-steering: random\n", 2, "dns.udp-steering", "one of cpu, hash"),
         ("ingest:\n  trusted-networks: [10.0.0.1/8]\n", 2, "ingest.trusted-networks[0]", "host bits"),
         ("ingest:\n  trust-loopback: maybe\n", 2, "ingest.trust-loopback", "true or false"),
         ("log-level: loud\n", 1, "log-level", "expected one of"),
