@@ -2,6 +2,7 @@
 
 public import Logging
 import CUDPBatch
+import NIOCore
 import Glibc
 import Synchronization
 
@@ -167,7 +168,8 @@ public final class UDPServer<R: QueryResponder>: Sendable {
             Self.shutDown(workers)
             throw error
         }
-        if configuration.steering == .cpu, workers.count > 1,
+        // More sockets than CPUs: by CPU, the extra ones would never be read; they share by hash.
+        if configuration.steering == .cpu, workers.count > 1, workers.count <= System.coreCount,
            udp_steer_by_cpu(workers[0].socket.descriptor, UInt32(workers.count)) != 0 {
             logger.warning("UDP steering by CPU refused by the kernel; datagrams go by flow hash", metadata: [
                 "address": "\(target)", "error": "\(String(cString: strerror(errno)))"])

@@ -30,7 +30,8 @@ public enum UDPSteering: String, Sendable, CaseIterable {
     /// read fuller batches and the queries stay on the CPU whose cache holds them (on
     /// loopback, with four clients of one dnsperf thread: 3.4 µs of server CPU per query,
     /// against 4.6 by flow hash; BENCHMARKS.md). A network card with one receive queue,
-    /// and no RPS, then feeds a single thread.
+    /// and no RPS, then feeds a single thread. With more sockets than CPUs the flow hash
+    /// is kept, since some sockets would never be read.
     case cpu
     /// The kernel's hash of the flow (addresses and ports), SO_REUSEPORT's default.
     case hash
