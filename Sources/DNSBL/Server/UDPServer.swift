@@ -2,8 +2,8 @@
 
 public import Logging
 import CUDPBatch
-import NIOCore
 import Glibc
+import NIOCore
 import Synchronization
 
 /// Serves DNS over UDP (RFC 1035 §4.2.1) with batched, allocation-free loops.
@@ -11,8 +11,9 @@ import Synchronization
 /// For each address it opens ``UDPServerConfiguration/socketsPerAddress`` sockets bound
 /// to the same port with SO_REUSEPORT, and runs one dedicated OS thread per socket
 /// (``UDPLoop``: `recvmmsg`, respond, `sendmmsg`). The kernel hands each datagram to the
-/// socket of the CPU that received it, or by flow hash (``UDPSteering``). This is the NSD/Knot design, measured faster here than a NIO
-/// `DatagramChannel` (≈ 5 µs vs ≈ 8 µs of server CPU per query; docs/DNS.md, Serving).
+/// socket of the CPU that received it, or picks one by flow hash (``UDPSteering``). This
+/// is the NSD/Knot design, measured faster here than a NIO `DatagramChannel` (≈ 5 µs vs
+/// ≈ 8 µs of server CPU per query; docs/DNS.md, Serving).
 ///
 /// Addresses can be added and removed while it runs (``add(_:)``, ``remove(_:)``); the
 /// sockets of the other addresses are not touched.

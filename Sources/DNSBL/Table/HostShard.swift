@@ -100,7 +100,7 @@ final class HostShard<Key: TableKey>: Sendable {
         // offset with the next, so the last one is the bucket that is not empty. There is
         // one: the first offset is 0.
         SortedSearch.lastIndex(in: offsets, from: 0, to: HostTable<Key>.bucketsPerShard,
-                                 notAfter: UInt32(truncatingIfNeeded: index))!
+                               notAfter: UInt32(truncatingIfNeeded: index))!
     }
 
     /// The local index of `key` in local bucket `bucket`, if it is a host. Never allocates.
