@@ -116,6 +116,15 @@ private struct Value {
         isNull ? nil : try string()
     }
 
+    /// One of `Choice`'s values, by name.
+    func choice<Choice: RawRepresentable & CaseIterable>(_: Choice.Type) throws(ConfigurationError) -> Choice
+        where Choice.RawValue == String {
+        guard let value = Choice(rawValue: try string()) else {
+            throw error("expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
     func int(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let value = Int(try string().replacingOccurrences(of: "_", with: "")), range.contains(value) else {
             throw error("expected a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -182,12 +191,7 @@ private struct Value {
     func read(into configuration: inout Configuration) throws(ConfigurationError) {
         let keys = try mapping(["db", "log-level", "dns", "ingest", "metrics", "web", "keys", "zones", "exports"])
         if let db = keys["db"] { configuration.db = try db.string() }
-        if let level = keys["log-level"] {
-            guard let parsed = Logger.Level(rawValue: try level.string()) else {
-                throw level.error("expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            configuration.logLevel = parsed
-        }
+        if let level = keys["log-level"] { configuration.logLevel = try level.choice(Logger.Level.self) }
         if let dns = keys["dns"], !dns.isNull { try dns.readDNS(into: &configuration.dns) }
         if let ingest = keys["ingest"], !ingest.isNull { try ingest.readIngest(into: &configuration.ingest) }
         if let metrics = keys["metrics"] {
@@ -257,9 +261,7 @@ private struct Value {
         guard let zone = keys["zone"], let formatValue = keys["format"], let path = keys["path"] else {
             throw error("an export needs a zone, a format (zone or rbldnsd) and a path")
         }
-        guard let format = ExportFormat(rawValue: try formatValue.string()) else {
-            throw formatValue.error("expected one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let format = try formatValue.choice(ExportFormat.self)
         var family: IPPrefix.Family?
         if let familyValue = keys["family"] {
             switch try familyValue.string() {
@@ -301,13 +303,7 @@ private struct Value {
             let count = try threads.int(in: 0...256)
             dns.udpThreads = count == 0 ? nil : count
         }
-        if let steering = keys["udp-steering"] {
-            let name = try steering.string()
-            guard let value = UDPSteering(rawValue: name) else {
-                throw steering.error("one of \(UDPSteering.allCases.map(\.rawValue).joined(separator: ", ")), not '\(name)'")
-            }
-            dns.udpSteering = value
-        }
+        if let steering = keys["udp-steering"] { dns.udpSteering = try steering.choice(UDPSteering.self) }
         if let timeout = keys["tcp-idle-timeout"] { dns.tcpIdleTimeout = try timeout.duration(in: .milliseconds(100) ... .seconds(3600)) }
         if let cap = keys["tcp-max-connections"] { dns.tcpMaxConnections = try cap.int(in: 1...100_000) }
         if let cap = keys["tcp-max-connections-per-network"] { dns.tcpMaxConnectionsPerNetwork = try cap.int(in: 0...100_000) }
