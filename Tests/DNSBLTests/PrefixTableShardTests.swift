@@ -144,8 +144,8 @@ struct PrefixTableShardTests {
         #expect(next.lookup(v4: address)?.listing == 2 && table.lookup(v4: address) == nil)
         // The family without edits is the same arrays.
         #expect(zip(table.v6.hosts.shards, next.v6.hosts.shards).allSatisfy { $0 === $1 })
-        table.v6.hosts.shards[0].keys.withUnsafeBufferPointer { old in
-            next.v6.hosts.shards[0].keys.withUnsafeBufferPointer { new in #expect(old.baseAddress == new.baseAddress) }
+        table.v6.hosts.shards[0].keys.bytes.withUnsafeBufferPointer { old in
+            next.v6.hosts.shards[0].keys.bytes.withUnsafeBufferPointer { new in #expect(old.baseAddress == new.baseAddress) }
         }
 
         // Nor are the shorter prefixes copied when only hosts change.

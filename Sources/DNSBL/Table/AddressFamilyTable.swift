@@ -6,8 +6,10 @@
 ///
 /// - **Hosts** (/32 or /128): a ``HostTable``, sorted keys in shards of 256 directory
 ///   buckets, each bucket one value of 16 bits of the key, so a lookup is one shard read,
-///   two offsets and a binary search in a small bucket. Where the buckets fix all but the
-///   low 16 bits (always for IPv4) only those are stored: 2 bytes a host. The hosts'
+///   two offsets and a search of a small bucket. Where the buckets fix all but the low 16
+///   bits (always for IPv4) only those are stored, in 2 bytes a host or, in a shard of
+///   many hosts, packed into about 1.3 (``LowKeys``); elsewhere each key keeps the bytes
+///   below its bucket bits (``KeyTails``, 14 for IPv6 hosts over 2000::/3). The hosts'
 ///   listings and expiries (``HostValues``, per shard) are stored only for the hosts that
 ///   differ from the common value, or per host when many differ; the common case (one
 ///   listing class, expiry handled elsewhere) costs only the key, half of rbldnsd's

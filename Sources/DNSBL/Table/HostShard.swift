@@ -10,16 +10,19 @@ final class HostShard<Key: TableKey>: Sendable {
     /// `HostTable.bucketsPerShard + 1` entries, starting at 0.
     let offsets: [UInt32]
     /// The low 16 bits of each key in the dense layout; empty in the full layout.
-    let lows: [UInt16]
-    /// Every key in the full layout; empty in the dense layout.
-    let keys: [Key]
+    let lows: LowKeys
+    /// Each key's bits below its bucket bits in the full layout; empty in the dense layout.
+    let keys: KeyTails<Key>
     /// The value of each host, by its index in the shard.
     let values: HostValues
 
-    init(offsets: [UInt32], lows: [UInt16], keys: [Key], values: HostValues) {
+    /// The hosts of `offsets`, in `layout`'s form: `stored` holds each key or at least the
+    /// part of it the form keeps (its low 16 bits in the dense layout, its tail otherwise).
+    init(offsets: [UInt32], stored: [Key], values: HostValues, layout: HostLayout<Key>) {
+        let dense = layout.isDense
         self.offsets = offsets
-        self.lows = lows
-        self.keys = keys
+        lows = LowKeys(dense ? stored.map { UInt16(truncatingIfNeeded: $0) } : [], offsets: offsets)
+        keys = KeyTails(dense ? [] : stored, width: layout.tailBytes)
         self.values = values
     }
 
@@ -35,28 +38,34 @@ final class HostShard<Key: TableKey>: Sendable {
         }
         var collector = HostValues.Collector(capacity: values.count)
         for value in values { collector.append(value) }
-        let dense = layout.isDense
-        // Copied to arrays of their exact size: the caller's were grown by appending.
-        self.init(offsets: offsets, lows: dense ? sortedKeys.map { UInt16(truncatingIfNeeded: $0) } : [],
-                  keys: dense ? [] : sortedKeys.map { $0 }, values: collector.finish())
+        self.init(offsets: offsets, stored: sortedKeys, values: collector.finish(), layout: layout)
     }
 
     /// The number of hosts.
     var count: Int { lows.count + keys.count }
+
+    /// The part of `key` this shard keeps, as ``storedParts()`` gives it.
+    private func storedPart(of key: Key) -> Key {
+        lows.isEmpty && !keys.isEmpty ? keys.tail(of: key) : Key(truncatingIfNeeded: UInt16(truncatingIfNeeded: key))
+    }
+
+    /// What is kept of every key, in order: the low 16 bits in the dense layout, the tail otherwise.
+    private func storedParts() -> [Key] {
+        lows.isEmpty ? Array(keys) : lows.decoded().map { Key(truncatingIfNeeded: $0) }
+    }
 
     /// This shard with `edits` (sorted, at most one per key, none in another shard of
     /// `layout`, which must be this shard's) applied; nil when no host is left. The runs of
     /// hosts between the edited keys are copied whole: keys, values, and bucket counts.
     func applying(_ edits: ArraySlice<TableEdit<Key>>, layout: HostLayout<Key>) -> HostShard? {
         var counts = (0..<HostTable<Key>.bucketsPerShard).map { Int(offsets[$0 + 1] - offsets[$0]) }
-        let capacity = count + edits.count
-        var newLows: [UInt16] = []
-        var newKeys: [Key] = []
-        if lows.isEmpty && !layout.isDense { newKeys.reserveCapacity(capacity) } else { newLows.reserveCapacity(capacity) }
-        var newValues = HostValues.Collector(capacity: capacity)
+        let stored = storedParts()
+        var newStored: [Key] = []
+        newStored.reserveCapacity(count + edits.count)
+        var newValues = HostValues.Collector(capacity: count + edits.count)
         func copy(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            if lows.isEmpty { newKeys.append(contentsOf: keys[range]) } else { newLows.append(contentsOf: lows[range]) }
+            newStored.append(contentsOf: stored[range])
             newValues.append(values, range: range)
         }
         var next = 0
@@ -68,30 +77,29 @@ final class HostShard<Key: TableKey>: Sendable {
             let bucket = layout.localBucket(of: key)
             let end = Swift.max(next, firstIndex(notBefore: key, bucket: bucket))
             copy(next..<end)
-            let present = end < Int(offsets[bucket + 1])
-                && (lows.isEmpty ? keys[end] == key : lows[end] == UInt16(truncatingIfNeeded: key))
+            // Inside one bucket the stored parts order and compare as the keys do.
+            let present = end < Int(offsets[bucket + 1]) && stored[end] == storedPart(of: key)
             next = present ? end + 1 : end
             if present { counts[bucket] -= 1 }
             if let value = edit.value {
-                if layout.isDense { newLows.append(UInt16(truncatingIfNeeded: key)) } else { newKeys.append(key) }
+                newStored.append(key)        // cut to the stored part when the shard is made
                 newValues.append(value)
                 counts[bucket] += 1
             }
         }
         copy(next..<count)
-        guard newLows.count + newKeys.count > 0 else { return nil }
+        guard !newStored.isEmpty else { return nil }
         var newOffsets = [UInt32](repeating: 0, count: HostTable<Key>.bucketsPerShard + 1)
         for bucket in 0..<HostTable<Key>.bucketsPerShard {
             // No overflow: the sum is the shard's host count.
             newOffsets[bucket + 1] = newOffsets[bucket] &+ UInt32(truncatingIfNeeded: counts[bucket])
         }
-        return HostShard(offsets: newOffsets, lows: newLows, keys: newKeys, values: newValues.finish())
+        return HostShard(offsets: newOffsets, stored: newStored, values: newValues.finish(), layout: layout)
     }
 
     /// Bytes held by the arrays.
     var memoryBytes: Int {
-        offsets.count * MemoryLayout<UInt32>.stride + lows.count * MemoryLayout<UInt16>.stride
-            + keys.count * MemoryLayout<Key>.stride + values.memoryBytes
+        offsets.count * MemoryLayout<UInt32>.stride + lows.memoryBytes + keys.memoryBytes + values.memoryBytes
     }
 
     /// The local bucket that holds host `index` (below `count`): a binary search of the offsets.
@@ -107,15 +115,11 @@ final class HostShard<Key: TableKey>: Sendable {
     @inline(__always)
     func index(of key: Key, bucket: Int) -> Int? {
         let lower = Int(offsets[bucket]), upper = Int(offsets[bucket + 1])
-        if !lows.isEmpty {
-            let low = UInt16(truncatingIfNeeded: key)
-            guard let index = SortedSearch.lastIndex(in: lows, from: lower, to: upper, notAfter: low),
-                  lows[index] == low
-            else { return nil }
-            return index
-        }
-        guard let index = SortedSearch.lastIndex(in: keys, from: lower, to: upper, notAfter: key),
-              keys[index] == key
+        if !lows.isEmpty { return lows.index(of: UInt16(truncatingIfNeeded: key), bucket: bucket, in: lower..<upper) }
+        // Inside one bucket the tails order as the keys do.
+        let tail = keys.tail(of: key)
+        guard let index = SortedSearch.lastIndex(in: keys, from: lower, to: upper, notAfter: tail),
+              keys[index] == tail
         else { return nil }
         return index
     }
@@ -123,24 +127,26 @@ final class HostShard<Key: TableKey>: Sendable {
     /// The first local index in local bucket `bucket` whose key is at least `key`.
     func firstIndex(notBefore key: Key, bucket: Int) -> Int {
         let range = Int(offsets[bucket])..<Int(offsets[bucket + 1])
-        if !lows.isEmpty {
-            return SortedSearch.firstIndex(in: lows, in: range, notBefore: UInt16(truncatingIfNeeded: key))
-        }
-        return SortedSearch.firstIndex(in: keys, in: range, notBefore: key)
+        if !lows.isEmpty { return lows.firstIndex(notBefore: UInt16(truncatingIfNeeded: key), bucket: bucket, in: range) }
+        return SortedSearch.firstIndex(in: keys, in: range, notBefore: keys.tail(of: key))
+    }
+
+    /// What is kept of key `index` (its low 16 bits or its tail), read in order: `cursor`
+    /// follows the dense form's bits as in ``LowKeys/low(at:from:)``.
+    @inline(__always)
+    func stored(at index: Int, from cursor: inout Int) -> Key {
+        lows.isEmpty ? keys[index] : Key(truncatingIfNeeded: lows.low(at: index, from: &cursor))
     }
 
     /// Calls `body` with the local index, key and value of every host, in order; `shard`
     /// is this shard's index in `layout`.
     func forEach(shard: Int, layout: HostLayout<Key>, _ body: (Int, Key, TableValue) -> Void) {
         var position = 0
-        guard !lows.isEmpty else {
-            for index in keys.indices { body(index, keys[index], values.value(at: index, following: &position)) }
-            return
-        }
+        var cursor = 0
         for bucket in 0..<HostTable<Key>.bucketsPerShard where offsets[bucket] < offsets[bucket + 1] {
             let high = layout.high(ofBucket: shard * HostTable<Key>.bucketsPerShard + bucket)
             for index in Int(offsets[bucket])..<Int(offsets[bucket + 1]) {
-                body(index, high | Key(truncatingIfNeeded: lows[index]), values.value(at: index, following: &position))
+                body(index, high | stored(at: index, from: &cursor), values.value(at: index, following: &position))
             }
         }
     }
@@ -175,6 +181,9 @@ struct HostLayout<Key: TableKey>: Sendable, Equatable {
     /// 16 bits of a key are stored: always for IPv4, and for IPv6 hosts in one /96.
     var isDense: Bool { shift <= 16 }
 
+    /// The bytes of each key kept in the full layout: those holding the bits below the bucket's.
+    var tailBytes: Int { Swift.max(1, (shift + 7) / 8) }
+
     /// The bucket `key` falls in; nil when it lies outside the prefix all hosts share.
     @inline(__always)
     func bucket(of key: Key) -> Int? {
@@ -196,11 +205,12 @@ struct HostLayout<Key: TableKey>: Sendable, Equatable {
         return key < base ? 0 : HostTable<Key>.shardCount - 1
     }
 
-    /// The bits from 16 up of every key in `bucket` (dense layout).
+    /// The bits of every key in `bucket` above those a shard stores: from 16 up in the
+    /// dense layout, from the tail's width up in the full one. Where the bucket bits reach
+    /// into the stored bits, the stored bits equal them.
     @inline(__always)
     func high(ofBucket bucket: Int) -> Key {
-        // Bits from 16 up come from the base and the bucket (shift <= 16); the low 16 bits
-        // are stored. Where the bucket bits reach below bit 16 the stored bits equal them.
-        (base | Key(truncatingIfNeeded: bucket) << shift) & ~Key(0xFFFF)
+        let prefix = base | Key(truncatingIfNeeded: bucket) << shift
+        return isDense ? prefix & ~Key(0xFFFF) : prefix
     }
 }

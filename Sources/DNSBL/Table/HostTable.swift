@@ -6,9 +6,9 @@
 /// A directory of 65,536 buckets, one per value of the 16 bits below the prefix all hosts
 /// share (``HostLayout``), narrows a lookup to one small bucket. The buckets are grouped in
 /// order into `shardCount` shards; each shard holds its keys (the low 16 bits of each in
-/// the dense layout, whole keys otherwise), its buckets' offsets and its hosts' values, by
-/// index inside the shard. A lookup reads the shard of the key's bucket, two offsets, and
-/// binary-searches one bucket.
+/// the dense layout, ``LowKeys``; the bits below the bucket's otherwise, ``KeyTails``), its
+/// buckets' offsets and its hosts' values, by index inside the shard. A lookup reads the
+/// shard of the key's bucket, two offsets, and searches one bucket.
 ///
 /// Shards are immutable and shared by reference: ``applying(_:)`` rebuilds only the shards
 /// its edits fall in, so while an old table is still served next to its successor, memory
@@ -167,15 +167,15 @@ struct HostTable<Key: TableKey>: Sendable {
         SortedSearch.lastIndex(in: shardStarts, from: 0, to: Self.shardCount, notAfter: index)!
     }
 
-    /// The key at global `index`: a search of the shard starts, and of the shard's offsets
-    /// in the dense layout; sequential reads should use ``makeIterator(from:)``.
+    /// The key at global `index`: a search of the shard starts and of the shard's offsets;
+    /// sequential reads should use ``makeIterator(from:)``.
     subscript(index: Int) -> Key {
         let shard = shard(containing: index)
         let local = index - shardStarts[shard]
         let hosts = shards[shard]
-        guard layout.isDense else { return hosts.keys[local] }
-        let bucket = shard * Self.bucketsPerShard + hosts.bucket(containing: local)
-        return layout.high(ofBucket: bucket) | Key(truncatingIfNeeded: hosts.lows[local])
+        let bucket = hosts.bucket(containing: local)
+        var cursor = hosts.lows.cursor(at: local, bucket: bucket, start: Int(hosts.offsets[bucket]))
+        return layout.high(ofBucket: shard * Self.bucketsPerShard + bucket) | hosts.stored(at: local, from: &cursor)
     }
 
     /// The value of the host at global `index`.
@@ -204,12 +204,14 @@ struct HostTable<Key: TableKey>: Sendable {
         private(set) var index: Int
         private var shard = 0
         private var local = 0
-        /// The local bucket holding the last key read, where it ends, and its keys' upper bits (dense layout).
+        /// The local bucket holding the last key read, where it ends, and its keys' upper bits.
         private var bucket = 0
         private var bucketEnd = 0
         private var high: Key = 0
         /// Follows the shard's value exceptions.
         private var position = 0
+        /// Follows the shard's packed low keys (dense layout).
+        private var cursor = 0
 
         init(table: HostTable, index: Int) {
             self.table = table
@@ -220,7 +222,9 @@ struct HostTable<Key: TableKey>: Sendable {
             }
             shard = table.shard(containing: index)
             local = index - table.shardStarts[shard]
-            if table.layout.isDense { bucket = table.shards[shard].bucket(containing: local) }
+            let hosts = table.shards[shard]
+            bucket = hosts.bucket(containing: local)
+            cursor = hosts.lows.cursor(at: local, bucket: bucket, start: Int(hosts.offsets[bucket]))
             position = table.shards[shard].values.exceptionPosition(notBefore: local)
         }
 
@@ -232,6 +236,7 @@ struct HostTable<Key: TableKey>: Sendable {
                 bucket = 0
                 bucketEnd = 0
                 position = 0
+                cursor = 0
             }
             guard shard < table.shards.count else { return nil }
             let hosts = table.shards[shard]
@@ -240,13 +245,12 @@ struct HostTable<Key: TableKey>: Sendable {
                 index += 1
             }
             let value = hosts.values.value(at: local, following: &position)
-            guard table.layout.isDense else { return (hosts.keys[local], value) }
             if local >= bucketEnd {
                 while Int(hosts.offsets[bucket + 1]) <= local { bucket += 1 }
                 bucketEnd = Int(hosts.offsets[bucket + 1])
                 high = table.layout.high(ofBucket: shard * HostTable.bucketsPerShard + bucket)
             }
-            return (high | Key(truncatingIfNeeded: hosts.lows[local]), value)
+            return (high | hosts.stored(at: local, from: &cursor), value)
         }
 
         mutating func next() -> Key? {
@@ -309,6 +313,10 @@ struct HostTable<Key: TableKey>: Sendable {
             }
             if shard.values.count != shard.count { problems.append("shard \(index) has \(shard.values.count) values for \(shard.count) hosts") }
             if let violation = shard.values.violation { problems.append("shard \(index): \(violation)") }
+            if let violation = shard.lows.violation(offsets: shard.offsets) { problems.append("shard \(index): \(violation)") }
+            if !layout.isDense && shard.keys.width != layout.tailBytes {
+                problems.append("shard \(index) keeps \(shard.keys.width) bytes of each key, not \(layout.tailBytes)")
+            }
         }
         if shardStarts.last != total { problems.append("shard starts end at \(shardStarts.last ?? 0), not \(total)") }
         guard total > 0 else { return problems + ["shards without hosts"] }

@@ -9,8 +9,9 @@ enum SortedSearch {
     /// conditional move. Addresses are random, so the branchy form mispredicts about
     /// every other step, and that, not memory, dominated lookups in cache.
     @inline(__always)
-    static func lastIndex<Value: Comparable>(in values: [Value], from start: Int, to end: Int,
-                                             notAfter target: Value) -> Int? {
+    static func lastIndex<Values: RandomAccessCollection>(in values: Values, from start: Int, to end: Int,
+                                                          notAfter target: Values.Element) -> Int?
+        where Values.Index == Int, Values.Element: Comparable {
         guard start < end, values[start] <= target else { return nil }
         var base = start
         var length = end - start
