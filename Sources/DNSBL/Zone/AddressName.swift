@@ -17,6 +17,7 @@ enum AddressName: Equatable {
     ///   - labelStarts: label offsets relative to the name's start at byte 12, as checked by
     ///     `Query.classify`.
     static func parse(_ packet: UnsafeRawBufferPointer, labelStarts: InlineArray<128, UInt8>, count: Int) -> AddressName {
+        if count == 32, let address = nibbles(packet) { return .v6(address) }
         var allOctets = count <= 4
         var allNibbles = count <= 32
         var v4: UInt32 = 0
@@ -45,6 +46,23 @@ enum AddressName: Equatable {
         if allNibbles && count == 32 { return .v6(v6) }
         if allOctets || allNibbles { return .emptyNonTerminal }
         return .notAnAddress
+    }
+
+    /// The IPv6 address of a name that starts with 32 one-digit labels, or nil. The labels
+    /// lie at fixed offsets (a length byte 1 and a digit each, from byte 12), so this reads
+    /// them without the label offsets and gathers the nibbles in two 64-bit halves: the
+    /// common IPv6 query, at about half the cost of the general loop, which decides every
+    /// other name (it gives the same answer for this one).
+    @inline(__always)
+    static func nibbles(_ packet: UnsafeRawBufferPointer) -> UInt128? {
+        var halves: (low: UInt64, high: UInt64) = (0, 0)
+        for index in 0..<32 {
+            let offset = WireLimits.headerSize &+ 2 &* index   // inside the name while every label before had length 1
+            guard packet[offset] == 1, let nibble = hexValue(packet[offset &+ 1]) else { return nil }
+            let shift = UInt64(4 &* (index & 15))
+            if index < 16 { halves.low |= UInt64(nibble) << shift } else { halves.high |= UInt64(nibble) << shift }
+        }
+        return UInt128(halves.high) << 64 | UInt128(halves.low)
     }
 
     /// "0"..."255" without leading zeros (rbldnsd accepts them; RFC 5782 §2.1 writes none).
