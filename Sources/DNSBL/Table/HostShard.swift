@@ -44,9 +44,9 @@ final class HostShard<Key: TableKey>: Sendable {
     /// The number of hosts.
     var count: Int { lows.count + keys.count }
 
-    /// The part of `key` this shard keeps, as ``storedParts()`` gives it.
-    private func storedPart(of key: Key) -> Key {
-        lows.isEmpty && !keys.isEmpty ? keys.tail(of: key) : Key(truncatingIfNeeded: UInt16(truncatingIfNeeded: key))
+    /// The part of `key` a shard of `layout` keeps, as ``storedParts()`` gives it.
+    private func storedPart(of key: Key, layout: HostLayout<Key>) -> Key {
+        layout.isDense ? Key(truncatingIfNeeded: UInt16(truncatingIfNeeded: key)) : keys.tail(of: key)
     }
 
     /// What is kept of every key, in order: the low 16 bits in the dense layout, the tail otherwise.
@@ -78,7 +78,7 @@ final class HostShard<Key: TableKey>: Sendable {
             let end = Swift.max(next, firstIndex(notBefore: key, bucket: bucket))
             copy(next..<end)
             // Inside one bucket the stored parts order and compare as the keys do.
-            let present = end < Int(offsets[bucket + 1]) && stored[end] == storedPart(of: key)
+            let present = end < Int(offsets[bucket + 1]) && stored[end] == storedPart(of: key, layout: layout)
             next = present ? end + 1 : end
             if present { counts[bucket] -= 1 }
             if let value = edit.value {

@@ -1,4 +1,4 @@
-// LowKeys.swift -- the stored 16 bits of a dense shard's keys, in one or (Elias–Fano) 1.1 bytes.
+// LowKeys.swift -- the stored 16 bits of a dense shard's keys: 2 bytes each, or packed into about 1.1.
 
 /// The low 16 bits of the keys of one ``HostShard`` in the dense layout, strictly
 /// increasing inside each of its buckets, in the smaller of two forms:
@@ -13,9 +13,9 @@
 /// A packed shard costs 1 + 1/8 bytes per host and 256 bits per bucket (8 KiB a shard),
 /// so it is chosen only where that is smaller, in practice from about 9,400 hosts a shard:
 /// 10M IPv4 hosts take 1.33 bytes each instead of 2, close to the 1.25 that any encoding
-/// of 10M random public addresses needs. A lookup reads the bucket's run of bits (a few
-/// words, from one cache line of the offsets' bucket on: 256 zeros and the bucket's
-/// ones) and the bytes of the hosts with the key's bits 8–15: usually none or one.
+/// of 10M random public addresses needs. A lookup reads the bucket's run of bits from its
+/// start (a few words: 256 zeros and the bucket's ones, one or two cache lines) and the
+/// bytes of the hosts whose bits 8–15 are the key's: usually none or one.
 struct LowKeys: Sendable {
     /// Every key's low 16 bits (plain form); empty when packed.
     private let plain: [UInt16]
