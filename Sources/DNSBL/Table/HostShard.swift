@@ -44,14 +44,14 @@ final class HostShard<Key: TableKey>: Sendable {
     /// The number of hosts.
     var count: Int { lows.count + keys.count }
 
-    /// The part of `key` a shard of `layout` keeps, as ``storedParts()`` gives it.
+    /// The part of `key` a shard of `layout` keeps, as ``storedParts(layout:)`` gives it.
     private func storedPart(of key: Key, layout: HostLayout<Key>) -> Key {
         layout.isDense ? Key(truncatingIfNeeded: UInt16(truncatingIfNeeded: key)) : keys.tail(of: key)
     }
 
     /// What is kept of every key, in order: the low 16 bits in the dense layout, the tail otherwise.
-    private func storedParts() -> [Key] {
-        lows.isEmpty ? Array(keys) : lows.decoded().map { Key(truncatingIfNeeded: $0) }
+    private func storedParts(layout: HostLayout<Key>) -> [Key] {
+        layout.isDense ? lows.decoded().map { Key(truncatingIfNeeded: $0) } : Array(keys)
     }
 
     /// This shard with `edits` (sorted, at most one per key, none in another shard of
@@ -59,7 +59,7 @@ final class HostShard<Key: TableKey>: Sendable {
     /// hosts between the edited keys are copied whole: keys, values, and bucket counts.
     func applying(_ edits: ArraySlice<TableEdit<Key>>, layout: HostLayout<Key>) -> HostShard? {
         var counts = (0..<HostTable<Key>.bucketsPerShard).map { Int(offsets[$0 + 1] - offsets[$0]) }
-        let stored = storedParts()
+        let stored = storedParts(layout: layout)
         var newStored: [Key] = []
         newStored.reserveCapacity(count + edits.count)
         var newValues = HostValues.Collector(capacity: count + edits.count)
@@ -75,10 +75,13 @@ final class HostShard<Key: TableKey>: Sendable {
             // would have moved the layout).
             guard layout.bucket(of: key) != nil else { continue }
             let bucket = layout.localBucket(of: key)
-            let end = Swift.max(next, firstIndex(notBefore: key, bucket: bucket))
+            // Inside one bucket the stored parts order and compare as the keys do, so the
+            // decoded parts are searched, not the shard's packed form again.
+            let part = storedPart(of: key, layout: layout)
+            let bucketHosts = Int(offsets[bucket])..<Int(offsets[bucket + 1])
+            let end = Swift.max(next, SortedSearch.firstIndex(in: stored, in: bucketHosts, notBefore: part))
             copy(next..<end)
-            // Inside one bucket the stored parts order and compare as the keys do.
-            let present = end < Int(offsets[bucket + 1]) && stored[end] == storedPart(of: key, layout: layout)
+            let present = end < bucketHosts.upperBound && stored[end] == part
             next = present ? end + 1 : end
             if present { counts[bucket] -= 1 }
             if let value = edit.value {
