@@ -59,6 +59,26 @@ struct AddressNameTests {
         #expect(Self.oracle(labels) == expected, "the oracle itself")
     }
 
+    /// Every byte value as the digit of one label, in each lane of the 8-byte words the
+    /// IPv6 reading takes four labels from: only the 22 hex digits read, as their value.
+    @Test("every byte as one digit of an IPv6 name", arguments: [0, 1, 2, 3, 14, 17, 30, 31])
+    func everyByteAsADigit(position: Int) {
+        var wrong: [UInt8] = []
+        for byte in 0...255 as ClosedRange<UInt8> {
+            var packet = [UInt8](repeating: 0, count: WireLimits.headerSize)
+            var starts = InlineArray<128, UInt8>(repeating: 0)
+            for index in 0..<32 {
+                starts[index] = UInt8(2 * index)
+                packet += [1, index == position ? byte : 0x30]
+            }
+            packet += [2, 0x62, 0x6C, 0, 0, 1, 0, 1]      // "bl", the root, type A, class IN
+            let expected = UInt8(String(UnicodeScalar(byte)), radix: 16).map { AddressName.v6(UInt128($0) << (4 * position)) }
+            let parsed = packet.withUnsafeBytes { AddressName.parse($0, labelStarts: starts, count: 32) }
+            if parsed != expected ?? .notAnAddress { wrong.append(byte) }
+        }
+        #expect(wrong.isEmpty, "bytes read wrongly: \(wrong)")
+    }
+
     @Test("random names read as their labels say", arguments: [1, 2, 3] as [UInt64])
     func randomNamesMatchTheOracle(seed: UInt64) {
         var rng = PrefixTableTesting.RNG(seed: seed)

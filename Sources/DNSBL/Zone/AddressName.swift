@@ -50,19 +50,45 @@ enum AddressName: Equatable {
 
     /// The IPv6 address of a name that starts with 32 one-digit labels, or nil. The labels
     /// lie at fixed offsets (a length byte 1 and a digit each, from byte 12), so this reads
-    /// them without the label offsets and gathers the nibbles in two 64-bit halves: the
-    /// common IPv6 query, at about half the cost of the general loop, which decides every
-    /// other name (it gives the same answer for this one).
+    /// them without the label offsets, eight bytes (four labels) at a time, and checks and
+    /// converts the four digits of a word together, without a branch per digit: hex digits
+    /// in random order defeat any branch predictor. The common IPv6 query, at a fraction of
+    /// the cost of the general loop, which decides every other name (it gives the same
+    /// answer for this one).
     @inline(__always)
     static func nibbles(_ packet: UnsafeRawBufferPointer) -> UInt128? {
+        guard packet.count >= WireLimits.headerSize + 64 else { return nil }
         var halves: (low: UInt64, high: UInt64) = (0, 0)
-        for index in 0..<32 {
-            let offset = WireLimits.headerSize &+ 2 &* index   // inside the name while every label before had length 1
-            guard packet[offset] == 1, let nibble = hexValue(packet[offset &+ 1]) else { return nil }
-            let shift = UInt64(4 &* (index & 15))
-            if index < 16 { halves.low |= UInt64(nibble) << shift } else { halves.high |= UInt64(nibble) << shift }
+        var valid = true
+        for word in 0..<8 {
+            let bytes = UInt64(littleEndian: packet.loadUnaligned(fromByteOffset: WireLimits.headerSize + 8 * word, as: UInt64.self))
+            let digits = Self.hexDigits(inLanesOf: bytes)
+            valid = valid && digits != nil
+            let shift = UInt64(16 * (word & 3))
+            if word < 4 { halves.low |= (digits ?? 0) << shift } else { halves.high |= (digits ?? 0) << shift }
         }
-        return UInt128(halves.high) << 64 | UInt128(halves.low)
+        return valid ? UInt128(halves.high) << 64 | UInt128(halves.low) : nil
+    }
+
+    /// The four hex digits of four one-character labels (length byte 1, then the digit, in
+    /// each 16-bit lane of `bytes`, first label lowest), as four nibbles, first lowest; nil
+    /// when a length is not 1 or a character is not a digit.
+    @inline(__always)
+    static func hexDigits(inLanesOf bytes: UInt64) -> UInt64? {
+        let lane: UInt64 = 0x0001_0001_0001_0001
+        let chars = (bytes >> 8) & (lane &* 0xFF)
+        // Each lane's bit 8 says whether its character reaches a bound: adding 0x100 - bound
+        // carries into it, and never into the next lane (the sum stays below 0x200).
+        func atLeast(_ value: UInt64, _ bound: UInt64) -> UInt64 { (value &+ lane &* (0x100 &- bound)) & (lane << 8) }
+        let folded = chars | lane &* 0x20    // A-F to a-f
+        let digit = atLeast(chars, 0x30) & ~atLeast(chars, 0x3A)
+        let letter = atLeast(folded, 0x61) & ~atLeast(folded, 0x67)
+        guard bytes & (lane &* 0xFF) == lane, digit | letter == lane << 8 else { return nil }
+        // '0'...'9' end in their value, 'a'...'f' in 1...6: nine short.
+        let values = (chars & (lane &* 0x0F)) &+ (letter >> 8) &* 9
+        // Lane i's nibble to bits 4i..4i+3.
+        let pairs = (values | values >> 12) & 0x0000_00FF_0000_00FF
+        return (pairs | pairs >> 24) & 0xFFFF
     }
 
     /// "0"..."255" without leading zeros (rbldnsd accepts them; RFC 5782 §2.1 writes none).
