@@ -9,13 +9,13 @@ struct LowKeysTests {
     /// one value of bits 8–15, one bucket with every value of bits 8–15, and both ends.
     static func buckets(seed: UInt64) -> [[UInt16]] {
         var rng = PrefixTableTesting.RNG(seed: seed)
-        return (0..<HostTable<UInt32>.bucketsPerShard).map { bucket -> [UInt16] in
+        return (0..<HostLayout<UInt32>.denseBucketsPerShard).map { bucket -> [UInt16] in
             var lows = Set<UInt16>()
             switch bucket {
             case 0: lows = [0, 1, 0xFF, 0x100, 0xFFFF]
             case 1: for middle in 0..<256 { lows.insert(UInt16(middle) << 8 | UInt16(rng.below(256))) }
             case 2: for low in 0x4100...0x41FF { lows.insert(UInt16(low)) }      // one value of bits 8–15, full
-            case HostTable<UInt32>.bucketsPerShard - 1: lows = [0xFFFF, 0xFF00, 0x00FF]
+            case HostLayout<UInt32>.denseBucketsPerShard - 1: lows = [0xFFFF, 0xFF00, 0x00FF]
             default:
                 switch rng.below(4) {
                 case 0: break
@@ -71,7 +71,7 @@ struct LowKeysTests {
     }
 
     @Test func theSmallerFormIsChosen() {
-        let buckets = HostTable<UInt32>.bucketsPerShard
+        let buckets = HostLayout<UInt32>.denseBucketsPerShard
         #expect(!LowKeys.packs(count: 1000, buckets: buckets))
         #expect(LowKeys.packs(count: 40_000, buckets: buckets))
         // Bytes: n + (n + 65,536) / 8 packed against 2 n plain; they meet at n = 9,362.
@@ -80,13 +80,14 @@ struct LowKeysTests {
         #expect(!sparse.isPacked && sparse.memoryBytes == 6)
     }
 
-    @Test func ipv6HostsSpreadOverTheSpaceKeepFourteenBytes() {
+    @Test("IPv6 hosts over 2000::/3 keep the bytes below their bucket bits", arguments: [(5000, 11, 15), (20_000, 13, 14)])
+    func ipv6HostsSpreadOverTheSpaceKeepTheirTails(count: Int, bits: Int, bytes: Int) {
         var rng = PrefixTableTesting.RNG(seed: 9)
-        // 2000::/3 shares 3 bits and the bucket fixes 16 more: 109 bits, 14 bytes, are kept.
-        let keys = (0..<5000).map { _ in UInt128(0x2000) << 112 | rng.key(UInt128.self) >> 3 }
+        // 2000::/3 shares 3 bits and the bucket fixes `bits` more; the rest is kept.
+        let keys = (0..<count).map { _ in UInt128(0x2000) << 112 | rng.key(UInt128.self) >> 3 }
         let hosts = HostTable(sortedKeys: Set(keys).sorted())
-        #expect(!hosts.isDense && hosts.layout.tailBytes == 14)
-        #expect(hosts.shards.allSatisfy { $0.keys.isEmpty || $0.keys.memoryBytes == $0.count * 14 + 16 })
+        #expect(!hosts.isDense && hosts.layout.bucketBits == bits && hosts.layout.tailBytes == bytes)
+        #expect(hosts.shards.allSatisfy { $0.keys.isEmpty || $0.keys.memoryBytes == $0.count * bytes + 16 })
         #expect(keys.allSatisfy { hosts.index(of: $0) != nil } && hosts.index(of: keys[0] ^ 1) == nil)
         #expect(Array(IteratorSequence(hosts.makeIterator())) == Set(keys).sorted())
     }

@@ -117,6 +117,57 @@ struct PrefixTableShardTests {
         Self.deltasMatchOracle(PrefixTableTesting.v6, seed: seed)
     }
 
+    @Test func directoryBitsFollowTheFamilySize() {
+        let first: UInt128 = 0x2000 << 112, last: UInt128 = 0x3FFF << 112
+        // At most four hosts a bucket, from one bucket a shard to 65,536 buckets.
+        for (count, bits) in [(0, 8), (1, 8), (1024, 8), (1025, 9), (4096, 10), (4097, 11),
+                              (99_000, 15), (131_072, 15), (131_073, 16), (10_000_000, 16)] {
+            #expect(HostLayout<UInt128>.bucketBits(first: first, last: last, count: count) == bits, "\(count) hosts")
+        }
+        // The dense layout keeps 16 bits, whatever the count.
+        #expect(HostLayout<UInt32>.bucketBits(first: 0, last: .max, count: 3) == 16)
+        #expect(HostLayout<UInt128>.bucketBits(first: first, last: first | 0xFFFF_FFFF, count: 3) == 16)
+        let small = HostLayout<UInt128>(first: first, last: last, count: 3000)
+        #expect(small.bucketBits == 10 && small.bucketsPerShard == 4 && !small.isDense)
+        #expect(small.shift == 128 - 3 - 10 && small.tailBytes == 15)
+    }
+
+    /// A growing and shrinking IPv6 family keeps its bucket bits within one of those its size
+    /// calls for: edits inside that band rebuild only their shards, and edits that leave it
+    /// lay the family out again, answering as the oracle throughout.
+    @Test func aGrowingFamilyKeepsItsDirectoryWhileItCan() {
+        var run = Run(family: PrefixTableTesting.v6, seed: 31)
+        func bits(_ run: Run<UInt128>) -> (kept: Int, called: Int) {
+            let hosts = run.table.v6.hosts
+            return (hosts.layout.bucketBits,
+                    HostLayout<UInt128>.bucketBits(first: hosts[0], last: hosts[hosts.count - 1], count: hosts.count))
+        }
+        // Both ends of the space, so the shared prefix never moves and only the count does.
+        run.apply([(0, 128, TableValue(listing: 1)), (.max, 128, TableValue(listing: 1))] + run.randomHosts(1500), stage: "1,502 hosts")
+        #expect(bits(run) == (9, 9))
+        var seen: Set<Int> = [9]
+        for (step, count) in [400, 2000, 3000, 9000, 20_000].enumerated() {
+            let before = run.table.v6.hosts
+            run.apply(run.randomHosts(count), stage: "growth \(step)")
+            let (kept, called) = bits(run)
+            #expect(abs(kept - called) <= 1, "growth \(step): \(kept) bits kept, \(called) called for")
+            // A new directory shares no shard with the old one.
+            let shared = zip(before.shards, run.table.v6.hosts.shards).contains { $0 === $1 }
+            #expect(kept == before.layout.bucketBits || !shared, "growth \(step)")
+            seen.insert(kept)
+        }
+        #expect(seen.count >= 3, "the directory grew with the family: \(seen.sorted())")
+        // One more host within the band: one shard rebuilt.
+        let before = run.table.v6.hosts
+        run.apply(run.randomHosts(1), stage: "one more")
+        #expect(zip(before.shards, run.table.v6.hosts.shards).filter { $0 !== $1 }.count == 1)
+        // Most hosts removed: the directory shrinks with the family.
+        let hosts = run.hosts
+        run.apply(hosts.dropFirst().dropLast().shuffledPrefix(hosts.count - 300, rng: &run.rng).map { ($0, 128, nil) },
+                  stage: "shrunk")
+        #expect(bits(run) == (8, 8))
+    }
+
     /// A table of `count` random hosts of each family, with both ends of each address space.
     static func spreadTable(count: Int, seed: UInt64) -> PrefixTable {
         var rng = PrefixTableTesting.RNG(seed: seed)

@@ -194,7 +194,7 @@ struct PrefixTableTests {
             builder.insert(v4: host(index), prefixLength: 32, value: TableValue(listing: 1))
         }
         let shards = HostTable<UInt32>.shardCount
-        let fixedBytes = shards * (HostTable<UInt32>.bucketsPerShard + 1) * 4 + (shards + 1) * MemoryLayout<Int>.stride
+        let fixedBytes = shards * (HostLayout<UInt32>.denseBucketsPerShard + 1) * 4 + (shards + 1) * MemoryLayout<Int>.stride
         #expect(builder.freeze().memoryBytes == 1002 * 2 + fixedBytes)
         // Hosts that differ cost their index and value (12 bytes) while they are few...
         builder.insert(v4: 0x0A00_0007, prefixLength: 32, value: TableValue(listing: 2))

@@ -4,8 +4,8 @@
 ///
 /// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
 ///
-/// - **Hosts** (/32 or /128): a ``HostTable``, sorted keys in shards of 256 directory
-///   buckets, each bucket one value of 16 bits of the key, so a lookup is one shard read,
+/// - **Hosts** (/32 or /128): a ``HostTable``, sorted keys in 256 shards of directory
+///   buckets, each bucket one value of up to 16 bits of the key, so a lookup is one shard read,
 ///   two offsets and a search of a small bucket. Where the buckets fix all but the low 16
 ///   bits (always for IPv4) only those are stored, in 2 bytes a host or, in a shard of
 ///   many hosts, packed into about 1.3 (``LowKeys``); elsewhere each key keeps the bytes
@@ -131,7 +131,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         var hostPairs = Array(hosts)
         hostPairs.sort { $0.key < $1.key }
         let hostTable = hostPairs.isEmpty ? HostTable<Key>.empty
-            : HostTable(first: hostPairs[0].key, last: hostPairs[hostPairs.count - 1].key) { visit in
+            : HostTable(first: hostPairs[0].key, last: hostPairs[hostPairs.count - 1].key, count: hostPairs.count) { visit in
                 for (key, value) in hostPairs { visit(key, value) }
             }
         hostPairs = []

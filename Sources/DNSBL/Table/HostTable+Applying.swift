@@ -6,19 +6,35 @@ extension HostTable {
     /// Only the shards that an edit falls in are rebuilt (their hosts merged with the
     /// edits); every other shard is the same object in both tables. When the edits move
     /// the first or last host so far that the shared prefix, and with it every bucket,
-    /// moves (``HostLayout``), all shards are rebuilt. That is rare: IPv4 hosts spread over
-    /// the address space share no prefix, and a table with hosts at both ends keeps its
-    /// layout under any edit that keeps one host at each end.
+    /// moves (``HostLayout``), or change the number of hosts so much that the directory
+    /// should have twice or half as many bucket bits, all shards are rebuilt. That is rare:
+    /// IPv4 hosts spread over the address space share no prefix, a table with hosts at both
+    /// ends keeps its layout under any edit that keeps one host at each end, and the
+    /// bucket bits follow the size of a growing family a few times in all.
     func applying(_ edits: [TableEdit<Key>]) -> Self {
         guard !edits.isEmpty else { return self }
         guard let first = first(after: edits), let last = last(after: edits) else { return .empty }
-        let layout = HostLayout(first: first, last: last)
-        guard !shards.isEmpty, layout == self.layout else {
-            return Self(first: first, last: last) { visit in
-                var hosts = makeIterator()
-                Self.merge(next: { hosts.nextHost() }, edits: edits[...], visit)
+        let bounds = HostLayout(first: first, last: last, count: count, keeping: layout)
+        if !shards.isEmpty, bounds == layout {
+            let applied = applying(edits, sameLayout: layout)
+            // The bucket bits stay while they are within one of those the new count calls for.
+            if HostLayout(first: first, last: last, count: applied.count, keeping: layout) == layout { return applied }
+            return Self(first: first, last: last, count: applied.count) { visit in
+                var hosts = applied.makeIterator()
+                while let host = hosts.nextHost() { visit(host.key, host.value) }
             }
         }
+        var total = 0
+        var hosts = makeIterator()
+        Self.merge(next: { hosts.nextHost() }, edits: edits[...]) { _, _ in total += 1 }
+        return Self(first: first, last: last, count: total) { visit in
+            var hosts = makeIterator()
+            Self.merge(next: { hosts.nextHost() }, edits: edits[...], visit)
+        }
+    }
+
+    /// This table with `edits` applied shard by shard in `layout`, its own.
+    private func applying(_ edits: [TableEdit<Key>], sameLayout layout: HostLayout<Key>) -> Self {
         var shards = self.shards
         var emptyShard: HostShard<Key>?
         var start = 0

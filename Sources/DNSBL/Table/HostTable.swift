@@ -3,9 +3,9 @@
 /// The host entries (/32 or /128) of one address family: keys strictly increasing, each
 /// with its value, split into ``HostShard``s by directory bucket.
 ///
-/// A directory of 65,536 buckets, one per value of the 16 bits below the prefix all hosts
-/// share (``HostLayout``), narrows a lookup to one small bucket. The buckets are grouped in
-/// order into `shardCount` shards; each shard holds its keys (the low 16 bits of each in
+/// A directory of buckets, one per value of the bits below the prefix all hosts share
+/// (``HostLayout``: 16 of them for IPv4, fewer for a small IPv6 family), narrows a lookup
+/// to one small bucket. The buckets are grouped in order into `shardCount` shards; each shard holds its keys (the low 16 bits of each in
 /// the dense layout, ``LowKeys``; the bits below the bucket's otherwise, ``KeyTails``), its
 /// buckets' offsets and its hosts' values, by index inside the shard. A lookup reads the
 /// shard of the key's bucket, two offsets, and searches one bucket.
@@ -16,20 +16,14 @@
 /// position among all hosts, as enumeration, serialization and the zone walker use it) is
 /// its shard's start, from prefix sums of the shard counts, plus its index in the shard.
 struct HostTable<Key: TableKey>: Sendable {
-    /// Number of directory buckets: one per value of 16 bits.
-    static var bucketCount: Int { 1 << 16 }
-    /// The bits of a bucket number that pick its shard: 256 shards of 256 buckets each.
-    /// At 10M IPv4 hosts a shard holds about 40k hosts (80 KB of keys), so a change of one
+    /// The bits of a bucket number that pick its shard: 256 shards, of 256 buckets each in
+    /// the dense layout. At 10M IPv4 hosts a shard holds about 40k hosts (80 KB of keys), so a change of one
     /// host copies 1/256 of the table; the fixed cost, 256 shards of 257 offsets (about
     /// 260 KiB a family), is what a single directory of 65,537 offsets costs. Fewer shards
     /// would copy more per change, more would add offsets and object headers per shard.
     static var shardBits: Int { 8 }
     /// Number of shards per family.
     static var shardCount: Int { 1 << shardBits }
-    /// The bits of a bucket number that pick a bucket inside its shard.
-    static var bucketInShardBits: Int { 16 - shardBits }
-    /// Buckets per shard.
-    static var bucketsPerShard: Int { 1 << bucketInShardBits }
 
     /// Which bits pick a key's bucket; a function of the first and last host.
     let layout: HostLayout<Key>
@@ -58,10 +52,10 @@ struct HostTable<Key: TableKey>: Sendable {
         shardStarts = starts
     }
 
-    /// Hosts from `first` to `last` that `forEachHost` passes to its argument in order,
-    /// keys strictly increasing, each with its value. O(n + 65,536).
-    init(first: Key, last: Key, forEachHost: ((Key, TableValue) -> Void) -> Void) {
-        var builder = Builder(layout: HostLayout(first: first, last: last))
+    /// The `count` hosts from `first` to `last` that `forEachHost` passes to its argument in
+    /// order, keys strictly increasing, each with its value. O(n + 65,536).
+    init(first: Key, last: Key, count: Int, forEachHost: ((Key, TableValue) -> Void) -> Void) {
+        var builder = Builder(layout: HostLayout(first: first, last: last, count: count))
         forEachHost { builder.append($0, $1) }
         self.init(layout: builder.layout, shards: builder.finish())
     }
@@ -72,7 +66,7 @@ struct HostTable<Key: TableKey>: Sendable {
             self = .empty
             return
         }
-        self.init(first: first, last: last) { visit in
+        self.init(first: first, last: last, count: keys.count) { visit in
             for key in keys { visit(key, value) }
         }
     }
@@ -137,16 +131,16 @@ struct HostTable<Key: TableKey>: Sendable {
     @inline(__always)
     func value(of key: Key) -> TableValue? {
         guard !shards.isEmpty, let bucket = layout.bucket(of: key) else { return nil }
-        let shard = shards[bucket >> Self.bucketInShardBits]
-        guard let index = shard.index(of: key, bucket: bucket & (Self.bucketsPerShard - 1)) else { return nil }
+        let shard = shards[bucket >> layout.bucketInShardBits]
+        guard let index = shard.index(of: key, bucket: bucket & (layout.bucketsPerShard - 1)) else { return nil }
         return shard.values[index]
     }
 
     /// The global index of `key`, if it is a host.
     func index(of key: Key) -> Int? {
         guard !shards.isEmpty, let bucket = layout.bucket(of: key) else { return nil }
-        let shard = bucket / Self.bucketsPerShard
-        return shards[shard].index(of: key, bucket: bucket % Self.bucketsPerShard).map { shardStarts[shard] + $0 }
+        let shard = bucket >> layout.bucketInShardBits
+        return shards[shard].index(of: key, bucket: bucket & (layout.bucketsPerShard - 1)).map { shardStarts[shard] + $0 }
     }
 
     /// The first global index whose key is at least `key` (`count` when there is none).
@@ -155,8 +149,8 @@ struct HostTable<Key: TableKey>: Sendable {
             // Outside the prefix all hosts share: before all of them or after all of them.
             return isEmpty || key < layout.base ? 0 : count
         }
-        let shard = bucket / Self.bucketsPerShard
-        return shardStarts[shard] + shards[shard].firstIndex(notBefore: key, bucket: bucket % Self.bucketsPerShard)
+        let shard = bucket >> layout.bucketInShardBits
+        return shardStarts[shard] + shards[shard].firstIndex(notBefore: key, bucket: bucket & (layout.bucketsPerShard - 1))
     }
 
     /// The shard holding global index `index` (below `count`).
@@ -175,7 +169,7 @@ struct HostTable<Key: TableKey>: Sendable {
         let hosts = shards[shard]
         let bucket = hosts.bucket(containing: local)
         var cursor = hosts.lows.cursor(at: local, bucket: bucket, start: Int(hosts.offsets[bucket]))
-        return layout.high(ofBucket: shard * Self.bucketsPerShard + bucket) | hosts.stored(at: local, from: &cursor)
+        return layout.high(ofBucket: shard << layout.bucketInShardBits + bucket) | hosts.stored(at: local, from: &cursor)
     }
 
     /// The value of the host at global `index`.
@@ -248,7 +242,7 @@ struct HostTable<Key: TableKey>: Sendable {
             if local >= bucketEnd {
                 while Int(hosts.offsets[bucket + 1]) <= local { bucket += 1 }
                 bucketEnd = Int(hosts.offsets[bucket + 1])
-                high = table.layout.high(ofBucket: shard * HostTable.bucketsPerShard + bucket)
+                high = table.layout.high(ofBucket: shard << table.layout.bucketInShardBits + bucket)
             }
             return (high | hosts.stored(at: local, from: &cursor), value)
         }
@@ -304,7 +298,7 @@ struct HostTable<Key: TableKey>: Sendable {
             if layout.isDense ? !shard.keys.isEmpty : !shard.lows.isEmpty {
                 problems.append("shard \(index) is not in the layout's \(layout.isDense ? "dense" : "full") form")
             }
-            guard shard.offsets.count == Self.bucketsPerShard + 1, shard.offsets.first == 0,
+            guard shard.offsets.count == layout.bucketsPerShard + 1, shard.offsets.first == 0,
                   shard.offsets.last.map(Int.init) == shard.count,
                   zip(shard.offsets, shard.offsets.dropFirst()).allSatisfy({ $0 <= $1 })
             else {
@@ -322,7 +316,8 @@ struct HostTable<Key: TableKey>: Sendable {
         guard total > 0 else { return problems + ["shards without hosts"] }
         let all = allKeys
         if zip(all, all.dropFirst()).contains(where: { $0 >= $1 }) { problems.append("hosts not strictly increasing") }
-        if let first = all.first, let last = all.last, HostLayout(first: first, last: last) != layout {
+        if let first = all.first, let last = all.last,
+           HostLayout(first: first, last: last, count: total, keeping: layout) != layout {
             problems.append("layout differs from the one the hosts give")
         }
         // Each key must come out of the bucket it falls in.

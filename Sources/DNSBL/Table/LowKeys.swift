@@ -27,7 +27,7 @@ struct LowKeys: Sendable {
     /// Zeros in each bucket's run of unary bits: one per value of bits 8–15.
     static var zerosPerBucket: Int { 256 }
 
-    /// `lows` of the hosts of `HostTable.bucketsPerShard` buckets, bucket `b` holding
+    /// `lows` of the hosts of `HostLayout.denseBucketsPerShard` buckets, bucket `b` holding
     /// `offsets[b] ..< offsets[b + 1]`, in the form `packed` names or, when nil, the smaller.
     init(_ lows: [UInt16], offsets: [UInt32], packed: Bool? = nil) {
         let buckets = offsets.count - 1

@@ -220,7 +220,7 @@ extension AddressFamilyTable {
         guard first <= last else { throw .corrupt }
         var chunk = [Key](repeating: 0, count: Swift.min(4096, count))
         var failure: TableError?
-        let hosts = HostTable(first: first, last: last) { visit in
+        let hosts = HostTable(first: first, last: last, count: count) { visit in
             var done = 0
             var position = 0
             var previous = first
