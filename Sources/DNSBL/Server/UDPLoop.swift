@@ -40,6 +40,9 @@ struct UDPLoop<R: QueryResponder>: Sendable {
         guard let batch = udp_batch_create(slots, UInt32(batchSize)) else { return }
         defer { udp_batch_destroy(batch) }
 
+        // A local copy, made once: calls on the stored property copied the responder (and
+        // retained each of its references) once per query.
+        let responder = self.responder
         var session = responder.makeSession()
         var counters = UDPCounters()
         while !state.stopRequested.load(ordering: .relaxed) {

@@ -25,7 +25,7 @@ struct AnswerBuilder {
 
     // MARK: Sections
 
-    mutating func apex(into writer: inout ResponseWriter, counters: inout ResponderCounters) -> Int {
+    func apex(into writer: inout ResponseWriter, counters: inout ResponderCounters) -> Int {
         let type = query.type
         guard type == .soa || type == .ns || type == .any else {
             return negative(.noError, into: &writer, counters: &counters)
@@ -45,7 +45,7 @@ struct AnswerBuilder {
         }
     }
 
-    mutating func listing(
+    func listing(
         _ value: TableValue?, address: ListedAddress, now: UInt32, into writer: inout ResponseWriter,
         counters: inout ResponderCounters
     ) -> Int {
@@ -59,17 +59,18 @@ struct AnswerBuilder {
         }
         counters.listed &+= 1
         let classIndex = Int(value.listing) &- 1  // ≥ 0: listing > 0 above
-        let listing = zone.listings[classIndex < zone.listings.count ? classIndex : 0]
+        // Read in place: a copy of the listing would retain its text on every answer.
+        let listing = classIndex < zone.listings.count ? classIndex : 0
         var ttl = zone.config.ttl
         if value.expires != 0 { ttl = min(ttl, value.expires &- now) }  // now < expires above
         return write(.noError, into: &writer, counters: &counters) { writer in
             if type == .txt {
-                guard writeTXT(listing.text, address: address, ttl: ttl, into: &writer) else { return nil }
+                guard writeTXT(zone.listings[listing].text, address: address, ttl: ttl, into: &writer) else { return nil }
             } else {
                 // A, and ANY answered with the A record alone (RFC 8482 §4.1).
                 guard writer.write(Self.ownerIsQuestion), writer.write(RRType.a.rawValue),
                       writer.write(DNSClass.internet.rawValue), writer.write(ttl), writer.write(UInt16(4)),
-                      writer.write(UInt32(0x7F00_0000) | UInt32(listing.code))
+                      writer.write(UInt32(0x7F00_0000) | UInt32(zone.listings[listing].code))
                 else { return nil }
             }
             return (1, 0)
@@ -79,7 +80,7 @@ struct AnswerBuilder {
     /// A client policy's code for an address query, whatever its listing: A `code`, TXT
     /// `text`, ANY as A (RFC 8482), NODATA for other types; with the negative TTL, so the
     /// code does not outlive the client's state in caches for long.
-    mutating func policy(
+    func policy(
         code: UInt32, text: [UInt8], address: ListedAddress, into writer: inout ResponseWriter,
         counters: inout ResponderCounters
     ) -> Int {
@@ -102,7 +103,7 @@ struct AnswerBuilder {
     }
 
     /// NXDOMAIN, or NODATA for `.noError`: no answer, the SOA in authority (RFC 2308 §3, §5).
-    mutating func negative(_ rcode: RCode, into writer: inout ResponseWriter, counters: inout ResponderCounters) -> Int {
+    func negative(_ rcode: RCode, into writer: inout ResponseWriter, counters: inout ResponderCounters) -> Int {
         if rcode == .noError { counters.noData &+= 1 }
         return write(rcode, into: &writer, counters: &counters) { writer in
             guard writeRecord(owner: apexPointer, type: .soa, ttl: zone.negativeTTL, rdata: zone.soaRData, into: &writer)

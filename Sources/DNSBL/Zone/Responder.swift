@@ -202,21 +202,21 @@ public struct Responder: QueryResponder {
                                   questionEnd: query.questionEnd, edns: query.edns, authoritative: true, into: &writer)
         }
 
-        var response = AnswerBuilder(query: query, packet: packet, zone: encoded, apexOffset: apexOffset)
+        let response = AnswerBuilder(query: query, packet: packet, zone: encoded, apexOffset: apexOffset)
         if relativeCount == 0 {
             return response.apex(into: &writer, counters: &session.counters)
         }
 
         switch AddressName.parse(packet, labelStarts: labelStarts, count: relativeCount) {
         case .v4(let address):
-            if let answered = policyAnswer(client, address: .v4(address), response: &response, into: &writer, session: &session) {
+            if let answered = policyAnswer(client, address: .v4(address), response: response, into: &writer, session: &session) {
                 return answered
             }
             let value = Self.lookup(v4: address, in: zone)
             return response.listing(value, address: .v4(address), now: session.now, into: &writer,
                                     counters: &session.counters)
         case .v6(let address):
-            if let answered = policyAnswer(client, address: .v6(address), response: &response, into: &writer, session: &session) {
+            if let answered = policyAnswer(client, address: .v6(address), response: response, into: &writer, session: &session) {
                 return answered
             }
             let value = Self.lookup(v6: address, in: zone)
@@ -233,7 +233,7 @@ public struct Responder: QueryResponder {
     /// as listed or not (counts the query against the client network's quota).
     @inline(__always)
     private func policyAnswer(
-        _ client: ClientAddress?, address: ListedAddress, response: inout AnswerBuilder,
+        _ client: ClientAddress?, address: ListedAddress, response: AnswerBuilder,
         into writer: inout ResponseWriter, session: inout Session
     ) -> Int? {
         guard let clientPolicy, let client else { return nil }
