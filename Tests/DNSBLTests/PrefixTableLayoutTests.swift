@@ -130,7 +130,8 @@ struct PrefixTableLayoutTests {
         let flat = builder.freeze()
         #expect(flat.v4.prefixesAreFlat && flat.v6.prefixesAreFlat && flat.invariantViolations() == [])
         #expect(flat.v4.rangeStarts.isEmpty && flat.v6.rangeEnds.isEmpty && flat.v4.intervalCount == 100)
-        #expect(flat.memoryBytes == 100 * (4 + 1 + 8) + 100 * (16 + 1 + 8))
+        // The prefixes once each, and each family's interval filter: 2^16 bits for 100 intervals.
+        #expect(flat.memoryBytes == 100 * (4 + 1 + 8) + 100 * (16 + 1 + 8) + 2 * 8192)
         #expect(flat.lookup(v4: 0x0A00_0300) == nil && flat.lookup(v4: 0x0A00_02FF)?.listing == 1)
         #expect(flat.lookup(v4: 0x0A00_01FF) == nil && flat.lookup(v4: 0x0A00_00FF)?.listing == 1)
         #expect(flat.match(v4: 0x0A00_0005) == .network(TableValue(listing: 1)))

@@ -46,6 +46,8 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     let rangeEnds: [Key]
     /// The value of each interval, never an exclusion.
     let rangeValues: [TableValue]
+    /// The blocks of the address space the intervals touch, read before they are searched.
+    let intervalFilter: IntervalFilter<Key>
 
     /// A family with no entries.
     static var empty: Self {
@@ -65,6 +67,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         let flat = Self.flatten(starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
         prefixesAreFlat = Self.areTheirOwnFlattening(flat, starts: prefixStarts, lengths: prefixLengths, values: prefixValues)
         (rangeStarts, rangeEnds, rangeValues) = prefixesAreFlat ? ([], [], []) : flat
+        intervalFilter = IntervalFilter(count: flat.starts.count, start: { flat.starts[$0] }, end: { flat.ends[$0] })
     }
 
     /// `hosts` with the prefixes of `other` and the intervals derived from them, whose
@@ -78,6 +81,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
         rangeStarts = other.rangeStarts
         rangeEnds = other.rangeEnds
         rangeValues = other.rangeValues
+        intervalFilter = other.intervalFilter
     }
 
     /// Whether `flat`, the flattening of the prefixes, is the prefixes one for one.
@@ -119,7 +123,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// The value of the interval holding `address`, if one does.
     @inline(__always)
     func intervalValue(covering address: Key) -> TableValue? {
-        guard let index = intervalIndex(notAfter: address), address <= intervalEnd(index) else { return nil }
+        guard intervalFilter.mayHold(address), let index = intervalIndex(notAfter: address), address <= intervalEnd(index) else { return nil }
         return intervalValue(index)
     }
 
@@ -154,6 +158,7 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
             + rangeStarts.count * MemoryLayout<Key>.stride
             + rangeEnds.count * MemoryLayout<Key>.stride
             + rangeValues.count * MemoryLayout<TableValue>.stride
+            + intervalFilter.memoryBytes
     }
 
     /// The value of the longest prefix covering `address`, or nil when none does or when
