@@ -74,13 +74,14 @@ let package = Package(
         .target(name: "CGNUExtensions"),
         // and single-writer counters that other threads read (query statistics).
         .target(name: "CRelaxedCounter"),
+        .target(name: "CMemoryHints"),
 
         // DNS wire format, prefix table, zone semantics (Foundation- and NIO-free),
         // and UDP/TCP serving (Server/ only).
         .target(
             name: "DNSBL",
             dependencies: [
-                "CUDPBatch", "CGNUExtensions", "CRelaxedCounter",
+                "CUDPBatch", "CGNUExtensions", "CRelaxedCounter", "CMemoryHints",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

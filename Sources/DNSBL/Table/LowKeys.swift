@@ -1,5 +1,7 @@
 // LowKeys.swift -- the stored 16 bits of a dense shard's keys: 2 bytes each, or packed into about 1.1.
 
+import CMemoryHints
+
 /// The low 16 bits of the keys of one ``HostShard`` in the dense layout, strictly
 /// increasing inside each of its buckets, in the smaller of two forms:
 ///
@@ -76,7 +78,14 @@ struct LowKeys: Sendable {
             else { return nil }
             return index
         }
-        let group = hosts(withMiddle: Int(low >> 8), bucket: bucket, start: range.lowerBound)
+        let middle = Int(low >> 8)
+        // The unary scan and the byte read below each miss the cache at 10M hosts, the byte
+        // read waiting on the scan. Where the key would lie if its bucket's keys were spread
+        // evenly is known now: ask for both lines at once, so the misses overlap.
+        let guess = range.lowerBound + (range.count * middle) >> 8
+        bytes.withUnsafeBufferPointer { memory_prefetch($0.baseAddress! + guess) }
+        unary.withUnsafeBufferPointer { memory_prefetch($0.baseAddress! + (guess + bucket * Self.zerosPerBucket + middle) >> 6) }
+        let group = hosts(withMiddle: middle, bucket: bucket, start: range.lowerBound)
         let byte = UInt8(truncatingIfNeeded: low)
         for index in group where bytes[index] >= byte {
             return bytes[index] == byte ? index : nil
