@@ -123,6 +123,7 @@ final class HostShard<Key: TableKey>: Sendable {
         let (lower, upper) = offsets.withUnsafeBufferPointer { (Int($0[bucket]), Int($0[bucket + 1])) }
         if !lows.isEmpty { return lows.index(of: UInt16(truncatingIfNeeded: key), bucket: bucket, in: lower..<upper) }
         // Inside one bucket the tails order as the keys do.
+        keys.prefetch(lower..<upper)
         let tail = keys.tail(of: key)
         guard let index = SortedSearch.lastIndex(in: keys, from: lower, to: upper, notAfter: tail),
               keys[index] == tail

@@ -1,5 +1,7 @@
 // KeyTails.swift -- a full-layout shard's keys, each cut to the bytes below its bucket bits.
 
+import CMemoryHints
+
 /// The keys of one ``HostShard`` in the full layout, each kept as its low `width` bytes:
 /// the bits above come from the layout's shared prefix and the key's bucket. IPv6 hosts
 /// spread over 2000::/3 share 3 bits and the bucket fixes 16 more, so 109 bits are left:
@@ -57,6 +59,21 @@ struct KeyTails<Key: TableKey>: RandomAccessCollection, Sendable {
     @inline(__always)
     func tail(of key: Key) -> Key {
         Key(truncatingIfNeeded: UInt128(truncatingIfNeeded: key) & mask)
+    }
+
+    /// Asks for the cache lines of tails `range` (up to four), so that a search of them
+    /// waits for one miss, not one for each step.
+    @inline(__always)
+    func prefetch(_ range: Range<Int>) {
+        bytes.withUnsafeBufferPointer { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = range.lowerBound * width
+            let end = Swift.min(range.upperBound * width, offset + 4 * 64)
+            while offset < end {
+                memory_prefetch(base + offset)
+                offset += 64
+            }
+        }
     }
 
     var memoryBytes: Int { bytes.count }
