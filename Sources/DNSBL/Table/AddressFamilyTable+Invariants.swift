@@ -58,10 +58,7 @@ extension AddressFamilyTable {
         }
         if prefixesAreFlat && !rangeStarts.isEmpty { problems.append("interval arrays stored for flat prefixes") }
         let filter = IntervalFilter(count: expected.starts.count, start: { expected.starts[$0] }, end: { expected.ends[$0] })
-        if (intervalFilter.base, intervalFilter.shift, intervalFilter.blockBits) != (filter.base, filter.shift, filter.blockBits)
-            || intervalFilter.words != filter.words {
-            problems.append("interval filter is not the intervals'")
-        }
+        if intervalFilter != filter { problems.append("interval filter is not the intervals'") }
         let actual = (0..<intervalCount).map { (intervalStart($0), intervalEnd($0), intervalValue($0)) }
         if actual.count != expected.starts.count
             || !zip(actual, expected.starts.indices).allSatisfy({ interval, index in

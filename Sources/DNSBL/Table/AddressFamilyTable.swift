@@ -5,10 +5,10 @@
 /// Two parts, because DNSBL data is mostly single hosts plus a few CIDR blocks:
 ///
 /// - **Hosts** (/32 or /128): a ``HostTable``, sorted keys in 256 shards of directory
-///   buckets, each bucket one value of up to 16 bits of the key, so a lookup is one shard read,
-///   two offsets and a search of a small bucket. Where the buckets fix all but the low 16
-///   bits (always for IPv4) only those are stored, in 2 bytes a host or, in a shard of
-///   many hosts, packed into about 1.3 (``LowKeys``); elsewhere each key keeps the bytes
+///   buckets, each bucket one value of up to 16 bits of the key, so a lookup is one shard
+///   read, two offsets and a search of a small bucket. Where the buckets fix all but the
+///   low 16 bits (always for IPv4) only those are stored, in 2 bytes a host or, in a shard
+///   of many hosts, packed into about 1.3 (``LowKeys``); elsewhere each key keeps the bytes
 ///   below its bucket bits (``KeyTails``, 14 for IPv6 hosts over 2000::/3). The hosts'
 ///   listings and expiries (``HostValues``, per shard) are stored only for the hosts that
 ///   differ from the common value, or per host when many differ; the common case (one
@@ -123,7 +123,9 @@ struct AddressFamilyTable<Key: TableKey>: Sendable {
     /// The value of the interval holding `address`, if one does.
     @inline(__always)
     func intervalValue(covering address: Key) -> TableValue? {
-        guard intervalFilter.mayHold(address), let index = intervalIndex(notAfter: address), address <= intervalEnd(index) else { return nil }
+        guard intervalFilter.mayHold(address), let index = intervalIndex(notAfter: address),
+              address <= intervalEnd(index)
+        else { return nil }
         return intervalValue(index)
     }
 

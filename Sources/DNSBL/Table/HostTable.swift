@@ -5,10 +5,11 @@
 ///
 /// A directory of buckets, one per value of the bits below the prefix all hosts share
 /// (``HostLayout``: 16 of them for IPv4, fewer for a small IPv6 family), narrows a lookup
-/// to one small bucket. The buckets are grouped in order into `shardCount` shards; each shard holds its keys (the low 16 bits of each in
-/// the dense layout, ``LowKeys``; the bits below the bucket's otherwise, ``KeyTails``), its
-/// buckets' offsets and its hosts' values, by index inside the shard. A lookup reads the
-/// shard of the key's bucket, two offsets, and searches one bucket.
+/// to one small bucket. The buckets are grouped in order into `shardCount` shards; each
+/// shard holds its keys (the low 16 bits of each in the dense layout, ``LowKeys``; the bits
+/// below the bucket's otherwise, ``KeyTails``), its buckets' offsets and its hosts'
+/// values, by index inside the shard. A lookup reads the shard of the key's bucket, two
+/// offsets, and searches one bucket.
 ///
 /// Shards are immutable and shared by reference: ``applying(_:)`` rebuilds only the shards
 /// its edits fall in, so while an old table is still served next to its successor, memory
@@ -17,15 +18,17 @@
 /// its shard's start, from prefix sums of the shard counts, plus its index in the shard.
 struct HostTable<Key: TableKey>: Sendable {
     /// The bits of a bucket number that pick its shard: 256 shards, of 256 buckets each in
-    /// the dense layout. At 10M IPv4 hosts a shard holds about 40k hosts (80 KB of keys), so a change of one
-    /// host copies 1/256 of the table; the fixed cost, 256 shards of 257 offsets (about
-    /// 260 KiB a family), is what a single directory of 65,537 offsets costs. Fewer shards
-    /// would copy more per change, more would add offsets and object headers per shard.
+    /// the dense layout. At 10M IPv4 hosts a shard holds about 40k hosts (50 KB of packed
+    /// keys), so a change of one host copies 1/256 of the table; the fixed cost, 256 shards
+    /// of 257 offsets (about 260 KiB a family), is what a single directory of 65,537 offsets
+    /// costs. Fewer shards would copy more per change, more would add offsets and object
+    /// headers per shard.
     static var shardBits: Int { 8 }
     /// Number of shards per family.
     static var shardCount: Int { 1 << shardBits }
 
-    /// Which bits pick a key's bucket; a function of the first and last host.
+    /// Which bits pick a key's bucket; a function of the first and last host and, in the
+    /// full layout, of the host count.
     let layout: HostLayout<Key>
     /// `shardCount` shards, or none when there are no hosts.
     let shards: [HostShard<Key>]

@@ -10,7 +10,7 @@
 /// network: with 10,000 listed /24s (2^17 blocks, 16 KiB) nine lookups in ten stop at the
 /// bit. The filter has no false negatives: every block from the one holding an interval's
 /// first address to the one holding its last is marked.
-struct IntervalFilter<Key: TableKey>: Sendable {
+struct IntervalFilter<Key: TableKey>: Sendable, Equatable {
     /// The bits all intervals share above the block bits (the bits below are zero).
     let base: Key
     /// How far a key is shifted right to bring its block bits to the bottom.

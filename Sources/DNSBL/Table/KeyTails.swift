@@ -65,13 +65,16 @@ struct KeyTails<Key: TableKey>: RandomAccessCollection, Sendable {
     /// waits for one miss, not one for each step.
     @inline(__always)
     func prefetch(_ range: Range<Int>) {
+        guard !range.isEmpty else { return }
         bytes.withUnsafeBufferPointer { raw in
             guard let base = raw.baseAddress else { return }
-            var offset = range.lowerBound * width
-            let end = Swift.min(range.upperBound * width, offset + 4 * 64)
-            while offset < end {
-                memory_prefetch(base + offset)
-                offset += 64
+            // Each line from the one holding the first tail's first byte to the one holding
+            // the last tail's, at most four.
+            var line = UInt(bitPattern: base + range.lowerBound * width) & ~63
+            let last = UInt(bitPattern: base + range.upperBound * width - 1)
+            for _ in 0..<4 where line <= last {
+                memory_prefetch(UnsafeRawPointer(bitPattern: line))
+                line += 64
             }
         }
     }

@@ -84,7 +84,8 @@ struct LowKeys: Sendable {
         // evenly is known now: ask for both lines at once, so the misses overlap.
         let guess = range.lowerBound + (range.count * middle) >> 8
         bytes.withUnsafeBufferPointer { memory_prefetch($0.baseAddress! + guess) }
-        unary.withUnsafeBufferPointer { memory_prefetch($0.baseAddress! + (guess + bucket * Self.zerosPerBucket + middle) >> 6) }
+        let position = guess + bucket * Self.zerosPerBucket + middle    // its one, were it a host
+        unary.withUnsafeBufferPointer { memory_prefetch($0.baseAddress! + position >> 6) }
         let group = hosts(withMiddle: middle, bucket: bucket, start: range.lowerBound)
         let byte = UInt8(truncatingIfNeeded: low)
         for index in group where bytes[index] >= byte {
